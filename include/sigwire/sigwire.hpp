@@ -1,0 +1,4 @@
+// sigwire/sigwire.hpp - umbrella header: every layer that is present.
+#pragma once
+
+#include <sigwire/core.hpp>
