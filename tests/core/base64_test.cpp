@@ -12,7 +12,8 @@ TEST_CASE("RFC 4648 §10 test vectors") {
       {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
       {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
   };
-  for (auto [plain, encoded] : vectors) {
+  for (const auto& vector : vectors) {
+    const std::string plain = vector.first, encoded = vector.second;
     CAPTURE(plain);
     CHECK(base64::encode(std::string_view(plain)) == encoded);
     std::error_code ec;

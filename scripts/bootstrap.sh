@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sigwire needs. Safe to run again.
+#   scripts/bootstrap.sh demo   what the demo needs (compiler, headers)
+#   scripts/bootstrap.sh all    everything the test suite uses (scripts/deps/*.apt)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+what=${1:-all}
+
+if [ "$what" = demo ]; then
+  lists=("$here/deps/core.apt")
+else
+  lists=("$here"/deps/*.apt)
+fi
+mapfile -t pkgs < <(cat "${lists[@]}" | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "bootstrap: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "bootstrap: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "bootstrap: done"

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this):
+#   1. g++ build of everything + all tests (interop against real peers included)
+#   2. ASan + UBSan build + tests (leaks detected; interop suite skipped)
+#   3. clang build of everything (warning-free check, compile only)
+#   4. clang libFuzzer targets, each run ~20 s over its seed corpus
+#   5. a separate meson project using sigwire as a subproject
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/scripts/bootstrap.sh" all || { echo "0 passed, 1 failed"; exit 1; }
+
+jobs=$(nproc)
+fuzz_seconds=${SIGWIRE_FUZZ_SECONDS:-20}
+passed=0
+failed=0
+failures=()
+started=$(date +%s)
+
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAILED: $1"; }
+phase() { echo; echo "=== $* ($(( $(date +%s) - started )) s)"; }
+
+# setup DIR [meson options...]: configure once, reconfigure on later runs.
+setup() {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >"$dir.setup.log" 2>&1
+  else
+    mkdir -p "$(dirname "$dir")"
+    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1
+  fi || { cat "$dir.setup.log"; return 1; }
+}
+
+# Counts meson's per-test results from its JSON log.
+count_meson_results() {
+  local log=$1/meson-logs/testlog.json
+  [ -f "$log" ] || { fail "$1: no test log"; return; }
+  local ok bad names
+  ok=$(grep -c '"result": "\(OK\|EXPECTEDFAIL\|SKIP\)"' "$log" || true)
+  bad=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\|UNEXPECTEDPASS\)"' "$log" || true)
+  passed=$((passed + ok))
+  if [ "$bad" -gt 0 ]; then
+    names=$(grep '"result": "\(FAIL\|TIMEOUT\|ERROR\|UNEXPECTEDPASS\)"' "$log" | sed 's/.*"name": "\([^"]*\)".*/\1/')
+    for n in $names; do fail "$1: $n"; done
+  fi
+}
+
+build_and_test() {  # name dir [meson test args] -- [setup args]
+  local name=$1 dir=$2; shift 2
+  local test_args=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do test_args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  if ! setup "$dir" "$@"; then fail "$name: configure"; return; fi
+  if ! ninja -C "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then
+    tail -50 "$dir.build.log"; fail "$name: build"; return
+  fi
+  pass  # the build itself
+  rm -f "$dir/meson-logs/testlog.json"
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" "${test_args[@]}" >"$dir.test.log" 2>&1
+  grep -E '^ *[0-9]+/[0-9]+ ' "$dir.test.log" || true
+  grep -q 'Fail: *0' "$dir.test.log" || sed -n '/stdout:/,$p' "$dir.test.log" | head -200
+  count_meson_results "$dir"
+}
+
+phase "1. g++ build + tests"
+CXX=g++ build_and_test "g++" build/gcc --
+
+phase "2. ASan + UBSan build + tests"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+CXX=g++ build_and_test "asan+ubsan" build/asan --no-suite interop --timeout-multiplier 4 -- \
+  -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled -Dexamples=enabled
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+phase "3. clang++ build (warnings are errors)"
+if CXX=clang++ setup build/clang -Dfuzz=disabled && ninja -C build/clang -j "$jobs" >build/clang.build.log 2>&1; then
+  pass
+else
+  tail -50 build/clang.build.log; fail "clang++ build"
+fi
+
+phase "4. fuzz smoke (${fuzz_seconds} s per target)"
+if CXX=clang++ setup build/fuzz -Dfuzz=enabled -Dtests=disabled -Dbench=disabled -Dexamples=disabled &&
+   ninja -C build/fuzz -j "$jobs" >build/fuzz.build.log 2>&1; then
+  for target in build/fuzz/fuzz/*_fuzz; do
+    [ -x "$target" ] || continue
+    name=$(basename "$target")
+    work=build/fuzz/corpus-run/$name
+    rm -rf "$work"; mkdir -p "$work"
+    [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
+    if "$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+         "$work" >"build/fuzz/$name.log" 2>&1; then
+      echo "  $name: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$name.log" | grep -o '[0-9]*$') runs, ok"
+      pass
+    else
+      tail -40 "build/fuzz/$name.log"; fail "fuzz $name"
+    fi
+  done
+else
+  tail -50 build/fuzz.build.log; fail "fuzz build"
+fi
+
+phase "5. sigwire as a meson subproject"
+sub=build/subproject-user
+rm -rf "$sub"; mkdir -p "$sub/subprojects"
+cp tests/subproject/meson.build tests/subproject/user.cpp "$sub/"
+ln -s "$root" "$sub/subprojects/sigwire"
+if meson setup "$sub/build" "$sub" >"$sub.log" 2>&1 && ninja -C "$sub/build" >>"$sub.log" 2>&1 &&
+   meson test -C "$sub/build" >>"$sub.log" 2>&1; then
+  pass; echo "  subproject build + run: ok"
+else
+  cat "$sub.log" | tail -40; fail "subproject"
+fi
+
+phase "done"
+echo "wall time: $(( $(date +%s) - started )) s"
+for f in "${failures[@]}"; do echo "  failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
