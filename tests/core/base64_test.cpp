@@ -63,3 +63,22 @@ TEST_CASE("random round trips") {
     CHECK_FALSE(ec);
   }
 }
+
+#include "../support/guarded_buffer.hpp"
+
+TEST_CASE("decode never reads past the end of its input") {
+  struct guarded_case {
+    std::string_view input;
+    bool ok;
+    std::size_t size;  // bytes written (before the error, for bad input)
+  };
+  const guarded_case cases[] = {{"", true, 0},          {"Zg==", true, 1},     {"Zm9vYmFy", true, 6},
+                                {"Zm9vYmE", false, 0},  {"Zm9v====", false, 3}, {"Zh==", false, 0}};
+  for (const auto& c : cases) {
+    sigwire::test::guarded_buffer g(c.input);
+    std::string out(16, '\0');
+    const auto r = base64::decode(g.view(), reinterpret_cast<std::byte*>(out.data()));
+    CHECK(static_cast<bool>(r) == c.ok);
+    CHECK(r.size == c.size);
+  }
+}
