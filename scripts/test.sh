@@ -114,6 +114,22 @@ else
   cat "$sub.log" | tail -40; fail "subproject"
 fi
 
+phase "6. meson install + pkg-config sigwire"
+dest=$root/build/install-root
+rm -rf "$dest"
+if DESTDIR="$dest" meson install -C build/gcc --quiet >build/install.log 2>&1; then
+  pc_dir=$(dirname "$(find "$dest" -name sigwire.pc | head -1)")
+  prefix=$(sed -n 's/^prefix=//p' "$pc_dir/sigwire.pc")
+  if flags=$(PKG_CONFIG_PATH="$pc_dir" pkg-config --define-variable=prefix="$dest$prefix" --cflags --libs sigwire) &&
+     g++ tests/subproject/user.cpp $flags -o build/install-user >>build/install.log 2>&1 && build/install-user; then
+    pass
+  else
+    cat build/install.log | tail -20; fail "installed headers + sigwire.pc"
+  fi
+else
+  cat build/install.log | tail -20; fail "meson install"
+fi
+
 phase "done"
 echo "wall time: $(( $(date +%s) - started )) s"
 for f in "${failures[@]}"; do echo "  failed: $f"; done
