@@ -13,8 +13,21 @@ else
 fi
 mapfile -t pkgs < <(cat "${lists[@]}" | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
 
+# A package whose command may come from elsewhere (Node.js from NodeSource
+# ships its own npm and conflicts with Debian's npm) is installed only when
+# that command is missing: nodejs -> node, npm -> npm.
+command_of() {
+  case "$1" in
+    nodejs) echo node ;;
+    npm) echo npm ;;
+    *) echo "" ;;
+  esac
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
+  cmd=$(command_of "$p")
+  if [ -n "$cmd" ] && command -v "$cmd" >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
