@@ -433,12 +433,24 @@ class negotiator {
     auto at = std::find_if(m.attributes.begin(), m.attributes.end(),
                            [](const attribute& a) { return a.name == "rtpmap"; });
     std::vector<attribute> head;
-    unsigned id = 1;
-    for (const auto& uri : cap.extmaps) head.push_back({"extmap", std::to_string(id++) + ' ' + uri, true});
+    for (const auto& uri : cap.extmaps) head.push_back({"extmap", std::to_string(extmap_id(uri)) + ' ' + uri, true});
     head.push_back({std::string(to_string(d)), {}, false});
     if (sends(d) && !cap.msid.empty()) head.push_back({"msid", cap.msid, true});
     if (caps_.rtcp_mux) head.push_back({"rtcp-mux", {}, false});
     m.attributes.insert(at, head.begin(), head.end());
+  }
+
+  // One id per URI across the whole offer: BUNDLEd m-lines share one RTP
+  // session, so an id must mean the same extension everywhere (RFC 9143 §9.2).
+  unsigned extmap_id(std::string_view uri) const {
+    std::vector<std::string_view> seen;
+    for (const auto& cap : caps_.media)
+      for (const auto& u : cap.extmaps)
+        if (std::find(seen.begin(), seen.end(), u) == seen.end()) {
+          if (u == uri) return static_cast<unsigned>(seen.size() + 1);
+          seen.push_back(u);
+        }
+    return static_cast<unsigned>(seen.size() + 1);
   }
 
   void add_transport(media& m, setup_role role, bool ice, bool dtls) const {
@@ -665,7 +677,9 @@ class negotiator {
       s.media.push_back(std::move(a));
     }
     add_session_attributes(s, any_bundled ? bundle : std::string{}, offer.extmap_allow_mixed());
-    if (!offer.ice_trickle()) s.remove("ice-options");
+    bool trickle = offer.ice_trickle();
+    for (const auto& m : offer.media) trickle = trickle || m.ice_trickle();
+    if (!trickle) s.remove("ice-options");
     return s;
   }
 
@@ -696,16 +710,33 @@ class negotiator {
       for (const auto& nf : inner) {
         const auto& rf = local_is_answer ? nf : of;
         const auto& lf = local_is_answer ? of : nf;
+        if (core::ascii::iequals(rf.encoding, "rtx")) continue;  // paired below, through apt
         const bool same = (rf.payload_type < 96 && lf.payload_type == rf.payload_type &&
                            core::ascii::iequals(rf.encoding, lf.encoding)) ||
-                          formats_match(rf, lf) ||
-                          (core::ascii::iequals(rf.encoding, "rtx") && core::ascii::iequals(lf.encoding, "rtx") &&
-                           rf.clock_rate == lf.clock_rate);
+                          formats_match(rf, lf);
         if (!same) continue;
         out.push_back({std::string(rf.encoding), rf.clock_rate, rf.channels, lf.payload_type, rf.payload_type,
                        std::string(lf.fmtp), std::string(rf.fmtp)});
         break;
       }
+    }
+    // RFC 4588 §8.6: rtx formats pair up when their apt codecs paired up.
+    auto apt_of = [](const format_desc& f) {
+      auto a = detail::fmtp_param(f.fmtp, "apt");
+      return a ? detail::to_uint<unsigned>(*a, 127) : std::nullopt;
+    };
+    const std::size_t paired = out.size();
+    for (std::size_t i = 0; i < paired; ++i) {
+      const auto& c = out[i];
+      const format_desc* lr = nullptr;
+      const format_desc* rr = nullptr;
+      for (const auto& f : l)
+        if (core::ascii::iequals(f.encoding, "rtx") && apt_of(f) == c.local_pt) lr = &f;
+      for (const auto& f : r)
+        if (core::ascii::iequals(f.encoding, "rtx") && apt_of(f) == c.remote_pt) rr = &f;
+      if (lr && rr)
+        out.push_back({"rtx", rr->clock_rate, 1, lr->payload_type, rr->payload_type, std::string(lr->fmtp),
+                       std::string(rr->fmtp)});
     }
     return out;
   }
@@ -734,9 +765,12 @@ class negotiator {
       s.remote_port = r.port;
       const direction ld = l.direction().value_or(local.direction().value_or(direction::sendrecv));
       const direction rd = r.direction().value_or(remote.direction().value_or(direction::sendrecv));
-      // RFC 3264 §8.4: c=0.0.0.0 is the old way to put a stream on hold.
-      const bool held = s.remote_address == "0.0.0.0";
-      s.direction = make_direction(sends(ld) && receives(rd) && !held, receives(ld) && sends(rd));
+      // RFC 3264 §8.4: c=0.0.0.0 is the old way to put a stream on hold --
+      // unless ICE is in use, where JSEP answers carry 0.0.0.0 (RFC 8839 §4.2.2).
+      const bool ice = remote.find_in(r, "ice-ufrag").has_value();
+      const bool held = s.remote_address == "0.0.0.0" && !ice;
+      s.direction = l.is_rtp() ? make_direction(sends(ld) && receives(rd) && !held, receives(ld) && sends(rd))
+                               : direction::sendrecv;
       s.rtcp_mux = l.rtcp_mux() && r.rtcp_mux();
       if (auto rt = r.rtcp()) s.remote_rtcp_port = rt->port;
       else s.remote_rtcp_port = s.rtcp_mux ? r.port : static_cast<std::uint16_t>(r.port + 1);
