@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -549,6 +550,9 @@ inline session_view parse(std::string_view text, const parse_options& options = 
   if (auto ec = p.run()) out.fail(ec, p.error_line());
   return out;
 }
+
+// The views would dangle: keep the text in a variable that outlives the result.
+session_view parse(std::string&& text, const parse_options& options = {}) = delete;
 
 // Parses an RFC 8840 trickle-ICE SDP fragment (application/trickle-ice-sdpfrag).
 inline session_view parse_fragment(std::string_view text, parse_options options = {}) {
