@@ -121,8 +121,9 @@ int main(int argc, char** argv) {
   }
   std::stringstream in;
   in << std::cin.rdbuf();
-  if (auto ec = neg.create_with_remote_offer(in.str())) {
-    auto v = sdp::parse(in.str());
+  const std::string text = in.str();
+  if (auto ec = neg.create_with_remote_offer(text)) {
+    auto v = sdp::parse(text);
     return fail(v ? "offer" : "offer line " + std::to_string(v.error_line()), ec);
   }
   if (auto ec = neg.create_answer()) return fail("answer", ec);
