@@ -205,3 +205,15 @@ TEST_CASE("rfc8840_9_trickle_fragment") {
   CHECK(f.media[0].end_of_candidates());
   CHECK_FALSE(sdp::parse(frag));
 }
+
+TEST_CASE("rfc8840_9_fragment_round_trip_has_no_session_lines") {
+  const std::string frag =
+      "a=ice-ufrag:8hhY\r\na=ice-pwd:asd88fgpdd777uzjYhagZg\r\n"
+      "m=audio 9 RTP/AVP 0\r\na=mid:1\r\na=candidate:1 1 UDP 1658497328 198.51.100.33 5000 typ host\r\n";
+  auto f = sdp::parse_fragment(frag);
+  REQUIRE(f);
+  CHECK(f.fragment);
+  CHECK(sdp::write(f) == frag);
+  const std::string with_v = "v=0\r\n" + frag;
+  CHECK(sdp::parse_fragment(with_v).error() == sdp::error::line_out_of_order);
+}

@@ -225,9 +225,11 @@ class session : public attribute_list {
   std::vector<timing> times{timing{}};
   std::string zone, key;
   std::vector<sdp::media> media;
+  bool fragment = false;  // RFC 8840 fragment: written without v/o/s/t
 
   static session from(const session_view& v) {
     session s;
+    s.fragment = v.fragment;
     const auto& o = v.origin;
     s.origin = {std::string(o.username), std::string(o.session_id), std::string(o.session_version),
                 std::string(o.nettype), std::string(o.addrtype), std::string(o.address)};
@@ -254,6 +256,7 @@ class session : public attribute_list {
 
   // RFC 8866 §5 order, CRLF line ends.
   void write_to(std::string& out) const {
+    if (fragment) return write_fragment(out);
     out += "v=0\r\n";
     out += "o=";
     for (const std::string* f : {&origin.username, &origin.session_id, &origin.session_version,
@@ -279,6 +282,20 @@ class session : public attribute_list {
       for (const auto& r : t.repeats) detail::write_line(out, 'r', r);
     }
     if (times.empty()) out += "t=0 0\r\n";  // t= is mandatory (§5.9)
+    if (!zone.empty()) detail::write_line(out, 'z', zone);
+    if (!key.empty()) detail::write_line(out, 'k', key);
+    write_attributes(out);
+    for (const auto& m : media) m.write_to(out);
+  }
+
+  // RFC 8840 §9: session attributes, then each m= section.
+  void write_fragment(std::string& out) const {
+    if (!info.empty()) detail::write_line(out, 'i', info);
+    if (!uri.empty()) detail::write_line(out, 'u', uri);
+    for (const auto& e : emails) detail::write_line(out, 'e', e);
+    for (const auto& p : phones) detail::write_line(out, 'p', p);
+    if (connection) detail::write_connection(out, *connection);
+    detail::write_bandwidths(out, bandwidths);
     if (!zone.empty()) detail::write_line(out, 'z', zone);
     if (!key.empty()) detail::write_line(out, 'k', key);
     write_attributes(out);

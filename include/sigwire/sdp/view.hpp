@@ -229,6 +229,7 @@ class session_view : public attribute_set {
   std::string_view zone;   // z=
   std::string_view key;    // k=
   std::vector<media_view> media;
+  bool fragment = false;   // parsed as an RFC 8840 fragment (no v/o/s/t)
 
   explicit operator bool() const noexcept { return !ec_; }
   std::error_code error() const noexcept { return ec_; }
@@ -308,6 +309,7 @@ class parser {
 
   std::error_code run() {
     out_.text = text_;
+    out_.fragment = opt_.fragment;
     if (text_.size() > opt_.limits.max_bytes) return error::message_too_large;
     if (text_.empty()) return error::empty_input;
     std::size_t pos = 0;
@@ -333,6 +335,9 @@ class parser {
         if (ascii::is_ctl(c) && c != '\t') return error::bad_character;
       const std::string_view value = l.substr(2);
       if (!opt_.fragment && line_ == 1 && type != 'v') return error::missing_version;
+      // RFC 8840 §9: a fragment carries no v=, o=, s=, t= (or r=) lines.
+      if (opt_.fragment && (type == 'v' || type == 'o' || type == 's' || type == 't' || type == 'r'))
+        return error::line_out_of_order;
       const int r = in_media ? media_rank(type) : session_rank(type);
       if (r < 0) return session_rank(type) < 0 ? error::unknown_line_type : error::line_out_of_order;
       if (type == 'm') {
