@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -19,20 +20,33 @@ namespace detail {
 namespace ascii = core::ascii;
 
 // Next field separated by exactly one SP; advances `s`. Empty field = error.
+// A byte loop: fields are short, a memchr call costs more than it saves.
 inline std::optional<std::string_view> next_field(std::string_view& s) noexcept {
   if (s.empty()) return std::nullopt;
-  const auto sp = s.find(' ');
-  std::string_view f = s.substr(0, sp);
-  s = sp == std::string_view::npos ? std::string_view{} : s.substr(sp + 1);
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n && p[i] != ' ') ++i;
+  std::string_view f(p, i);
+  s = i == n ? std::string_view{} : std::string_view(p + i + 1, n - i - 1);
   if (f.empty()) return std::nullopt;
   return f;
 }
 
+// Strict decimal (digits only, no sign), overflow-checked against `max`.
+// Same contract as core::ascii::parse_uint, without building an error_code.
 template <class T>
-std::optional<T> to_uint(std::string_view s, T max = std::numeric_limits<T>::max()) noexcept {
-  auto r = ascii::parse_uint<T>(s, max);
-  if (!r) return std::nullopt;
-  return r.value;
+constexpr std::optional<T> to_uint(std::string_view s, T max = std::numeric_limits<T>::max()) noexcept {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : s) {
+    const unsigned d = static_cast<unsigned char>(c) - static_cast<unsigned>('0');
+    if (d > 9) return std::nullopt;
+    // No division per digit: the checked multiply-add is a few cycles.
+    if (__builtin_mul_overflow(value, 10u, &value) || __builtin_add_overflow(value, d, &value)) return std::nullopt;
+  }
+  if (value > static_cast<std::uint64_t>(max)) return std::nullopt;
+  return static_cast<T>(value);
 }
 
 // RFC 8866 §9 token / non-ws-string checks.
@@ -490,33 +504,94 @@ inline std::optional<simulcast> parse_simulcast(std::string_view v) noexcept {
   return s;
 }
 
+// Syntax-only checks that allocate nothing (the typed parsers above build
+// vectors for groups, candidate extensions and ssrc lists).
+namespace detail {
+inline bool group_ok(std::string_view v) noexcept {
+  auto s = next_field(v);
+  if (!s || !is_token(*s)) return false;
+  while (!v.empty()) {
+    auto t = next_field(v);
+    if (!t || !is_token(*t)) return false;
+  }
+  return true;
+}
+inline bool ssrc_group_ok(std::string_view v) noexcept {
+  auto s = next_field(v);
+  if (!s || !is_token(*s)) return false;
+  while (!v.empty()) {
+    auto t = next_field(v);
+    if (!t || !to_uint<std::uint32_t>(*t)) return false;
+  }
+  return true;
+}
+inline bool ice_options_ok(std::string_view v) noexcept {
+  if (v.empty()) return false;
+  while (!v.empty()) {
+    auto t = next_field(v);
+    if (!t || !is_non_ws(*t)) return false;
+  }
+  return true;
+}
+inline bool candidate_ok(std::string_view v) {
+  // Same grammar as parse_candidate; a candidate line is short, and the
+  // typed parse allocates only when there are extensions.
+  return parse_candidate(v).has_value();
+}
+}  // namespace detail
+
 // Checks the syntax of a known attribute's value. Unknown names pass: they
 // are kept verbatim (RFC 8866 §5.13: unknown attributes MUST be ignored).
+// Dispatches on the name's length first: one compare per attribute.
 inline bool attribute_value_ok(std::string_view name, std::string_view value, bool has_value) {
   using namespace std::string_view_literals;
-  if (name.empty()) return false;
-  if (name == "rtpmap"sv) return parse_rtpmap(value).has_value();
-  if (name == "fmtp"sv) return parse_fmtp(value).has_value();
-  if (name == "rtcp-fb"sv) return parse_rtcp_fb(value).has_value();
-  if (name == "rtcp"sv) return parse_rtcp(value).has_value();
-  if (name == "ptime"sv || name == "maxptime"sv || name == "sctp-port"sv || name == "max-message-size"sv)
-    return detail::to_uint<std::uint64_t>(value).has_value();
-  if (name == "mid"sv) return has_value && !value.empty();
-  if (name == "group"sv) return parse_group(value).has_value();
-  if (name == "msid"sv) return parse_msid(value).has_value();
-  if (name == "ssrc"sv) return parse_ssrc(value).has_value();
-  if (name == "ssrc-group"sv) return parse_ssrc_group(value).has_value();
-  if (name == "extmap"sv) return parse_extmap(value).has_value();
-  if (name == "ice-ufrag"sv) return is_ice_chars(value, 4, 256);
-  if (name == "ice-pwd"sv) return is_ice_chars(value, 22, 256);
-  if (name == "ice-options"sv) return parse_ice_options(value).has_value();
-  if (name == "candidate"sv) return parse_candidate(value).has_value();
-  if (name == "fingerprint"sv) return parse_fingerprint(value).has_value();
-  if (name == "setup"sv) return parse_setup(value).has_value();
-  if (name == "crypto"sv) return parse_crypto(value).has_value();
-  if (name == "rid"sv) return parse_rid(value).has_value();
-  if (name == "simulcast"sv) return parse_simulcast(value).has_value();
-  return true;
+  auto uint_ok = [&] { return detail::to_uint<std::uint64_t>(value).has_value(); };
+  switch (name.size()) {
+    case 0: return false;
+    case 3:
+      if (name == "mid"sv) return has_value && !value.empty();
+      if (name == "rid"sv) return parse_rid(value).has_value();
+      return true;
+    case 4:
+      if (name == "fmtp"sv) return parse_fmtp(value).has_value();
+      if (name == "rtcp"sv) return parse_rtcp(value).has_value();
+      if (name == "msid"sv) return parse_msid(value).has_value();
+      if (name == "ssrc"sv) return parse_ssrc(value).has_value();
+      return true;
+    case 5:
+      if (name == "ptime"sv || name == "group"sv || name == "setup"sv)
+        return name[0] == 'p' ? uint_ok() : name[0] == 'g' ? detail::group_ok(value) : parse_setup(value).has_value();
+      return true;
+    case 6:
+      if (name == "rtpmap"sv) return parse_rtpmap(value).has_value();
+      if (name == "extmap"sv) return parse_extmap(value).has_value();
+      if (name == "crypto"sv) return parse_crypto(value).has_value();
+      return true;
+    case 7:
+      if (name == "rtcp-fb"sv) return parse_rtcp_fb(value).has_value();
+      if (name == "ice-pwd"sv) return is_ice_chars(value, 22, 256);
+      return true;
+    case 8:
+      if (name == "maxptime"sv) return uint_ok();
+      return true;
+    case 9:
+      if (name == "ice-ufrag"sv) return is_ice_chars(value, 4, 256);
+      if (name == "candidate"sv) return detail::candidate_ok(value);
+      if (name == "simulcast"sv) return parse_simulcast(value).has_value();
+      if (name == "sctp-port"sv) return uint_ok();
+      return true;
+    case 10:
+      if (name == "ssrc-group"sv) return detail::ssrc_group_ok(value);
+      return true;
+    case 11:
+      if (name == "fingerprint"sv) return parse_fingerprint(value).has_value();
+      if (name == "ice-options"sv) return detail::ice_options_ok(value);
+      return true;
+    case 16:
+      if (name == "max-message-size"sv) return uint_ok();
+      return true;
+    default: return true;
+  }
 }
 
 }  // namespace sigwire::sdp

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -318,10 +319,10 @@ class parser {
     char prev = 0;
     while (pos < text_.size()) {
       ++line_;
-      std::size_t nl = text_.find('\n', pos);
-      const std::size_t end = nl == std::string_view::npos ? text_.size() : nl;
+      bool bad_char = false;
+      const std::size_t end = scan_line(pos, bad_char);
       std::string_view l = text_.substr(pos, end - pos);
-      pos = nl == std::string_view::npos ? text_.size() : nl + 1;
+      pos = end == text_.size() ? end : end + 1;
       if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
       if (l.empty()) {
         if (only_line_ends_left(pos)) break;  // trailing blank lines are tolerated
@@ -331,8 +332,7 @@ class parser {
       if (l.size() < 2 || l[1] != '=') return error::bad_line_syntax;
       const char type = l[0];
       if (!(type >= 'a' && type <= 'z')) return error::bad_line_syntax;
-      for (char c : l)
-        if (ascii::is_ctl(c) && c != '\t') return error::bad_character;
+      if (bad_char) return error::bad_character;
       const std::string_view value = l.substr(2);
       if (!opt_.fragment && line_ == 1 && type != 'v') return error::missing_version;
       // RFC 8840 §9: a fragment carries no v=, o=, s=, t= (or r=) lines.
@@ -358,6 +358,39 @@ class parser {
   std::uint32_t line() const noexcept { return line_; }
 
  private:
+  // Finds the '\n' ending the line at `pos` (or the end of the text) and
+  // notes any control byte other than HT, or CR not followed by LF. Eight
+  // bytes at a time: most words hold no control byte at all.
+  std::size_t scan_line(std::size_t pos, bool& bad) const noexcept {
+    const char* const base = text_.data();
+    const std::size_t n = text_.size();
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (pos + 8 <= n) {
+      std::uint64_t x;
+      std::memcpy(&x, base + pos, 8);
+      const std::uint64_t below_space = (x - ones * 0x20) & ~x & highs;  // any byte < 0x20
+      const std::uint64_t y = x ^ (ones * 0x7f);
+      const std::uint64_t del = (y - ones) & ~y & highs;  // any byte == 0x7f
+      if ((below_space | del) == 0) {
+        pos += 8;
+        continue;
+      }
+      for (std::size_t end = pos + 8; pos < end; ++pos)
+        if (check_byte(pos, bad)) return pos;
+    }
+    for (; pos < n; ++pos)
+      if (check_byte(pos, bad)) return pos;
+    return n;
+  }
+  // True at '\n'; flags a forbidden control byte.
+  bool check_byte(std::size_t pos, bool& bad) const noexcept {
+    const char c = text_[pos];
+    if (c == '\n') return true;
+    if (ascii::is_ctl(c) && c != '\t' && !(c == '\r' && (pos + 1 == text_.size() || text_[pos + 1] == '\n')))
+      bad = true;
+    return false;
+  }
+
   bool only_line_ends_left(std::size_t pos) const noexcept {
     for (; pos < text_.size(); ++pos)
       if (text_[pos] != '\r' && text_[pos] != '\n') return false;
@@ -472,8 +505,11 @@ class parser {
     if (out_.media.size() >= opt_.limits.max_media) return error::too_many_media;
     if (!out_.media.empty())
       if (auto ec = check_media(out_.media.back())) return ec;
+    if (out_.media.empty()) out_.media.reserve(4);
     media_view& m = out_.media.emplace_back();
     m.line = line_;
+    m.attributes.reserve(16);
+    m.formats.reserve(8);
     auto type = next_field(v), port = next_field(v), proto = next_field(v);
     if (!type || !port || !proto || v.empty() || !is_token(*type)) return error::bad_media;
     m.type = *type;
@@ -501,12 +537,14 @@ class parser {
   std::error_code attribute(std::string_view v, attribute_set& set) {
     if (set.attributes.size() >= opt_.limits.max_attributes) return error::too_many_attributes;
     attribute_view a;
-    const auto colon = v.find(':');
-    a.name = v.substr(0, colon);
-    a.has_value = colon != std::string_view::npos;
-    if (a.has_value) a.value = v.substr(colon + 1);
+    // att-field is a token (RFC 8866 §9); one pass finds its end and checks it.
+    std::size_t i = 0;
+    while (i < v.size() && ascii::is_token(v[i])) ++i;
+    if (i == 0 || (i < v.size() && v[i] != ':')) return error::bad_attribute;
+    a.name = std::string_view(v.data(), i);
+    a.has_value = i < v.size();
+    if (a.has_value) a.value = std::string_view(v.data() + i + 1, v.size() - i - 1);
     a.line = line_;
-    if (!is_token(a.name)) return error::bad_attribute;
     if (opt_.check_attributes && !attribute_value_ok(a.name, a.value, a.has_value)) return error::bad_attribute;
     set.attributes.push_back(a);
     return {};
