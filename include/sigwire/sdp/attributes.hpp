@@ -21,7 +21,7 @@ namespace ascii = core::ascii;
 
 // Next field separated by exactly one SP; advances `s`. Empty field = error.
 // A byte loop: fields are short, a memchr call costs more than it saves.
-inline std::optional<std::string_view> next_field(std::string_view& s) noexcept {
+[[gnu::always_inline]] inline std::optional<std::string_view> next_field(std::string_view& s) noexcept {
   if (s.empty()) return std::nullopt;
   const char* p = s.data();
   const std::size_t n = s.size();
@@ -36,7 +36,8 @@ inline std::optional<std::string_view> next_field(std::string_view& s) noexcept 
 // Strict decimal (digits only, no sign), overflow-checked against `max`.
 // Same contract as core::ascii::parse_uint, without building an error_code.
 template <class T>
-constexpr std::optional<T> to_uint(std::string_view s, T max = std::numeric_limits<T>::max()) noexcept {
+[[gnu::always_inline]] constexpr std::optional<T> to_uint(std::string_view s,
+                                                          T max = std::numeric_limits<T>::max()) noexcept {
   if (s.empty() || s.size() > 20) return std::nullopt;
   std::uint64_t value = 0;
   for (char c : s) {
@@ -504,6 +505,17 @@ inline std::optional<simulcast> parse_simulcast(std::string_view v) noexcept {
   return s;
 }
 
+namespace detail {
+// Exact compare against a literal, unrolled by the compiler (no memcmp call).
+template <std::size_t N>
+constexpr bool is_name(std::string_view n, const char (&lit)[N]) noexcept {
+  if (n.size() != N - 1) return false;
+  for (std::size_t i = 0; i + 1 < N; ++i)
+    if (n[i] != lit[i]) return false;
+  return true;
+}
+}  // namespace detail
+
 // Syntax-only checks that allocate nothing (the typed parsers above build
 // vectors for groups, candidate extensions and ssrc lists).
 namespace detail {
@@ -549,46 +561,46 @@ inline bool attribute_value_ok(std::string_view name, std::string_view value, bo
   switch (name.size()) {
     case 0: return false;
     case 3:
-      if (name == "mid"sv) return has_value && !value.empty();
-      if (name == "rid"sv) return parse_rid(value).has_value();
+      if (detail::is_name(name, "mid")) return has_value && !value.empty();
+      if (detail::is_name(name, "rid")) return parse_rid(value).has_value();
       return true;
     case 4:
-      if (name == "fmtp"sv) return parse_fmtp(value).has_value();
-      if (name == "rtcp"sv) return parse_rtcp(value).has_value();
-      if (name == "msid"sv) return parse_msid(value).has_value();
-      if (name == "ssrc"sv) return parse_ssrc(value).has_value();
+      if (detail::is_name(name, "fmtp")) return parse_fmtp(value).has_value();
+      if (detail::is_name(name, "rtcp")) return parse_rtcp(value).has_value();
+      if (detail::is_name(name, "msid")) return parse_msid(value).has_value();
+      if (detail::is_name(name, "ssrc")) return parse_ssrc(value).has_value();
       return true;
     case 5:
-      if (name == "ptime"sv || name == "group"sv || name == "setup"sv)
+      if (detail::is_name(name, "ptime") || detail::is_name(name, "group") || detail::is_name(name, "setup"))
         return name[0] == 'p' ? uint_ok() : name[0] == 'g' ? detail::group_ok(value) : parse_setup(value).has_value();
       return true;
     case 6:
-      if (name == "rtpmap"sv) return parse_rtpmap(value).has_value();
-      if (name == "extmap"sv) return parse_extmap(value).has_value();
-      if (name == "crypto"sv) return parse_crypto(value).has_value();
+      if (detail::is_name(name, "rtpmap")) return parse_rtpmap(value).has_value();
+      if (detail::is_name(name, "extmap")) return parse_extmap(value).has_value();
+      if (detail::is_name(name, "crypto")) return parse_crypto(value).has_value();
       return true;
     case 7:
-      if (name == "rtcp-fb"sv) return parse_rtcp_fb(value).has_value();
-      if (name == "ice-pwd"sv) return is_ice_chars(value, 22, 256);
+      if (detail::is_name(name, "rtcp-fb")) return parse_rtcp_fb(value).has_value();
+      if (detail::is_name(name, "ice-pwd")) return is_ice_chars(value, 22, 256);
       return true;
     case 8:
-      if (name == "maxptime"sv) return uint_ok();
+      if (detail::is_name(name, "maxptime")) return uint_ok();
       return true;
     case 9:
-      if (name == "ice-ufrag"sv) return is_ice_chars(value, 4, 256);
-      if (name == "candidate"sv) return detail::candidate_ok(value);
-      if (name == "simulcast"sv) return parse_simulcast(value).has_value();
-      if (name == "sctp-port"sv) return uint_ok();
+      if (detail::is_name(name, "ice-ufrag")) return is_ice_chars(value, 4, 256);
+      if (detail::is_name(name, "candidate")) return detail::candidate_ok(value);
+      if (detail::is_name(name, "simulcast")) return parse_simulcast(value).has_value();
+      if (detail::is_name(name, "sctp-port")) return uint_ok();
       return true;
     case 10:
-      if (name == "ssrc-group"sv) return detail::ssrc_group_ok(value);
+      if (detail::is_name(name, "ssrc-group")) return detail::ssrc_group_ok(value);
       return true;
     case 11:
-      if (name == "fingerprint"sv) return parse_fingerprint(value).has_value();
-      if (name == "ice-options"sv) return detail::ice_options_ok(value);
+      if (detail::is_name(name, "fingerprint")) return parse_fingerprint(value).has_value();
+      if (detail::is_name(name, "ice-options")) return detail::ice_options_ok(value);
       return true;
     case 16:
-      if (name == "max-message-size"sv) return uint_ok();
+      if (detail::is_name(name, "max-message-size")) return uint_ok();
       return true;
     default: return true;
   }
