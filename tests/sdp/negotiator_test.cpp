@@ -625,3 +625,31 @@ TEST_CASE("negotiator_pair_in_memory_webrtc_both_roles") {
   CHECK(a.was_offerer());
   CHECK_FALSE(b.was_offerer());
 }
+
+TEST_CASE("rfc3264_6_1_answer_direction_and_rfc8842_fingerprint_are_checked") {
+  sdp::negotiator alice(phone_caps());
+  auto offer = sdp::session::from(parsed(alice_offer()));
+  offer.media[0].set_direction(sdp::direction::sendonly);
+  REQUIRE(!alice.create_with_local_offer(offer));
+  // We only send; an answer that also sends to us contradicts the offer.
+  const std::string answer =
+      "v=0\r\no=bob 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 h\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n"
+      "m=video 0 RTP/AVP 31\r\n";
+  REQUIRE(!alice.set_remote_answer(answer));
+  CHECK(alice.negotiate() == sdp::error::bad_direction);
+  REQUIRE(!alice.create_with_local_offer(offer));
+  std::string ok = answer;
+  ok.replace(ok.find("a=sendrecv"), 10, "a=recvonly");
+  REQUIRE(!alice.set_remote_answer(ok));
+  REQUIRE(!alice.negotiate());
+  CHECK(alice.streams()[0].direction == sdp::direction::sendonly);
+
+  // A DTLS answer without a fingerprint is refused.
+  sdp::negotiator w(webrtc_caps());
+  REQUIRE(!w.create_offer());
+  std::string ans = w.local_sdp();
+  for (auto pos = ans.find("a=fingerprint"); pos != std::string::npos; pos = ans.find("a=fingerprint"))
+    ans.erase(pos, ans.find("\r\n", pos) + 2 - pos);
+  REQUIRE(!w.set_remote_answer(ans));
+  CHECK(w.negotiate() == sdp::error::missing_fingerprint);
+}

@@ -691,8 +691,14 @@ class negotiator {
       const auto& a = answer.media[i];
       if (o.type != a.type) return error::media_type_mismatch;
       if (a.port == 0 || o.port == 0) continue;
+      // RFC 8842 §5.1: a DTLS m-line needs a fingerprint, here or at session level.
+      if (a.is_dtls() && !answer.find_in(a, "fingerprint")) return error::missing_fingerprint;
       if (!o.is_rtp()) continue;
       if (common_codecs(o, a, false).empty()) return error::no_common_codec;
+      // RFC 3264 §6.1: the answer may only narrow the reversed offered direction.
+      const direction od = offered_direction(offer, o);
+      const direction ad = offered_direction(answer, a);
+      if ((sends(ad) && !receives(od)) || (receives(ad) && !sends(od))) return error::bad_direction;
     }
     return {};
   }
