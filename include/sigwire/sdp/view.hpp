@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -605,7 +606,10 @@ inline session_view parse(std::string_view text, const parse_options& options = 
 }
 
 // The views would dangle: keep the text in a variable that outlives the result.
-session_view parse(std::string&& text, const parse_options& options = {}) = delete;
+// (Only a std::string rvalue picks this; literals and lvalues do not.)
+template <class S>
+  requires std::same_as<S, std::string>
+session_view parse(S&& text, const parse_options& options = {}) = delete;
 
 // Parses an RFC 8840 trickle-ICE SDP fragment (application/trickle-ice-sdpfrag).
 inline session_view parse_fragment(std::string_view text, parse_options options = {}) {
