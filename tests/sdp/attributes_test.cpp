@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -211,7 +212,7 @@ TEST_CASE("accessors_on_a_webrtc_media_section") {
   CHECK(sdp::write(s) == text);
 }
 
-TEST_CASE("chromium_sdps_parse_round_trip_and_answer") {
+TEST_CASE("chromium_sdps_parse_and_round_trip") {
   for (const char* name : chromium_files) {
     CAPTURE(name);
     const std::string text = data_file(name);
@@ -333,4 +334,55 @@ TEST_CASE("hostile_inputs_never_crash_every_prefix_and_mutation") {
   CHECK(sdp::parse(big_bw).error() == sdp::error::bad_bandwidth);
   const std::string no_lines = "\r\n\r\n";
   CHECK_FALSE(sdp::parse(no_lines));
+}
+
+TEST_CASE("rfc3264_6_answers_to_captured_chromium_offers_lf_or_crlf") {
+  sdp::capabilities caps;
+  caps.address = "192.0.2.1";
+  sdp::media_capability audio;
+  audio.type = "audio";
+  audio.codecs = {{"opus", 48000, 2, 111, "minptime=10;useinbandfec=1", {"transport-cc"}}, {"PCMU", 8000, 1, 0, {}, {}}};
+  sdp::media_capability video;
+  video.type = "video";
+  video.codecs = {{"VP8", 90000, 1, 96, {}, {"nack", "nack pli"}},
+                  {"H264", 90000, 1, 102, "packetization-mode=1;profile-level-id=42e01f", {}},
+                  {"rtx", 90000, 1, -1, {}, {}}};
+  sdp::media_capability data;
+  data.type = "application";
+  data.data_channel = true;
+  caps.media = {audio, video, data};
+  caps.ice = sdp::ice_parameters{"abcd", "abcdefghijklmnopqrstuv", {}, true, false};
+  caps.dtls = sdp::dtls_parameters{"sha-256", "AB:CD:EF", sdp::setup_role::active};
+  for (const char* name : {"chromium_offer_audio.sdp", "chromium_offer_audio_video.sdp",
+                           "chromium_offer_audio_video_datachannel.sdp"}) {
+    for (bool lf : {false, true}) {
+      CAPTURE(name);
+      CAPTURE(lf);
+      std::string offer = data_file(name);
+      if (lf) std::erase(offer, '\r');
+      sdp::negotiator n(caps);
+      REQUIRE(!n.create_with_remote_offer(offer));
+      REQUIRE(!n.create_answer());
+      REQUIRE(!n.negotiate());
+      const std::string answer = n.local_sdp();
+      auto o = sdp::parse(offer);
+      auto a = sdp::parse(answer);
+      REQUIRE(a);
+      REQUIRE(a.media.size() == o.media.size());
+      CHECK(a.bundle_group()->tags.size() == o.media.size());
+      for (std::size_t i = 0; i < o.media.size(); ++i) {
+        CHECK(a.media[i].type == o.media[i].type);
+        CHECK(a.media[i].proto == o.media[i].proto);
+        CHECK(a.media[i].mid() == o.media[i].mid());
+        CHECK(a.media[i].port != 0);
+        CHECK(a.media[i].setup() == sdp::setup_role::active);
+        for (auto f : a.media[i].formats) {
+          CHECK(std::find(o.media[i].formats.begin(), o.media[i].formats.end(), f) != o.media[i].formats.end());
+        }
+        CHECK(n.streams()[i].bundled);
+        CHECK(n.streams()[i].rtcp_mux == o.media[i].rtcp_mux());
+      }
+      CHECK(n.streams()[0].codecs[0].name == "opus");
+    }
+  }
 }
