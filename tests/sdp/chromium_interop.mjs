@@ -1,6 +1,6 @@
-// Chromium interop for the SDP negotiator (run with node --experimental-websocket).
+// Chromium interop for the SDP negotiator.
 //
-//   node --experimental-websocket chromium_interop.mjs <sdp_answer> [save-dir]
+//   node [--experimental-websocket] chromium_interop.mjs <sdp_answer> [save-dir]
 //
 // Starts headless Chromium on 127.0.0.1, drives RTCPeerConnection through the
 // DevTools protocol, and checks both directions:
@@ -41,7 +41,21 @@ const wsUrl = await new Promise((resolve, reject) => {
   chrome.on('exit', (code) => reject(new Error('chromium exited ' + code + '\n' + buf)));
 });
 
-const ws = new WebSocket(wsUrl);
+// node >= 22 (or 20 with --experimental-websocket) has a WebSocket client;
+// older node gets npm's ws, installed once under the build dir.
+let WebSocketImpl = globalThis.WebSocket;
+if (!WebSocketImpl) {
+  const prefix = join(process.env.SIGWIRE_BUILD_ROOT || tmpdir(), 'npm');
+  const { createRequire } = await import('node:module');
+  const req = createRequire(join(prefix, 'index.js'));
+  try { req.resolve('ws'); } catch {
+    const r = spawnSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, 'ws@8'],
+                        { stdio: 'inherit', timeout: 120000 });
+    if (r.status !== 0) { fail('npm install ws failed'); killAll(); process.exit(1); }
+  }
+  WebSocketImpl = req('ws');
+}
+const ws = new WebSocketImpl(wsUrl);
 await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
 let nextId = 1;
 const pending = new Map();
