@@ -31,6 +31,7 @@ static sdp::capabilities caps() {
   c.media = {audio, video, data};
   c.ice = sdp::ice_parameters{"abcd", "abcdefghijklmnopqrstuv", {"1 1 udp 1 192.0.2.1 9 typ host"}, true, true};
   c.dtls = sdp::dtls_parameters{"sha-256", "AB:CD", sdp::setup_role::active};
+  c.sdes_suites = {"AES_CM_128_HMAC_SHA1_80", "AEAD_AES_256_GCM"};
   return c;
 }
 

@@ -653,3 +653,58 @@ TEST_CASE("rfc3264_6_1_answer_direction_and_rfc8842_fingerprint_are_checked") {
   REQUIRE(!w.set_remote_answer(ans));
   CHECK(w.negotiate() == sdp::error::missing_fingerprint);
 }
+
+TEST_CASE("rfc4568_sdes_crypto_answer_offer_and_key_stability") {
+  auto caps = phone_caps();
+  caps.sdes_suites = {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"};
+  const std::string offer =
+      "v=0\r\no=alice 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 49170 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+      "a=crypto:1 AEAD_AES_256_GCM inline:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n"
+      "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|1:32\r\n"
+      "m=audio 49172 RTP/SAVP 0\r\na=crypto:1 F8_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm\r\n";
+  sdp::negotiator bob(caps);
+  auto a = parsed(answer_with(bob, offer));
+  REQUIRE(a.media.size() == 2);
+  // RFC 4568 §7.1.1: exactly one crypto line, the chosen offer tag and suite.
+  auto c = a.media[0].cryptos();
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].tag == 2);
+  CHECK(c[0].suite == "AES_CM_128_HMAC_SHA1_32");
+  CHECK(c[0].inline_key().size() == 40);  // base64 of 30 bytes
+  CHECK(a.media[1].port == 0);            // no suite in common
+  const auto& s = bob.streams()[0];
+  CHECK(s.srtp_suite == "AES_CM_128_HMAC_SHA1_32");
+  CHECK(s.remote_srtp_key == "NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj");
+  CHECK(s.local_srtp_key == c[0].inline_key());
+  // Same offer again: same key, same o= version.
+  const std::string key = s.local_srtp_key;
+  REQUIRE(!bob.set_remote_offer(offer));
+  REQUIRE(!bob.create_answer());
+  REQUIRE(!bob.negotiate());
+  CHECK(bob.streams()[0].local_srtp_key == key);
+  CHECK(bob.active_local()->origin.session_version == "1");
+
+  // Plain negotiators without SDES reject RTP/SAVP.
+  sdp::negotiator plain(phone_caps());
+  auto p = parsed(answer_with(plain, offer));
+  CHECK(p.media[0].port == 0);
+
+  // Offering SDES: two negotiators agree on suite and swap keys.
+  auto caps2 = phone_caps();
+  caps2.sdes_suites = {"AES_CM_128_HMAC_SHA1_80"};
+  caps2.media.pop_back();
+  sdp::negotiator x(caps2), y(caps2);
+  REQUIRE(!x.create_offer());
+  CHECK(parsed(x.local_sdp()).media[0].proto == "RTP/SAVP");
+  REQUIRE(!y.create_with_remote_offer(x.local_sdp()));
+  REQUIRE(!y.create_answer());
+  REQUIRE(!y.negotiate());
+  REQUIRE(!x.set_remote_answer(y.local_sdp()));
+  REQUIRE(!x.negotiate());
+  CHECK(x.streams()[0].srtp_suite == "AES_CM_128_HMAC_SHA1_80");
+  CHECK_FALSE(x.streams()[0].local_srtp_key.empty());
+  CHECK(x.streams()[0].local_srtp_key == y.streams()[0].remote_srtp_key);
+  CHECK(x.streams()[0].remote_srtp_key == y.streams()[0].local_srtp_key);
+  CHECK(x.streams()[0].local_srtp_key != x.streams()[0].remote_srtp_key);
+}

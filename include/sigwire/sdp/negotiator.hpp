@@ -34,6 +34,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@
 #include <system_error>
 #include <vector>
 
+#include <sigwire/core/base64.hpp>
 #include <sigwire/core/random.hpp>
 #include <sigwire/sdp/codec_match.hpp>
 #include <sigwire/sdp/error.hpp>
@@ -96,6 +98,10 @@ struct capabilities {
   bool prefer_local_order = false;  // answer codec order: offerer's (default) or ours
   std::optional<ice_parameters> ice;
   std::optional<dtls_parameters> dtls;  // enables UDP/TLS/RTP/SAVPF and UDP/DTLS/SCTP
+  // SDES-SRTP (RFC 4568): accept RTP/SAVP(F) offers carrying a=crypto with
+  // one of these suites (and, without dtls, offer RTP/SAVP). Keys are random,
+  // one per m-line, kept across re-negotiations while the suite is unchanged.
+  std::vector<std::string> sdes_suites;  // e.g. {"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"}
 };
 
 // --- negotiated result ------------------------------------------------------------
@@ -128,7 +134,19 @@ struct stream_result {
   std::optional<setup_role> local_setup;
   std::uint16_t remote_sctp_port = 0;
   std::uint64_t remote_max_message_size = 0;
+  std::string srtp_suite;        // SDES (RFC 4568) suite, empty when not SDES
+  std::string local_srtp_key;    // inline key||salt (base64) we encrypt with
+  std::string remote_srtp_key;   // inline key||salt (base64) the peer encrypts with
 };
+
+// key||salt length of the SRTP suites of RFC 4568 §6.2, RFC 6188, RFC 7714.
+constexpr std::size_t srtp_key_salt_size(std::string_view suite) noexcept {
+  if (suite == "AES_CM_128_HMAC_SHA1_80" || suite == "AES_CM_128_HMAC_SHA1_32") return 30;
+  if (suite == "AES_256_CM_HMAC_SHA1_80" || suite == "AES_256_CM_HMAC_SHA1_32") return 46;
+  if (suite == "AEAD_AES_128_GCM") return 28;
+  if (suite == "AEAD_AES_256_GCM") return 44;
+  return 0;
+}
 
 // --- helpers ---------------------------------------------------------------------
 
@@ -277,6 +295,15 @@ class negotiator {
     media m = cap.data_channel ? data_media(cap) : rtp_media(cap);
     if (!mid.empty()) m.attributes.insert(m.attributes.begin(), {"mid", std::string(mid), true});
     if (!cap.data_channel) add_rtp_tail(m, cap, cap.direction);
+    if (!cap.data_channel && m.proto == "RTP/SAVP") {
+      unsigned tag = 0;
+      for (const auto& suite : caps_.sdes_suites) {
+        if (!srtp_key_salt_size(suite)) continue;
+        ++tag;
+        const std::string key = srtp_key(offer_key_slot(mid, tag), suite);
+        m.add("crypto", std::to_string(tag) + ' ' + suite + " inline:" + key);
+      }
+    }
     add_transport(m, setup_role::actpass, caps_.ice.has_value(), caps_.dtls.has_value());
     return m;
   }
@@ -369,7 +396,7 @@ class negotiator {
     media m;
     m.type = cap.type;
     m.port = cap.port;
-    m.proto = caps_.dtls ? "UDP/TLS/RTP/SAVPF" : "RTP/AVP";
+    m.proto = caps_.dtls ? "UDP/TLS/RTP/SAVPF" : caps_.sdes_suites.empty() ? "RTP/AVP" : "RTP/SAVP";
     m.connections.push_back({"IN", addrtype_of(caps_.address), caps_.address});
     std::vector<bool> used(128, false);
     for (const auto& c : cap.codecs)
@@ -480,6 +507,27 @@ class negotiator {
     return proto == "UDP/TLS/RTP/SAVPF" || proto == "UDP/TLS/RTP/SAVP" || proto == "TCP/TLS/RTP/SAVPF" ||
            proto == "TCP/DTLS/RTP/SAVPF";
   }
+  static bool is_sdes_rtp(std::string_view proto) noexcept { return proto == "RTP/SAVP" || proto == "RTP/SAVPF"; }
+
+  // RFC 4568 §7.1.1: the answerer picks one offered crypto line it supports.
+  std::optional<sdp::crypto> chosen_crypto(const media_view& m) const {
+    for (const auto& c : m.cryptos())
+      if (srtp_key_salt_size(c.suite) && !c.inline_key().empty() &&
+          std::find(caps_.sdes_suites.begin(), caps_.sdes_suites.end(), c.suite) != caps_.sdes_suites.end())
+        return c;
+    return std::nullopt;
+  }
+
+  std::string srtp_key(std::size_t index, std::string_view suite) const {
+    auto& slot = sdes_keys_[index];
+    if (slot.first != suite) {
+      std::vector<std::byte> key(srtp_key_salt_size(suite));
+      core::random_bytes(key);
+      slot = {std::string(suite), core::base64::encode(key)};
+    }
+    return slot.second;
+  }
+
   static bool is_dtls_sctp(std::string_view proto) noexcept {
     return proto == "UDP/DTLS/SCTP" || proto == "TCP/DTLS/SCTP" || proto == "DTLS/SCTP";
   }
@@ -495,6 +543,7 @@ class negotiator {
         continue;
       }
       if (is_plain_rtp(m.proto) || (is_dtls_rtp(m.proto) && caps_.dtls && has_fp)) return &cap;
+      if (is_sdes_rtp(m.proto) && chosen_crypto(m)) return &cap;
     }
     return nullptr;
   }
@@ -584,8 +633,14 @@ class negotiator {
     return direction::sendrecv;
   }
 
+  // Key slots for our offers sit after the answer slots (one per suite).
+  static std::size_t offer_key_slot(std::string_view mid, unsigned tag) {
+    auto n = detail::to_uint<std::size_t>(mid);
+    return 1024 + (n ? *n : 0) * 8 + tag;
+  }
+
   media answer_rtp(const session_view& offer, const media_view& m, const media_capability& cap,
-                   const std::vector<accepted_format>& accepted) const {
+                   const std::vector<accepted_format>& accepted, std::size_t index) const {
     media a;
     a.type = std::string(m.type);
     a.port = cap.port ? cap.port : 9;
@@ -603,6 +658,9 @@ class negotiator {
     a.add_flag(std::string(to_string(d)));
     if (sends(d) && !cap.msid.empty()) a.add("msid", cap.msid);
     if (caps_.rtcp_mux && m.rtcp_mux()) a.add_flag("rtcp-mux");
+    if (is_sdes_rtp(m.proto))
+      if (auto c = chosen_crypto(m))
+        a.add("crypto", std::to_string(c->tag) + ' ' + std::string(c->suite) + " inline:" + srtp_key(index, c->suite));
     if (m.rtcp_rsize() && caps_.rtcp_mux) a.add_flag("rtcp-rsize");
     const auto offered_fb = m.rtcp_fbs();
     for (const auto& f : accepted) {
@@ -658,7 +716,8 @@ class negotiator {
     const auto offered_bundle = offer.bundle_group();
     std::string bundle = "BUNDLE";
     bool any_bundled = false;
-    for (const auto& m : offer.media) {
+    for (std::size_t index = 0; index < offer.media.size(); ++index) {
+      const auto& m = offer.media[index];
       const media_capability* cap = m.port == 0 ? nullptr : capability_for(offer, m);
       std::vector<accepted_format> accepted;
       if (cap && !cap->data_channel) accepted = match_codecs(m, *cap);
@@ -666,7 +725,7 @@ class negotiator {
         s.media.push_back(rejected(m));
         continue;
       }
-      media a = cap->data_channel ? answer_data(m, *cap) : answer_rtp(offer, m, *cap, accepted);
+      media a = cap->data_channel ? answer_data(m, *cap) : answer_rtp(offer, m, *cap, accepted, index);
       add_transport(a, answer_setup(offer, m), offer.find_in(m, "ice-ufrag").has_value(),
                     is_dtls_rtp(m.proto) || is_dtls_sctp(m.proto));
       // RFC 9143 §7.3: the answer's BUNDLE group holds the accepted offered tags.
@@ -790,6 +849,16 @@ class negotiator {
       if (auto v = local.find_in(l, "setup")) s.local_setup = parse_setup(*v);
       if (auto p = r.sctp_port()) s.remote_sctp_port = *p;
       if (auto mm = r.max_message_size()) s.remote_max_message_size = *mm;
+      // SDES: the answer holds one crypto line; its tag names the offer's line.
+      const auto& answer_m = we_offered ? r : l;
+      const auto& offer_m = we_offered ? l : r;
+      if (auto ac = answer_m.cryptos(); !ac.empty())
+        for (const auto& oc : offer_m.cryptos())
+          if (oc.tag == ac[0].tag && oc.suite == ac[0].suite) {
+            s.srtp_suite = std::string(oc.suite);
+            s.local_srtp_key = std::string((we_offered ? oc : ac[0]).inline_key());
+            s.remote_srtp_key = std::string((we_offered ? ac[0] : oc).inline_key());
+          }
       out.push_back(std::move(s));
     }
     return out;
@@ -803,6 +872,7 @@ class negotiator {
   bool remote_is_offer_ = false;
   std::shared_ptr<parsed_sdp> pending_local_, pending_remote_, active_local_, active_remote_;
   std::vector<stream_result> streams_;
+  mutable std::map<std::size_t, std::pair<std::string, std::string>> sdes_keys_;  // slot -> suite, base64 key||salt
 };
 
 constexpr std::string_view to_string(negotiator::state s) noexcept {
