@@ -2,3 +2,4 @@
 #pragma once
 
 #include <sigwire/core.hpp>
+#include <sigwire/sip.hpp>
