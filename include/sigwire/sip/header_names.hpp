@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/sip/detail/ieq.hpp>
 
 #include <array>
 #include <cstdint>
@@ -109,6 +110,38 @@ constexpr std::array<std::uint8_t, 27> make_letter_index() noexcept {
   return idx;
 }
 inline constexpr std::array<std::uint8_t, 27> letter_index = make_letter_index();
+
+// A small hash on (length, first, last letter) finds the one candidate to compare.
+constexpr std::size_t name_hash(std::string_view n) noexcept {
+  return (n.size() * 31 + static_cast<unsigned char>(core::ascii::to_lower(n.front())) * 7 +
+          static_cast<unsigned char>(core::ascii::to_lower(n.back()))) & 255;
+}
+inline constexpr std::uint8_t hash_collision = 0xff;
+constexpr std::array<std::uint8_t, 256> make_hash_table() noexcept {
+  std::array<std::uint8_t, 256> t{};
+  for (std::size_t i = 1; i < header_table.size(); ++i) {
+    auto& slot = t[name_hash(header_table[i].name)];
+    slot = slot == 0 ? static_cast<std::uint8_t>(i) : hash_collision;
+  }
+  return t;
+}
+inline constexpr std::array<std::uint8_t, 256> hash_table = make_hash_table();
+
+// Lower-case copies of the canonical names, for ieq_lower.
+struct lower_name {
+  std::array<char, 24> text{};
+  std::size_t size = 0;
+  constexpr std::string_view view() const noexcept { return {text.data(), size}; }
+};
+constexpr std::array<lower_name, header_table.size()> make_lower_names() noexcept {
+  std::array<lower_name, header_table.size()> t{};
+  for (std::size_t i = 0; i < header_table.size(); ++i) {
+    for (std::size_t k = 0; k < header_table[i].name.size(); ++k) t[i].text[k] = core::ascii::to_lower(header_table[i].name[k]);
+    t[i].size = header_table[i].name.size();
+  }
+  return t;
+}
+inline constexpr std::array<lower_name, header_table.size()> lower_names = make_lower_names();
 }  // namespace detail
 
 constexpr const header_name_info& header_info(header_id id) noexcept {
@@ -123,6 +156,11 @@ constexpr header_id lookup_header(std::string_view name) noexcept {
   if (first < 'a' || first > 'z') return header_id::other;
   const auto letter = static_cast<std::size_t>(first - 'a');
   if (name.size() == 1) return detail::compact_table[letter];
+  const std::uint8_t slot = detail::hash_table[detail::name_hash(name)];
+  if (slot == 0) return header_id::other;
+  if (slot != detail::hash_collision) {
+    return detail::ieq_lower(name, detail::lower_names[slot].view()) ? header_table[slot].id : header_id::other;
+  }
   for (std::size_t i = detail::letter_index[letter]; i < detail::letter_index[letter + 1]; ++i) {
     const auto& h = header_table[i];
     if (h.name.size() == name.size() && core::ascii::iequals(h.name, name)) return h.id;

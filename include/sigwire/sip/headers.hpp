@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/sip/detail/ieq.hpp>
 #include <sigwire/sip/detail/lex.hpp>
 #include <sigwire/sip/error.hpp>
 #include <sigwire/sip/limits.hpp>
@@ -78,7 +79,8 @@ constexpr bool valid_received(std::string_view h) noexcept {
 }
 }  // namespace detail
 
-inline result<via> parse_via(std::string_view v, const limits& lim = {}) noexcept {
+// With `stop_at_comma`, a top-level ',' ends the value (the topmost Via of a list).
+inline result<via> parse_via(std::string_view v, const limits& lim = {}, bool stop_at_comma = false) noexcept {
   using R = result<via>;
   via out;
   detail::cursor c{v};
@@ -109,19 +111,19 @@ inline result<via> parse_via(std::string_view v, const limits& lim = {}) noexcep
   bool too_many = false, bad_value = false;
   const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
     namespace ascii = core::ascii;
-    if (ascii::iequals(n, "branch")) {
+    if (detail::ieq_lower(n, "branch")) {
       out.branch = val, out.has_branch = true;
       bad_value |= !ascii::all_of_class(val, ascii::cls_sip_token);
-    } else if (ascii::iequals(n, "received")) {
+    } else if (detail::ieq_lower(n, "received")) {
       out.received = val, out.has_received = true;
       bad_value |= !detail::valid_received(val);
-    } else if (ascii::iequals(n, "maddr")) {
+    } else if (detail::ieq_lower(n, "maddr")) {
       out.maddr = val;
       bad_value |= val.empty() || !detail::valid_host(val);
-    } else if (ascii::iequals(n, "ttl")) {
+    } else if (detail::ieq_lower(n, "ttl")) {
       out.ttl = val;
       bad_value |= !ascii::parse_uint<std::uint32_t>(val, 255);
-    } else if (ascii::iequals(n, "rport")) {
+    } else if (detail::ieq_lower(n, "rport")) {
       out.rport = val, out.has_rport = true;
       bad_value |= !val.empty() && !ascii::parse_uint<std::uint32_t>(val, 65535);
     }
@@ -130,7 +132,7 @@ inline result<via> parse_via(std::string_view v, const limits& lim = {}) noexcep
   if (!ok || bad_value) return R::fail(error::bad_via, v);
   out.params = v.substr(params_start, c.i - params_start);
   c.skip_lws();
-  if (!c.done()) return R::fail(error::bad_via, v);
+  if (!c.done() && !(stop_at_comma && c.peek() == ',')) return R::fail(error::bad_via, v);
   return {out, {}, {}};
 }
 
@@ -222,13 +224,13 @@ inline result<name_addr> parse_name_addr(std::string_view v, error err, const li
   bool too_many = false, bad = false;
   const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
     namespace ascii = core::ascii;
-    if (ascii::iequals(n, "tag")) {
+    if (detail::ieq_lower(n, "tag")) {
       out.tag = val, out.has_tag = true;
       bad |= !ascii::all_of_class(val, ascii::cls_sip_token);
-    } else if (ascii::iequals(n, "expires")) {
+    } else if (detail::ieq_lower(n, "expires")) {
       out.expires = val;
       bad |= !ascii::parse_uint<std::uint32_t>(val);
-    } else if (ascii::iequals(n, "q")) {
+    } else if (detail::ieq_lower(n, "q")) {
       out.q = val;
       bad |= !detail::valid_qvalue(val);
     }
@@ -264,9 +266,7 @@ inline result<cseq> parse_cseq(std::string_view v) noexcept {
 inline result<std::string_view> parse_call_id(std::string_view v) noexcept {
   using R = result<std::string_view>;
   const std::string_view t = detail::trim_lws(v);
-  auto word_char = [](char c) {
-    return core::ascii::is_sip_token(c) || detail::in_set(c, "()<>:\\\"/[]?{}");
-  };
+  auto word_char = [](char c) { return detail::uri_class(c, detail::uc_word); };
   const std::size_t at = t.find('@');
   const std::string_view a = t.substr(0, at);
   if (a.empty()) return R::fail(error::bad_call_id, v);

@@ -27,6 +27,9 @@
 
 #include <array>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <optional>
 #include <span>
 #include <string_view>
@@ -151,14 +154,39 @@ constexpr bool version_syntax_ok(std::string_view v, bool any_case) noexcept {
   return true;
 }
 
-// Finds the end of the line starting at `pos`: returns the index of '\n'
-// and sets `content_end` to the index of '\r' (or of '\n' for a bare LF).
-inline std::size_t line_end(std::string_view s, std::size_t pos, std::size_t& content_end) noexcept {
-  const void* p = std::memchr(s.data() + pos, '\n', s.size() - pos);
-  if (!p) return std::string_view::npos;
-  const std::size_t nl = static_cast<std::size_t>(static_cast<const char*>(p) - s.data());
-  content_end = (nl > pos && s[nl - 1] == '\r') ? nl - 1 : nl;
-  return nl;
+// First '\r' or '\n' in [p, end), 16 bytes at a time where SSE2 exists.
+inline const char* find_cr_or_lf(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    if (mask) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '\r' && *p != '\n') ++p;
+  return p;
+}
+
+enum class eol { ok, need_more, bare_cr };
+
+// Finds the end of the line starting at `pos`: `nl` is the index of its
+// '\n' and `content_end` that of the '\r' (== nl for a bare LF). A CR not
+// followed by LF is reported (RFC 3261 §7: lines end with CRLF).
+inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_end, std::size_t& nl) noexcept {
+  const char* end = s.data() + s.size();
+  const char* q = find_cr_or_lf(s.data() + pos, end);
+  if (q == end) return eol::need_more;
+  content_end = static_cast<std::size_t>(q - s.data());
+  if (*q == '\n') {
+    nl = content_end;
+    return eol::ok;
+  }
+  if (q + 1 == end) return eol::need_more;
+  if (q[1] != '\n') return eol::bare_cr;
+  nl = content_end + 1;
+  return eol::ok;
 }
 }  // namespace detail
 
@@ -175,16 +203,16 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   const std::string_view in = bytes.substr(0, cap);
 
   // ---- start line (RFC 3261 §7.1, §7.2) ----
-  std::size_t ce = 0;
-  const std::size_t nl = detail::line_end(in, 0, ce);
-  if (nl == std::string_view::npos)
+  std::size_t ce = 0, nl = 0;
+  const detail::eol first = detail::line_end(in, 0, ce, nl);
+  if (first == detail::eol::need_more)
     return bytes.size() > cap ? m.fail(error::message_too_large, {})
            : opt.transport == transport_kind::datagram ? m.fail(error::truncated_message, in)
                                                        : m.fail(error::need_more, {});
-  if (ce == nl && !bare_lf_ok) return m.fail(error::bad_line_ending, in.substr(0, nl));
+  if (first == detail::eol::bare_cr || (ce == nl && !bare_lf_ok))
+    return m.fail(error::bad_line_ending, in.substr(0, ce + 1));
   std::string_view line = in.substr(0, ce);
   m.start_line_ = line;
-  if (line.find('\r') != std::string_view::npos) return m.fail(error::bad_line_ending, line);
   const bool spaces_ok = (opt.lenient & lenient_start_line_spaces) != 0;
   if (spaces_ok) line = ascii::trim_right(line);
   const bool any_case = (opt.lenient & lenient_version_case) != 0;
@@ -255,12 +283,11 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     std::size_t vend = 0;
     bool complete = false;
     for (;;) {
-      std::size_t content_end = 0;
-      const std::size_t e = detail::line_end(in, i, content_end);
-      if (e == std::string_view::npos) break;
-      if (content_end == e && !bare_lf_ok) return m.fail(error::bad_line_ending, in.substr(line_start, e - line_start));
-      if (std::memchr(in.data() + i, '\r', content_end - i))
-        return m.fail(error::bad_line_ending, in.substr(line_start, e - line_start));
+      std::size_t content_end = 0, e = 0;
+      const detail::eol r = detail::line_end(in, i, content_end, e);
+      if (r == detail::eol::need_more) break;
+      if (r == detail::eol::bare_cr || (content_end == e && !bare_lf_ok))
+        return m.fail(error::bad_line_ending, in.substr(line_start, content_end + 1 - line_start));
       vend = content_end;
       i = e + 1;
       if (i >= in.size()) {
@@ -337,11 +364,7 @@ inline std::error_code parse(std::string_view bytes, message_view& m, const pars
     switch (h.id) {
       case header_id::via: {
         if (m.has_via_) break;  // only the topmost value is decoded eagerly
-        detail::comma_splitter sp(h.value);
-        std::string_view first;
-        bool bad = false;
-        if (!sp.next(first, bad) || bad) return m.fail(error::bad_via, h.value);
-        auto v = parse_via(first, opt.lim);
+        auto v = parse_via(h.value, opt.lim, true);
         if (!v) return m.fail(static_cast<error>(v.ec.value()), h.value);
         m.top_via_ = v.value;
         m.has_via_ = true;

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/sip/detail/ieq.hpp>
 #include <sigwire/sip/error.hpp>
 #include <sigwire/sip/result.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -21,14 +23,41 @@ namespace detail {
 namespace ascii = core::ascii;
 
 constexpr bool in_set(char c, std::string_view set) noexcept { return set.find(c) != std::string_view::npos; }
-constexpr bool is_unreserved_mark(char c) noexcept {  // RFC 3261 unreserved = alphanum / mark
-  return ascii::is_alnum(c) || in_set(c, "-_.!~*'()");
+
+// One 256-entry table for the URI grammar's character sets (RFC 3261 §25.1).
+enum uri_char_class : std::uint8_t {
+  uc_user = 1u << 0,      // unreserved / user-unreserved
+  uc_password = 1u << 1,  // unreserved / & = + $ ,
+  uc_param = 1u << 2,     // paramchar without escapes
+  uc_header = 1u << 3,    // hnv-unreserved / unreserved
+  uc_uric = 1u << 4,      // reserved / unreserved (absolute URIs)
+  uc_word = 1u << 5,      // Call-ID word
+  uc_host = 1u << 6,      // hostname / IPv4 characters
+};
+constexpr std::array<std::uint8_t, 256> make_uri_table() noexcept {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned i = 0; i < 256; ++i) {
+    const char c = static_cast<char>(i);
+    const bool unres = ascii::is_alnum(c) || in_set(c, "-_.!~*'()");
+    std::uint8_t f = 0;
+    if (unres || in_set(c, "&=+$,;?/")) f |= uc_user;
+    if (unres || in_set(c, "&=+$,")) f |= uc_password;
+    if (unres || in_set(c, "[]/:&+$")) f |= uc_param;
+    if (unres || in_set(c, "[]/?:+$")) f |= uc_header;
+    if (unres || in_set(c, ";/?:@&=+$,[]#")) f |= uc_uric;
+    if (ascii::is_sip_token(c) || in_set(c, "()<>:\\\"/[]?{}")) f |= uc_word;
+    if (ascii::is_alnum(c) || c == '-' || c == '.') f |= uc_host;
+    t[i] = f;
+  }
+  return t;
 }
-constexpr bool is_user_char(char c) noexcept { return is_unreserved_mark(c) || in_set(c, "&=+$,;?/"); }
-constexpr bool is_password_char(char c) noexcept { return is_unreserved_mark(c) || in_set(c, "&=+$,"); }
-constexpr bool is_param_char(char c) noexcept { return is_unreserved_mark(c) || in_set(c, "[]/:&+$"); }
-constexpr bool is_header_char(char c) noexcept { return is_unreserved_mark(c) || in_set(c, "[]/?:+$"); }
-constexpr bool is_uric(char c) noexcept { return is_unreserved_mark(c) || in_set(c, ";/?:@&=+$,[]#"); }
+inline constexpr std::array<std::uint8_t, 256> uri_table = make_uri_table();
+constexpr bool uri_class(char c, std::uint8_t cls) noexcept { return (uri_table[static_cast<unsigned char>(c)] & cls) != 0; }
+constexpr bool is_user_char(char c) noexcept { return uri_class(c, uc_user); }
+constexpr bool is_password_char(char c) noexcept { return uri_class(c, uc_password); }
+constexpr bool is_param_char(char c) noexcept { return uri_class(c, uc_param); }
+constexpr bool is_header_char(char c) noexcept { return uri_class(c, uc_header); }
+constexpr bool is_uric(char c) noexcept { return uri_class(c, uc_uric); }
 
 // Every '%' in s must start "%HH"; every other byte must satisfy `ok`.
 template <class Pred>
@@ -47,7 +76,7 @@ constexpr bool valid_escaped(std::string_view s, Pred ok) noexcept {
 constexpr bool valid_hostname(std::string_view h) noexcept {
   if (h.empty() || h.front() == '.' || h.front() == '-') return false;
   for (char c : h)
-    if (!ascii::is_alnum(c) && c != '-' && c != '.') return false;
+    if (!uri_class(c, uc_host)) return false;
   return true;
 }
 
@@ -149,84 +178,84 @@ inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noex
   for (char c : u.scheme_name)
     if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return R::fail(error::bad_uri_scheme, s);
   u.opaque = s.substr(colon + 1);
-  if (ascii::iequals(u.scheme_name, "sip")) u.scheme = uri_scheme::sip;
-  else if (ascii::iequals(u.scheme_name, "sips")) u.scheme = uri_scheme::sips;
-  else if (ascii::iequals(u.scheme_name, "tel")) u.scheme = uri_scheme::tel;
+  if (detail::ieq_lower(u.scheme_name, "sip")) u.scheme = uri_scheme::sip;
+  else if (detail::ieq_lower(u.scheme_name, "sips")) u.scheme = uri_scheme::sips;
+  else if (detail::ieq_lower(u.scheme_name, "tel")) u.scheme = uri_scheme::tel;
 
   if (!u.is_sip()) {
     if (u.opaque.empty() || !detail::valid_escaped(u.opaque, detail::is_uric)) return R::fail(error::bad_uri, s);
     return {u, {}, {}};
   }
 
-  std::string_view rest = u.opaque;
+  // One pass over the rest, with table lookups (this is on every message's hot path).
+  const std::string_view r = u.opaque;
+  const std::size_t n = r.size();
+  std::size_t i = 0;
   // userinfo: '@' cannot appear unescaped after it, so the first '@' ends it.
-  if (const std::size_t at = rest.find('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = rest.substr(0, at);
-    const std::size_t pc = userinfo.find(':');
-    u.user = userinfo.substr(0, pc);
+  // Scan while the bytes could be userinfo; stop at '@' or at the first byte
+  // that cannot (then there is no userinfo: restart at 0 for the host).
+  std::size_t ucolon = std::string_view::npos;
+  while (i < n && (detail::uri_class(r[i], detail::uc_user | detail::uc_password) || r[i] == ':' || r[i] == '%')) {
+    if (r[i] == ':' && ucolon == std::string_view::npos) ucolon = i;
+    ++i;
+  }
+  if (i < n && r[i] == '@') {
     u.has_user = true;
-    if (u.user.empty() || !detail::valid_escaped(u.user, detail::is_user_char)) return R::fail(error::bad_uri_user, s);
-    if (pc != std::string_view::npos) {
-      u.password = userinfo.substr(pc + 1);
+    u.user = r.substr(0, ucolon < i ? ucolon : i);
+    if (u.user.empty()) return R::fail(error::bad_uri_user, s);
+    if (ucolon < i) {
       u.has_password = true;
-      if (!detail::valid_escaped(u.password, detail::is_password_char)) return R::fail(error::bad_uri_user, s);
+      u.password = r.substr(ucolon + 1, i - ucolon - 1);
     }
-    rest.remove_prefix(at + 1);
+    // the scan above admitted the union of both sets: check each part's own
+    if (!detail::valid_escaped(u.user, detail::is_user_char)) return R::fail(error::bad_uri_user, s);
+    if (u.has_password && !detail::valid_escaped(u.password, detail::is_password_char))
+      return R::fail(error::bad_uri_user, s);
+    ++i;
+  } else {
+    i = 0;
   }
   // hostport
-  std::size_t hp_end = rest.find_first_of(";?");
-  std::string_view hostport = rest.substr(0, hp_end);
-  rest = hp_end == std::string_view::npos ? std::string_view{} : rest.substr(hp_end);
-  std::string_view port_text{};
-  if (!hostport.empty() && hostport.front() == '[') {
-    const std::size_t rb = hostport.find(']');
-    if (rb == std::string_view::npos) return R::fail(error::bad_uri_host, s);
-    u.host = hostport.substr(0, rb + 1);
+  const std::size_t host_start = i;
+  if (i < n && r[i] == '[') {
+    while (i < n && r[i] != ']') ++i;
+    if (i == n) return R::fail(error::bad_uri_host, s);
+    ++i;
+    u.host = r.substr(host_start, i - host_start);
     if (!detail::valid_ipv6_reference(u.host)) return R::fail(error::bad_uri_host, s);
-    const std::string_view after = hostport.substr(rb + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return R::fail(error::bad_uri_host, s);
-      port_text = after.substr(1);
-      u.has_port = true;
-    }
   } else {
-    const std::size_t pc = hostport.find(':');
-    u.host = hostport.substr(0, pc);
+    while (i < n && detail::uri_class(r[i], detail::uc_host)) ++i;
+    u.host = r.substr(host_start, i - host_start);
     if (!detail::valid_hostname(u.host)) return R::fail(error::bad_uri_host, s);
-    if (pc != std::string_view::npos) {
-      port_text = hostport.substr(pc + 1);
-      u.has_port = true;
-    }
   }
-  if (u.has_port) {
-    const auto p = ascii::parse_uint<std::uint32_t>(port_text, 65535);
+  if (i < n && r[i] == ':') {
+    const std::size_t ps = ++i;
+    while (i < n && core::ascii::is_digit(r[i])) ++i;
+    const auto p = ascii::parse_uint<std::uint32_t>(r.substr(ps, i - ps), 65535);
     if (!p) return R::fail(error::bad_uri_port, s);
     u.port = p.value;
+    u.has_port = true;
   }
-  // uri-parameters
-  const std::size_t q = rest.find('?');
-  u.params = rest.substr(0, q);
-  if (!u.params.empty()) {
-    std::string_view p = u.params;
-    while (!p.empty()) {
-      p.remove_prefix(1);
-      const std::size_t end = p.find(';');
-      const std::string_view item = p.substr(0, end);
-      const std::size_t eq = item.find('=');
-      const std::string_view name = item.substr(0, eq);
-      if (name.empty() || !detail::valid_escaped(name, detail::is_param_char)) return R::fail(error::bad_uri_params, s);
-      if (eq != std::string_view::npos) {
-        const std::string_view value = item.substr(eq + 1);
-        if (value.empty() || !detail::valid_escaped(value, detail::is_param_char))
-          return R::fail(error::bad_uri_params, s);
-      }
-      if (end == std::string_view::npos) break;
-      p.remove_prefix(end);
+  // uri-parameters: *( ";" pname [ "=" pvalue ] )
+  const std::size_t params_start = i;
+  while (i < n && r[i] == ';') {
+    const std::size_t name_start = ++i;
+    while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+    if (i == name_start) return R::fail(error::bad_uri_params, s);
+    if (i < n && r[i] == '=') {
+      const std::size_t vs = ++i;
+      while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+      if (i == vs) return R::fail(error::bad_uri_params, s);
     }
   }
-  if (q != std::string_view::npos) {
+  u.params = r.substr(params_start, i - params_start);
+  if (u.params.find('%') != std::string_view::npos && !detail::valid_escaped(u.params, [](char c) {
+        return detail::is_param_char(c) || c == ';' || c == '=';
+      }))
+    return R::fail(error::bad_uri_params, s);
+  if (i < n && r[i] == '?') {
     if (!allow_headers) return R::fail(error::uri_headers_in_request_uri, s);
-    u.headers = rest.substr(q + 1);
+    u.headers = r.substr(i + 1);
     std::string_view h = u.headers;
     if (h.empty()) return R::fail(error::bad_uri_headers, s);
     for (;;) {
@@ -239,6 +268,12 @@ inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noex
       if (amp == std::string_view::npos) break;
       h.remove_prefix(amp + 1);
     }
+    i = n;
+  }
+  if (i != n) {
+    // a byte that fits nowhere: blame the part it is in
+    if (u.params.empty() && i == host_start + u.host.size()) return R::fail(error::bad_uri_host, s);
+    return R::fail(error::bad_uri_params, s);
   }
   return {u, {}, {}};
 }
