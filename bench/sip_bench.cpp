@@ -62,6 +62,7 @@ extern "C" {
 }
 #undef true   // re_types.h defines these for C; C++ has the keywords
 #undef false
+#undef bool
 inline bool parse(const char* data, std::size_t size) {
   struct mbuf* mb = mbuf_alloc(size);
   mbuf_write_mem(mb, reinterpret_cast<const uint8_t*>(data), size);

@@ -12,7 +12,9 @@ TEST_CASE("rfc3261_7_3_3 compact forms and IANA registry") {
       {'l', "Content-Length"}, {'m', "Contact"}, {'n', "Identity-Info"}, {'o', "Event"}, {'r', "Refer-To"},
       {'s', "Subject"}, {'t', "To"}, {'u', "Allow-Events"}, {'v', "Via"}, {'x', "Session-Expires"},
       {'y', "Identity"}};
-  for (auto [c, name] : forms) {
+  for (const auto& form : forms) {
+    const char c = form.first;
+    const std::string_view name = form.second;
     CAPTURE(c);
     const char lower[2] = {c, 0};
     const char upper[2] = {static_cast<char>(c - 32), 0};

@@ -237,9 +237,10 @@ TEST_CASE("rfc4475_3_1_2 invalid messages fail with the precise error") {
       {"mismatch02.dat", sip::error::cseq_method_mismatch},
       {"bigcode.dat", sip::error::bad_status_code}};
   std::vector<sip::header_field> arena(256);
-  for (const auto& [f, e] : expect) {
+  for (const auto& kv : expect) {
+    const std::string& f = kv.first;
     CAPTURE(f);
-    CHECK(run(f, arena).ec == e);
+    CHECK(run(f, arena).ec == kv.second);
   }
 }
 
