@@ -80,30 +80,29 @@ constexpr bool valid_received(std::string_view h) noexcept {
 }  // namespace detail
 
 // With `stop_at_comma`, a top-level ',' ends the value (the topmost Via of a list).
-inline result<via> parse_via(std::string_view v, const limits& lim = {}, bool stop_at_comma = false) noexcept {
-  using R = result<via>;
-  via out;
+inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, bool stop_at_comma = false) noexcept {
+  out = via{};
   detail::cursor c{v};
   c.skip_lws();
   out.protocol_name = c.token();
-  if (out.protocol_name.empty() || !c.eat_sep('/')) return R::fail(error::bad_via, v);
+  if (out.protocol_name.empty() || !c.eat_sep('/')) return error::bad_via;
   out.protocol_version = c.token();
-  if (out.protocol_version.empty() || !c.eat_sep('/')) return R::fail(error::bad_via, v);
+  if (out.protocol_version.empty() || !c.eat_sep('/')) return error::bad_via;
   out.transport = c.token();
-  if (out.transport.empty() || !c.skip_lws()) return R::fail(error::bad_via, v);
+  if (out.transport.empty() || !c.skip_lws()) return error::bad_via;
   // sent-by = host [ COLON port ]
   if (c.peek() == '[') {
     const std::size_t rb = v.find(']', c.i);
-    if (rb == std::string_view::npos) return R::fail(error::bad_via, v);
+    if (rb == std::string_view::npos) return error::bad_via;
     out.host = v.substr(c.i, rb + 1 - c.i);
     c.i = rb + 1;
   } else {
     out.host = c.take_while([](char ch) { return core::ascii::is_alnum(ch) || ch == '-' || ch == '.'; });
   }
-  if (out.host.empty() || !detail::valid_host(out.host)) return R::fail(error::bad_via, v);
+  if (out.host.empty() || !detail::valid_host(out.host)) return error::bad_via;
   if (c.eat_sep(':')) {
     const auto p = core::ascii::parse_uint<std::uint32_t>(c.take_while(core::ascii::is_digit), 65535);
-    if (!p) return R::fail(error::bad_via, v);
+    if (!p) return error::bad_via;
     out.port = p.value;
     out.has_port = true;
   }
@@ -128,12 +127,18 @@ inline result<via> parse_via(std::string_view v, const limits& lim = {}, bool st
       bad_value |= !val.empty() && !ascii::parse_uint<std::uint32_t>(val, 65535);
     }
   });
-  if (too_many) return R::fail(error::too_many_params, v);
-  if (!ok || bad_value) return R::fail(error::bad_via, v);
+  if (too_many) return error::too_many_params;
+  if (!ok || bad_value) return error::bad_via;
   out.params = v.substr(params_start, c.i - params_start);
   c.skip_lws();
-  if (!c.done() && !(stop_at_comma && c.peek() == ',')) return R::fail(error::bad_via, v);
-  return {out, {}, {}};
+  if (!c.done() && !(stop_at_comma && c.peek() == ',')) return error::bad_via;
+  return error{};
+}
+
+inline result<via> parse_via(std::string_view v, const limits& lim = {}, bool stop_at_comma = false) noexcept {
+  result<via> r;
+  if (const error e = parse_via_to(v, r.value, lim, stop_at_comma); e != error{}) return result<via>::fail(e, v);
+  return r;
 }
 
 // ---------------------------------------------------------------------------
@@ -171,23 +176,22 @@ constexpr bool valid_display_tokens(std::string_view d) noexcept {
 }
 }  // namespace detail
 
-inline result<name_addr> parse_name_addr(std::string_view v, error err, const limits& lim = {},
-                                         bool allow_star = false) noexcept {
-  using R = result<name_addr>;
-  name_addr out;
+inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, const limits& lim = {},
+                                 bool allow_star = false) noexcept {
+  out = name_addr{};
   const std::string_view t = detail::trim_lws(v);
   if (allow_star && t == "*") {
     out.star = true;
-    return {out, {}, {}};
+    return error{};
   }
   detail::cursor c{t};
   if (c.peek() == '"') {
     const std::size_t e = detail::skip_quoted(t, 0);
-    if (e == std::string_view::npos) return R::fail(err, v);
+    if (e == std::string_view::npos) return err;
     out.display_name = t.substr(0, e);
     c.i = e;
     c.skip_lws();
-    if (c.peek() != '<') return R::fail(err, v);
+    if (c.peek() != '<') return err;
   }
   std::size_t lt = std::string_view::npos;
   if (c.peek() == '<') {
@@ -197,28 +201,24 @@ inline result<name_addr> parse_name_addr(std::string_view v, error err, const li
     const std::size_t pos = t.find('<');
     if (pos != std::string_view::npos) {
       const std::string_view dn = detail::trim_lws(t.substr(0, pos));
-      if (!detail::valid_display_tokens(dn)) return R::fail(err, v);
+      if (!detail::valid_display_tokens(dn)) return err;
       out.display_name = dn;
       lt = pos;
     }
   }
   if (lt != std::string_view::npos) {
     const std::size_t gt = t.find('>', lt);
-    if (gt == std::string_view::npos) return R::fail(err, v);
+    if (gt == std::string_view::npos) return err;
     // LAQUOT addr-spec RAQUOT: no whitespace inside the brackets (RFC 4475 §3.1.2.14)
-    auto u = parse_uri(t.substr(lt + 1, gt - lt - 1));
-    if (!u) return R::fail(err, v);
-    out.address = u.value;
+    if (parse_uri_to(t.substr(lt + 1, gt - lt - 1), out.address) != error{}) return err;
     out.bracketed = true;
     c.i = gt + 1;
   } else {
     // addr-spec: the URI ends at ';' (header params) or LWS. RFC 3261 §20:
     // a URI with a comma, question mark or semicolon must be in <...>.
     const std::string_view spec = c.take_while([](char ch) { return ch != ';' && ch != ',' && !detail::is_lws(ch); });
-    if (spec.find('?') != std::string_view::npos) return R::fail(err, v);
-    auto u = parse_uri(spec);
-    if (!u) return R::fail(err, v);
-    out.address = u.value;
+    if (spec.find('?') != std::string_view::npos) return err;
+    if (parse_uri_to(spec, out.address) != error{}) return err;
   }
   const std::size_t params_start = c.i;
   bool too_many = false, bad = false;
@@ -235,12 +235,20 @@ inline result<name_addr> parse_name_addr(std::string_view v, error err, const li
       bad |= !detail::valid_qvalue(val);
     }
   });
-  if (too_many) return R::fail(error::too_many_params, v);
-  if (!ok || bad) return R::fail(err, v);
+  if (too_many) return error::too_many_params;
+  if (!ok || bad) return err;
   out.params = t.substr(params_start, c.i - params_start);
   c.skip_lws();
-  if (!c.done()) return R::fail(err, v);
-  return {out, {}, {}};
+  if (!c.done()) return err;
+  return error{};
+}
+
+inline result<name_addr> parse_name_addr(std::string_view v, error err, const limits& lim = {},
+                                         bool allow_star = false) noexcept {
+  result<name_addr> r;
+  if (const error e = parse_name_addr_to(v, r.value, err, lim, allow_star); e != error{})
+    return result<name_addr>::fail(e, v);
+  return r;
 }
 
 // ---------------------------------------------------------------------------

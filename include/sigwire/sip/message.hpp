@@ -107,6 +107,21 @@ class message_view {
   friend std::error_code parse(std::string_view, message_view&, const parse_options&, std::span<header_field>);
   friend struct detail_access;
 
+  // Cheaper than `*this = message_view{}`: the header array and the typed
+  // routing values are left as they are; counts and has_* flags guard them.
+  void reset(const parse_options& opt, std::span<header_field> arena) noexcept {
+    opt_ = opt;
+    request_ = false;
+    start_line_ = method_ = uri_text_ = version_ = reason_ = {};
+    status_ = 0;
+    uri_ = {};
+    arena_ = arena;
+    count_ = 0;
+    body_ = bytes_ = where_ = call_id_ = {};
+    content_length_ = max_forwards_ = 0;
+    has_content_length_ = has_max_forwards_ = has_via_ = has_from_ = has_to_ = has_cseq_ = false;
+  }
+
   std::error_code fail(error e, std::string_view where) noexcept {
     where_ = where;
     return make_error_code(e);
@@ -195,9 +210,7 @@ inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_en
 inline std::error_code index(std::string_view bytes, message_view& m, const parse_options& opt = {},
                              std::span<header_field> arena = {}) {
   namespace ascii = core::ascii;
-  m = message_view{};
-  m.opt_ = opt;
-  m.arena_ = arena;
+  m.reset(opt, arena);
   const bool bare_lf_ok = (opt.lenient & lenient_bare_lf) != 0;
   const std::size_t cap = bytes.size() < opt.lim.max_message_size ? bytes.size() : opt.lim.max_message_size;
   const std::string_view in = bytes.substr(0, cap);
@@ -353,20 +366,14 @@ inline std::error_code parse(std::string_view bytes, message_view& m, const pars
                              std::span<header_field> arena = {}) {
   if (auto ec = index(bytes, m, opt, arena)) return ec;
   if (m.request_) {
-    auto u = parse_uri(m.uri_text_, false);
-    if (!u) {
-      const auto e = static_cast<error>(u.ec.value());
+    if (const error e = parse_uri_to(m.uri_text_, m.uri_, false); e != error{})
       return m.fail(e == error::uri_headers_in_request_uri ? e : error::bad_request_uri, m.start_line_);
-    }
-    m.uri_ = u.value;
   }
   for (const auto& h : m.headers()) {
     switch (h.id) {
       case header_id::via: {
         if (m.has_via_) break;  // only the topmost value is decoded eagerly
-        auto v = parse_via(h.value, opt.lim, true);
-        if (!v) return m.fail(static_cast<error>(v.ec.value()), h.value);
-        m.top_via_ = v.value;
+        if (const error e = parse_via_to(h.value, m.top_via_, opt.lim, true); e != error{}) return m.fail(e, h.value);
         m.has_via_ = true;
         break;
       }
@@ -374,9 +381,9 @@ inline std::error_code parse(std::string_view bytes, message_view& m, const pars
       case header_id::to: {
         const bool is_from = h.id == header_id::from;
         if (is_from ? m.has_from_ : m.has_to_) return m.fail(error::duplicate_header, h.value);
-        auto na = parse_name_addr(h.value, is_from ? error::bad_from : error::bad_to, opt.lim);
-        if (!na) return m.fail(static_cast<error>(na.ec.value()), h.value);
-        (is_from ? m.from_ : m.to_) = na.value;
+        if (const error e = parse_name_addr_to(h.value, is_from ? m.from_ : m.to_, is_from ? error::bad_from : error::bad_to, opt.lim);
+            e != error{})
+          return m.fail(e, h.value);
         (is_from ? m.has_from_ : m.has_to_) = true;
         break;
       }

@@ -167,24 +167,24 @@ struct uri {
 // Parses one URI. `allow_headers` false rejects "?headers" (Request-URI,
 // RFC 3261 §19.1.1 table). tel: and other schemes are validated for URI
 // characters and kept opaque.
-inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noexcept {
+// Parses into `u` (no copy of the result); error{} on success.
+inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true) noexcept {
   namespace ascii = core::ascii;
-  using R = result<uri>;
-  uri u;
+  u = uri{};
   u.raw = s;
   const std::size_t colon = s.find(':');
-  if (colon == std::string_view::npos || colon == 0 || !ascii::is_alpha(s[0])) return R::fail(error::bad_uri, s);
+  if (colon == std::string_view::npos || colon == 0 || !ascii::is_alpha(s[0])) return error::bad_uri;
   u.scheme_name = s.substr(0, colon);
   for (char c : u.scheme_name)
-    if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return R::fail(error::bad_uri_scheme, s);
+    if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return error::bad_uri_scheme;
   u.opaque = s.substr(colon + 1);
   if (detail::ieq_lower(u.scheme_name, "sip")) u.scheme = uri_scheme::sip;
   else if (detail::ieq_lower(u.scheme_name, "sips")) u.scheme = uri_scheme::sips;
   else if (detail::ieq_lower(u.scheme_name, "tel")) u.scheme = uri_scheme::tel;
 
   if (!u.is_sip()) {
-    if (u.opaque.empty() || !detail::valid_escaped(u.opaque, detail::is_uric)) return R::fail(error::bad_uri, s);
-    return {u, {}, {}};
+    if (u.opaque.empty() || !detail::valid_escaped(u.opaque, detail::is_uric)) return error::bad_uri;
+    return error{};
   }
 
   // One pass over the rest, with table lookups (this is on every message's hot path).
@@ -202,15 +202,15 @@ inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noex
   if (i < n && r[i] == '@') {
     u.has_user = true;
     u.user = r.substr(0, ucolon < i ? ucolon : i);
-    if (u.user.empty()) return R::fail(error::bad_uri_user, s);
+    if (u.user.empty()) return error::bad_uri_user;
     if (ucolon < i) {
       u.has_password = true;
       u.password = r.substr(ucolon + 1, i - ucolon - 1);
     }
     // the scan above admitted the union of both sets: check each part's own
-    if (!detail::valid_escaped(u.user, detail::is_user_char)) return R::fail(error::bad_uri_user, s);
+    if (!detail::valid_escaped(u.user, detail::is_user_char)) return error::bad_uri_user;
     if (u.has_password && !detail::valid_escaped(u.password, detail::is_password_char))
-      return R::fail(error::bad_uri_user, s);
+      return error::bad_uri_user;
     ++i;
   } else {
     i = 0;
@@ -219,20 +219,20 @@ inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noex
   const std::size_t host_start = i;
   if (i < n && r[i] == '[') {
     while (i < n && r[i] != ']') ++i;
-    if (i == n) return R::fail(error::bad_uri_host, s);
+    if (i == n) return error::bad_uri_host;
     ++i;
     u.host = r.substr(host_start, i - host_start);
-    if (!detail::valid_ipv6_reference(u.host)) return R::fail(error::bad_uri_host, s);
+    if (!detail::valid_ipv6_reference(u.host)) return error::bad_uri_host;
   } else {
     while (i < n && detail::uri_class(r[i], detail::uc_host)) ++i;
     u.host = r.substr(host_start, i - host_start);
-    if (!detail::valid_hostname(u.host)) return R::fail(error::bad_uri_host, s);
+    if (!detail::valid_hostname(u.host)) return error::bad_uri_host;
   }
   if (i < n && r[i] == ':') {
     const std::size_t ps = ++i;
     while (i < n && core::ascii::is_digit(r[i])) ++i;
     const auto p = ascii::parse_uint<std::uint32_t>(r.substr(ps, i - ps), 65535);
-    if (!p) return R::fail(error::bad_uri_port, s);
+    if (!p) return error::bad_uri_port;
     u.port = p.value;
     u.has_port = true;
   }
@@ -241,30 +241,30 @@ inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noex
   while (i < n && r[i] == ';') {
     const std::size_t name_start = ++i;
     while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
-    if (i == name_start) return R::fail(error::bad_uri_params, s);
+    if (i == name_start) return error::bad_uri_params;
     if (i < n && r[i] == '=') {
       const std::size_t vs = ++i;
       while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
-      if (i == vs) return R::fail(error::bad_uri_params, s);
+      if (i == vs) return error::bad_uri_params;
     }
   }
   u.params = r.substr(params_start, i - params_start);
   if (u.params.find('%') != std::string_view::npos && !detail::valid_escaped(u.params, [](char c) {
         return detail::is_param_char(c) || c == ';' || c == '=';
       }))
-    return R::fail(error::bad_uri_params, s);
+    return error::bad_uri_params;
   if (i < n && r[i] == '?') {
-    if (!allow_headers) return R::fail(error::uri_headers_in_request_uri, s);
+    if (!allow_headers) return error::uri_headers_in_request_uri;
     u.headers = r.substr(i + 1);
     std::string_view h = u.headers;
-    if (h.empty()) return R::fail(error::bad_uri_headers, s);
+    if (h.empty()) return error::bad_uri_headers;
     for (;;) {
       const std::size_t amp = h.find('&');
       const std::string_view item = h.substr(0, amp);
       const std::size_t eq = item.find('=');
       if (eq == std::string_view::npos || eq == 0 || !detail::valid_escaped(item.substr(0, eq), detail::is_header_char) ||
           !detail::valid_escaped(item.substr(eq + 1), detail::is_header_char))
-        return R::fail(error::bad_uri_headers, s);
+        return error::bad_uri_headers;
       if (amp == std::string_view::npos) break;
       h.remove_prefix(amp + 1);
     }
@@ -272,10 +272,16 @@ inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noex
   }
   if (i != n) {
     // a byte that fits nowhere: blame the part it is in
-    if (u.params.empty() && i == host_start + u.host.size()) return R::fail(error::bad_uri_host, s);
-    return R::fail(error::bad_uri_params, s);
+    if (u.params.empty() && i == host_start + u.host.size()) return error::bad_uri_host;
+    return error::bad_uri_params;
   }
-  return {u, {}, {}};
+  return error{};
+}
+
+inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noexcept {
+  result<uri> r;
+  if (const error e = parse_uri_to(s, r.value, allow_headers); e != error{}) return result<uri>::fail(e, s);
+  return r;
 }
 
 namespace detail {
