@@ -42,10 +42,10 @@ result<std::size_t> for_each_element(const message_view& m, header_id id, error 
 // Every Via value, topmost first. f(const via&).
 template <class F>
 result<std::size_t> for_each_via(const message_view& m, F&& f) {
+  via v;
   return for_each_element(m, header_id::via, error::bad_via, [&](std::string_view e, const header_field&) {
-    auto v = parse_via(e, m.options().lim);
-    if (!v) return v.ec;
-    f(v.value);
+    if (const error pe = parse_via_to(e, v, m.options().lim); pe != error{}) return make_error_code(pe);
+    f(v);
     return std::error_code{};
   });
 }
@@ -53,12 +53,12 @@ result<std::size_t> for_each_via(const message_view& m, F&& f) {
 namespace detail {
 template <class F>
 result<std::size_t> for_each_name_addr(const message_view& m, header_id id, error err, bool star, F&& f) {
+  name_addr na;
   return for_each_element(m, id, err, [&](std::string_view e, const header_field& h) {
-    auto na = parse_name_addr(e, err, m.options().lim, star);
-    if (!na) return na.ec;
+    if (const error pe = parse_name_addr_to(e, na, err, m.options().lim, star); pe != error{}) return make_error_code(pe);
     // Contact: * stands alone (RFC 3261 §10.2.2).
-    if (na->star && (m.count(id) != 1 || detail::trim_lws(h.value) != "*")) return make_error_code(err);
-    f(na.value);
+    if (na.star && (m.count(id) != 1 || detail::trim_lws(h.value) != "*")) return make_error_code(err);
+    f(na);
     return std::error_code{};
   });
 }
