@@ -98,23 +98,14 @@ constexpr std::array<header_id, 26> make_compact_table() noexcept {
 }
 inline constexpr std::array<header_id, 26> compact_table = make_compact_table();
 
-// Index of the first table entry per first letter (table is sorted by name).
-constexpr std::array<std::uint8_t, 27> make_letter_index() noexcept {
-  std::array<std::uint8_t, 27> idx{};
-  std::size_t i = 1;
-  for (int c = 0; c < 26; ++c) {
-    idx[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(i);
-    while (i < header_table.size() && core::ascii::to_lower(header_table[i].name[0]) == 'a' + c) ++i;
-  }
-  idx[26] = static_cast<std::uint8_t>(i);
-  return idx;
-}
-inline constexpr std::array<std::uint8_t, 27> letter_index = make_letter_index();
-
-// A small hash on (length, first, last letter) finds the one candidate to compare.
+// A perfect multiplicative hash over (length, 1st, 3rd and last byte | 0x20)
+// for the names of header_table (the multiplier was searched for offline);
+// the one candidate it yields is then compared in full.
 constexpr std::size_t name_hash(std::string_view n) noexcept {
-  return (n.size() * 31 + static_cast<unsigned char>(core::ascii::to_lower(n.front())) * 7 +
-          static_cast<unsigned char>(core::ascii::to_lower(n.back()))) & 255;
+  const auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(n[i]) | 0x20); };
+  const std::uint32_t key = (static_cast<std::uint32_t>(n.size()) << 24) | (b(0) << 16) |
+                            (b(n.size() > 2 ? 2 : 1) << 8) | b(n.size() - 1);
+  return static_cast<std::uint32_t>(key * 0xee852867u) >> 24;
 }
 inline constexpr std::uint8_t hash_collision = 0xff;
 constexpr std::array<std::uint8_t, 256> make_hash_table() noexcept {
@@ -126,6 +117,12 @@ constexpr std::array<std::uint8_t, 256> make_hash_table() noexcept {
   return t;
 }
 inline constexpr std::array<std::uint8_t, 256> hash_table = make_hash_table();
+constexpr bool hash_is_perfect() noexcept {
+  for (auto v : hash_table)
+    if (v == hash_collision) return false;
+  return true;
+}
+static_assert(hash_is_perfect(), "header name hash has a collision: search a new multiplier");
 
 // Lower-case copies of the canonical names, for ieq_lower.
 struct lower_name {
@@ -152,20 +149,14 @@ constexpr std::string_view canonical_name(header_id id) noexcept { return header
 // Case-insensitive lookup of a long or compact header name.
 constexpr header_id lookup_header(std::string_view name) noexcept {
   if (name.empty()) return header_id::other;
-  const char first = core::ascii::to_lower(name[0]);
-  if (first < 'a' || first > 'z') return header_id::other;
-  const auto letter = static_cast<std::size_t>(first - 'a');
-  if (name.size() == 1) return detail::compact_table[letter];
+  if (name.size() == 1) {
+    const char c = core::ascii::to_lower(name[0]);
+    return c >= 'a' && c <= 'z' ? detail::compact_table[static_cast<std::size_t>(c - 'a')] : header_id::other;
+  }
+  // The hash is perfect over the table (static_assert above): one compare.
   const std::uint8_t slot = detail::hash_table[detail::name_hash(name)];
-  if (slot == 0) return header_id::other;
-  if (slot != detail::hash_collision) {
-    return detail::ieq_lower(name, detail::lower_names[slot].view()) ? header_table[slot].id : header_id::other;
-  }
-  for (std::size_t i = detail::letter_index[letter]; i < detail::letter_index[letter + 1]; ++i) {
-    const auto& h = header_table[i];
-    if (h.name.size() == name.size() && core::ascii::iequals(h.name, name)) return h.id;
-  }
-  return header_id::other;
+  return slot != 0 && detail::ieq_lower(name, detail::lower_names[slot].view()) ? header_table[slot].id
+                                                                                : header_id::other;
 }
 
 // Methods of RFC 3261 and its extensions (RFC 3262, 3265/6665, 3311, 3428,
