@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sigwire::sip {
@@ -146,17 +147,42 @@ constexpr const header_name_info& header_info(header_id id) noexcept {
 }
 constexpr std::string_view canonical_name(header_id id) noexcept { return header_info(id).name; }
 
-// Case-insensitive lookup of a long or compact header name.
-constexpr header_id lookup_header(std::string_view name) noexcept {
-  if (name.empty()) return header_id::other;
+namespace detail {
+inline std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+// ieq_lower for a name of SIP token characters, 8 bytes at a time. OR-ing
+// 0x20 folds case exactly for token bytes (no token byte maps onto another).
+inline bool token_ieq_lower(std::string_view name, const lower_name& lower) noexcept {
+  const std::size_t n = name.size();
+  if (n != lower.size) return false;
+  if (n < 8) return ieq_lower(name, lower.view());
+  constexpr std::uint64_t fold = 0x2020202020202020ull;
+  for (std::size_t i = 0; i + 8 <= n; i += 8)
+    if ((load8(name.data() + i) | fold) != load8(lower.text.data() + i)) return false;
+  return (load8(name.data() + n - 8) | fold) == load8(lower.text.data() + n - 8);  // overlapping tail
+}
+}  // namespace detail
+
+// Lookup for a name already known to be a SIP token (the indexer's case).
+inline header_id lookup_token_header(std::string_view name) noexcept {
   if (name.size() == 1) {
     const char c = core::ascii::to_lower(name[0]);
     return c >= 'a' && c <= 'z' ? detail::compact_table[static_cast<std::size_t>(c - 'a')] : header_id::other;
   }
+  if (name.empty()) return header_id::other;
   // The hash is perfect over the table (static_assert above): one compare.
   const std::uint8_t slot = detail::hash_table[detail::name_hash(name)];
-  return slot != 0 && detail::ieq_lower(name, detail::lower_names[slot].view()) ? header_table[slot].id
-                                                                                : header_id::other;
+  return slot != 0 && detail::token_ieq_lower(name, detail::lower_names[slot]) ? header_table[slot].id
+                                                                               : header_id::other;
+}
+
+// Case-insensitive lookup of a long or compact header name.
+inline header_id lookup_header(std::string_view name) noexcept {
+  if (!core::ascii::all_of_class(name, core::ascii::cls_sip_token)) return header_id::other;
+  return lookup_token_header(name);
 }
 
 // Methods of RFC 3261 and its extensions (RFC 3262, 3265/6665, 3311, 3428,
