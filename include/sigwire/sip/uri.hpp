@@ -195,8 +195,10 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
   // Scan while the bytes could be userinfo; stop at '@' or at the first byte
   // that cannot (then there is no userinfo: restart at 0 for the host).
   std::size_t ucolon = std::string_view::npos;
+  bool percent = false;
   while (i < n && (detail::uri_class(r[i], detail::uc_user | detail::uc_password) || r[i] == ':' || r[i] == '%')) {
     if (r[i] == ':' && ucolon == std::string_view::npos) ucolon = i;
+    percent |= r[i] == '%';
     ++i;
   }
   if (i < n && r[i] == '@') {
@@ -207,8 +209,8 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
       u.has_password = true;
       u.password = r.substr(ucolon + 1, i - ucolon - 1);
     }
-    // the scan above admitted the union of both sets: check each part's own
-    if (!detail::valid_escaped(u.user, detail::is_user_char)) return error::bad_uri_user;
+    // The scan admitted user characters (a superset of password ones), ':' and '%'.
+    if (percent && !detail::valid_escaped(u.user, detail::is_user_char)) return error::bad_uri_user;
     if (u.has_password && !detail::valid_escaped(u.password, detail::is_password_char))
       return error::bad_uri_user;
     ++i;
@@ -226,7 +228,7 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
   } else {
     while (i < n && detail::uri_class(r[i], detail::uc_host)) ++i;
     u.host = r.substr(host_start, i - host_start);
-    if (!detail::valid_hostname(u.host)) return error::bad_uri_host;
+    if (u.host.empty() || u.host.front() == '.' || u.host.front() == '-') return error::bad_uri_host;
   }
   if (i < n && r[i] == ':') {
     const std::size_t ps = ++i;
