@@ -262,3 +262,19 @@ TEST_CASE("rfc4475 leniency flags accept what the RFC says may be tolerated") {
   CHECK(sip::parse(d, m, o) == sip::error::bad_from);
   CHECK(sip::owed_response_to(m, sip::make_error_code(sip::error::bad_from)).reason == "Bad From Header");
 }
+
+TEST_CASE("rfc4475_3_3_11 zeromf and 3_3_5 bext01: what a proxy owes") {
+  if (!sipt::have_corpus()) return;
+  const std::string z = file("zeromf.dat");
+  const auto zm = parse_ok(z);
+  CHECK(sip::uas_check(zm).status == 0);  // a UAS processes it normally
+  CHECK(sip::proxy_check(zm).status == 483);
+  const std::string b = file("bext01.dat");
+  const auto bm = parse_ok(b);
+  CHECK(sip::uas_check(bm).status == 420);
+  CHECK(sip::proxy_check(bm).status == 420);
+  const std::string_view known[] = {"noProxiesSupportThis", "norDoAnyProxiesSupportThis"};
+  CHECK(sip::proxy_check(bm, known).status == 0);
+  const std::string w = file("wsinv.dat");
+  CHECK(sip::proxy_check(parse_ok(w)).status == 0);
+}

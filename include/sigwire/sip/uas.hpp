@@ -92,4 +92,22 @@ inline owed_response uas_check(const message_view& m, const uas_policy& policy =
   return {};
 }
 
+// What a proxy owes before forwarding (RFC 3261 §16.3): 483 when
+// Max-Forwards is 0 (RFC 4475 §3.3.11), 420 for an unsupported
+// Proxy-Require (RFC 4475 §3.3.5). {0} when the request may be forwarded.
+inline owed_response proxy_check(const message_view& m,
+                                 std::span<const std::string_view> supported_extensions = {}) {
+  if (!m.is_request()) return {};
+  if (!m.top_via() || !m.from() || !m.to() || m.call_id().empty() || !m.cseq())
+    return {400, "Missing Required Header"};
+  if (m.max_forwards() && *m.max_forwards() == 0) return {483, "Too Many Hops"};
+  bool unsupported = false;
+  auto r = for_each_token(m, header_id::proxy_require, [&](std::string_view tag) {
+    if (!detail::in_list(supported_extensions, tag)) unsupported = true;
+  });
+  if (!r) return owed_response_for(error::bad_token_list);
+  if (unsupported) return {420, "Bad Extension"};
+  return {};
+}
+
 }  // namespace sigwire::sip
