@@ -282,7 +282,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     const std::size_t line_start = pos;
     std::size_t i = pos;
     while (i < in.size() && ascii::is_sip_token(in[i])) ++i;
-    const std::string_view name = in.substr(pos, i - pos);
+    const std::string_view name(in.data() + pos, i - pos);
     while (i < in.size() && (in[i] == ' ' || in[i] == '\t')) ++i;
     if (i >= in.size()) break;  // need more
     if (name.empty() || in[i] != ':') {
@@ -318,7 +318,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     }
     if (vend - line_start > opt.lim.max_header_line)
       return m.fail(error::header_line_too_long, in.substr(line_start, vend - line_start));
-    header_field h{name, detail::trim_lws(in.substr(vstart, vend - vstart)), lookup_token_header(name)};
+    header_field h{name, detail::trim_lws(std::string_view(in.data() + vstart, vend - vstart)), lookup_token_header(name)};
     if (m.count_ >= opt.lim.max_headers || !m.push(h)) return m.fail(error::too_many_headers, in.substr(line_start, vend - line_start));
     if (h.id == header_id::content_length) {
       if (m.has_content_length_) return m.fail(error::duplicate_header, h.value);

@@ -50,7 +50,7 @@ struct cursor {
   constexpr std::string_view take_while(Pred p) noexcept {
     const std::size_t start = i;
     while (i < s.size() && p(s[i])) ++i;
-    return s.substr(start, i - start);
+    return {s.data() + start, i - start};  // in range by construction: no substr check
   }
   constexpr std::string_view token() noexcept {
     return take_while([](char c) { return ascii::is_sip_token(c); });
@@ -61,7 +61,7 @@ constexpr std::string_view trim_lws(std::string_view s) noexcept {
   std::size_t b = 0, e = s.size();
   while (b < e && is_lws(s[b])) ++b;
   while (e > b && is_lws(s[e - 1])) --e;
-  return s.substr(b, e - b);
+  return {s.data() + b, e - b};
 }
 
 // quoted-string = SWS DQUOTE *(qdtext / quoted-pair) DQUOTE (RFC 3261 §25.1).
