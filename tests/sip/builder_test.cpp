@@ -164,3 +164,28 @@ TEST_CASE("property: random messages from the builder parse back to the same fie
     for (std::size_t i = 0; i < extra; ++i) CHECK(m.headers()[5 + i].value == extras[i]);
   }
 }
+
+TEST_CASE("rfc3261_8_2_6 response from a request with folded headers") {
+  const std::string req =
+      "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP pc33.atlanta.com\r\n ;branch=z9hG4bKa1\r\n"
+      "To: Bob\r\n <sip:bob@biloxi.com>\r\nFrom: <sip:alice@atlanta.com>\r\n ;tag=1928301774\r\n"
+      "Call-ID: a84b4c76e66710\r\nCSeq: 314159\r\n INVITE\r\nContent-Length: 0\r\n\r\n";
+  sip::message_view m;
+  REQUIRE_FALSE(sip::parse(req, m));
+  std::array<char, 1024> buf{};
+  sip::builder b(buf);
+  REQUIRE_FALSE(sip::response_from_request(b, m, 486, "Busy Here", "t1"));
+  auto out = b.finish();
+  REQUIRE(out);
+  sip::message_view r;
+  REQUIRE_FALSE(sip::parse(*out, r));
+  CHECK(r.top_via()->branch == "z9hG4bKa1");
+  CHECK(r.to()->tag == "t1");
+  CHECK(r.to()->display_name == "Bob");
+  CHECK(r.from()->tag == "1928301774");
+  CHECK(r.cseq()->method == "INVITE");
+  CHECK(out->find("\r\n ") == std::string_view::npos);  // written unfolded
+  sip::builder bad(buf);
+  CHECK(sip::response_from_request(bad, m, 486, "Busy Here", "t a g") == sip::error::bad_builder_input);
+}

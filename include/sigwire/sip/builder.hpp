@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,6 +69,34 @@ class builder {
   }
   builder& header(header_id id, std::string_view value) noexcept { return header(canonical_name(id), value); }
 
+  // A value taken from a parsed message: its folds (CRLF + WSP, validated by
+  // the parser) are written unfolded, keeping the WSP (RFC 3261 §7.3.1).
+  // `suffix` (e.g. ";tag=...") is appended after the value.
+  builder& header_unfolded(std::string_view name, std::string_view value, std::string_view suffix = {}) noexcept {
+    if (!core::ascii::all_of_class(name, core::ascii::cls_sip_token) || !clean(suffix)) return bad();
+    if (lookup_header(name) == header_id::content_length) return header(name, value);
+    put(name).put(": ");
+    const char* p = value.data();
+    const char* const end = p + value.size();
+    while (p < end) {
+      const char* q = detail::find_cr_or_lf(p, end);
+      put(std::string_view(p, static_cast<std::size_t>(q - p)));
+      p = q == end ? end : q + 1;
+    }
+    return put(suffix).put("\r\n");
+  }
+
+  // A value written from pieces (no concatenation by the caller).
+  builder& header(std::string_view name, std::initializer_list<std::string_view> parts) noexcept {
+    if (!core::ascii::all_of_class(name, core::ascii::cls_sip_token) || lookup_header(name) == header_id::content_length)
+      return bad();
+    for (auto p : parts)
+      if (!clean(p)) return bad();
+    put(name).put(": ");
+    for (auto p : parts) put(p);
+    return put("\r\n");
+  }
+
   // Ends the header section, writes the body; the whole message on success.
   result<std::string_view> finish() noexcept {
     if (!wrote_length_) put("Content-Length: ").put_number(body_.size()).put("\r\n");
@@ -81,7 +110,7 @@ class builder {
 
  private:
   static bool clean(std::string_view v) noexcept {
-    return v.find_first_of("\r\n") == std::string_view::npos;
+    return !v.empty() ? !std::memchr(v.data(), '\r', v.size()) && !std::memchr(v.data(), '\n', v.size()) : true;
   }
   builder& bad() noexcept {
     if (!ec_) ec_ = make_error_code(error::bad_builder_input);
@@ -127,21 +156,25 @@ inline std::error_code response_from_request(builder& b, const message_view& req
       case header_id::via:
       case header_id::from:
       case header_id::call_id:
-      case header_id::cseq: b.header(h.id, h.value); break;
+      case header_id::cseq: b.header_unfolded(canonical_name(h.id), h.value); break;
       case header_id::to:
         if (req.to() && !req.to()->has_tag && status != 100 && !to_tag.empty()) {
-          std::string v(h.value);
-          v.append(";tag=").append(to_tag);
-          b.header(h.id, v);
+          // to_tag must be a token (RFC 3261 §19.3): it is a builder input, not peer data
+          if (!core::ascii::all_of_class(to_tag, core::ascii::cls_sip_token)) return make_error_code(error::bad_builder_input);
+          char suffix[80];
+          if (to_tag.size() > sizeof suffix - 5) return make_error_code(error::bad_builder_input);
+          std::memcpy(suffix, ";tag=", 5);
+          std::memcpy(suffix + 5, to_tag.data(), to_tag.size());
+          b.header_unfolded(canonical_name(h.id), h.value, std::string_view(suffix, 5 + to_tag.size()));
         } else {
-          b.header(h.id, h.value);
+          b.header_unfolded(canonical_name(h.id), h.value);
         }
         break;
       case header_id::timestamp:
-        if (status == 100) b.header(h.id, h.value);
+        if (status == 100) b.header_unfolded(canonical_name(h.id), h.value);
         break;
       case header_id::record_route:
-        if (status > 100 && status < 300) b.header(h.id, h.value);
+        if (status > 100 && status < 300) b.header_unfolded(canonical_name(h.id), h.value);
         break;
       default: break;
     }
@@ -157,16 +190,7 @@ inline result<std::string_view> rebuild(const message_view& m, std::span<char> o
   else b.status_line(m.status(), m.reason());
   for (const auto& h : m.headers()) {
     const std::string_view name = h.id == header_id::other ? h.name : canonical_name(h.id);
-    // Values may hold folds (CRLF + WSP): copy them through a fold-free path.
-    if (h.value.find_first_of("\r\n") == std::string_view::npos) {
-      b.header(name, h.value);
-    } else {
-      std::string unfolded;
-      unfolded.reserve(h.value.size());
-      for (char c : h.value)
-        if (c != '\r' && c != '\n') unfolded.push_back(c);
-      b.header(name, unfolded);
-    }
+    b.header_unfolded(name, h.value);
   }
   return b.finish();
 }
