@@ -184,6 +184,21 @@ inline const char* find_cr_or_lf(const char* p, const char* end) noexcept {
   return p;
 }
 
+// First ':', '\r' or '\n' in [p, end).
+inline const char* find_colon_cr_lf(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), colon = _mm_set1_epi8(':');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, colon));
+    if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '\r' && *p != '\n' && *p != ':') ++p;
+  return p;
+}
+
 enum class eol { ok, need_more, bare_cr };
 
 // Finds the end of the line starting at `pos`: `nl` is the index of its
@@ -280,14 +295,20 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (in[pos] == '\r' && pos + 1 >= in.size()) break;  // CR at the very end: need more
     if (in[pos] == ' ' || in[pos] == '\t') return m.fail(error::bad_folding, in.substr(pos, in.find('\n', pos) - pos));
     const std::size_t line_start = pos;
-    std::size_t i = pos;
-    while (i < in.size() && ascii::is_sip_token(in[i])) ++i;
-    const std::string_view name(in.data() + pos, i - pos);
-    while (i < in.size() && (in[i] == ' ' || in[i] == '\t')) ++i;
-    if (i >= in.size()) break;  // need more
-    if (name.empty() || in[i] != ':') {
+    // The name ends at the colon (HCOLON = *WSP ":" SWS); a CR or LF first
+    // means a line without one.
+    const char* q = detail::find_colon_cr_lf(in.data() + pos, in.data() + in.size());
+    if (q == in.data() + in.size()) break;  // need more
+    std::size_t i = static_cast<std::size_t>(q - in.data());
+    std::size_t name_end = i;
+    while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
+    const std::string_view name(in.data() + pos, name_end - pos);
+    // A known name matched in full is a token already; only others are checked.
+    const header_id id = *q == ':' ? lookup_token_header(name) : header_id::other;
+    if (*q != ':' || (id == header_id::other && !ascii::all_of_class(name, ascii::cls_sip_token))) {
       const std::size_t e = in.find('\n', line_start);
-      return m.fail(name.empty() ? error::bad_header_name : error::bad_header_line,
+      const bool bad_name = name.empty() || !ascii::is_sip_token(name[0]);
+      return m.fail(bad_name ? error::bad_header_name : error::bad_header_line,
                     in.substr(line_start, e == std::string_view::npos ? std::string_view::npos : e - line_start));
     }
     ++i;
@@ -318,7 +339,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     }
     if (vend - line_start > opt.lim.max_header_line)
       return m.fail(error::header_line_too_long, in.substr(line_start, vend - line_start));
-    header_field h{name, detail::trim_lws(std::string_view(in.data() + vstart, vend - vstart)), lookup_token_header(name)};
+    header_field h{name, detail::trim_lws(std::string_view(in.data() + vstart, vend - vstart)), id};
     if (m.count_ >= opt.lim.max_headers || !m.push(h)) return m.fail(error::too_many_headers, in.substr(line_start, vend - line_start));
     if (h.id == header_id::content_length) {
       if (m.has_content_length_) return m.fail(error::duplicate_header, h.value);
