@@ -3,3 +3,4 @@
 
 #include <sigwire/core.hpp>
 #include <sigwire/sdp.hpp>
+#include <sigwire/sip.hpp>

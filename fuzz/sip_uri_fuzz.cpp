@@ -1,0 +1,28 @@
+// libFuzzer: URI parser, parameter lookup, unescaping, §19.1.4 comparison.
+#include <sigwire/sip/uri.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+namespace sip = sigwire::sip;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  const std::size_t cut = in.find('\n');
+  const std::string_view a = in.substr(0, cut);
+  const std::string_view b = cut == std::string_view::npos ? std::string_view{} : in.substr(cut + 1);
+  auto u = sip::parse_uri(a, (size & 1) != 0);
+  auto v = sip::parse_uri(b);
+  if (u) {
+    for (auto p : {"transport", "lr", "maddr", "user", "x"}) (void)u->param(p);
+    if (sip::unescape(u->user).size() > u->user.size()) abort();
+    if (u->has_port && u->port > 65535) abort();
+    if (u->raw != a) abort();
+  }
+  if (u && v) {
+    // symmetric by definition
+    if (sip::equivalent(*u, *v) != sip::equivalent(*v, *u)) abort();
+  }
+  return 0;
+}

@@ -1,0 +1,447 @@
+// sigwire/sip/headers.hpp - typed views of header values (RFC 3261 §20,
+// §25.1). Each parser takes one raw value (or one comma-separated element)
+// and returns a view struct or an error; nothing is copied or cached.
+#pragma once
+
+#include <sigwire/core/ascii.hpp>
+#include <sigwire/sip/detail/ieq.hpp>
+#include <sigwire/sip/detail/lex.hpp>
+#include <sigwire/sip/error.hpp>
+#include <sigwire/sip/limits.hpp>
+#include <sigwire/sip/result.hpp>
+#include <sigwire/sip/uri.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sigwire::sip {
+
+namespace detail {
+// Looks a generic-param up again in a validated raw ";a=b;c" list.
+inline std::optional<std::string_view> find_param(std::string_view params, std::string_view name) noexcept {
+  cursor c{params};
+  std::optional<std::string_view> found;
+  bool too_many = false;
+  parse_params(c, SIZE_MAX, too_many, [&](std::string_view n, std::string_view v) {
+    if (!found && core::ascii::iequals(n, name)) found = v;
+  });
+  return found;
+}
+constexpr std::string_view unquote_view(std::string_view v) noexcept {
+  return v.size() >= 2 && v.front() == '"' && v.back() == '"' ? v.substr(1, v.size() - 2) : v;
+}
+}  // namespace detail
+
+// Removes the quotes and quoted-pair backslashes of a quoted-string.
+inline std::string unquote(std::string_view v) {
+  v = detail::unquote_view(v);
+  std::string out;
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) ++i;
+    out.push_back(v[i]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Via (RFC 3261 §20.42): sent-protocol LWS sent-by *( SEMI via-params )
+struct via {
+  std::string_view protocol_name{}, protocol_version{}, transport{};
+  std::string_view host{};  // IPv6 references keep their brackets
+  std::uint32_t port = 0;
+  bool has_port = false;
+  std::string_view params{};  // raw, from the first ';'
+  std::string_view branch{}, received{}, maddr{}, ttl{}, rport{};
+  bool has_branch = false, has_received = false, has_rport = false;
+
+  std::optional<std::string_view> param(std::string_view name) const noexcept { return detail::find_param(params, name); }
+  // RFC 3261 §8.1.1.7: a branch starting with the magic cookie marks an RFC 3261 client.
+  bool rfc3261_branch() const noexcept { return branch.size() > 7 && branch.substr(0, 7) == "z9hG4bK"; }
+};
+
+namespace detail {
+constexpr bool valid_host(std::string_view h) noexcept {
+  return h.front() == '[' ? valid_ipv6_reference(h) : valid_hostname(h);
+}
+// received= may carry a bare IPv6 address (RFC 5118 §4.5) or a reference.
+constexpr bool valid_received(std::string_view h) noexcept {
+  if (h.empty()) return false;
+  if (h.front() == '[') return valid_ipv6_reference(h);
+  if (h.find(':') != std::string_view::npos) {
+    for (char c : h)
+      if (!core::ascii::is_hex(c) && c != ':' && c != '.') return false;
+    return true;
+  }
+  return valid_hostname(h);
+}
+}  // namespace detail
+
+// With `stop_at_comma`, a top-level ',' ends the value (the topmost Via of a list).
+inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, bool stop_at_comma = false) noexcept {
+  out = via{};
+  detail::cursor c{v};
+  c.skip_lws();
+  out.protocol_name = c.token();
+  if (out.protocol_name.empty() || !c.eat_sep('/')) return error::bad_via;
+  out.protocol_version = c.token();
+  if (out.protocol_version.empty() || !c.eat_sep('/')) return error::bad_via;
+  out.transport = c.token();
+  if (out.transport.empty() || !c.skip_lws()) return error::bad_via;
+  // sent-by = host [ COLON port ]
+  if (c.peek() == '[') {
+    const std::size_t rb = v.find(']', c.i);
+    if (rb == std::string_view::npos) return error::bad_via;
+    out.host = v.substr(c.i, rb + 1 - c.i);
+    c.i = rb + 1;
+  } else {
+    out.host = c.take_while([](char ch) { return core::ascii::is_alnum(ch) || ch == '-' || ch == '.'; });
+  }
+  if (out.host.empty() || !detail::valid_host(out.host)) return error::bad_via;
+  if (c.eat_sep(':')) {
+    const auto p = core::ascii::parse_uint<std::uint32_t>(c.take_while(core::ascii::is_digit), 65535);
+    if (!p) return error::bad_via;
+    out.port = p.value;
+    out.has_port = true;
+  }
+  const std::size_t params_start = c.i;
+  bool too_many = false, bad_value = false;
+  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
+    namespace ascii = core::ascii;
+    if (detail::ieq_lower(n, "branch")) {
+      out.branch = val, out.has_branch = true;
+      bad_value |= !ascii::all_of_class(val, ascii::cls_sip_token);
+    } else if (detail::ieq_lower(n, "received")) {
+      out.received = val, out.has_received = true;
+      bad_value |= !detail::valid_received(val);
+    } else if (detail::ieq_lower(n, "maddr")) {
+      out.maddr = val;
+      bad_value |= val.empty() || !detail::valid_host(val);
+    } else if (detail::ieq_lower(n, "ttl")) {
+      out.ttl = val;
+      bad_value |= !ascii::parse_uint<std::uint32_t>(val, 255);
+    } else if (detail::ieq_lower(n, "rport")) {
+      out.rport = val, out.has_rport = true;
+      bad_value |= !val.empty() && !ascii::parse_uint<std::uint32_t>(val, 65535);
+    }
+  });
+  if (too_many) return error::too_many_params;
+  if (!ok || bad_value) return error::bad_via;
+  out.params = v.substr(params_start, c.i - params_start);
+  c.skip_lws();
+  if (!c.done() && !(stop_at_comma && c.peek() == ',')) return error::bad_via;
+  return error{};
+}
+
+inline result<via> parse_via(std::string_view v, const limits& lim = {}, bool stop_at_comma = false) noexcept {
+  result<via> r;
+  if (const error e = parse_via_to(v, r.value, lim, stop_at_comma); e != error{}) return result<via>::fail(e, v);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// name-addr / addr-spec with header params: From, To, Contact, Route,
+// Record-Route, Reply-To, Refer-To (RFC 3261 §20.10, §20.20, §20.39, §25.1).
+struct name_addr {
+  bool star = false;               // Contact: *
+  bool bracketed = false;          // written as name-addr (<...>)
+  std::string_view display_name{}; // raw: quoted (with quotes) or tokens; empty when absent
+  sip::uri address{};
+  std::string_view params{};       // raw header params, from the first ';'
+  std::string_view tag{};
+  bool has_tag = false;
+  std::string_view expires{};      // Contact
+  std::string_view q{};            // Contact
+
+  std::optional<std::string_view> param(std::string_view name) const noexcept { return detail::find_param(params, name); }
+  std::string display_name_text() const { return unquote(display_name); }
+};
+
+namespace detail {
+// qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+constexpr bool valid_qvalue(std::string_view q) noexcept {
+  if (q.empty() || (q[0] != '0' && q[0] != '1')) return false;
+  if (q.size() == 1) return true;
+  if (q[1] != '.' || q.size() > 5) return false;
+  for (char c : q.substr(2))
+    if (q[0] == '1' ? c != '0' : !core::ascii::is_digit(c)) return false;
+  return true;
+}
+constexpr bool valid_display_tokens(std::string_view d) noexcept {
+  for (char c : d)
+    if (!core::ascii::is_sip_token(c) && !is_lws(c)) return false;
+  return true;
+}
+}  // namespace detail
+
+inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, const limits& lim = {},
+                                 bool allow_star = false) noexcept {
+  out = name_addr{};
+  const std::string_view t = detail::trim_lws(v);
+  if (allow_star && t == "*") {
+    out.star = true;
+    return error{};
+  }
+  detail::cursor c{t};
+  if (c.peek() == '"') {
+    const std::size_t e = detail::skip_quoted(t, 0);
+    if (e == std::string_view::npos) return err;
+    out.display_name = t.substr(0, e);
+    c.i = e;
+    c.skip_lws();
+    if (c.peek() != '<') return err;
+  }
+  std::size_t lt = std::string_view::npos;
+  if (c.peek() == '<') {
+    lt = c.i;
+  } else if (out.display_name.empty()) {
+    // display-name as tokens, or an addr-spec. A '<' before any ';' means name-addr.
+    const std::size_t pos = t.find('<');
+    if (pos != std::string_view::npos) {
+      const std::string_view dn = detail::trim_lws(t.substr(0, pos));
+      if (!detail::valid_display_tokens(dn)) return err;
+      out.display_name = dn;
+      lt = pos;
+    }
+  }
+  if (lt != std::string_view::npos) {
+    const std::size_t gt = t.find('>', lt);
+    if (gt == std::string_view::npos) return err;
+    // LAQUOT addr-spec RAQUOT: no whitespace inside the brackets (RFC 4475 §3.1.2.14)
+    if (parse_uri_to(t.substr(lt + 1, gt - lt - 1), out.address) != error{}) return err;
+    out.bracketed = true;
+    c.i = gt + 1;
+  } else {
+    // addr-spec: the URI ends at ';' (header params) or LWS. RFC 3261 §20:
+    // a URI with a comma, question mark or semicolon must be in <...>.
+    const std::string_view spec = c.take_while([](char ch) { return ch != ';' && ch != ',' && !detail::is_lws(ch); });
+    if (spec.find('?') != std::string_view::npos) return err;
+    if (parse_uri_to(spec, out.address) != error{}) return err;
+  }
+  const std::size_t params_start = c.i;
+  bool too_many = false, bad = false;
+  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
+    namespace ascii = core::ascii;
+    if (detail::ieq_lower(n, "tag")) {
+      out.tag = val, out.has_tag = true;
+      bad |= !ascii::all_of_class(val, ascii::cls_sip_token);
+    } else if (detail::ieq_lower(n, "expires")) {
+      out.expires = val;
+      bad |= !ascii::parse_uint<std::uint32_t>(val);
+    } else if (detail::ieq_lower(n, "q")) {
+      out.q = val;
+      bad |= !detail::valid_qvalue(val);
+    }
+  });
+  if (too_many) return error::too_many_params;
+  if (!ok || bad) return err;
+  out.params = t.substr(params_start, c.i - params_start);
+  c.skip_lws();
+  if (!c.done()) return err;
+  return error{};
+}
+
+inline result<name_addr> parse_name_addr(std::string_view v, error err, const limits& lim = {},
+                                         bool allow_star = false) noexcept {
+  result<name_addr> r;
+  if (const error e = parse_name_addr_to(v, r.value, err, lim, allow_star); e != error{})
+    return result<name_addr>::fail(e, v);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// CSeq (RFC 3261 §20.16): 1*DIGIT LWS Method; the number fits 32 bits.
+struct cseq {
+  std::uint32_t number = 0;
+  std::string_view method{};
+};
+
+inline result<cseq> parse_cseq(std::string_view v) noexcept {
+  using R = result<cseq>;
+  detail::cursor c{v};
+  c.skip_lws();
+  const auto n = core::ascii::parse_uint<std::uint32_t>(c.take_while(core::ascii::is_digit));
+  if (!n || !c.skip_lws()) return R::fail(error::bad_cseq, v);
+  const std::string_view m = c.token();
+  c.skip_lws();
+  if (m.empty() || !c.done()) return R::fail(error::bad_cseq, v);
+  return {{n.value, m}, {}, {}};
+}
+
+// Call-ID (RFC 3261 §20.8): word [ "@" word ]
+inline result<std::string_view> parse_call_id(std::string_view v) noexcept {
+  using R = result<std::string_view>;
+  const std::string_view t = detail::trim_lws(v);
+  auto word_char = [](char c) { return detail::uri_class(c, detail::uc_word); };
+  const std::size_t at = t.find('@');
+  const std::string_view a = t.substr(0, at);
+  if (a.empty()) return R::fail(error::bad_call_id, v);
+  for (char c : a)
+    if (!word_char(c)) return R::fail(error::bad_call_id, v);
+  if (at != std::string_view::npos) {
+    const std::string_view b = t.substr(at + 1);
+    if (b.empty()) return R::fail(error::bad_call_id, v);
+    for (char c : b)
+      if (!word_char(c)) return R::fail(error::bad_call_id, v);
+  }
+  return {t, {}, {}};
+}
+
+// 1*DIGIT with a maximum (Content-Length, Max-Forwards, Expires, Min-Expires).
+inline result<std::uint32_t> parse_number(std::string_view v, error err, std::uint32_t max = UINT32_MAX) noexcept {
+  const auto n = core::ascii::parse_uint<std::uint32_t>(detail::trim_lws(v), max);
+  if (!n) return result<std::uint32_t>::fail(err, v);
+  return {n.value, {}, {}};
+}
+
+// ---------------------------------------------------------------------------
+// Content-Type (RFC 3261 §20.15): m-type SLASH m-subtype *(SEMI m-parameter)
+struct media_type {
+  std::string_view type{}, subtype{}, params{};
+  std::optional<std::string_view> param(std::string_view name) const noexcept { return detail::find_param(params, name); }
+  bool is(std::string_view t, std::string_view s) const noexcept {
+    return core::ascii::iequals(type, t) && core::ascii::iequals(subtype, s);
+  }
+};
+
+inline result<media_type> parse_media_type(std::string_view v, const limits& lim = {}) noexcept {
+  using R = result<media_type>;
+  media_type out;
+  detail::cursor c{v};
+  c.skip_lws();
+  out.type = c.token();
+  if (out.type.empty() || !c.eat_sep('/')) return R::fail(error::bad_content_type, v);
+  out.subtype = c.token();
+  if (out.subtype.empty()) return R::fail(error::bad_content_type, v);
+  const std::size_t ps = c.i;
+  bool too_many = false;
+  if (!detail::parse_params(c, lim.max_params, too_many, [](std::string_view, std::string_view) {}))
+    return R::fail(too_many ? error::too_many_params : error::bad_content_type, v);
+  out.params = v.substr(ps, c.i - ps);
+  c.skip_lws();
+  if (!c.done()) return R::fail(error::bad_content_type, v);
+  return {out, {}, {}};
+}
+
+// ---------------------------------------------------------------------------
+// Digest challenges and credentials (RFC 3261 §25.1, RFC 2617 §3.2,
+// RFC 8760): auth-scheme LWS auth-param *(COMMA auth-param).
+struct auth_header {
+  std::string_view scheme{};
+  std::string_view params{};  // raw "a=b, c="d""
+
+  bool is_digest() const noexcept { return core::ascii::iequals(scheme, "Digest"); }
+  // Value with quotes removed (escapes are not decoded: digest values never need them).
+  std::optional<std::string_view> param(std::string_view name) const noexcept {
+    detail::cursor c{params};
+    for (;;) {
+      c.skip_lws();
+      const std::string_view n = c.token();
+      if (n.empty() || !c.eat_sep('=')) return std::nullopt;
+      std::string_view val;
+      if (c.peek() == '"') {
+        const std::size_t e = detail::skip_quoted(c.s, c.i);
+        if (e == std::string_view::npos) return std::nullopt;
+        val = c.s.substr(c.i + 1, e - c.i - 2);
+        c.i = e;
+      } else {
+        val = c.token();
+      }
+      if (core::ascii::iequals(n, name)) return val;
+      if (!c.eat_sep(',')) return std::nullopt;
+    }
+  }
+};
+
+inline result<auth_header> parse_auth_header(std::string_view v, const limits& lim = {}) noexcept {
+  using R = result<auth_header>;
+  auth_header out;
+  detail::cursor c{v};
+  c.skip_lws();
+  out.scheme = c.token();
+  if (out.scheme.empty()) return R::fail(error::bad_auth_header, v);
+  if (!c.skip_lws()) {
+    if (c.done()) return {out, {}, {}};
+    return R::fail(error::bad_auth_header, v);
+  }
+  out.params = detail::trim_lws(c.rest());
+  std::size_t count = 0;
+  for (;;) {
+    const std::string_view n = c.token();
+    if (n.empty() || !c.eat_sep('=')) return R::fail(error::bad_auth_header, v);
+    if (c.peek() == '"') {
+      const std::size_t e = detail::skip_quoted(c.s, c.i);
+      if (e == std::string_view::npos) return R::fail(error::bad_auth_header, v);
+      c.i = e;
+    } else if (c.token().empty()) {
+      return R::fail(error::bad_auth_header, v);
+    }
+    if (++count > lim.max_params) return R::fail(error::too_many_params, v);
+    if (!c.eat_sep(',')) break;
+  }
+  c.skip_lws();
+  if (!c.done()) return R::fail(error::bad_auth_header, v);
+  return {out, {}, {}};
+}
+
+// ---------------------------------------------------------------------------
+// Date (RFC 3261 §20.17): rfc1123-date, and only "GMT" (RFC 4475 §3.1.2.12).
+inline std::error_code check_date(std::string_view v) noexcept {
+  const std::string_view t = detail::trim_lws(v);
+  // "Sun, 06 Nov 1994 08:49:37 GMT"
+  auto bad = make_error_code(error::bad_date);
+  if (t.size() != 29) return bad;
+  static constexpr std::string_view days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  bool day_ok = false, month_ok = false;
+  for (auto d : days) day_ok |= t.substr(0, 3) == d;
+  for (auto m : months) month_ok |= t.substr(8, 3) == m;
+  auto digits = [&](std::size_t pos, std::size_t n) {
+    for (std::size_t i = pos; i < pos + n; ++i)
+      if (!core::ascii::is_digit(t[i])) return false;
+    return true;
+  };
+  const bool ok = day_ok && month_ok && t.substr(3, 2) == ", " && digits(5, 2) && t[7] == ' ' && t[11] == ' ' &&
+                  digits(12, 4) && t[16] == ' ' && digits(17, 2) && t[19] == ':' && digits(20, 2) && t[22] == ':' &&
+                  digits(23, 2) && t.substr(25) == " GMT";
+  return ok ? std::error_code{} : bad;
+}
+
+// Retry-After (RFC 3261 §20.33): delta-seconds [ comment ] *( SEMI retry-param )
+inline std::error_code check_retry_after(std::string_view v, const limits& lim = {}) noexcept {
+  detail::cursor c{v};
+  c.skip_lws();
+  if (!core::ascii::parse_uint<std::uint32_t>(c.take_while(core::ascii::is_digit))) return error::bad_retry_after;
+  c.skip_lws();
+  if (c.peek() == '(') {
+    int depth = 0;
+    while (!c.done()) {
+      const char ch = c.s[c.i++];
+      if (ch == '\\') ++c.i;
+      else if (ch == '(') ++depth;
+      else if (ch == ')' && --depth == 0) break;
+    }
+    if (depth != 0) return error::bad_retry_after;
+  }
+  bool too_many = false;
+  if (!detail::parse_params(c, lim.max_params, too_many, [](std::string_view, std::string_view) {}))
+    return too_many ? error::too_many_params : error::bad_retry_after;
+  c.skip_lws();
+  return c.done() ? std::error_code{} : make_error_code(error::bad_retry_after);
+}
+
+// One Warning value (RFC 3261 §20.43): warn-code SP warn-agent SP warn-text
+inline std::error_code check_warning(std::string_view v) noexcept {
+  detail::cursor c{v};
+  const std::string_view code = c.take_while(core::ascii::is_digit);
+  if (code.size() != 3 || !c.eat(' ')) return error::bad_warning;
+  const std::string_view agent = c.take_while([](char ch) { return ch != ' '; });
+  if (agent.empty() || !c.eat(' ') || c.peek() != '"') return error::bad_warning;
+  if (detail::skip_quoted(v, c.i) != v.size()) return error::bad_warning;
+  return {};
+}
+
+}  // namespace sigwire::sip

@@ -1,0 +1,453 @@
+// sigwire/sip/message.hpp - zero-copy SIP message parser (RFC 3261 §7, §25).
+//
+//   sip::message_view m;
+//   if (auto ec = sip::parse(datagram, m)) { auto r = sip::owed_response_to(m, ec); ... }
+//   m.method(); m.call_id(); m.top_via()->branch; m.cseq()->number; m.body();
+//
+// index() cuts the bytes into a start line, an ordered header index of
+// (name, value) views and a body; parse() also validates the headers a
+// router reads on every message (top Via, From, To, Call-ID, CSeq incl. the
+// method match, Content-Length, Max-Forwards) and the Request-URI. All other
+// headers are decoded on access (headers.hpp accessors below): an access to
+// a malformed header returns the error every time it is made.
+//
+// Headers live in a small inline array; beyond it a caller-supplied arena
+// holds them (no allocation ever). Values are raw views: folds (CRLF + WSP)
+// stay in the view and the typed parsers read them as whitespace.
+#pragma once
+
+#include <sigwire/core/ascii.hpp>
+#include <sigwire/sip/detail/lex.hpp>
+#include <sigwire/sip/error.hpp>
+#include <sigwire/sip/header_names.hpp>
+#include <sigwire/sip/headers.hpp>
+#include <sigwire/sip/limits.hpp>
+#include <sigwire/sip/result.hpp>
+#include <sigwire/sip/uri.hpp>
+
+#include <array>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <optional>
+#include <span>
+#include <string_view>
+#include <system_error>
+
+namespace sigwire::sip {
+
+struct header_field {
+  std::string_view name{};   // as written (may be a compact form)
+  std::string_view value{};  // trimmed raw value, folds included
+  header_id id = header_id::other;
+};
+
+class message_view {
+ public:
+  static constexpr std::size_t inline_headers = 24;
+
+  // --- start line --------------------------------------------------------
+  bool is_request() const noexcept { return request_; }
+  bool is_response() const noexcept { return !request_; }
+  std::string_view start_line() const noexcept { return start_line_; }
+  std::string_view method() const noexcept { return method_; }             // requests
+  std::string_view request_uri_text() const noexcept { return uri_text_; } // requests
+  const sip::uri& request_uri() const noexcept { return uri_; }           // after parse()
+  std::string_view version() const noexcept { return version_; }
+  int status() const noexcept { return status_; }                          // responses
+  std::string_view reason() const noexcept { return reason_; }             // responses
+
+  // --- header index ------------------------------------------------------
+  std::span<const header_field> headers() const noexcept {
+    return {count_ <= inline_headers ? inline_.data() : arena_.data(), count_};
+  }
+  const header_field* find(header_id id) const noexcept {
+    for (const auto& h : headers())
+      if (h.id == id) return &h;
+    return nullptr;
+  }
+  const header_field* find(std::string_view name) const noexcept {
+    const header_id id = lookup_header(name);
+    if (id != header_id::other) return find(id);
+    for (const auto& h : headers())
+      if (h.id == header_id::other && core::ascii::iequals(h.name, name)) return &h;
+    return nullptr;
+  }
+  std::size_t count(header_id id) const noexcept {
+    std::size_t n = 0;
+    for (const auto& h : headers()) n += h.id == id;
+    return n;
+  }
+
+  // --- body / framing ----------------------------------------------------
+  std::string_view body() const noexcept { return body_; }
+  std::string_view bytes() const noexcept { return bytes_; }  // this message only (trailing octets excluded)
+  std::size_t size() const noexcept { return bytes_.size(); }
+  std::optional<std::uint32_t> content_length() const noexcept {
+    return has_content_length_ ? std::optional<std::uint32_t>(content_length_) : std::nullopt;
+  }
+
+  // --- routing headers, validated by parse(); nullptr/nullopt when absent --
+  const via* top_via() const noexcept { return has_via_ ? &top_via_ : nullptr; }
+  const name_addr* from() const noexcept { return has_from_ ? &from_ : nullptr; }
+  const name_addr* to() const noexcept { return has_to_ ? &to_ : nullptr; }
+  std::string_view call_id() const noexcept { return call_id_; }
+  const sip::cseq* cseq() const noexcept { return has_cseq_ ? &cseq_ : nullptr; }
+  std::optional<std::uint32_t> max_forwards() const noexcept {
+    return has_max_forwards_ ? std::optional<std::uint32_t>(max_forwards_) : std::nullopt;
+  }
+
+  // After a failure: the line or header value that caused it.
+  std::string_view failure_where() const noexcept { return where_; }
+  const parse_options& options() const noexcept { return opt_; }
+
+ private:
+  friend std::error_code index(std::string_view, message_view&, const parse_options&, std::span<header_field>);
+  friend std::error_code parse(std::string_view, message_view&, const parse_options&, std::span<header_field>);
+  friend struct detail_access;
+
+  // Cheaper than `*this = message_view{}`: the header array and the typed
+  // routing values are left as they are; counts and has_* flags guard them.
+  void reset(const parse_options& opt, std::span<header_field> arena) noexcept {
+    opt_ = opt;
+    request_ = false;
+    start_line_ = method_ = uri_text_ = version_ = reason_ = {};
+    status_ = 0;
+    uri_ = {};
+    arena_ = arena;
+    count_ = 0;
+    body_ = bytes_ = where_ = call_id_ = {};
+    content_length_ = max_forwards_ = 0;
+    has_content_length_ = has_max_forwards_ = has_via_ = has_from_ = has_to_ = has_cseq_ = false;
+  }
+
+  std::error_code fail(error e, std::string_view where) noexcept {
+    where_ = where;
+    return make_error_code(e);
+  }
+  bool push(const header_field& h) noexcept {
+    if (count_ < inline_headers) {
+      inline_[count_++] = h;
+      return true;
+    }
+    if (count_ >= arena_.size()) return false;
+    if (count_ == inline_headers)
+      for (std::size_t i = 0; i < inline_headers; ++i) arena_[i] = inline_[i];
+    arena_[count_++] = h;
+    return true;
+  }
+
+  parse_options opt_{};
+  bool request_ = false;
+  std::string_view start_line_{}, method_{}, uri_text_{}, version_{}, reason_{};
+  int status_ = 0;
+  sip::uri uri_{};
+  std::array<header_field, inline_headers> inline_{};
+  std::span<header_field> arena_{};
+  std::size_t count_ = 0;
+  std::string_view body_{}, bytes_{}, where_{};
+  std::uint32_t content_length_ = 0, max_forwards_ = 0;
+  bool has_content_length_ = false, has_max_forwards_ = false;
+  bool has_via_ = false, has_from_ = false, has_to_ = false, has_cseq_ = false;
+  via top_via_{};
+  name_addr from_{}, to_{};
+  std::string_view call_id_{};
+  sip::cseq cseq_{};
+};
+
+namespace detail {
+constexpr bool version_syntax_ok(std::string_view v, bool any_case) noexcept {
+  if (v.size() < 7) return false;
+  const std::string_view sip = v.substr(0, 4);
+  if (!(sip == "SIP/" || (any_case && core::ascii::iequals(sip, "SIP/")))) return false;
+  const std::string_view num = v.substr(4);
+  const std::size_t dot = num.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == num.size()) return false;
+  for (std::size_t i = 0; i < num.size(); ++i)
+    if (i != dot && !core::ascii::is_digit(num[i])) return false;
+  return true;
+}
+
+// First '\r' or '\n' in [p, end), 16 bytes at a time where SSE2 exists.
+inline const char* find_cr_or_lf(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    if (mask) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '\r' && *p != '\n') ++p;
+  return p;
+}
+
+// First ':', '\r' or '\n' in [p, end).
+inline const char* find_colon_cr_lf(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), colon = _mm_set1_epi8(':');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, colon));
+    if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '\r' && *p != '\n' && *p != ':') ++p;
+  return p;
+}
+
+enum class eol { ok, need_more, bare_cr };
+
+// Finds the end of the line starting at `pos`: `nl` is the index of its
+// '\n' and `content_end` that of the '\r' (== nl for a bare LF). A CR not
+// followed by LF is reported (RFC 3261 §7: lines end with CRLF).
+inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_end, std::size_t& nl) noexcept {
+  const char* end = s.data() + s.size();
+  const char* q = find_cr_or_lf(s.data() + pos, end);
+  if (q == end) return eol::need_more;
+  content_end = static_cast<std::size_t>(q - s.data());
+  if (*q == '\n') {
+    nl = content_end;
+    return eol::ok;
+  }
+  if (q + 1 == end) return eol::need_more;
+  if (q[1] != '\n') return eol::bare_cr;
+  nl = content_end + 1;
+  return eol::ok;
+}
+}  // namespace detail
+
+// Start line + header index + body framing, no header validation beyond
+// line structure and Content-Length. Never allocates.
+inline std::error_code index(std::string_view bytes, message_view& m, const parse_options& opt = {},
+                             std::span<header_field> arena = {}) {
+  namespace ascii = core::ascii;
+  m.reset(opt, arena);
+  const bool bare_lf_ok = (opt.lenient & lenient_bare_lf) != 0;
+  const std::size_t cap = bytes.size() < opt.lim.max_message_size ? bytes.size() : opt.lim.max_message_size;
+  const std::string_view in = bytes.substr(0, cap);
+
+  // ---- start line (RFC 3261 §7.1, §7.2) ----
+  std::size_t ce = 0, nl = 0;
+  const detail::eol first = detail::line_end(in, 0, ce, nl);
+  if (first == detail::eol::need_more)
+    return bytes.size() > cap ? m.fail(error::message_too_large, {})
+           : opt.transport == transport_kind::datagram ? m.fail(error::truncated_message, in)
+                                                       : m.fail(error::need_more, {});
+  if (first == detail::eol::bare_cr || (ce == nl && !bare_lf_ok))
+    return m.fail(error::bad_line_ending, in.substr(0, ce + 1));
+  std::string_view line = in.substr(0, ce);
+  m.start_line_ = line;
+  const bool spaces_ok = (opt.lenient & lenient_start_line_spaces) != 0;
+  if (spaces_ok) line = ascii::trim_right(line);
+  const bool any_case = (opt.lenient & lenient_version_case) != 0;
+  if (ascii::istarts_with(line, "SIP/")) {
+    const std::size_t sp1 = line.find(' ');
+    if (sp1 == std::string_view::npos) return m.fail(error::bad_start_line, line);
+    m.version_ = line.substr(0, sp1);
+    if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
+    if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
+    std::string_view rest = line.substr(sp1 + 1);
+    if (spaces_ok) rest = ascii::trim_left(rest);
+    const std::string_view code = rest.substr(0, rest.find(' '));
+    if (code.size() != 3 || !ascii::is_digit(code[0]) || !ascii::is_digit(code[1]) || !ascii::is_digit(code[2]) ||
+        code[0] < '1' || code[0] > '6' || (code.size() == rest.size() && !spaces_ok))
+      return m.fail(error::bad_status_code, line);
+    m.status_ = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    m.reason_ = code.size() < rest.size() ? rest.substr(4) : std::string_view{};
+    for (char c : m.reason_)
+      if (ascii::is_ctl(c) && c != '\t') return m.fail(error::bad_reason_phrase, line);
+  } else {
+    m.request_ = true;
+    const std::size_t sp1 = line.find(' ');
+    const std::size_t sp2 = line.rfind(' ');
+    if (sp1 == std::string_view::npos || sp2 == sp1) return m.fail(error::bad_start_line, line);
+    m.method_ = line.substr(0, sp1);
+    if (!ascii::all_of_class(m.method_, ascii::cls_sip_token)) return m.fail(error::bad_method, line);
+    m.version_ = line.substr(sp2 + 1);
+    m.uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (spaces_ok) m.uri_text_ = ascii::trim(m.uri_text_);
+    if (m.uri_text_.empty()) return m.fail(error::bad_start_line, line);
+    for (char c : m.uri_text_)
+      if (c == ' ' || c == '\t') return m.fail(error::bad_start_line, line);
+    if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
+    if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
+  }
+
+  // ---- header fields (RFC 3261 §7.3) ----
+  std::size_t pos = nl + 1;
+  bool ended = false;
+  while (pos < in.size()) {
+    if (in[pos] == '\r' && pos + 1 < in.size() && in[pos + 1] == '\n') {
+      pos += 2;
+      ended = true;
+      break;
+    }
+    if (in[pos] == '\n') {
+      if (!bare_lf_ok) return m.fail(error::bad_line_ending, in.substr(pos, 1));
+      pos += 1;
+      ended = true;
+      break;
+    }
+    if (in[pos] == '\r' && pos + 1 >= in.size()) break;  // CR at the very end: need more
+    if (in[pos] == ' ' || in[pos] == '\t') return m.fail(error::bad_folding, in.substr(pos, in.find('\n', pos) - pos));
+    const std::size_t line_start = pos;
+    // The name ends at the colon (HCOLON = *WSP ":" SWS); a CR or LF first
+    // means a line without one.
+    const char* q = detail::find_colon_cr_lf(in.data() + pos, in.data() + in.size());
+    if (q == in.data() + in.size()) break;  // need more
+    std::size_t i = static_cast<std::size_t>(q - in.data());
+    std::size_t name_end = i;
+    while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
+    const std::string_view name(in.data() + pos, name_end - pos);
+    // A known name matched in full is a token already; only others are checked.
+    const header_id id = *q == ':' ? lookup_token_header(name) : header_id::other;
+    if (*q != ':' || (id == header_id::other && !ascii::all_of_class(name, ascii::cls_sip_token))) {
+      const std::size_t e = in.find('\n', line_start);
+      const bool bad_name = name.empty() || !ascii::is_sip_token(name[0]);
+      return m.fail(bad_name ? error::bad_header_name : error::bad_header_line,
+                    in.substr(line_start, e == std::string_view::npos ? std::string_view::npos : e - line_start));
+    }
+    ++i;
+    // value through folded continuation lines
+    const std::size_t vstart = i;
+    std::size_t vend = 0;
+    bool complete = false;
+    for (;;) {
+      std::size_t content_end = 0, e = 0;
+      const detail::eol r = detail::line_end(in, i, content_end, e);
+      if (r == detail::eol::need_more) break;
+      if (r == detail::eol::bare_cr || (content_end == e && !bare_lf_ok))
+        return m.fail(error::bad_line_ending, in.substr(line_start, content_end + 1 - line_start));
+      vend = content_end;
+      i = e + 1;
+      if (i >= in.size()) {
+        if (opt.lenient & lenient_missing_final_crlf) complete = true;
+        break;
+      }
+      if (in[i] != ' ' && in[i] != '\t') {
+        complete = true;
+        break;
+      }
+    }
+    if (!complete) {
+      if (i - line_start > opt.lim.max_header_line) return m.fail(error::header_line_too_long, in.substr(line_start, 64));
+      break;  // need more
+    }
+    if (vend - line_start > opt.lim.max_header_line)
+      return m.fail(error::header_line_too_long, in.substr(line_start, vend - line_start));
+    header_field h{name, detail::trim_lws(std::string_view(in.data() + vstart, vend - vstart)), id};
+    if (m.count_ >= opt.lim.max_headers || !m.push(h)) return m.fail(error::too_many_headers, in.substr(line_start, vend - line_start));
+    if (h.id == header_id::content_length) {
+      if (m.has_content_length_) return m.fail(error::duplicate_header, h.value);
+      const auto n = ascii::parse_uint<std::uint32_t>(h.value);
+      if (!n) return m.fail(error::bad_content_length, h.value);
+      if (n.value > opt.lim.max_body_size) return m.fail(error::body_too_large, h.value);
+      m.content_length_ = n.value;
+      m.has_content_length_ = true;
+    }
+    pos = i;
+    if (pos >= in.size() && (opt.lenient & lenient_missing_final_crlf)) {
+      ended = true;
+      break;
+    }
+  }
+  if (!ended) {
+    if (bytes.size() > cap) return m.fail(error::message_too_large, {});
+    // A datagram is all there is: a header section without its empty line is truncated.
+    return opt.transport == transport_kind::datagram ? m.fail(error::truncated_message, in.substr(pos))
+                                                     : m.fail(error::need_more, {});
+  }
+
+  // ---- body (RFC 3261 §18.3) ----
+  const std::size_t available = bytes.size() - pos;
+  std::size_t body_len = 0;
+  if (m.has_content_length_) {
+    body_len = m.content_length_;
+    if (body_len > available)
+      return opt.transport == transport_kind::stream ? m.fail(error::need_more, {})
+                                                     : m.fail(error::content_length_mismatch, m.find(header_id::content_length)->value);
+  } else if (opt.transport == transport_kind::stream) {
+    if (!(opt.lenient & lenient_stream_missing_content_length)) return m.fail(error::missing_content_length, m.start_line_);
+  } else {
+    body_len = available;  // datagram without Content-Length: the rest is the body
+    if (body_len > opt.lim.max_body_size) return m.fail(error::body_too_large, {});
+  }
+  if (pos + body_len > opt.lim.max_message_size) return m.fail(error::message_too_large, {});
+  m.body_ = bytes.substr(pos, body_len);
+  m.bytes_ = bytes.substr(0, pos + body_len);
+  return {};
+}
+
+// index() + the Request-URI and the routing headers validated.
+inline std::error_code parse(std::string_view bytes, message_view& m, const parse_options& opt = {},
+                             std::span<header_field> arena = {}) {
+  if (auto ec = index(bytes, m, opt, arena)) return ec;
+  if (m.request_) {
+    if (const error e = parse_uri_to(m.uri_text_, m.uri_, false); e != error{})
+      return m.fail(e == error::uri_headers_in_request_uri ? e : error::bad_request_uri, m.start_line_);
+  }
+  for (const auto& h : m.headers()) {
+    switch (h.id) {
+      case header_id::via: {
+        if (m.has_via_) break;  // only the topmost value is decoded eagerly
+        if (const error e = parse_via_to(h.value, m.top_via_, opt.lim, true); e != error{}) return m.fail(e, h.value);
+        m.has_via_ = true;
+        break;
+      }
+      case header_id::from:
+      case header_id::to: {
+        const bool is_from = h.id == header_id::from;
+        if (is_from ? m.has_from_ : m.has_to_) return m.fail(error::duplicate_header, h.value);
+        if (const error e = parse_name_addr_to(h.value, is_from ? m.from_ : m.to_, is_from ? error::bad_from : error::bad_to, opt.lim);
+            e != error{})
+          return m.fail(e, h.value);
+        (is_from ? m.has_from_ : m.has_to_) = true;
+        break;
+      }
+      case header_id::call_id: {
+        if (!m.call_id_.empty()) return m.fail(error::duplicate_header, h.value);
+        auto c = parse_call_id(h.value);
+        if (!c) return m.fail(error::bad_call_id, h.value);
+        m.call_id_ = c.value;
+        break;
+      }
+      case header_id::cseq: {
+        if (m.has_cseq_) return m.fail(error::duplicate_header, h.value);
+        auto c = parse_cseq(h.value);
+        if (!c) return m.fail(error::bad_cseq, h.value);
+        // RFC 3261 §8.1.1.5: the method MUST match that of the request.
+        if (m.request_ && c->method != m.method_) return m.fail(error::cseq_method_mismatch, h.value);
+        m.cseq_ = c.value;
+        m.has_cseq_ = true;
+        break;
+      }
+      case header_id::max_forwards: {
+        if (m.has_max_forwards_) return m.fail(error::duplicate_header, h.value);
+        auto n = parse_number(h.value, error::bad_max_forwards, 255);  // RFC 3261 §20.22: 0-255
+        if (!n) return m.fail(error::bad_max_forwards, h.value);
+        m.max_forwards_ = n.value;
+        m.has_max_forwards_ = true;
+        break;
+      }
+      default: break;
+    }
+  }
+  return {};
+}
+
+// The response owed to a request that failed to parse with `ec`
+// (status 0: none — a response, or framing that forces a close).
+inline owed_response owed_response_to(const message_view& m, std::error_code ec) noexcept {
+  if (ec.category() != core::category_of<error>()) return {400, "Bad Request"};
+  const auto e = static_cast<error>(ec.value());
+  if (!m.is_request() && !m.start_line().empty() && e != error::bad_start_line) return {0, {}};
+  // RFC 4475 §3.1.2.18: an unknown method with a mismatched CSeq earns 501.
+  if (e == error::cseq_method_mismatch && !is_known_method(m.method())) return {501, "Not Implemented"};
+  return owed_response_for(e);
+}
+
+}  // namespace sigwire::sip

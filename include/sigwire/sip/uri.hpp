@@ -1,0 +1,363 @@
+// sigwire/sip/uri.hpp - SIP, SIPS and tel URIs as views (RFC 3261 §19.1,
+// §25.1; RFC 3966), other absolute URIs kept opaque, %-escapes decoded on
+// demand into caller storage (never in place), and URI equality (§19.1.4).
+#pragma once
+
+#include <sigwire/core/ascii.hpp>
+#include <sigwire/sip/detail/ieq.hpp>
+#include <sigwire/sip/error.hpp>
+#include <sigwire/sip/result.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sigwire::sip {
+
+enum class uri_scheme : std::uint8_t { sip, sips, tel, other };
+
+namespace detail {
+namespace ascii = core::ascii;
+
+constexpr bool in_set(char c, std::string_view set) noexcept { return set.find(c) != std::string_view::npos; }
+
+// One 256-entry table for the URI grammar's character sets (RFC 3261 §25.1).
+enum uri_char_class : std::uint8_t {
+  uc_user = 1u << 0,      // unreserved / user-unreserved
+  uc_password = 1u << 1,  // unreserved / & = + $ ,
+  uc_param = 1u << 2,     // paramchar without escapes
+  uc_header = 1u << 3,    // hnv-unreserved / unreserved
+  uc_uric = 1u << 4,      // reserved / unreserved (absolute URIs)
+  uc_word = 1u << 5,      // Call-ID word
+  uc_host = 1u << 6,      // hostname / IPv4 characters
+};
+constexpr std::array<std::uint8_t, 256> make_uri_table() noexcept {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned i = 0; i < 256; ++i) {
+    const char c = static_cast<char>(i);
+    const bool unres = ascii::is_alnum(c) || in_set(c, "-_.!~*'()");
+    std::uint8_t f = 0;
+    if (unres || in_set(c, "&=+$,;?/")) f |= uc_user;
+    if (unres || in_set(c, "&=+$,")) f |= uc_password;
+    if (unres || in_set(c, "[]/:&+$")) f |= uc_param;
+    if (unres || in_set(c, "[]/?:+$")) f |= uc_header;
+    if (unres || in_set(c, ";/?:@&=+$,[]#")) f |= uc_uric;
+    if (ascii::is_sip_token(c) || in_set(c, "()<>:\\\"/[]?{}")) f |= uc_word;
+    if (ascii::is_alnum(c) || c == '-' || c == '.') f |= uc_host;
+    t[i] = f;
+  }
+  return t;
+}
+inline constexpr std::array<std::uint8_t, 256> uri_table = make_uri_table();
+constexpr bool uri_class(char c, std::uint8_t cls) noexcept { return (uri_table[static_cast<unsigned char>(c)] & cls) != 0; }
+constexpr bool is_user_char(char c) noexcept { return uri_class(c, uc_user); }
+constexpr bool is_password_char(char c) noexcept { return uri_class(c, uc_password); }
+constexpr bool is_param_char(char c) noexcept { return uri_class(c, uc_param); }
+constexpr bool is_header_char(char c) noexcept { return uri_class(c, uc_header); }
+constexpr bool is_uric(char c) noexcept { return uri_class(c, uc_uric); }
+
+// Every '%' in s must start "%HH"; every other byte must satisfy `ok`.
+template <class Pred>
+constexpr bool valid_escaped(std::string_view s, Pred ok) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size() || ascii::hex_value(s[i + 1]) < 0 || ascii::hex_value(s[i + 2]) < 0) return false;
+      i += 2;
+    } else if (!ok(s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+constexpr bool valid_hostname(std::string_view h) noexcept {
+  if (h.empty() || h.front() == '.' || h.front() == '-') return false;
+  for (char c : h)
+    if (!uri_class(c, uc_host)) return false;
+  return true;
+}
+
+constexpr bool valid_ipv6_reference(std::string_view h) noexcept {
+  if (h.size() < 4 || h.front() != '[' || h.back() != ']') return false;
+  int colons = 0;
+  for (char c : h.substr(1, h.size() - 2)) {
+    if (c == ':') ++colons;
+    else if (!ascii::is_hex(c) && c != '.') return false;
+  }
+  return colons >= 2 && colons <= 7;
+}
+
+// Reads the next escaped-or-literal character: decodes %HH.
+constexpr char next_unescaped(std::string_view s, std::size_t& i) noexcept {
+  if (s[i] == '%' && i + 2 < s.size() && ascii::hex_value(s[i + 1]) >= 0 &&
+      ascii::hex_value(s[i + 2]) >= 0) {
+    const char c = static_cast<char>(ascii::hex_value(s[i + 1]) * 16 + ascii::hex_value(s[i + 2]));
+    i += 3;
+    return c;
+  }
+  return s[i++];
+}
+}  // namespace detail
+
+// Equality of two escaped strings after unescaping (RFC 3261 §19.1.4:
+// "%61lice" == "alice"), optionally case-insensitive. No allocation.
+constexpr bool unescaped_equal(std::string_view a, std::string_view b, bool case_insensitive) noexcept {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    char x = detail::next_unescaped(a, i), y = detail::next_unescaped(b, j);
+    if (case_insensitive) {
+      x = core::ascii::to_lower(x);
+      y = core::ascii::to_lower(y);
+    }
+    if (x != y) return false;
+  }
+  return i == a.size() && j == b.size();
+}
+
+// Decodes %HH escapes of `in` (already validated) into a new string.
+// Escaped NULs stay (RFC 4475 §3.1.1.4): the result is never truncated.
+inline std::string unescape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size();) out.push_back(detail::next_unescaped(in, i));
+  return out;
+}
+
+struct uri {
+  std::string_view raw{};
+  uri_scheme scheme = uri_scheme::other;
+  std::string_view scheme_name{};   // as written
+  std::string_view user{};          // escaped, as written; empty when absent
+  std::string_view password{};      // escaped
+  bool has_user = false;
+  bool has_password = false;
+  std::string_view host{};          // IPv6 references keep their brackets
+  std::uint32_t port = 0;           // 0 when absent
+  bool has_port = false;
+  std::string_view params{};        // ";a=b;lr" (leading ';' included) for sip/sips
+  std::string_view headers{};       // "h=v&h2=v2" (after '?') for sip/sips
+  std::string_view opaque{};        // everything after "scheme:" (tel and other)
+
+  bool is_sip() const noexcept { return scheme == uri_scheme::sip || scheme == uri_scheme::sips; }
+  bool is_ipv6() const noexcept { return !host.empty() && host.front() == '['; }
+
+  // Value of uri-parameter `name` (case-insensitive): nullopt when absent,
+  // an empty view for a flag parameter like "lr".
+  std::optional<std::string_view> param(std::string_view name) const noexcept {
+    std::string_view p = params;
+    while (!p.empty()) {
+      p.remove_prefix(1);  // ';'
+      const std::size_t end = p.find(';');
+      const std::string_view item = p.substr(0, end);
+      const std::size_t eq = item.find('=');
+      if (unescaped_equal(item.substr(0, eq), name, true))
+        return eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+      if (end == std::string_view::npos) break;
+      p.remove_prefix(end);
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string_view> transport() const noexcept { return param("transport"); }
+  bool lr() const noexcept { return param("lr").has_value(); }
+};
+
+// Parses one URI. `allow_headers` false rejects "?headers" (Request-URI,
+// RFC 3261 §19.1.1 table). tel: and other schemes are validated for URI
+// characters and kept opaque.
+// Parses into `u` (no copy of the result); error{} on success.
+inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true) noexcept {
+  namespace ascii = core::ascii;
+  u = uri{};
+  u.raw = s;
+  const std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !ascii::is_alpha(s[0])) return error::bad_uri;
+  u.scheme_name = s.substr(0, colon);
+  for (char c : u.scheme_name)
+    if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return error::bad_uri_scheme;
+  u.opaque = s.substr(colon + 1);
+  if (detail::ieq_lower(u.scheme_name, "sip")) u.scheme = uri_scheme::sip;
+  else if (detail::ieq_lower(u.scheme_name, "sips")) u.scheme = uri_scheme::sips;
+  else if (detail::ieq_lower(u.scheme_name, "tel")) u.scheme = uri_scheme::tel;
+
+  if (!u.is_sip()) {
+    if (u.opaque.empty() || !detail::valid_escaped(u.opaque, detail::is_uric)) return error::bad_uri;
+    return error{};
+  }
+
+  // One pass over the rest, with table lookups (this is on every message's hot path).
+  const std::string_view r = u.opaque;
+  const std::size_t n = r.size();
+  std::size_t i = 0;
+  // userinfo: '@' cannot appear unescaped after it, so the first '@' ends it.
+  // Scan while the bytes could be userinfo; stop at '@' or at the first byte
+  // that cannot (then there is no userinfo: restart at 0 for the host).
+  std::size_t ucolon = std::string_view::npos;
+  bool percent = false;
+  while (i < n && (detail::uri_class(r[i], detail::uc_user | detail::uc_password) || r[i] == ':' || r[i] == '%')) {
+    if (r[i] == ':' && ucolon == std::string_view::npos) ucolon = i;
+    percent |= r[i] == '%';
+    ++i;
+  }
+  if (i < n && r[i] == '@') {
+    u.has_user = true;
+    u.user = r.substr(0, ucolon < i ? ucolon : i);
+    if (u.user.empty()) return error::bad_uri_user;
+    if (ucolon < i) {
+      u.has_password = true;
+      u.password = r.substr(ucolon + 1, i - ucolon - 1);
+    }
+    // The scan admitted user characters (a superset of password ones), ':' and '%'.
+    if (percent && !detail::valid_escaped(u.user, detail::is_user_char)) return error::bad_uri_user;
+    if (u.has_password && !detail::valid_escaped(u.password, detail::is_password_char))
+      return error::bad_uri_user;
+    ++i;
+  } else {
+    i = 0;
+  }
+  // hostport
+  const std::size_t host_start = i;
+  if (i < n && r[i] == '[') {
+    while (i < n && r[i] != ']') ++i;
+    if (i == n) return error::bad_uri_host;
+    ++i;
+    u.host = r.substr(host_start, i - host_start);
+    if (!detail::valid_ipv6_reference(u.host)) return error::bad_uri_host;
+  } else {
+    while (i < n && detail::uri_class(r[i], detail::uc_host)) ++i;
+    u.host = r.substr(host_start, i - host_start);
+    if (u.host.empty() || u.host.front() == '.' || u.host.front() == '-') return error::bad_uri_host;
+  }
+  if (i < n && r[i] == ':') {
+    const std::size_t ps = ++i;
+    while (i < n && core::ascii::is_digit(r[i])) ++i;
+    const auto p = ascii::parse_uint<std::uint32_t>(r.substr(ps, i - ps), 65535);
+    if (!p) return error::bad_uri_port;
+    u.port = p.value;
+    u.has_port = true;
+  }
+  // uri-parameters: *( ";" pname [ "=" pvalue ] )
+  const std::size_t params_start = i;
+  while (i < n && r[i] == ';') {
+    const std::size_t name_start = ++i;
+    while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+    if (i == name_start) return error::bad_uri_params;
+    if (i < n && r[i] == '=') {
+      const std::size_t vs = ++i;
+      while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+      if (i == vs) return error::bad_uri_params;
+    }
+  }
+  u.params = r.substr(params_start, i - params_start);
+  if (u.params.find('%') != std::string_view::npos && !detail::valid_escaped(u.params, [](char c) {
+        return detail::is_param_char(c) || c == ';' || c == '=';
+      }))
+    return error::bad_uri_params;
+  if (i < n && r[i] == '?') {
+    if (!allow_headers) return error::uri_headers_in_request_uri;
+    u.headers = r.substr(i + 1);
+    std::string_view h = u.headers;
+    if (h.empty()) return error::bad_uri_headers;
+    for (;;) {
+      const std::size_t amp = h.find('&');
+      const std::string_view item = h.substr(0, amp);
+      const std::size_t eq = item.find('=');
+      if (eq == std::string_view::npos || eq == 0 || !detail::valid_escaped(item.substr(0, eq), detail::is_header_char) ||
+          !detail::valid_escaped(item.substr(eq + 1), detail::is_header_char))
+        return error::bad_uri_headers;
+      if (amp == std::string_view::npos) break;
+      h.remove_prefix(amp + 1);
+    }
+    i = n;
+  }
+  if (i != n) {
+    // a byte that fits nowhere: blame the part it is in
+    if (u.params.empty() && i == host_start + u.host.size()) return error::bad_uri_host;
+    return error::bad_uri_params;
+  }
+  return error{};
+}
+
+inline result<uri> parse_uri(std::string_view s, bool allow_headers = true) noexcept {
+  result<uri> r;
+  if (const error e = parse_uri_to(s, r.value, allow_headers); e != error{}) return result<uri>::fail(e, s);
+  return r;
+}
+
+namespace detail {
+// Calls f(name, value, has_value) for each ";name[=value]" of a raw param list.
+template <class F>
+constexpr void for_each_uri_param(std::string_view p, F&& f) {
+  while (!p.empty()) {
+    p.remove_prefix(1);
+    const std::size_t end = p.find(';');
+    const std::string_view item = p.substr(0, end);
+    const std::size_t eq = item.find('=');
+    f(item.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1));
+    if (end == std::string_view::npos) break;
+    p.remove_prefix(end);
+  }
+}
+template <class F>
+constexpr void for_each_uri_header(std::string_view h, F&& f) {
+  while (!h.empty()) {
+    const std::size_t amp = h.find('&');
+    const std::string_view item = h.substr(0, amp);
+    const std::size_t eq = item.find('=');
+    f(item.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    h.remove_prefix(amp + 1);
+  }
+}
+constexpr bool is_sticky_param(std::string_view name) noexcept {
+  for (std::string_view s : {"user", "ttl", "method", "maddr", "transport"})
+    if (unescaped_equal(name, s, true)) return true;
+  return false;
+}
+// Every parameter of `a` compared against `b` (one direction).
+inline bool params_match_one_way(const uri& a, const uri& b) noexcept {
+  bool ok = true;
+  for_each_uri_param(a.params, [&](std::string_view name, std::string_view value) {
+    std::optional<std::string_view> other;
+    for_each_uri_param(b.params, [&](std::string_view n2, std::string_view v2) {
+      if (!other && unescaped_equal(name, n2, true)) other = v2;
+    });
+    if (!other) {
+      if (is_sticky_param(name)) ok = false;
+      return;
+    }
+    if (!unescaped_equal(value, *other, true)) ok = false;
+  });
+  return ok;
+}
+inline bool headers_match_one_way(const uri& a, const uri& b) noexcept {
+  bool ok = true;
+  for_each_uri_header(a.headers, [&](std::string_view name, std::string_view value) {
+    bool found = false;
+    for_each_uri_header(b.headers, [&](std::string_view n2, std::string_view v2) {
+      if (!found && unescaped_equal(name, n2, true) && unescaped_equal(value, v2, false)) found = true;
+    });
+    if (!found) ok = false;
+  });
+  return ok;
+}
+}  // namespace detail
+
+// RFC 3261 §19.1.4 URI comparison. Non-SIP URIs compare by scheme
+// (case-insensitive) and the unescaped remainder (case-sensitive).
+inline bool equivalent(const uri& a, const uri& b) noexcept {
+  if (a.scheme != b.scheme) return false;
+  if (!a.is_sip()) {
+    return core::ascii::iequals(a.scheme_name, b.scheme_name) && unescaped_equal(a.opaque, b.opaque, a.scheme == uri_scheme::tel);
+  }
+  if (a.has_user != b.has_user || !unescaped_equal(a.user, b.user, false)) return false;
+  if (a.has_password != b.has_password || !unescaped_equal(a.password, b.password, false)) return false;
+  if (!core::ascii::iequals(a.host, b.host)) return false;
+  if (a.has_port != b.has_port || a.port != b.port) return false;
+  return detail::params_match_one_way(a, b) && detail::params_match_one_way(b, a) &&
+         detail::headers_match_one_way(a, b) && detail::headers_match_one_way(b, a);
+}
+
+}  // namespace sigwire::sip
