@@ -173,6 +173,15 @@ class connection {
     if (out_pos_ == out_.size()) { out_.clear(); out_pos_ = 0; }
   }
 
+  // Moves all pending output into `dst` (whose old content is dropped),
+  // keeping both buffers' capacity: double buffering for an I/O adapter.
+  void take_output(std::string& dst) {
+    if (out_pos_ != 0) out_.erase(0, out_pos_);
+    out_pos_ = 0;
+    dst.clear();
+    out_.swap(dst);
+  }
+
   // zlib memory currently held (both directions).
   std::size_t deflate_memory() const noexcept {
     return (deflater_ ? deflater_->memory_in_use() : 0) + (inflater_ ? inflater_->memory_in_use() : 0);

@@ -60,6 +60,8 @@ enum class error {
   unexpected_extension,     // an extension we did not offer
   bad_extension_response,   // extension parameters invalid or not honourable
   bad_response_head,        // the HTTP head did not parse
+  // --- adapter (ws/asio) ---------------------------------------------------
+  timeout,                  // handshake, keep-alive ping or close handshake timed out
 };
 
 constexpr const char* error_category_name(error) noexcept { return "sigwire.ws"; }
@@ -109,6 +111,7 @@ constexpr std::string_view error_message(error e) noexcept {
     case error::unexpected_extension: return "handshake response selected an extension that was not offered";
     case error::bad_extension_response: return "handshake response extension parameters invalid";
     case error::bad_response_head: return "malformed HTTP response head";
+    case error::timeout: return "WebSocket timeout";
   }
   return "unknown sigwire.ws error";
 }
@@ -130,7 +133,7 @@ inline std::error_condition make_error_condition(condition c) noexcept {
 }
 
 inline std::error_condition error_condition_for(error e) noexcept {
-  if (e >= error::bad_method) return make_error_condition(condition::handshake_failed);
+  if (e >= error::bad_method && e <= error::bad_response_head) return make_error_condition(condition::handshake_failed);
   switch (e) {
     case error::frame_too_big:
     case error::message_too_big:
@@ -138,6 +141,7 @@ inline std::error_condition error_condition_for(error e) noexcept {
     case error::inflate_too_big: return make_error_condition(condition::limit_exceeded);
     case error::closed:
     case error::connection_failed:
+    case error::timeout:
     case error::deflate_failed: return {static_cast<int>(e), core::category_of<error>()};
     default: return make_error_condition(condition::protocol_violation);
   }
@@ -160,6 +164,7 @@ constexpr close_code close_code_for(error e) noexcept {
     case error::deflate_failed: return close_code::internal_error;
     case error::closed:
     case error::connection_failed: return close_code::normal;
+    case error::timeout: return close_code::going_away;
     default: return close_code::protocol_error;
   }
 }
