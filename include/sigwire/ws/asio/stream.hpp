@@ -181,7 +181,12 @@ class stream {
           (void)conn_->close(code, reason);
           flush();
           arm_timer(opt_.close_timeout, timer_purpose::close);
-          if (!reading_) drain_reads();
+          // Read until the peer's Close arrives, unless the user's own read
+          // loop does (it re-arms its read before this posted check runs).
+          asio::post(get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
+            if (auto a = alive.lock(); !a || !*a) return;
+            if (!reading_ && !transport_closed_) drain_reads();
+          });
         },
         token);
   }
@@ -361,7 +366,8 @@ class stream {
         }
       }
       s->rpos_ = s->rlen_ = 0;
-      if (s->flush(), s->transport_closed_ || s->conn_->state() == connection_state::closed)
+      s->flush();
+      if (s->transport_closed_ || s->conn_->state() == connection_state::closed)
         return done(self, make_error_code(error::closed), message_type::binary);
       state = reading;
       s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
