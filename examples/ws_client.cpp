@@ -1,6 +1,6 @@
 // ws_client: the browser's WebSocket API in C++ over sigwire::ws::stream.
 //
-//   ws_client ws://127.0.0.1:9001/ [--protocol sip] [--no-deflate] [--insecure]
+//   ws_client ws://127.0.0.1:9001/ [--protocol sip] [--no-deflate] [--insecure] [--ca FILE]
 //             [--text MSG]... [--binary HEX]... [--file PATH]... [--close CODE]
 //       sends each message, prints the echoes, closes; exit 0 when every
 //       message came back unchanged.
@@ -63,6 +63,7 @@ struct settings {
   std::vector<std::string> protocols;
   bool deflate = true;
   bool verify = true;
+  std::string ca_file;  // extra trust anchor (e.g. a self-signed test certificate)
 };
 
 // The browser API: on_open, on_message, on_error, on_close; send, close.
@@ -75,6 +76,7 @@ class web_socket {
 
   web_socket(asio::io_context& io, settings s) : io_(io), settings_(std::move(s)), tls_ctx_(asio::ssl::context::tls_client) {
     tls_ctx_.set_default_verify_paths();
+    if (!settings_.ca_file.empty()) tls_ctx_.load_verify_file(settings_.ca_file);
   }
   void connect(const url& u);
   void send(std::string_view text) { if (tcp_) tcp_->send_text(text); else if (tls_) tls_->send_text(text); }
@@ -85,6 +87,7 @@ class web_socket {
     else if (tls_) tls_->async_close(code, reason, done);
   }
   std::string_view protocol() const { return tcp_ ? tcp_->subprotocol() : tls_ ? tls_->subprotocol() : ""; }
+  bool deflate() const { return tcp_ ? tcp_->deflate().has_value() : tls_ && tls_->deflate().has_value(); }
 
  private:
   asio::awaitable<void> run(url u) {
@@ -191,6 +194,7 @@ int main(int argc, char** argv) {
     if (a == "--protocol") s.protocols.push_back(next());
     else if (a == "--no-deflate") s.deflate = false;
     else if (a == "--insecure") s.verify = false;
+    else if (a == "--ca") s.ca_file = next();
     else if (a == "--text") messages.emplace_back(false, next());
     else if (a == "--binary") messages.emplace_back(true, from_hex(next()));
     else if (a == "--file") {
@@ -199,7 +203,7 @@ int main(int argc, char** argv) {
     } else if (a == "--close") close_code = static_cast<std::uint16_t>(std::stoi(next()));
     else if (target_url.empty() && a.find("://") != std::string::npos) target_url = a;
     else {
-      std::cerr << "usage: ws_client URL [--protocol P] [--no-deflate] [--insecure] [--text MSG] [--binary HEX] "
+      std::cerr << "usage: ws_client URL [--protocol P] [--no-deflate] [--insecure] [--ca FILE] [--text MSG] [--binary HEX] "
                    "[--file PATH] [--close CODE]\n       ws_client --autobahn URL AGENT\n";
       return 2;
     }
@@ -213,7 +217,7 @@ int main(int argc, char** argv) {
   std::size_t echoed = 0;
   bool all_equal = true, closed = false;
   ws.on_open = [&] {
-    std::cout << "open protocol=" << ws.protocol() << std::endl;
+    std::cout << "open protocol=" << ws.protocol() << " deflate=" << (ws.deflate() ? "on" : "off") << std::endl;
     for (const auto& [binary, data] : messages) binary ? ws.send_binary(data) : ws.send(data);
   };
   ws.on_message = [&](std::string_view data, bool binary) {
