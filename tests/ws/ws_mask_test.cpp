@@ -40,6 +40,11 @@ TEST_CASE("every_simd_kernel_equals_scalar_on_random_sizes_offsets_keys") {
       INFO("level " << core::to_string(level) << " size " << size << " start " << start << " offset " << offset);
       REQUIRE(got == ref);  // also proves no byte outside [start, start+size) changed
     }
+    std::vector<std::byte> copied(base.size(), std::byte{0x55});
+    ws::mask_copy(copied.data() + start, base.data() + start, size, key, offset);
+    REQUIRE(std::equal(copied.begin() + static_cast<long>(start), copied.begin() + static_cast<long>(start + size),
+                       ref.begin() + static_cast<long>(start)));
+    REQUIRE(copied[start + size] == std::byte{0x55});  // nothing written past the end
     auto dispatched = base;
     ws::mask(dispatched.data() + start, size, key, offset);
     REQUIRE(dispatched == ref);

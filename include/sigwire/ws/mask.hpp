@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -44,7 +45,41 @@ inline void mask_words(std::uint8_t* p, std::size_t n, std::uint32_t key) noexce
   mask_scalar_ref(p + i, n - i, key);  // i is a multiple of 8: key phase unchanged
 }
 
+// dst[i] = src[i] ^ key: unmasking fused with the copy into the message
+// buffer, so freshly written bytes are never re-read (that re-read stalls
+// on store forwarding when the copy used wider stores).
+inline void mask_copy_words(std::uint8_t* d, const std::uint8_t* s, std::size_t n, std::uint32_t key) noexcept {
+  const std::uint64_t k64 = (std::uint64_t{key} << 32) | key;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    w ^= k64;
+    std::memcpy(d + i, &w, 8);
+  }
+  std::uint8_t k[4];
+  std::memcpy(k, &key, 4);
+  for (; i < n; ++i) d[i] = static_cast<std::uint8_t>(s[i] ^ k[i & 3]);
+}
+
 #if SIGWIRE_X86
+__attribute__((target("sse2"))) inline void mask_copy_sse2(std::uint8_t* d, const std::uint8_t* s, std::size_t n,
+                                                         std::uint32_t key) noexcept {
+  const __m128i k = _mm_set1_epi32(static_cast<int>(key));
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 16));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm_xor_si128(a, k));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i + 16), _mm_xor_si128(b, k));
+  }
+  if (i + 16 <= n) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), k));
+    i += 16;
+  }
+  mask_copy_words(d + i, s + i, n - i, key);
+}
+
 __attribute__((target("sse2"))) inline void mask_sse2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
   const __m128i k = _mm_set1_epi32(static_cast<int>(key));
   std::size_t i = 0;
@@ -129,12 +164,14 @@ inline mask_fn best_mask_kernel() noexcept {
   return fn;
 }
 
+// One 32-bit load and a rotate (building it byte by byte would make the
+// following 32-bit load stall on store forwarding).
 inline std::uint32_t rotated_key(const mask_key& key, std::size_t offset) noexcept {
-  std::uint8_t k[4];
-  for (std::size_t i = 0; i < 4; ++i) k[i] = static_cast<std::uint8_t>(key[(offset + i) & 3]);
   std::uint32_t w;
-  std::memcpy(&w, k, 4);
-  return w;
+  std::memcpy(&w, key.data(), 4);
+  const int shift = static_cast<int>(offset & 3) * 8;
+  if constexpr (std::endian::native == std::endian::little) return std::rotr(w, shift);
+  else return std::rotl(w, shift);
 }
 
 }  // namespace detail
@@ -152,6 +189,21 @@ inline void mask(std::byte* p, std::size_t n, const mask_key& key, std::size_t o
   if (n < 32) return detail::mask_words(u, n, k);
 #endif
   detail::best_mask_kernel()(u, n, k);
+}
+
+// Copies src[0, n) to dst masked (dst and src must not overlap).
+inline void mask_copy(std::byte* dst, const std::byte* src, std::size_t n, const mask_key& key,
+                      std::size_t offset = 0) noexcept {
+  const auto k = detail::rotated_key(key, offset);
+  auto* d = reinterpret_cast<std::uint8_t*>(dst);
+  const auto* s = reinterpret_cast<const std::uint8_t*>(src);
+#if SIGWIRE_X86 && defined(__SSE2__)
+  if (n < 1024) return detail::mask_copy_sse2(d, s, n, k);
+#else
+  if (n < 64) return detail::mask_copy_words(d, s, n, k);
+#endif
+  std::memcpy(dst, src, n);  // large: bandwidth-bound, the wide kernels win
+  detail::best_mask_kernel()(d, n, k);
 }
 
 // The same with an explicit kernel (tests, benchmarks).
