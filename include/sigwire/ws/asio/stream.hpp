@@ -25,6 +25,13 @@
 // fires, never per message.
 #pragma once
 
+// Asio 1.22 (Debian 12) turns co_await on for clang only with the
+// Coroutines TS; clang 14 with libstdc++ has C++20 coroutines, so enable
+// them here. (Effective when this header comes before any other Asio header.)
+#if defined(__clang__) && defined(__cpp_impl_coroutine) && !defined(ASIO_HAS_CO_AWAIT) && __has_include(<coroutine>)
+#define ASIO_HAS_CO_AWAIT 1
+#endif
+
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
