@@ -2,3 +2,4 @@
 #pragma once
 
 #include <sigwire/core.hpp>
+#include <sigwire/ws.hpp>  // with http.hpp; the Asio stream: <sigwire/ws/asio/stream.hpp>

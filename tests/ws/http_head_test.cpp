@@ -156,3 +156,21 @@ TEST_CASE("builder_round_trips") {
   http::head_builder(res).status_line(426, http::reason_phrase(426));
   CHECK(res == "HTTP/1.1 426 Upgrade Required\r\n");
 }
+
+#include "guard_page.hpp"
+
+TEST_CASE("parsers_never_read_past_the_input") {
+  test::guarded_buffer g;
+  const std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  for (const std::string* text : {&rfc6455_request, &response}) {
+    for (std::size_t n = 0; n <= text->size(); ++n) {
+      const auto in = g.place(std::string_view(*text).substr(0, n));
+      http::request_head req;
+      http::response_head res;
+      (void)http::parse_request(in, req);
+      (void)http::parse_response(in, res);
+    }
+  }
+  CHECK(true);  // reaching here means no access faulted
+}

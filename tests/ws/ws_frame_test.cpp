@@ -199,3 +199,30 @@ TEST_CASE("iana_subprotocol_names") {
   CHECK(ws::subprotocol::is_registered("msrp"));
   CHECK_FALSE(ws::subprotocol::is_registered("SIP"));
 }
+
+#include <sigwire/ws/connection.hpp>
+
+#include "guard_page.hpp"
+
+TEST_CASE("decoder_and_connection_never_read_past_the_input") {
+  test::guarded_buffer g;
+  const auto f = bytes({0x81, 0xFF, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4});
+  const std::string_view raw(reinterpret_cast<const char*>(f.data()), f.size());
+  std::size_t complete = 0;
+  for (std::size_t n = 0; n <= f.size(); ++n) {
+    const auto in = g.place(raw.substr(0, n));
+    ws::frame_header h;
+    complete += ws::decode_header(std::as_bytes(std::span(in.data(), in.size())), h).complete();
+    ws::connection c(ws::role::server);
+    (void)c.feed(in);
+  }
+  CHECK(complete == 1);
+  // A whole masked message ending at the guard page, fed in one piece.
+  ws::connection client(ws::role::client);
+  REQUIRE_FALSE(client.send_text(std::string(300, 'q')));
+  ws::connection server(ws::role::server);
+  const auto in = g.place(client.output());
+  const auto r = server.feed(in);
+  CHECK(r.ev.type == ws::event_type::text);
+  CHECK(r.ev.data == std::string(300, 'q'));
+}
