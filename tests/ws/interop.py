@@ -152,6 +152,51 @@ def python_matrix():
             server.close()
             await server.wait_closed()
 
+    async def autobahn_loop():
+        # A stand-in for Autobahn's fuzzingserver: the URL protocol of
+        # getCaseCount / runCase / updateReports, with a few cases of its own.
+        cases = [['text case', b'binary \x00\xff case'], ['\u00e9' * 1000, b'x' * 70000], ['a', 'b', 'c']]
+        seen = {'count': 0, 'runs': {}, 'reports': 0}
+
+        async def handler(ws, path=None):
+            path = path or ws.path
+            if path.startswith('/getCaseCount'):
+                seen['count'] += 1
+                await ws.send(str(len(cases)))
+                await ws.close()
+            elif path.startswith('/runCase'):
+                n = int(re.search(r'case=(\d+)', path).group(1))
+                agent = re.search(r'agent=([^&]+)', path).group(1)
+                echoes = []
+                for m in cases[n - 1]:
+                    await ws.send(m)
+                    echoes.append(await asyncio.wait_for(ws.recv(), 5))
+                seen['runs'][n] = (agent, echoes == cases[n - 1])
+                await ws.close()
+            elif path.startswith('/updateReports'):
+                seen['reports'] += 1
+                await ws.close()
+
+        server = await websockets.serve(handler, '127.0.0.1', 0, compression='deflate', max_size=2 ** 24)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            proc = await asyncio.create_subprocess_exec(CLIENT, '--autobahn', 'ws://127.0.0.1:%d' % port, 'sigwire',
+                                                        stdout=asyncio.subprocess.PIPE,
+                                                        stderr=asyncio.subprocess.STDOUT)
+            out, _ = await asyncio.wait_for(proc.communicate(), 60)
+            ok = (proc.returncode == 0 and seen['count'] == 1 and seen['reports'] == 1 and
+                  sorted(seen['runs']) == [1, 2, 3] and all(a == 'sigwire' and e for a, e in seen['runs'].values()))
+            return ok, '' if ok else out.decode(errors='replace')[-300:] + repr(seen)
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    try:
+        ok, d = asyncio.run(asyncio.wait_for(autobahn_loop(), 90))
+    except Exception as e:  # noqa: BLE001
+        ok, d = False, repr(e)
+    record('ws_client --autobahn against a fuzzingserver stand-in', ok, d)
+
     for tls in (False, True):
         for deflate in (False, True):
             cell = 'ws%s deflate=%s' % ('s' if tls else '', 'on' if deflate else 'off')
