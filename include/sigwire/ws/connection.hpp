@@ -124,15 +124,20 @@ class connection {
         if (failed_) return {used, take_pending()};
         if (reading_header_) continue;  // header still incomplete: input is used up
         if (auto ev = begin_frame(); ev || failed_) return {used, ev};
-        if (remaining_ == 0) { if (auto e = end_frame()) return {used, e}; }
+        if (remaining_ == 0) {
+          if (!frame_ends_with_event()) continue;
+          return {used, end_frame()};  // built in place: no event copy
+        }
         continue;
       }
       const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size() - used));
       if (auto ev = on_payload(in.subspan(used, take))) return {used + take, ev};
       used += take;
       remaining_ -= take;
-      if (remaining_ == 0)
-        if (auto ev = end_frame()) return {used, ev};
+      if (remaining_ == 0) {
+        if (!frame_ends_with_event()) continue;
+        return {used, end_frame()};
+      }
     }
     return {used, {}};
   }
@@ -296,6 +301,15 @@ class connection {
   }
   std::string_view message() const noexcept {
     return compressed_ ? std::string_view(msg_) : std::string_view(raw_.data(), raw_len_);
+  }
+
+  // A frame that ends with no event (a non-final data fragment) is handled
+  // here, so end_frame() is called only when it yields one, and its event
+  // is built straight into feed()'s result.
+  bool frame_ends_with_event() noexcept {
+    if (is_control(hdr_.opcode) || hdr_.fin) return true;
+    reading_header_ = true;
+    return false;
   }
 
   [[gnu::always_inline]] event end_frame() {
