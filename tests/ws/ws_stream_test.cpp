@@ -6,6 +6,7 @@
 
 #include <asio/experimental/as_tuple.hpp>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -108,6 +109,33 @@ TEST_CASE("stream_with_callbacks_and_a_rejected_handshake") {
   io.run_for(std::chrono::seconds(5));
   CHECK(server_ec == make_error_code(ws::error::no_subprotocol));
   CHECK(client_ec == make_error_code(ws::error::bad_status));  // got 400, not 101
+}
+
+TEST_CASE("stream_answers_a_malformed_head_with_400") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::optional<tcp_stream> server;
+  std::error_code server_ec;
+  acc.async_accept([&](std::error_code, tcp::socket sock) {
+    server.emplace(std::move(sock));
+    server->async_accept({}, [&](std::error_code e) { server_ec = e; });
+  });
+  tcp::socket raw(io);
+  raw.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(raw, asio::buffer(std::string("GET / HTTP/1.1\r\nBad Header\r\n\r\n")));
+  std::string reply;
+  std::array<char, 512> buf{};
+  std::function<void()> read_all = [&] {
+    raw.async_read_some(asio::buffer(buf), [&](std::error_code ec, std::size_t n) {
+      reply.append(buf.data(), n);
+      if (!ec) read_all();
+    });
+  };
+  read_all();
+  io.run_for(std::chrono::seconds(3));
+  CHECK(server_ec == make_error_code(ws::error::bad_request_head));
+  CHECK(reply.rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
 }
 
 TEST_CASE("stream_timeouts_handshake_and_keepalive") {

@@ -208,10 +208,11 @@ class stream {
     stream* s;
     bool server;
     void* unused;
-    enum { start, tls_done, wrote, reading } state = start;
+    enum { start, tls_done, wrote, reading, rejected } state = start;
 
     template <class Self>
     void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
+      if (state == rejected) return s->finish_handshake(self, make_error_code(error::bad_request_head));
       if (ec) return s->finish_handshake(self, ec);
       switch (state) {
         case start:
@@ -230,6 +231,7 @@ class stream {
         case reading:
           s->rlen_ += n;
           return on_bytes(self);
+        case rejected: break;
       }
       if (server) { state = reading; return s->read_head(self); }
       state = wrote;
@@ -242,12 +244,14 @@ class stream {
       http::parse_result r;
       if (server) r = http::parse_request(have, s->request_);
       else r = http::parse_response(have, s->response_);
-      if (r.failed()) return s->finish_handshake(self, make_error_code(server ? error::bad_request_head : error::bad_response_head));
-      if (r.need_more()) {
-        if (s->rlen_ == s->rbuf_.size())
-          return s->finish_handshake(self, make_error_code(server ? error::bad_request_head : error::bad_response_head));
-        return s->read_head(self);
+      if (r.failed() || (r.need_more() && s->rlen_ == s->rbuf_.size())) {
+        if (!server) return s->finish_handshake(self, make_error_code(error::bad_response_head));
+        // A server answers a malformed head with 400 before closing.
+        state = rejected;
+        s->head_ = failure_response(error::bad_request_head);
+        return asio::async_write(s->next_, asio::buffer(s->head_), std::move(self));
       }
+      if (r.need_more()) return s->read_head(self);
       // Keep the head in its own buffer (views point into it); leftover bytes stay in rbuf_.
       s->head_.assign(s->rbuf_.data(), r.consumed);
       s->rpos_ = r.consumed;
