@@ -217,7 +217,13 @@ inline void mask(std::byte* p, std::size_t n, const mask_key& key, std::size_t o
 #else
   if (n < 32) return detail::mask_words(u, n, k);
 #endif
+#if SIGWIRE_X86 && defined(__AVX512F__) && defined(__AVX512BW__)
+  detail::mask_avx512(u, n, k);  // the compile target already has it: no dispatch
+#elif SIGWIRE_X86 && defined(__AVX2__)
+  detail::mask_avx2(u, n, k);
+#else
   detail::best_mask_kernel()(u, n, k);
+#endif
 }
 
 // Copies src[0, n) to dst masked (dst and src must not overlap).
