@@ -4,3 +4,4 @@
 #include <sigwire/core.hpp>
 #include <sigwire/sdp.hpp>
 #include <sigwire/sip.hpp>
+#include <sigwire/ws.hpp>

@@ -1,0 +1,166 @@
+// ws_echo_server: echoes every WebSocket message; serves a browser test
+// page on "/". What conformance testers and the interop tests point at.
+//
+//   ws_echo_server [--port 9001] [--bind 127.0.0.1] [--tls CERT KEY]
+//                  [--no-deflate] [--protocols sip,xmpp] [--log]
+//
+// A self-signed pair for --tls:
+//   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost
+//     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout key.pem -out cert.pem
+//   (one line)
+#include <sigwire/ws.hpp>
+#include <sigwire/ws/asio/stream.hpp>
+
+#include <asio/experimental/as_tuple.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+using namespace sigwire;
+using asio::ip::tcp;
+
+namespace {
+
+struct config {
+  unsigned short port = 9001;
+  std::string bind = "127.0.0.1";
+  std::string cert, key;
+  bool deflate = true;
+  bool log = false;
+  std::vector<std::string> protocols = {"sip"};
+};
+
+// The test page: opens new WebSocket(url, ['sip']), sends text and an
+// ArrayBuffer, shows the echoes, and reports the result to the server.
+constexpr std::string_view page = R"html(<!doctype html>
+<html><head><meta charset="utf-8"><title>sigwire echo</title></head>
+<body><h1>sigwire WebSocket echo</h1><pre id="log"></pre><div id="result">RUNNING</div>
+<script>
+const log = (s) => { document.getElementById('log').textContent += s + '\n'; };
+const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/';
+const ws = new WebSocket(url, ['sip']);
+ws.binaryType = 'arraybuffer';
+const text = 'hello from the browser \u00e9\u20ac\u{1F600}';
+const bytes = new Uint8Array([0, 1, 2, 127, 128, 254, 255]);
+let gotText = false, gotBinary = false;
+ws.onopen = () => { log('open, protocol=' + ws.protocol + ' extensions=' + ws.extensions);
+  ws.send(text); ws.send(bytes.buffer); };
+ws.onmessage = (e) => {
+  if (typeof e.data === 'string') {
+    if (e.data.startsWith('result:')) return;
+    gotText = e.data === text; log('text echo ' + (gotText ? 'ok' : 'BAD'));
+  } else {
+    const b = new Uint8Array(e.data);
+    gotBinary = b.length === bytes.length && b.every((v, i) => v === bytes[i]);
+    log('binary echo ' + (gotBinary ? 'ok' : 'BAD'));
+  }
+  if (gotText && gotBinary) {
+    const r = 'result:pass protocol=' + ws.protocol + ' extensions=' + ws.extensions;
+    document.getElementById('result').textContent = 'PASS';
+    ws.send(r);
+    setTimeout(() => ws.close(1000, 'done'), 100);
+  }
+};
+ws.onerror = () => { document.getElementById('result').textContent = 'ERROR'; };
+ws.onclose = (e) => log('close ' + e.code);
+</script></body></html>
+)html";
+
+template <class Stream, class... Args>
+asio::awaitable<void> session(const config& cfg, Args... args) {
+  ws::stream_options so;
+  so.idle_timeout = std::chrono::seconds(60);  // keep-alive ping after a minute of silence
+  Stream s(so, std::move(args)...);
+  auto [ec] = co_await s.async_read_request(asio::experimental::as_tuple(asio::use_awaitable));
+  if (ec) co_return;
+  if (!ws::is_upgrade_request(s.request())) {  // plain HTTP: the test page
+    std::string res;
+    http::head_builder(res)
+        .status_line(200, "OK")
+        .header("Content-Type", "text/html; charset=utf-8")
+        .header("Content-Length", page.size())
+        .header("Connection", "close")
+        .end(page);
+    co_await asio::async_write(s.next_layer(), asio::buffer(res), asio::experimental::as_tuple(asio::use_awaitable));
+    asio::error_code ignored;
+    s.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return;
+  }
+  ws::server_options opt;
+  opt.subprotocols = cfg.protocols;
+  opt.deflate.enabled = cfg.deflate;
+  auto [aec] = co_await s.async_accept(opt, asio::experimental::as_tuple(asio::use_awaitable));
+  if (aec) {
+    if (cfg.log) std::cout << "handshake failed: " << aec.message() << std::endl;
+    co_return;
+  }
+  if (cfg.log) std::cout << "open protocol=" << s.subprotocol() << " deflate=" << s.deflate().has_value() << std::endl;
+  std::string msg;
+  while (true) {
+    auto [rec, type] = co_await s.async_read(msg, asio::experimental::as_tuple(asio::use_awaitable));
+    if (rec) {
+      if (cfg.log) std::cout << "closed code=" << s.close_code() << " (" << rec.message() << ")" << std::endl;
+      break;
+    }
+    if (cfg.log) {
+      if (type == ws::message_type::text) std::cout << "text " << msg.size() << ": " << msg.substr(0, 200) << std::endl;
+      else std::cout << "binary " << msg.size() << std::endl;
+    }
+    if (type == ws::message_type::text) s.send_text(msg);
+    else s.send_binary(msg);
+  }
+}
+
+asio::awaitable<void> listen(tcp::acceptor& acc, const config& cfg, asio::ssl::context* tls) {
+  while (true) {
+    auto [ec, sock] = co_await acc.async_accept(asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) continue;
+    sock.set_option(tcp::no_delay(true));
+    if (tls)
+      asio::co_spawn(acc.get_executor(),
+                     session<ws::stream<asio::ssl::stream<tcp::socket>>>(cfg, std::move(sock), std::ref(*tls)),
+                     asio::detached);
+    else
+      asio::co_spawn(acc.get_executor(), session<ws::stream<tcp::socket>>(cfg, std::move(sock)), asio::detached);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config cfg;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--port") cfg.port = static_cast<unsigned short>(std::stoi(next()));
+    else if (a == "--bind") cfg.bind = next();
+    else if (a == "--tls") { cfg.cert = next(); cfg.key = next(); }
+    else if (a == "--no-deflate") cfg.deflate = false;
+    else if (a == "--log") cfg.log = true;
+    else if (a == "--protocols") {
+      cfg.protocols.clear();
+      std::stringstream ss(next());
+      for (std::string p; std::getline(ss, p, ',');) if (!p.empty()) cfg.protocols.push_back(p);
+    } else {
+      std::cerr << "usage: ws_echo_server [--port N] [--bind ADDR] [--tls CERT KEY] [--no-deflate] [--protocols a,b] [--log]\n";
+      return 2;
+    }
+  }
+  asio::io_context io(1);
+  std::optional<asio::ssl::context> tls;
+  if (!cfg.cert.empty()) {
+    tls.emplace(asio::ssl::context::tls_server);
+    tls->use_certificate_chain_file(cfg.cert);
+    tls->use_private_key_file(cfg.key, asio::ssl::context::pem);
+  }
+  tcp::acceptor acc(io, {asio::ip::make_address(cfg.bind), cfg.port});
+  std::cout << "listening on " << (tls ? "wss" : "ws") << "://" << cfg.bind << ":" << acc.local_endpoint().port()
+            << "/ deflate=" << (cfg.deflate ? "on" : "off") << std::endl;
+  asio::co_spawn(io, listen(acc, cfg, tls ? &*tls : nullptr), asio::detached);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](std::error_code, int) { io.stop(); });
+  io.run();
+}

@@ -1,0 +1,43 @@
+// libFuzzer: the frame decoder and connection state machine on arbitrary
+// bytes. The first byte picks: bit 0 role (server/client), bit 1 deflate,
+// bits 2-3 deflate no-context-takeover, bits 4-6 the feed chunk size, bit 7
+// whether to echo messages. Memory must stay within the limits.
+#include <sigwire/ws/connection.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+
+using namespace sigwire;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  const std::uint8_t bits = data[0];
+  ws::connection_options o;
+  o.limits.max_frame_payload = 1 << 16;
+  o.limits.max_message_size = 1 << 17;
+  o.limits.max_fragments = 1024;
+  if (bits & 2) o.deflate = ws::deflate_params{(bits & 4) != 0, (bits & 8) != 0, 15, 15};
+  ws::connection c((bits & 1) ? ws::role::client : ws::role::server, o);
+  const std::size_t chunk = std::size_t{1} << ((bits >> 4) & 7) * 2;  // 1, 4, 16 ... 16384
+  std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::size_t guard = 0;
+  while (!in.empty()) {
+    std::string_view piece = in.substr(0, chunk);
+    in.remove_prefix(piece.size());
+    while (!piece.empty()) {
+      const auto r = c.feed(piece);
+      if (r.consumed > piece.size()) std::abort();
+      if (r.consumed == 0 && !r.ev) std::abort();  // no progress without an event: a hang
+      piece.remove_prefix(r.consumed);
+      if (r.ev.type == ws::event_type::text || r.ev.type == ws::event_type::binary) {
+        if (r.ev.data.size() > o.limits.max_message_size) std::abort();
+        if (r.ev.type == ws::event_type::text && !core::utf8::is_valid(r.ev.data)) std::abort();
+        if (bits & 0x80) (void)c.send_binary(r.ev.data);
+      }
+      if (r.ev.type == ws::event_type::error && !r.ev.ec) std::abort();
+      if (++guard > 10 * size + 100) std::abort();
+    }
+    c.consume_output(c.buffered_amount());
+  }
+  return 0;
+}

@@ -1,0 +1,562 @@
+// sigwire/ws/asio/stream.hpp - the WebSocket connection over an Asio stream:
+// asio::ip::tcp::socket or asio::ssl::stream<asio::ip::tcp::socket>.
+//
+//   ws::stream<asio::ip::tcp::socket> s(std::move(socket));
+//   co_await s.async_accept(server_opts, asio::use_awaitable);     // server
+//   co_await s.async_handshake(client_opts, asio::use_awaitable);  // client (TLS first if wss)
+//   std::string msg;
+//   auto type = co_await s.async_read(msg, asio::use_awaitable);   // whole messages
+//   s.send_text("hi");                // never "one write at a time": queued, returns a status
+//   co_await s.async_write_text("hi", asio::use_awaitable);        // completes once written
+//   co_await s.async_close(1000, "bye", asio::use_awaitable);
+//
+// Threading: a stream is single-owner. From another thread, post to its
+// executor: asio::post(s.get_executor(), [&] { s.send_text(msg); }).
+//
+// Send queue: send_* frame the message into the connection's output at once
+// and start (or join) the single in-flight write; they return queued, or
+// dropped when buffered bytes would pass options.high_watermark (or the
+// stream is closing). When the buffer drains below low_watermark after
+// having been above high_watermark, the on_drain handler runs.
+//
+// Timers: one steady_timer serves the handshake timeout, the idle timeout
+// (a ping after idle_timeout of silence, failure after another idle_timeout
+// without any byte) and the close timeout. It is re-armed only when it
+// fires, never per message.
+#pragma once
+
+// Asio 1.22 (Debian 12) turns co_await on for clang only with the
+// Coroutines TS; clang 14 with libstdc++ has C++20 coroutines, so enable
+// them here. (Effective when this header comes before any other Asio header.)
+#if defined(__clang__) && defined(__cpp_impl_coroutine) && !defined(ASIO_HAS_CO_AWAIT) && __has_include(<coroutine>)
+#define ASIO_HAS_CO_AWAIT 1
+#endif
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <sigwire/http/head.hpp>
+#include <sigwire/ws/connection.hpp>
+#include <sigwire/ws/handshake.hpp>
+
+namespace sigwire::ws {
+
+enum class send_status { queued, dropped };
+enum class message_type { text, binary };
+
+struct stream_options {
+  connection_options connection;  // limits, auto pong; deflate settings (budget)
+  std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);
+  std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(30);  // zero: no keep-alive
+  std::chrono::steady_clock::duration close_timeout = std::chrono::seconds(5);
+  std::size_t high_watermark = 16u << 20;  // buffered bytes above which sends are dropped
+  std::size_t low_watermark = 1u << 20;    // on_drain fires when the buffer falls below
+  std::size_t read_buffer_size = 64u << 10;
+  bool tls_verify = true;  // wss client: verify the certificate and host name (opt out for tests)
+};
+
+namespace detail {
+
+template <class T>
+struct is_ssl_stream : std::false_type {};
+template <class S>
+struct is_ssl_stream<asio::ssl::stream<S>> : std::true_type {};
+
+// A move-only completion waiting for an event of the stream.
+struct waiter {
+  virtual ~waiter() = default;
+  virtual void complete(std::error_code ec) = 0;
+};
+template <class Handler, class Executor>
+struct waiter_impl final : waiter {
+  Handler handler;
+  asio::executor_work_guard<Executor> work;
+  waiter_impl(Handler h, Executor ex) : handler(std::move(h)), work(ex) {}
+  void complete(std::error_code ec) override {
+    auto ex = asio::get_associated_executor(handler, work.get_executor());
+    asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+    work.reset();
+  }
+};
+
+inline std::string_view host_without_port(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
+  const auto colon = host.rfind(':');
+  return colon != std::string_view::npos && host.find(':') == colon ? host.substr(0, colon) : host;
+}
+
+}  // namespace detail
+
+template <class NextLayer>
+class stream {
+ public:
+  using next_layer_type = NextLayer;
+  using executor_type = typename NextLayer::executor_type;
+  static constexpr bool is_tls = detail::is_ssl_stream<NextLayer>::value;
+
+  template <class... Args>
+  explicit stream(stream_options opt, Args&&... args)
+      : next_(std::forward<Args>(args)...), opt_(std::move(opt)), timer_(next_.get_executor()),
+        rbuf_(opt_.read_buffer_size) {}
+  template <class Arg>
+  explicit stream(Arg&& arg) : stream(stream_options{}, std::forward<Arg>(arg)) {}
+
+  ~stream() { *alive_ = false; }
+  stream(const stream&) = delete;
+  stream& operator=(const stream&) = delete;
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  NextLayer& next_layer() noexcept { return next_; }
+  auto& lowest_layer() noexcept { return next_.lowest_layer(); }
+  stream_options& options() noexcept { return opt_; }
+
+  bool is_open() const noexcept { return conn_ && conn_->state() == connection_state::open && !transport_closed_; }
+  std::string_view subprotocol() const noexcept { return subprotocol_; }
+  const std::optional<deflate_params>& deflate() const noexcept { return deflate_; }
+  std::uint16_t close_code() const noexcept { return close_code_; }
+  std::string_view close_reason() const noexcept { return close_reason_; }
+  std::size_t buffered_amount() const noexcept { return (conn_ ? conn_->buffered_amount() : 0) + inflight_.size(); }
+  void on_drain(std::function<void()> f) { on_drain_ = std::move(f); }
+
+  // --- server --------------------------------------------------------------
+  // Reads the HTTP request head only (TLS handshake first for wss), so a
+  // server can answer plain HTTP (e.g. a test page) before upgrading.
+  template <class Token>
+  auto async_read_request(Token&& token) {
+    return asio::async_compose<Token, void(std::error_code)>(head_op{this, true, nullptr}, token, next_);
+  }
+  const http::request_head& request() const noexcept { return request_; }
+
+  // Validates the request (reading it first if needed) and answers 101 or
+  // the precise error status.
+  template <class Token>
+  auto async_accept(server_options opt, Token&& token) {
+    server_opts_ = std::move(opt);
+    return asio::async_compose<Token, void(std::error_code)>(accept_op{this}, token, next_);
+  }
+
+  // --- client --------------------------------------------------------------
+  template <class Token>
+  auto async_handshake(client_options opt, Token&& token) {
+    client_hs_.emplace(std::move(opt));
+    return asio::async_compose<Token, void(std::error_code)>(head_op{this, false, nullptr}, token, next_);
+  }
+
+  // --- messages ------------------------------------------------------------
+  // Reads the next whole message into `out`. Pings are answered and pongs
+  // consumed on the way. Ends with error::closed after the close handshake.
+  template <class Token>
+  auto async_read(std::string& out, Token&& token) {
+    return asio::async_compose<Token, void(std::error_code, message_type)>(read_op{this, &out}, token, next_);
+  }
+
+  send_status send_text(std::string_view s) { return enqueue([&] { return conn_->send_text(s); }, s.size()); }
+  send_status send_binary(std::string_view s) { return enqueue([&] { return conn_->send_binary(s); }, s.size()); }
+  send_status ping(std::string_view s = {}) { return enqueue([&] { return conn_->ping(s); }, 0); }
+
+  // Queue the message and complete once its bytes were written (or failed).
+  template <class Token>
+  auto async_write_text(std::string_view s, Token&& token) { return async_write(true, s, std::forward<Token>(token)); }
+  template <class Token>
+  auto async_write_binary(std::string_view s, Token&& token) { return async_write(false, s, std::forward<Token>(token)); }
+
+  // Starts the close handshake and completes when it is over and the
+  // transport is closed (or the close timeout passed).
+  template <class Token>
+  auto async_close(std::uint16_t code, std::string_view reason, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this, code, reason = std::string(reason)](auto handler) {
+          using H = std::decay_t<decltype(handler)>;
+          if (transport_closed_ || !conn_) {
+            detail::waiter_impl<H, executor_type>(std::move(handler), get_executor()).complete({});
+            return;
+          }
+          close_waiters_.push_back(std::make_unique<detail::waiter_impl<H, executor_type>>(std::move(handler), get_executor()));
+          (void)conn_->close(code, reason);
+          flush();
+          arm_timer(opt_.close_timeout, timer_purpose::close);
+          // Read until the peer's Close arrives, unless the user's own read
+          // loop does (it re-arms its read before this posted check runs).
+          asio::post(get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
+            if (auto a = alive.lock(); !a || !*a) return;
+            if (!reading_ && !transport_closed_) drain_reads();
+          });
+        },
+        token);
+  }
+
+ private:
+  enum class timer_purpose { none, handshake, idle, close };
+
+  // ---- head exchange (both roles) --------------------------------------------
+  // Client: [TLS] write request, read response, validate.
+  // Server (read_only_request): [TLS] read request.
+  struct head_op {
+    stream* s;
+    bool server;
+    void* unused;
+    enum { start, tls_done, wrote, reading, rejected } state = start;
+
+    template <class Self>
+    void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
+      if (state == rejected) return s->finish_handshake(self, make_error_code(error::bad_request_head));
+      if (ec) return s->finish_handshake(self, ec);
+      switch (state) {
+        case start:
+          state = tls_done;
+          s->arm_timer(s->opt_.handshake_timeout, timer_purpose::handshake);
+          if constexpr (is_tls) {
+            if (server && s->tls_done_) break;
+            s->tls_done_ = true;
+            if (!server) s->prepare_tls_client();
+            s->next_.async_handshake(server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client, std::move(self));
+            return;
+          }
+          break;
+        case tls_done: break;
+        case wrote: state = reading; return s->read_head(self);
+        case reading:
+          s->rlen_ += n;
+          return on_bytes(self);
+        case rejected: break;
+      }
+      if (server) { state = reading; return s->read_head(self); }
+      state = wrote;
+      asio::async_write(s->next_, asio::buffer(s->client_hs_->request()), std::move(self));
+    }
+
+    template <class Self>
+    void on_bytes(Self& self) {
+      const std::string_view have(s->rbuf_.data(), s->rlen_);
+      http::parse_result r;
+      if (server) r = http::parse_request(have, s->request_);
+      else r = http::parse_response(have, s->response_);
+      if (r.failed() || (r.need_more() && s->rlen_ == s->rbuf_.size())) {
+        if (!server) return s->finish_handshake(self, make_error_code(error::bad_response_head));
+        // A server answers a malformed head with 400 before closing.
+        state = rejected;
+        s->head_ = failure_response(error::bad_request_head);
+        return asio::async_write(s->next_, asio::buffer(s->head_), std::move(self));
+      }
+      if (r.need_more()) return s->read_head(self);
+      // Keep the head in its own buffer (views point into it); leftover bytes stay in rbuf_.
+      s->head_.assign(s->rbuf_.data(), r.consumed);
+      s->rpos_ = r.consumed;
+      if (server) {
+        (void)http::parse_request(s->head_, s->request_);
+        s->request_read_ = true;
+        return s->finish_handshake(self, {});
+      }
+      (void)http::parse_response(s->head_, s->response_);
+      const auto v = s->client_hs_->validate(s->response_);
+      if (v.ec) return s->finish_handshake(self, v.ec);
+      s->subprotocol_ = v.subprotocol;
+      s->deflate_ = v.deflate;
+      s->open_connection(role::client);
+      s->finish_handshake(self, {});
+    }
+  };
+
+  template <class Self>
+  void read_head(Self& self) {
+    next_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_), std::move(self));
+  }
+
+  template <class Self>
+  void finish_handshake(Self& self, std::error_code ec) {
+    if (ec && timed_out_) ec = make_error_code(error::timeout);
+    if (ec) close_transport();
+    self.complete(ec);
+  }
+
+  struct accept_op {
+    stream* s;
+    enum { start, have_request, wrote } state = start;
+    template <class Self>
+    void operator()(Self& self, std::error_code ec = {}, std::size_t = 0) {
+      if (ec) return s->finish_handshake(self, ec);
+      if (state == start) {
+        state = have_request;
+        if (!s->request_read_)
+          return s->async_read_request(std::move(self));
+      }
+      if (state == have_request) {
+        state = wrote;
+        auto r = server_accept(s->request_, s->server_opts_);
+        s->accept_error_ = r.ec;
+        s->subprotocol_ = r.subprotocol;
+        s->deflate_ = r.deflate;
+        s->head_ = std::move(r.response);
+        return asio::async_write(s->next_, asio::buffer(s->head_), std::move(self));
+      }
+      if (s->accept_error_) return s->finish_handshake(self, s->accept_error_);
+      s->open_connection(role::server);
+      s->finish_handshake(self, {});
+    }
+  };
+
+  void open_connection(ws::role r) {
+    connection_options co = opt_.connection;
+    co.deflate = deflate_;
+    conn_.emplace(r, std::move(co));
+    last_rx_ = std::chrono::steady_clock::now();
+    if (opt_.idle_timeout.count() > 0) arm_timer(opt_.idle_timeout, timer_purpose::idle);
+    else cancel_timer();
+  }
+
+  void prepare_tls_client() {
+    if constexpr (is_tls) {
+      const std::string host(detail::host_without_port(client_hs_->options().host));
+      // SNI from the URL host (RFC 6066 §3); no SNI for IP literals.
+      asio::error_code ec;
+      asio::ip::make_address(host, ec);
+      if (ec) SSL_set_tlsext_host_name(next_.native_handle(), host.c_str());
+      if (opt_.tls_verify) {
+        next_.set_verify_mode(asio::ssl::verify_peer);
+        next_.set_verify_callback(asio::ssl::host_name_verification(host));
+      } else {
+        next_.set_verify_mode(asio::ssl::verify_none);
+      }
+    }
+  }
+
+  // ---- reading messages ---------------------------------------------------------
+  struct read_op {
+    stream* s;
+    std::string* out;
+    enum { start, posted, reading } state = start;
+
+    template <class Self>
+    void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
+      if (state == start) {
+        if (!s->conn_) return self.complete(make_error_code(error::closed), message_type::binary);
+        s->reading_ = true;
+        state = posted;
+        return asio::post(s->get_executor(), std::move(self));  // never complete inline
+      }
+      if (state == reading) {
+        if (ec) return done(self, s->timed_out_ ? make_error_code(error::timeout) : ec, message_type::binary);
+        s->rlen_ += n;
+        s->last_rx_ = std::chrono::steady_clock::now();
+        s->ping_outstanding_ = false;
+      }
+      while (s->rpos_ < s->rlen_) {
+        const auto r = s->conn_->feed(std::string_view(s->rbuf_.data() + s->rpos_, s->rlen_ - s->rpos_));
+        s->rpos_ += r.consumed;
+        switch (r.ev.type) {
+          case event_type::none:
+          case event_type::ping:
+          case event_type::pong: continue;
+          case event_type::text:
+          case event_type::binary:
+            out->assign(r.ev.data);
+            s->flush();  // an automatic pong may be waiting
+            return done(self, {}, r.ev.type == event_type::text ? message_type::text : message_type::binary);
+          case event_type::close:
+            s->close_code_ = r.ev.code;
+            s->close_reason_.assign(r.ev.data);
+            s->flush();
+            return done(self, make_error_code(error::closed), message_type::binary);
+          case event_type::error:
+            s->close_code_ = static_cast<std::uint16_t>(close_code::abnormal);
+            s->flush();
+            return done(self, r.ev.ec, message_type::binary);
+        }
+      }
+      s->rpos_ = s->rlen_ = 0;
+      s->flush();
+      if (s->transport_closed_ || s->conn_->state() == connection_state::closed)
+        return done(self, make_error_code(error::closed), message_type::binary);
+      state = reading;
+      s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
+    }
+
+    template <class Self>
+    void done(Self& self, std::error_code ec, message_type t) {
+      s->reading_ = false;
+      if (ec) {
+        if (s->conn_ && s->conn_->buffered_amount() == 0 && !s->writing_) s->close_transport();
+        s->complete_close_waiters({});
+      }
+      self.complete(ec, t);
+    }
+  };
+
+  // Reads and discards until the close handshake ends (async_close without a reader).
+  void drain_reads() {
+    async_read(discard_, [this, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, message_type) {
+      if (auto a = alive.lock(); !a || !*a) return;
+      if (!ec) drain_reads();
+    });
+  }
+
+  // ---- writing ------------------------------------------------------------------
+  template <class F>
+  send_status enqueue(F&& frame_it, std::size_t size) {
+    if (!conn_ || transport_closed_) return send_status::dropped;
+    if (buffered_amount() + size > opt_.high_watermark) {
+      above_high_ = true;
+      return send_status::dropped;
+    }
+    if (frame_it()) return send_status::dropped;
+    queued_total_ = written_total_ + buffered_amount();
+    flush();
+    return send_status::queued;
+  }
+
+  template <class Token>
+  auto async_write(bool text, std::string_view data, Token&& token) {
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [this, text, data](auto handler) {
+          using H = std::decay_t<decltype(handler)>;
+          auto w = std::make_unique<detail::waiter_impl<H, executor_type>>(std::move(handler), get_executor());
+          const auto st = text ? send_text(data) : send_binary(data);
+          if (st == send_status::dropped) return w->complete(make_error_code(error::closed));
+          write_waiters_.push_back({queued_total_, std::move(w)});
+        },
+        token);
+  }
+
+  void flush() {
+    if (writing_ || !conn_ || transport_closed_) return;
+    if (conn_->buffered_amount() == 0) {
+      if (conn_->transport_should_close() && !reading_) close_transport();
+      return;
+    }
+    conn_->take_output(inflight_);
+    writing_ = true;
+    asio::async_write(next_, asio::buffer(inflight_),
+                      [this, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, std::size_t n) {
+                        if (auto a = alive.lock(); !a || !*a) return;
+                        on_written(ec, n);
+                      });
+  }
+
+  void on_written(std::error_code ec, std::size_t n) {
+    writing_ = false;
+    written_total_ += n;
+    inflight_.clear();
+    if (ec) {
+      fail_waiters(ec);
+      close_transport();
+      return;
+    }
+    while (!write_waiters_.empty() && write_waiters_.front().first <= written_total_) {
+      write_waiters_.front().second->complete({});
+      write_waiters_.pop_front();
+    }
+    if (above_high_ && buffered_amount() < opt_.low_watermark) {
+      above_high_ = false;
+      if (on_drain_) on_drain_();
+    }
+    if (conn_->transport_should_close() && conn_->buffered_amount() == 0) {
+      // §7.1.1: the server closes TCP first; our client closes too once the
+      // handshake is complete (peers handle either order).
+      close_transport();
+      complete_close_waiters({});
+      return;
+    }
+    flush();
+  }
+
+  void fail_waiters(std::error_code ec) {
+    for (auto& w : write_waiters_) w.second->complete(ec);
+    write_waiters_.clear();
+    complete_close_waiters(ec);
+  }
+  void complete_close_waiters(std::error_code ec) {
+    if (!transport_closed_ && conn_ && conn_->state() != connection_state::closed) return;
+    for (auto& w : close_waiters_) w->complete(ec);
+    close_waiters_.clear();
+  }
+
+  void close_transport() {
+    if (transport_closed_) return;
+    transport_closed_ = true;
+    asio::error_code ignored;
+    lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
+    lowest_layer().close(ignored);
+    cancel_timer();
+    for (auto& w : write_waiters_) w.second->complete(make_error_code(error::closed));
+    write_waiters_.clear();
+    for (auto& w : close_waiters_) w->complete({});
+    close_waiters_.clear();
+  }
+
+  // ---- the one timer --------------------------------------------------------------
+  void cancel_timer() {
+    purpose_ = timer_purpose::none;
+    timer_.cancel();
+  }
+  void arm_timer(std::chrono::steady_clock::duration d, timer_purpose p) {
+    purpose_ = p;
+    timer_.expires_after(d);
+    timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_), p](std::error_code ec) {
+      if (auto a = alive.lock(); !a || !*a) return;
+      if (ec || purpose_ != p) return;
+      on_timer(p);
+    });
+  }
+  void on_timer(timer_purpose p) {
+    if (transport_closed_) return;
+    if (p == timer_purpose::idle) {
+      const auto idle = std::chrono::steady_clock::now() - last_rx_;
+      if (idle < opt_.idle_timeout) return arm_timer(opt_.idle_timeout - idle, p);
+      if (!ping_outstanding_) {  // keep-alive: one ping, then one more period to answer
+        ping_outstanding_ = true;
+        last_rx_ = std::chrono::steady_clock::now();
+        (void)ping();
+        return arm_timer(opt_.idle_timeout, p);
+      }
+    }
+    timed_out_ = true;  // handshake, unanswered keep-alive or close handshake
+    close_transport();
+  }
+
+  NextLayer next_;
+  stream_options opt_;
+  asio::steady_timer timer_;
+  timer_purpose purpose_ = timer_purpose::none;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+  std::vector<char> rbuf_;
+  std::size_t rpos_ = 0, rlen_ = 0;
+  std::string head_;
+  http::request_head request_;
+  http::response_head response_;
+  bool request_read_ = false, tls_done_ = false;
+  server_options server_opts_;
+  std::error_code accept_error_;
+  std::optional<client_handshake> client_hs_;
+
+  std::optional<connection> conn_;
+  std::string subprotocol_;
+  std::optional<deflate_params> deflate_;
+  std::uint16_t close_code_ = 0;
+  std::string close_reason_;
+  std::string discard_;
+
+  bool reading_ = false, writing_ = false, transport_closed_ = false, timed_out_ = false;
+  bool ping_outstanding_ = false, above_high_ = false;
+  std::chrono::steady_clock::time_point last_rx_{};
+  std::string inflight_;
+  std::uint64_t written_total_ = 0, queued_total_ = 0;
+  std::deque<std::pair<std::uint64_t, std::unique_ptr<detail::waiter>>> write_waiters_;
+  std::vector<std::unique_ptr<detail::waiter>> close_waiters_;
+  std::function<void()> on_drain_;
+};
+
+}  // namespace sigwire::ws

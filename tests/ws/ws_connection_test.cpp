@@ -1,0 +1,318 @@
+#include <sigwire/ws/connection.hpp>
+
+#include <doctest/doctest.h>
+
+#include "ws_test_peer.hpp"
+
+#include <random>
+#include <string>
+
+using namespace sigwire;
+using test::echo_harness;
+
+namespace {
+constexpr ws::role both_roles[] = {ws::role::server, ws::role::client};
+
+// Our client and our server, wired back to back in memory.
+struct pair {
+  ws::connection client, server;
+  std::vector<test::seen_event> at_client, at_server;
+  pair(ws::connection_options co = {}, ws::connection_options so = {})
+      : client(ws::role::client, std::move(co)), server(ws::role::server, std::move(so)) {}
+  static void pump(ws::connection& from, ws::connection& to, std::vector<test::seen_event>& seen, std::size_t chunk) {
+    std::string bytes(from.output());
+    from.consume_output(bytes.size());
+    std::string_view v = bytes;
+    while (!v.empty()) {
+      std::string_view piece = v.substr(0, chunk);
+      v.remove_prefix(piece.size());
+      while (!piece.empty()) {
+        auto r = to.feed(piece);
+        piece.remove_prefix(r.consumed);
+        if (r.ev) seen.push_back({r.ev.type, std::string(r.ev.data), r.ev.code, r.ev.ec});
+      }
+    }
+  }
+  void run(std::size_t chunk = 1 << 20) {
+    for (int i = 0; i < 4; ++i) {
+      pump(client, server, at_server, chunk);
+      pump(server, client, at_client, chunk);
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("rfc6455_5_3_client_masks_every_frame_server_none") {
+  pair p;
+  REQUIRE_FALSE(p.client.send_text("hello"));
+  REQUIRE_FALSE(p.client.ping("p"));
+  const auto frames = test::parse_frames(p.client.output(), ws::role::client);  // REQUIREs masked
+  REQUIRE(frames.size() == 2);
+  CHECK(frames[0].h.key != frames[1].h.key);  // fresh key per frame
+  CHECK(frames[0].payload == "hello");
+  REQUIRE_FALSE(p.server.send_binary("x"));
+  CHECK_FALSE(test::parse_frames(p.server.output(), ws::role::server)[0].h.masked);
+}
+
+TEST_CASE("rfc6455_5_1_wrong_masking_fails_with_1002") {
+  for (auto r : both_roles) {
+    echo_harness h(r);
+    // The frame the other role would send: masked for a client, unmasked for a server.
+    h.deliver(test::peer_frame(r == ws::role::server ? ws::role::client : ws::role::server, 0x81, "x"));
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].type == ws::event_type::error);
+    CHECK(h.events[0].ec == make_error_code(r == ws::role::server ? ws::error::unmasked_frame : ws::error::masked_frame));
+    CHECK(h.events[0].code == 1002);
+    h.expect_closed_with(1002);
+    CHECK(h.c.state() == ws::connection_state::closed);
+  }
+}
+
+TEST_CASE("both_roles_exchange_messages_in_memory_at_every_chunk_size") {
+  for (std::size_t chunk : {1u, 2u, 3u, 7u, 64u, 1u << 20}) {
+    pair p;
+    const std::string big(70000, 'b');
+    REQUIRE_FALSE(p.client.send_text("héllo"));
+    REQUIRE_FALSE(p.client.send_binary(big));
+    REQUIRE_FALSE(p.server.send_text(""));
+    REQUIRE_FALSE(p.client.ping("are you there"));
+    p.run(chunk);
+    REQUIRE(p.at_server.size() == 3);
+    CHECK(p.at_server[0].type == ws::event_type::text);
+    CHECK(p.at_server[0].data == "héllo");
+    CHECK(p.at_server[1].type == ws::event_type::binary);
+    CHECK(p.at_server[1].data == big);
+    CHECK(p.at_server[2].type == ws::event_type::ping);
+    REQUIRE(p.at_client.size() == 2);
+    CHECK(p.at_client[0].type == ws::event_type::text);
+    CHECK(p.at_client[0].data.empty());
+    CHECK(p.at_client[1].type == ws::event_type::pong);  // automatic pong
+    CHECK(p.at_client[1].data == "are you there");
+  }
+}
+
+TEST_CASE("rfc6455_7_close_handshake_both_directions") {
+  for (bool client_starts : {true, false}) {
+    pair p;
+    auto& first = client_starts ? p.client : p.server;
+    auto& second = client_starts ? p.server : p.client;
+    REQUIRE_FALSE(first.close(4001, "bye"));
+    CHECK(first.state() == ws::connection_state::closing);
+    CHECK(first.send_text("late") == make_error_code(ws::error::closed));  // no data after Close
+    CHECK(first.close() == make_error_code(ws::error::closed));
+    p.run();
+    const auto& seen_by_second = client_starts ? p.at_server : p.at_client;
+    const auto& seen_by_first = client_starts ? p.at_client : p.at_server;
+    REQUIRE(seen_by_second.size() == 1);
+    CHECK(seen_by_second[0].type == ws::event_type::close);
+    CHECK(seen_by_second[0].code == 4001);
+    CHECK(seen_by_second[0].data == "bye");
+    REQUIRE(seen_by_first.size() == 1);
+    CHECK(seen_by_first[0].code == 4001);  // the code is echoed (§5.5.1)
+    CHECK(first.state() == ws::connection_state::closed);
+    CHECK(second.state() == ws::connection_state::closed);
+    CHECK(first.transport_should_close());
+  }
+}
+
+TEST_CASE("rfc6455_5_5_1_close_argument_checks") {
+  ws::connection c(ws::role::server);
+  CHECK(c.close(1005) == make_error_code(ws::error::bad_close_code));
+  CHECK(c.close(1006) == make_error_code(ws::error::bad_close_code));
+  CHECK(c.close(999) == make_error_code(ws::error::bad_close_code));
+  CHECK(c.close(1000, std::string(124, 'x')) == make_error_code(ws::error::bad_close_reason));
+  CHECK(c.close(1000, "\xff") == make_error_code(ws::error::bad_close_reason));
+  CHECK(c.ping(std::string(126, 'x')) == make_error_code(ws::error::control_too_large));
+  CHECK_FALSE(c.close(1000, std::string(123, 'x')));
+}
+
+TEST_CASE("rfc6455_5_4_fragmented_send_and_receive") {
+  pair p;
+  const auto bytes = [](std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); };
+  REQUIRE_FALSE(p.client.send_fragment(ws::opcode::text, bytes("frag"), false));
+  CHECK(p.client.send_text("x") == make_error_code(ws::error::expected_continuation));
+  REQUIRE_FALSE(p.client.ping("mid"));
+  REQUIRE_FALSE(p.client.send_fragment(ws::opcode::text, bytes("men"), false));
+  REQUIRE_FALSE(p.client.send_fragment(ws::opcode::text, bytes("ted"), true));
+  p.run(5);
+  REQUIRE(p.at_server.size() == 2);
+  CHECK(p.at_server[0].type == ws::event_type::ping);
+  CHECK(p.at_server[1].data == "fragmented");
+}
+
+TEST_CASE("rfc6455_8_1_utf8_validated_across_fragments_and_fails_fast") {
+  for (auto r : both_roles) {
+    echo_harness h(r);
+    // "€" = E2 82 AC split across three fragments: valid.
+    h.deliver(h.frame(0x01, "\xE2") + h.frame(0x00, "\x82") + h.frame(0x80, "\xAC"));
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].data == "\xE2\x82\xAC");
+    // Invalid in the first fragment: the failure comes before the message ends.
+    h.deliver(h.frame(0x01, "ok\xC0\xAF"));
+    REQUIRE(h.events.size() == 2);
+    CHECK(h.events[1].ec == make_error_code(ws::error::invalid_utf8));
+    h.expect_closed_with(1007);
+  }
+  for (auto r : both_roles) {  // unfinished character at the end of the message
+    echo_harness h(r);
+    h.deliver(h.frame(0x81, "\xE2\x82"));
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].ec == make_error_code(ws::error::invalid_utf8));
+  }
+  for (auto r : both_roles) {  // fail fast inside one frame delivered byte by byte
+    echo_harness h(r);
+    std::string f = h.frame(0x81, std::string("\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5\xED\xA0\x80", 14) + std::string(100, 'a'));
+    std::size_t fed = 0;
+    while (h.events.empty() && fed < f.size()) h.deliver(std::string_view(f).substr(fed++, 1));
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].ec == make_error_code(ws::error::invalid_utf8));
+    CHECK(fed < f.size() - 100);
+  }
+}
+
+TEST_CASE("limits_fail_with_1009") {
+  for (auto r : both_roles) {
+    ws::connection_options o;
+    o.limits = {.max_frame_payload = 100, .max_message_size = 150, .max_fragments = 3};
+    {
+      echo_harness h(r, o);
+      h.deliver(h.frame(0x82, std::string(101, 'x')));
+      REQUIRE(h.events.size() == 1);
+      CHECK(h.events[0].ec == make_error_code(ws::error::frame_too_big));
+      h.expect_closed_with(1009);
+    }
+    {
+      echo_harness h(r, o);
+      h.deliver(h.frame(0x02, std::string(100, 'x')) + h.frame(0x80, std::string(51, 'x')));
+      REQUIRE(h.events.size() == 1);
+      CHECK(h.events[0].ec == make_error_code(ws::error::message_too_big));
+      h.expect_closed_with(1009);
+    }
+    {
+      echo_harness h(r, o);
+      h.deliver(h.frame(0x02, "a") + h.frame(0x00, "b") + h.frame(0x00, "c") + h.frame(0x80, "d"));
+      REQUIRE(h.events.size() == 1);
+      CHECK(h.events[0].ec == make_error_code(ws::error::too_many_fragments));
+      h.expect_closed_with(1009);
+    }
+    {  // exactly at the limits passes
+      echo_harness h(r, o);
+      h.deliver(h.frame(0x02, std::string(50, 'a')) + h.frame(0x00, std::string(50, 'b')) + h.frame(0x80, std::string(50, 'c')));
+      REQUIRE(h.events.size() == 1);
+      CHECK(h.events[0].data.size() == 150);
+    }
+  }
+}
+
+TEST_CASE("auto_pong_can_be_disabled") {
+  ws::connection_options o;
+  o.auto_pong = false;
+  echo_harness h(ws::role::server, o);
+  h.deliver(h.frame(0x89, "x"));
+  REQUIRE(h.events.size() == 1);
+  CHECK(h.events[0].type == ws::event_type::ping);
+  CHECK(h.sent().empty());
+}
+
+TEST_CASE("input_after_failure_or_close_is_consumed_and_ignored") {
+  echo_harness h(ws::role::server);
+  h.deliver(h.frame(0x88, test::close_payload(1000)) + h.frame(0x81, "ignored") + "garbage");
+  REQUIRE(h.events.size() == 1);
+  CHECK(h.events[0].type == ws::event_type::close);
+  h.expect_closed_with(1000);
+}
+
+TEST_CASE("rfc7692_compressed_messages_between_our_roles") {
+  struct cfg { ws::deflate_params params; };
+  const ws::deflate_params matrix[] = {
+      {}, {true, false, 15, 15}, {false, true, 15, 15}, {true, true, 15, 15}, {false, false, 9, 9}, {true, true, 10, 12}};
+  std::mt19937 rng(1);
+  for (const auto& params : matrix) {
+    for (bool keep_idle : {true, false}) {
+      ws::connection_options o;
+      o.deflate = params;
+      o.deflate_settings.keep_idle_codec = keep_idle;
+      pair p(o, o);
+      std::vector<std::string> sent;
+      for (int i = 0; i < 20; ++i) {
+        std::string m(rng() % 3000, 'a');
+        for (auto& ch : m) ch = static_cast<char>('a' + rng() % 3);
+        sent.push_back(m);
+        REQUIRE_FALSE(p.client.send_text(m));
+        REQUIRE_FALSE(p.server.send_binary(m));
+      }
+      // RSV1 is set on compressed frames.
+      CHECK(test::parse_frames(p.client.output(), ws::role::client)[0].h.rsv1);
+      p.run(97);
+      REQUIRE(p.at_server.size() == sent.size());
+      REQUIRE(p.at_client.size() == sent.size());
+      for (std::size_t i = 0; i < sent.size(); ++i) {
+        CHECK(p.at_server[i].data == sent[i]);
+        CHECK(p.at_client[i].data == sent[i]);
+      }
+      if (!keep_idle && params.server_no_context_takeover && params.client_no_context_takeover)
+        CHECK(p.server.deflate_memory() == 0);
+    }
+  }
+}
+
+TEST_CASE("rfc7692_6_1_rsv1_rules") {
+  ws::connection_options o;
+  o.deflate = ws::deflate_params{};
+  {
+    echo_harness h(ws::role::server, o);  // RSV1 on a continuation
+    h.deliver(h.frame(0x41, "\xf2\x48") + h.frame(0xC0, "\xcd"));
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].ec == make_error_code(ws::error::rsv1_on_continuation));
+    h.expect_closed_with(1002);
+  }
+  {
+    echo_harness h(ws::role::server, o);  // RSV1 on a control frame
+    h.deliver(h.frame(0xC9, ""));
+    CHECK(h.events[0].ec == make_error_code(ws::error::rsv1_on_control));
+  }
+  {
+    echo_harness h(ws::role::server, o);  // RFC 7692 §7.2.3.1 frame, then 7.1 fragmented form
+    h.deliver(h.frame(0xC1, std::string("\xf2\x48\xcd\xc9\xc9\x07\x00", 7)));
+    h.deliver(h.frame(0x41, "\xf2\x48\xcd") + h.frame(0x80, std::string("\xc9\xc9\x07\x00", 4)));
+    h.deliver(h.frame(0x81, "plain"));  // an uncompressed message is fine too
+    REQUIRE(h.events.size() == 3);
+    CHECK(h.events[0].data == "Hello");
+    CHECK(h.events[1].data == "Hello");
+    CHECK(h.events[2].data == "plain");
+  }
+  {
+    echo_harness h(ws::role::server, o);  // corrupt data -> 1007; a bomb -> 1009
+    h.deliver(h.frame(0xC1, "\xff\xff\xff"));
+    CHECK(h.events[0].ec == make_error_code(ws::error::inflate_failed));
+    h.expect_closed_with(1007);
+  }
+  {
+    ws::connection_options small = o;
+    small.limits.max_message_size = 1000;
+    ws::connection sender(ws::role::client, o);
+    REQUIRE_FALSE(sender.send_binary(std::string(100000, '\0')));
+    CHECK(sender.output().size() < 500);
+    echo_harness h(ws::role::server, small);
+    h.deliver(sender.output());
+    REQUIRE(h.events.size() == 1);
+    CHECK(h.events[0].ec == make_error_code(ws::error::inflate_too_big));
+    h.expect_closed_with(1009);
+  }
+}
+
+TEST_CASE("random_bytes_never_crash_the_state_machine") {
+  std::mt19937 rng(99);
+  for (int iter = 0; iter < 2000; ++iter) {
+    ws::connection_options o;
+    if (iter % 2) o.deflate = ws::deflate_params{};
+    o.limits.max_message_size = 1 << 16;
+    ws::connection c(iter % 3 ? ws::role::server : ws::role::client, o);
+    std::string junk(rng() % 200, '\0');
+    for (auto& ch : junk) ch = static_cast<char>(rng());
+    std::string_view v = junk;
+    int guard = 0;
+    while (!v.empty() && ++guard < 10000) v.remove_prefix(c.feed(v).consumed);
+    REQUIRE(v.empty());
+  }
+}

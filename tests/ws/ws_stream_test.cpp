@@ -1,0 +1,268 @@
+// The Asio adapter over loopback TCP and TLS: our client against our server
+// (callbacks and C++20 coroutines), the send queue, watermarks and timers.
+#include <sigwire/ws/asio/stream.hpp>
+
+#include <doctest/doctest.h>
+
+#include <asio/experimental/as_tuple.hpp>
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using namespace sigwire;
+using asio::ip::tcp;
+using tcp_stream = ws::stream<tcp::socket>;
+using tls_stream = ws::stream<asio::ssl::stream<tcp::socket>>;
+
+namespace {
+
+ws::client_options copts(std::string host) {
+  ws::client_options o;
+  o.host = std::move(host);
+  return o;
+}
+
+asio::awaitable<void> echo_server(tcp::acceptor& acc, ws::stream_options opt, ws::server_options sopt, int connections) {
+  for (int i = 0; i < connections; ++i) {
+    tcp_stream s(opt, co_await acc.async_accept(asio::use_awaitable));
+    auto [ec] = co_await s.async_accept(sopt, asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) continue;
+    std::string msg;
+    while (true) {
+      auto [rec, type] = co_await s.async_read(msg, asio::experimental::as_tuple(asio::use_awaitable));
+      if (rec) break;
+      if (type == ws::message_type::text) s.send_text(msg);
+      else s.send_binary(msg);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("stream_echo_over_tcp_with_coroutines_and_deflate") {
+  for (bool deflate : {false, true}) {
+    asio::io_context io;
+    tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acc.local_endpoint().port();
+    ws::server_options sopt;
+    sopt.subprotocols = {"sip"};
+    sopt.deflate.enabled = deflate;
+    asio::co_spawn(io, echo_server(acc, {}, sopt, 1), asio::detached);
+    bool done = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      tcp::socket sock(io);
+      co_await sock.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+      tcp_stream c(std::move(sock));
+      ws::client_options copt;
+      copt.host = "127.0.0.1:" + std::to_string(port);
+      copt.subprotocols = {"sip"};
+      copt.deflate.enabled = true;
+      co_await c.async_handshake(copt, asio::use_awaitable);
+      CHECK(c.subprotocol() == "sip");
+      CHECK(c.deflate().has_value() == deflate);
+      // Many sends while earlier ones are in flight: the queue takes them all.
+      std::string big(200000, 'x');
+      for (int i = 0; i < 50; ++i) CHECK(c.send_text("message " + std::to_string(i)) == ws::send_status::queued);
+      co_await c.async_write_binary(big, asio::use_awaitable);
+      std::string msg;
+      for (int i = 0; i < 50; ++i) {
+        auto type = co_await c.async_read(msg, asio::use_awaitable);
+        CHECK(type == ws::message_type::text);
+        CHECK(msg == "message " + std::to_string(i));
+      }
+      auto type = co_await c.async_read(msg, asio::use_awaitable);
+      CHECK(type == ws::message_type::binary);
+      CHECK(msg == big);
+      co_await c.async_close(1000, "done", asio::use_awaitable);
+      CHECK(c.close_code() == 1000);
+      done = true;
+    }, asio::detached);
+    io.run_for(std::chrono::seconds(10));
+    CHECK(done);
+  }
+}
+
+TEST_CASE("stream_with_callbacks_and_a_rejected_handshake") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::optional<tcp_stream> server;
+  std::error_code server_ec, client_ec;
+  acc.async_accept([&](std::error_code ec, tcp::socket sock) {
+    REQUIRE_FALSE(ec);
+    server.emplace(std::move(sock));
+    ws::server_options sopt;
+    sopt.subprotocols = {"sip"};
+    sopt.require_subprotocol = true;
+    server->async_accept(sopt, [&](std::error_code e) { server_ec = e; });
+  });
+  tcp::socket sock(io);
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  tcp_stream client(std::move(sock));
+  ws::client_options copt;
+  copt.host = "localhost";
+  copt.subprotocols = {"mqtt"};
+  client.async_handshake(copt, [&](std::error_code e) { client_ec = e; });
+  io.run_for(std::chrono::seconds(5));
+  CHECK(server_ec == make_error_code(ws::error::no_subprotocol));
+  CHECK(client_ec == make_error_code(ws::error::bad_status));  // got 400, not 101
+}
+
+TEST_CASE("stream_answers_a_malformed_head_with_400") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::optional<tcp_stream> server;
+  std::error_code server_ec;
+  acc.async_accept([&](std::error_code, tcp::socket sock) {
+    server.emplace(std::move(sock));
+    server->async_accept({}, [&](std::error_code e) { server_ec = e; });
+  });
+  tcp::socket raw(io);
+  raw.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(raw, asio::buffer(std::string("GET / HTTP/1.1\r\nBad Header\r\n\r\n")));
+  std::string reply;
+  std::array<char, 512> buf{};
+  std::function<void()> read_all = [&] {
+    raw.async_read_some(asio::buffer(buf), [&](std::error_code ec, std::size_t n) {
+      reply.append(buf.data(), n);
+      if (!ec) read_all();
+    });
+  };
+  read_all();
+  io.run_for(std::chrono::seconds(3));
+  CHECK(server_ec == make_error_code(ws::error::bad_request_head));
+  CHECK(reply.rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
+}
+
+TEST_CASE("stream_timeouts_handshake_and_keepalive") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  ws::stream_options opt;
+  opt.handshake_timeout = std::chrono::milliseconds(100);
+  opt.idle_timeout = std::chrono::milliseconds(100);
+  std::error_code hs_ec, read_ec;
+  bool read_done = false;
+  std::optional<tcp_stream> s1, s2;
+  // 1. A client that connects and says nothing: the handshake times out.
+  acc.async_accept([&](std::error_code, tcp::socket sock) {
+    s1.emplace(opt, std::move(sock));
+    s1->async_accept({}, [&](std::error_code e) { hs_ec = e; });
+    // 2. A client that upgrades and then never reads or answers pings.
+    acc.async_accept([&](std::error_code, tcp::socket sock2) {
+      s2.emplace(opt, std::move(sock2));
+      s2->async_accept({}, [&](std::error_code e) {
+        REQUIRE_FALSE(e);
+        static std::string msg;
+        s2->async_read(msg, [&](std::error_code e2, ws::message_type) { read_ec = e2; read_done = true; });
+      });
+    });
+  });
+  tcp::socket silent(io), deaf(io);
+  silent.connect({asio::ip::make_address("127.0.0.1"), port});
+  deaf.connect({asio::ip::make_address("127.0.0.1"), port});
+  ws::client_handshake hs(copts("x"));
+  asio::write(deaf, asio::buffer(hs.request()));
+  const auto start = std::chrono::steady_clock::now();
+  io.run_for(std::chrono::seconds(3));
+  CHECK(hs_ec == make_error_code(ws::error::timeout));
+  CHECK(read_done);
+  CHECK(read_ec == make_error_code(ws::error::timeout));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+}
+
+TEST_CASE("stream_watermarks_drop_and_drain") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::optional<tcp_stream> server;
+  ws::stream_options opt;
+  opt.high_watermark = 1 << 20;
+  opt.low_watermark = 1 << 16;
+  int drained = 0, dropped = 0, queued = 0;
+  tcp::socket peer(io);
+  acc.async_accept([&](std::error_code, tcp::socket sock) {
+    server.emplace(opt, std::move(sock));
+    server->on_drain([&] { ++drained; });
+    server->async_accept({}, [&](std::error_code e) {
+      REQUIRE_FALSE(e);
+      // The peer does not read yet: the kernel buffers fill, then ours.
+      const std::string chunk(64 * 1024, 'z');
+      for (int i = 0; i < 200; ++i) (server->send_binary(chunk) == ws::send_status::queued ? queued : dropped)++;
+    });
+  });
+  peer.connect({asio::ip::make_address("127.0.0.1"), port});
+  ws::client_handshake hs(copts("x"));
+  asio::write(peer, asio::buffer(hs.request()));
+  io.run_for(std::chrono::milliseconds(300));
+  CHECK(dropped > 0);
+  CHECK(server->buffered_amount() <= opt.high_watermark);
+  // Now the peer reads everything: the buffer drains, on_drain fires.
+  std::vector<char> sink(1 << 16);
+  std::function<void()> read_more = [&] {
+    peer.async_read_some(asio::buffer(sink), [&](std::error_code ec, std::size_t) { if (!ec) read_more(); });
+  };
+  read_more();
+  io.run_for(std::chrono::milliseconds(500));
+  CHECK(drained == 1);
+  CHECK(server->buffered_amount() == 0);
+  MESSAGE("queued " << queued << ", dropped " << dropped);
+}
+
+TEST_CASE("stream_over_tls_with_verification") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("sigwire_tls_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                          "-addext subjectAltName=DNS:localhost -keyout " + (dir / "key.pem").string() +
+                          " -out " + (dir / "cert.pem").string() + " >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  asio::io_context io;
+  asio::ssl::context sctx(asio::ssl::context::tls_server);
+  sctx.use_certificate_chain_file((dir / "cert.pem").string());
+  sctx.use_private_key_file((dir / "key.pem").string(), asio::ssl::context::pem);
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::optional<tls_stream> server;
+  acc.async_accept([&](std::error_code, tcp::socket sock) {
+    server.emplace(ws::stream_options{}, std::move(sock), sctx);
+    server->async_accept({}, [&](std::error_code e) {
+      REQUIRE_FALSE(e);
+      static std::string msg;
+      server->async_read(msg, [&](std::error_code e2, ws::message_type) {
+        REQUIRE_FALSE(e2);
+        server->send_text(msg);
+        server->async_read(msg, [](std::error_code, ws::message_type) {});
+      });
+    });
+  });
+  for (bool trusted : {true, false}) {
+    asio::ssl::context cctx(asio::ssl::context::tls_client);
+    if (trusted) cctx.load_verify_file((dir / "cert.pem").string());
+    tls_stream client(ws::stream_options{}, tcp::socket(io), cctx);
+    client.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    std::error_code hs_ec;
+    std::string echo;
+    client.async_handshake(copts("localhost:" + std::to_string(port)), [&](std::error_code e) {
+      hs_ec = e;
+      if (e) return;
+      client.send_text("over tls");
+      static std::string m;
+      client.async_read(m, [&](std::error_code, ws::message_type) { echo = m; });
+    });
+    io.restart();
+    io.run_for(std::chrono::seconds(3));
+    if (trusted) {
+      CHECK_FALSE(hs_ec);
+      CHECK(echo == "over tls");
+    } else {
+      CHECK(hs_ec);  // verification is on by default: an unknown CA fails
+    }
+    if (trusted) acc.async_accept([](std::error_code, tcp::socket) {});
+  }
+  fs::remove_all(dir);
+}
