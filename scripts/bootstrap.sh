@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sigwire needs. Safe to run again.
-#   scripts/bootstrap.sh demo   what the demo needs (compiler, headers)
+#   scripts/bootstrap.sh demo   what the demo needs (scripts/deps/build.apt)
 #   scripts/bootstrap.sh all    everything the test suite uses (scripts/deps/*.apt)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 what=${1:-all}
 
 if [ "$what" = demo ]; then
-  lists=("$here/deps/core.apt")
+  lists=("$here/deps/build.apt")
 else
   lists=("$here"/deps/*.apt)
 fi

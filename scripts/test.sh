@@ -37,8 +37,14 @@ setup() {
 count_meson_results() {
   local log=$1/meson-logs/testlog.json
   [ -f "$log" ] || { fail "$1: no test log"; return; }
-  local ok bad names
-  ok=$(grep -c '"result": "\(OK\|EXPECTEDFAIL\|SKIP\)"' "$log" || true)
+  local ok bad names skipped
+  ok=$(grep -c '"result": "\(OK\|EXPECTEDFAIL\)"' "$log" || true)
+  # A skipped test is a missing peer or corpus. Fine in a user's clone; in
+  # CI (CI=true) every peer is installed, so a skip is a failure.
+  skipped=$(grep '"result": "SKIP"' "$log" | sed 's/.*"name": "\([^"]*\)".*/\1/' || true)
+  for n in $skipped; do
+    if [ "${CI:-}" = true ]; then fail "$1: $n skipped"; else echo "  skipped: $n"; passed=$((passed + 1)); fi
+  done
   bad=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\|UNEXPECTEDPASS\)"' "$log" || true)
   passed=$((passed + ok))
   if [ "$bad" -gt 0 ]; then
