@@ -8,8 +8,6 @@
 
 #include <doctest/doctest.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -18,32 +16,11 @@
 #include <vector>
 
 #include "corpus.hpp"
+#include "../support/guarded_buffer.hpp"
 
 namespace sip = sigwire::sip;
 
 namespace {
-// A buffer whose end touches a PROT_NONE page.
-class guarded {
- public:
-  explicit guarded(std::size_t max) {
-    page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    pages_ = (max + page_ - 1) / page_ + 1;
-    base_ = static_cast<char*>(mmap(nullptr, (pages_ + 1) * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    REQUIRE(base_ != MAP_FAILED);
-    REQUIRE(mprotect(base_ + pages_ * page_, page_, PROT_NONE) == 0);
-  }
-  ~guarded() { munmap(base_, (pages_ + 1) * page_); }
-  std::string_view place(std::string_view s) {
-    char* end = base_ + pages_ * page_;
-    std::memcpy(end - s.size(), s.data(), s.size());
-    return {end - s.size(), s.size()};
-  }
-
- private:
-  std::size_t page_ = 0, pages_ = 0;
-  char* base_ = nullptr;
-};
-
 void exercise(std::string_view in, std::vector<sip::header_field>& arena) {
   for (auto t : {sip::transport_kind::datagram, sip::transport_kind::stream}) {
     sip::message_view m;
@@ -77,7 +54,7 @@ TEST_CASE("every prefix of every message, ending at an unreadable page") {
   std::vector<sip::header_field> arena(256);
   const auto msgs = all_messages();
   REQUIRE(msgs.size() >= 10);
-  guarded g(8192);
+  sigwire::test::guarded_buffer g(8192);
   std::size_t runs = 0;
   for (const auto& full : msgs) {
     for (std::size_t n = 0; n <= full.size(); ++n, ++runs) exercise(g.place(std::string_view(full).substr(0, n)), arena);

@@ -157,7 +157,7 @@ TEST_CASE("builder_round_trips") {
   CHECK(res == "HTTP/1.1 426 Upgrade Required\r\n");
 }
 
-#include "guard_page.hpp"
+#include "../support/guarded_buffer.hpp"
 
 TEST_CASE("parsers_never_read_past_the_input") {
   test::guarded_buffer g;

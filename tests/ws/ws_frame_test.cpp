@@ -202,7 +202,7 @@ TEST_CASE("iana_subprotocol_names") {
 
 #include <sigwire/ws/connection.hpp>
 
-#include "guard_page.hpp"
+#include "../support/guarded_buffer.hpp"
 
 TEST_CASE("decoder_and_connection_never_read_past_the_input") {
   test::guarded_buffer g;
