@@ -19,6 +19,12 @@
 
 #include <asio/experimental/as_tuple.hpp>
 
+// GCC 12 warns falsely (-Wmismatched-new-delete) when it inlines Asio's
+// coroutine frame allocator (aligned_alloc paired with its sized delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include <cstdio>
 #include <iostream>
 #include <string>
