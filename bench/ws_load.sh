@@ -39,7 +39,7 @@ run_server() {  # name, command...
     for conns in 1 64; do
       for inflight in 1 16; do
         local line
-        line=$(timeout $((SECS + 20)) "$CLIENT" --port "$port" --size "$size" --conns "$conns" \
+        line=$(timeout 60 "$CLIENT" --port "$port" --size "$size" --conns "$conns" \
                  --inflight "$inflight" --seconds "$SECS" --server-pid "$SERVER_PID" 2>&1 | grep RESULT || true)
         [ -n "$line" ] || line="RESULT msgs=0 msgs_per_s=0 p50_us=0 p99_us=0 server_cpu_us_per_msg=0 errors=FAILED"
         echo "$name $size $conns $inflight $line" >> "$OUT"
