@@ -67,14 +67,16 @@ bool echo_frames(conn& c) {
     const auto r = ws::decode_header(std::span<const std::byte>(c.in.data() + pos, c.in_len - pos), h);
     if (r.failed()) return false;
     if (r.need_more() || c.in_len - pos - r.size < h.payload_length) break;
-    std::byte* payload = c.in.data() + pos + r.size;
+    const std::byte* payload = c.in.data() + pos + r.size;
     const std::size_t n = static_cast<std::size_t>(h.payload_length);
-    if (h.masked) ws::mask(payload, n, h.key);
+    const bool masked = h.masked;
     h.masked = false;
-    std::byte hdr[ws::max_header_size];
-    const std::size_t hs = ws::encode_header(h, hdr);
-    c.out.insert(c.out.end(), hdr, hdr + hs);
-    c.out.insert(c.out.end(), payload, payload + n);
+    const std::size_t old = c.out.size();
+    c.out.resize(old + ws::header_size(n, false) + n);
+    const std::size_t hs = ws::encode_header(h, c.out.data() + old);
+    // Unmask straight into the output buffer: one pass over the payload.
+    if (masked) ws::mask_copy(c.out.data() + old + hs, payload, n, h.key);
+    else std::memcpy(c.out.data() + old + hs, payload, n);
     pos += r.size + n;
     if (h.opcode == ws::opcode::close) return false;
   }
