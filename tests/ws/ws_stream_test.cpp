@@ -266,3 +266,39 @@ TEST_CASE("stream_over_tls_with_verification") {
   }
   fs::remove_all(dir);
 }
+
+// Replies to messages that arrived in one read are held so that they leave in
+// one write; a reply must still go out when the handler stops reading.
+TEST_CASE("stream_reply_is_sent_when_the_reader_stops_mid_batch") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::string client_got;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    tcp_stream s(co_await acc.async_accept(asio::use_awaitable));
+    co_await s.async_accept(ws::server_options{}, asio::use_awaitable);
+    std::string msg;
+    co_await s.async_read(msg, asio::use_awaitable);  // the first of three buffered messages
+    s.send_text("reply to " + msg);                   // and no further read
+    asio::steady_timer wait(io, std::chrono::seconds(3));
+    co_await wait.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    tcp::socket sock(io);
+    co_await sock.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+    tcp_stream c(std::move(sock));
+    co_await c.async_handshake(copts("127.0.0.1:" + std::to_string(port)), asio::use_awaitable);
+    // Three masked frames in one TCP write, so the server reads them at once.
+    ws::connection frames(ws::role::client, {});
+    frames.send_text("one");
+    frames.send_text("two");
+    frames.send_text("three");
+    std::string wire;
+    frames.take_output(wire);
+    co_await asio::async_write(c.next_layer(), asio::buffer(wire), asio::use_awaitable);
+    co_await c.async_read(client_got, asio::use_awaitable);
+    io.stop();
+  }, asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  CHECK(client_got == "reply to one");
+}

@@ -344,8 +344,17 @@ class stream {
       if (state == start) {
         if (!s->conn_) return self.complete(make_error_code(error::closed), message_type::binary);
         s->reading_ = true;
-        state = posted;
-        return asio::post(s->get_executor(), std::move(self));  // never complete inline
+        const bool closed = s->transport_closed_ || s->conn_->state() == connection_state::closed;
+        if (s->rpos_ < s->rlen_ || closed) {
+          state = posted;
+          return asio::post(s->get_executor(), std::move(self));  // never complete inline
+        }
+        // Nothing buffered: straight to the socket (async_read_some never
+        // completes inline), saving a scheduler round and its epoll_wait.
+        s->rpos_ = s->rlen_ = 0;
+        s->flush();
+        state = reading;
+        return s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
       }
       if (state == reading) {
         if (ec) return done(self, s->timed_out_ ? make_error_code(error::timeout) : ec, message_type::binary);
@@ -363,7 +372,7 @@ class stream {
           case event_type::text:
           case event_type::binary:
             out->assign(r.ev.data);
-            s->flush();  // an automatic pong may be waiting
+            s->schedule_flush();  // an automatic pong may be waiting
             return done(self, {}, r.ev.type == event_type::text ? message_type::text : message_type::binary);
           case event_type::close:
             s->close_code_ = r.ev.code;
@@ -387,6 +396,7 @@ class stream {
     template <class Self>
     void done(Self& self, std::error_code ec, message_type t) {
       s->reading_ = false;
+      if (s->flush_deferred_) s->schedule_flush();  // in case no read follows this one
       if (ec) {
         if (s->conn_ && s->conn_->buffered_amount() == 0 && !s->writing_) s->close_transport();
         s->complete_close_waiters({});
@@ -413,7 +423,7 @@ class stream {
     }
     if (frame_it()) return send_status::dropped;
     queued_total_ = written_total_ + buffered_amount();
-    flush();
+    schedule_flush();
     return send_status::queued;
   }
 
@@ -430,7 +440,30 @@ class stream {
         token);
   }
 
+  // Messages parsed from one read are usually answered one by one from their
+  // handlers. While unparsed input remains, output is held so that the whole
+  // batch leaves in one write: the read op flushes when its buffer drains,
+  // and a posted check flushes anyway when no read carries the batch on. The
+  // check goes round the scheduler twice, so that a read completion that was
+  // itself posted (coroutines) has run and could start the next read first.
+  void schedule_flush() {
+    if (rpos_ >= rlen_) return flush();
+    flush_deferred_ = true;
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    post_flush_check(2);
+  }
+  void post_flush_check(int rounds) {
+    asio::post(get_executor(), [this, rounds, alive = std::weak_ptr<bool>(alive_)] {
+      if (auto a = alive.lock(); !a || !*a) return;
+      if (rounds > 1) return post_flush_check(rounds - 1);
+      flush_posted_ = false;
+      if (flush_deferred_ && (!reading_ || rpos_ >= rlen_)) flush();
+    });
+  }
+
   void flush() {
+    flush_deferred_ = false;
     if (writing_ || !conn_ || transport_closed_) return;
     if (conn_->buffered_amount() == 0) {
       if (conn_->transport_should_close() && !reading_) close_transport();
@@ -469,7 +502,7 @@ class stream {
       complete_close_waiters({});
       return;
     }
-    flush();
+    schedule_flush();  // what queued meanwhile; held while a batch is being read
   }
 
   void fail_waiters(std::error_code ec) {
@@ -551,6 +584,7 @@ class stream {
 
   bool reading_ = false, writing_ = false, transport_closed_ = false, timed_out_ = false;
   bool ping_outstanding_ = false, above_high_ = false;
+  bool flush_deferred_ = false, flush_posted_ = false;  // see schedule_flush()
   std::chrono::steady_clock::time_point last_rx_{};
   std::string inflight_;
   std::uint64_t written_total_ = 0, queued_total_ = 0;
