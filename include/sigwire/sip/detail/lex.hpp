@@ -57,7 +57,7 @@ struct cursor {
   }
 };
 
-constexpr std::string_view trim_lws(std::string_view s) noexcept {
+[[gnu::always_inline]] constexpr std::string_view trim_lws(std::string_view s) noexcept {
   std::size_t b = 0, e = s.size();
   while (b < e && is_lws(s[b])) ++b;
   while (e > b && is_lws(s[e - 1])) --e;
