@@ -178,7 +178,7 @@ inline bool token_ieq_lower(std::string_view name, const lower_name& lower) noex
 }  // namespace detail
 
 // Lookup for a name already known to be a SIP token (the indexer's case).
-inline header_id lookup_token_header(std::string_view name) noexcept {
+[[gnu::always_inline]] inline header_id lookup_token_header(std::string_view name) noexcept {
   if (name.size() == 1) {
     const char c = core::ascii::to_lower(name[0]);
     return c >= 'a' && c <= 'z' ? detail::compact_table[static_cast<std::size_t>(c - 'a')] : header_id::other;
