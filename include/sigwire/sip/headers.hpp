@@ -112,7 +112,7 @@ inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, 
     namespace ascii = core::ascii;
     if (detail::ieq_lower(n, "branch")) {
       out.branch = val, out.has_branch = true;
-      bad_value |= !ascii::all_of_class(val, ascii::cls_sip_token);
+      bad_value |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
     } else if (detail::ieq_lower(n, "received")) {
       out.received = val, out.has_received = true;
       bad_value |= !detail::valid_received(val);
@@ -226,7 +226,7 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     namespace ascii = core::ascii;
     if (detail::ieq_lower(n, "tag")) {
       out.tag = val, out.has_tag = true;
-      bad |= !ascii::all_of_class(val, ascii::cls_sip_token);
+      bad |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
     } else if (detail::ieq_lower(n, "expires")) {
       out.expires = val;
       bad |= !ascii::parse_uint<std::uint32_t>(val);

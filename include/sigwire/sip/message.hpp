@@ -299,19 +299,21 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   std::size_t pos = nl + 1;
   bool ended = false;
   while (pos < in.size()) {
-    if (in[pos] == '\r' && pos + 1 < in.size() && in[pos + 1] == '\n') {
-      pos += 2;
-      ended = true;
-      break;
+    if (static_cast<unsigned char>(in[pos]) <= ' ') {  // CR, LF, SP and HT all sort below '!'
+      if (in[pos] == '\r' && pos + 1 < in.size() && in[pos + 1] == '\n') {
+        pos += 2;
+        ended = true;
+        break;
+      }
+      if (in[pos] == '\n') {
+        if (!bare_lf_ok) return m.fail(error::bad_line_ending, in.substr(pos, 1));
+        pos += 1;
+        ended = true;
+        break;
+      }
+      if (in[pos] == '\r' && pos + 1 >= in.size()) break;  // CR at the very end: need more
+      if (in[pos] == ' ' || in[pos] == '\t') return m.fail(error::bad_folding, in.substr(pos, in.find('\n', pos) - pos));
     }
-    if (in[pos] == '\n') {
-      if (!bare_lf_ok) return m.fail(error::bad_line_ending, in.substr(pos, 1));
-      pos += 1;
-      ended = true;
-      break;
-    }
-    if (in[pos] == '\r' && pos + 1 >= in.size()) break;  // CR at the very end: need more
-    if (in[pos] == ' ' || in[pos] == '\t') return m.fail(error::bad_folding, in.substr(pos, in.find('\n', pos) - pos));
     const std::size_t line_start = pos;
     // The name ends at the colon (HCOLON = *WSP ":" SWS); a CR or LF first
     // means a line without one.
@@ -319,7 +321,8 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (q == in.data() + in.size()) break;  // need more
     std::size_t i = static_cast<std::size_t>(q - in.data());
     std::size_t name_end = i;
-    while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
+    if (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t'))  // rare: WSP before ':'
+      while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
     const std::string_view name(in.data() + pos, name_end - pos);
     // A known name matched in full is a token already; only others are checked.
     const header_id id = *q == ':' ? lookup_token_header(name) : header_id::other;

@@ -87,9 +87,7 @@ constexpr bool valid_escaped(std::string_view s, Pred ok) noexcept {
 
 constexpr bool valid_hostname(std::string_view h) noexcept {
   if (h.empty() || h.front() == '.' || h.front() == '-') return false;
-  for (char c : h)
-    if (!uri_class(c, uc_host)) return false;
-  return true;
+  return skip_uri_class(h, 0, uc_host) == h.size();
 }
 
 constexpr bool valid_ipv6_reference(std::string_view h) noexcept {
@@ -187,12 +185,13 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
   const std::size_t colon = s.find(':');
   if (colon == std::string_view::npos || colon == 0 || !ascii::is_alpha(s[0])) return error::bad_uri;
   u.scheme_name = s.substr(0, colon);
-  for (char c : u.scheme_name)
-    if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return error::bad_uri_scheme;
   u.opaque = s.substr(colon + 1);
   if (detail::ieq_lower(u.scheme_name, "sip")) u.scheme = uri_scheme::sip;
   else if (detail::ieq_lower(u.scheme_name, "sips")) u.scheme = uri_scheme::sips;
   else if (detail::ieq_lower(u.scheme_name, "tel")) u.scheme = uri_scheme::tel;
+  else  // the known schemes are letters: only others need the character check
+    for (char c : u.scheme_name)
+      if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return error::bad_uri_scheme;
 
   if (!u.is_sip()) {
     if (u.opaque.empty() || !detail::valid_escaped(u.opaque, detail::is_uric)) return error::bad_uri;
@@ -249,13 +248,20 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
   }
   // uri-parameters: *( ";" pname [ "=" pvalue ] )
   const std::size_t params_start = i;
+  const auto skip_param_chars = [&r, n](std::size_t k) {  // paramchar or '%'
+    for (;;) {
+      k = detail::skip_uri_class(r, k, detail::uc_param);
+      if (k >= n || r[k] != '%') return k;
+      ++k;
+    }
+  };
   while (i < n && r[i] == ';') {
     const std::size_t name_start = ++i;
-    while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+    i = skip_param_chars(i);
     if (i == name_start) return error::bad_uri_params;
     if (i < n && r[i] == '=') {
       const std::size_t vs = ++i;
-      while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+      i = skip_param_chars(i);
       if (i == vs) return error::bad_uri_params;
     }
   }
