@@ -364,7 +364,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (m.count_ >= opt.lim.max_headers || !m.push(h)) return m.fail(error::too_many_headers, in.substr(line_start, vend - line_start));
     if (h.id == header_id::content_length) {
       if (m.has_content_length_) return m.fail(error::duplicate_header, h.value);
-      const auto n = ascii::parse_uint<std::uint32_t>(h.value);
+      const auto n = detail::parse_u32(h.value);
       if (!n) return m.fail(error::bad_content_length, h.value);
       if (n.value > opt.lim.max_body_size) return m.fail(error::body_too_large, h.value);
       m.content_length_ = n.value;

@@ -5,6 +5,7 @@
 
 #include <sigwire/core/ascii.hpp>
 #include <sigwire/sip/detail/ieq.hpp>
+#include <sigwire/sip/detail/lex.hpp>
 #include <sigwire/sip/error.hpp>
 #include <sigwire/sip/result.hpp>
 
@@ -241,7 +242,7 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
   if (i < n && r[i] == ':') {
     const std::size_t ps = ++i;
     while (i < n && core::ascii::is_digit(r[i])) ++i;
-    const auto p = ascii::parse_uint<std::uint32_t>(r.substr(ps, i - ps), 65535);
+    const auto p = detail::parse_u32(r.substr(ps, i - ps), 65535);
     if (!p) return error::bad_uri_port;
     u.port = p.value;
     u.has_port = true;

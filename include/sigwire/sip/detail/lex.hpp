@@ -31,6 +31,8 @@ enum lex_class : std::uint8_t {
   lx_param_value = 1u << 1,  // token / host characters incl. "[" "]" ":" (generic-param value)
   lx_host = 1u << 2,         // hostname / IPv4: alphanum "-" "."
   lx_digit = 1u << 3,
+  lx_list_plain = 1u << 4,   // neither '"', '<', '>' nor ',': a list splitter skips it
+  lx_addr_spec = 1u << 5,    // neither ';', ',' nor LWS: an unbracketed addr-spec continues
 };
 constexpr std::array<std::uint8_t, 256> make_lex_table() noexcept {
   std::array<std::uint8_t, 256> t{};
@@ -41,6 +43,8 @@ constexpr std::array<std::uint8_t, 256> make_lex_table() noexcept {
     if (c == '[' || c == ']' || c == ':') f |= lx_param_value;
     if (ascii::is_alnum(c) || c == '-' || c == '.') f |= lx_host;
     if (ascii::is_digit(c)) f |= lx_digit;
+    if (c != '"' && c != '<' && c != '>' && c != ',') f |= lx_list_plain;
+    if (c != ';' && c != ',' && c != ' ' && c != '\t' && c != '\r' && c != '\n') f |= lx_addr_spec;
     t[i] = f;
   }
   return t;
@@ -56,6 +60,25 @@ inline constexpr std::array<std::uint8_t, 256> lex_table = make_lex_table();
   while (i + 4 <= n && (t(i) & t(i + 1) & t(i + 2) & t(i + 3) & cls) != 0) i += 4;
   while (i < n && (t(i) & cls) != 0) ++i;
   return i;
+}
+
+// core::ascii::parse_uint<std::uint32_t> with a fast path: up to nine
+// digits cannot overflow 32 bits, so they need no per-digit division.
+// Anything else (empty, a non-digit, ten digits or more, above max) takes
+// the core function, for the same result and error.
+inline ascii::parse_result<std::uint32_t> parse_u32(std::string_view s,
+                                                    std::uint32_t max = UINT32_MAX) noexcept {
+  if (!s.empty() && s.size() <= 9) {
+    std::uint32_t v = 0;
+    bool digits = true;
+    for (char c : s) {
+      const std::uint32_t d = static_cast<std::uint32_t>(static_cast<unsigned char>(c)) - '0';
+      digits &= d <= 9;
+      v = v * 10 + d;
+    }
+    if (digits && v <= max) return {v, {}};
+  }
+  return ascii::parse_uint<std::uint32_t>(s, max);
 }
 
 struct cursor {
@@ -140,7 +163,9 @@ class comma_splitter {
     if (finished_) return false;
     std::size_t i = pos_;
     bool in_angle = false;
-    while (i < s_.size()) {
+    for (;;) {
+      i = skip_class(s_, i, lx_list_plain);
+      if (i >= s_.size()) break;
       const char c = s_[i];
       if (c == '"') {
         const std::size_t e = skip_quoted(s_, i);
