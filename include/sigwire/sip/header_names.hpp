@@ -158,7 +158,18 @@ inline std::uint64_t load8(const char* p) noexcept {
 inline bool token_ieq_lower(std::string_view name, const lower_name& lower) noexcept {
   const std::size_t n = name.size();
   if (n != lower.size) return false;
-  if (n < 8) return ieq_lower(name, lower.view());
+  if (n < 8) {
+    // Two overlapping loads cover 2..7 bytes without reading past the name.
+    if (n >= 4) {
+      std::uint32_t a, b, la, lb;
+      std::memcpy(&a, name.data(), 4);
+      std::memcpy(&b, name.data() + n - 4, 4);
+      std::memcpy(&la, lower.text.data(), 4);
+      std::memcpy(&lb, lower.text.data() + n - 4, 4);
+      return ((a | 0x20202020u) ^ la) == 0 && ((b | 0x20202020u) ^ lb) == 0;
+    }
+    return ieq_lower(name, lower.view());
+  }
   constexpr std::uint64_t fold = 0x2020202020202020ull;
   for (std::size_t i = 0; i + 8 <= n; i += 8)
     if ((load8(name.data() + i) | fold) != load8(lower.text.data() + i)) return false;
@@ -167,7 +178,7 @@ inline bool token_ieq_lower(std::string_view name, const lower_name& lower) noex
 }  // namespace detail
 
 // Lookup for a name already known to be a SIP token (the indexer's case).
-inline header_id lookup_token_header(std::string_view name) noexcept {
+[[gnu::always_inline]] inline header_id lookup_token_header(std::string_view name) noexcept {
   if (name.size() == 1) {
     const char c = core::ascii::to_lower(name[0]);
     return c >= 'a' && c <= 'z' ? detail::compact_table[static_cast<std::size_t>(c - 'a')] : header_id::other;

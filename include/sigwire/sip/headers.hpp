@@ -97,11 +97,11 @@ inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, 
     out.host = v.substr(c.i, rb + 1 - c.i);
     c.i = rb + 1;
   } else {
-    out.host = c.take_while([](char ch) { return core::ascii::is_alnum(ch) || ch == '-' || ch == '.'; });
+    out.host = c.take_class(detail::lx_host);
   }
   if (out.host.empty() || !detail::valid_host(out.host)) return error::bad_via;
   if (c.eat_sep(':')) {
-    const auto p = core::ascii::parse_uint<std::uint32_t>(c.take_while(core::ascii::is_digit), 65535);
+    const auto p = detail::parse_u32(c.take_class(detail::lx_digit), 65535);
     if (!p) return error::bad_via;
     out.port = p.value;
     out.has_port = true;
@@ -112,7 +112,7 @@ inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, 
     namespace ascii = core::ascii;
     if (detail::ieq_lower(n, "branch")) {
       out.branch = val, out.has_branch = true;
-      bad_value |= !ascii::all_of_class(val, ascii::cls_sip_token);
+      bad_value |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
     } else if (detail::ieq_lower(n, "received")) {
       out.received = val, out.has_received = true;
       bad_value |= !detail::valid_received(val);
@@ -121,10 +121,10 @@ inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, 
       bad_value |= val.empty() || !detail::valid_host(val);
     } else if (detail::ieq_lower(n, "ttl")) {
       out.ttl = val;
-      bad_value |= !ascii::parse_uint<std::uint32_t>(val, 255);
+      bad_value |= !detail::parse_u32(val, 255);
     } else if (detail::ieq_lower(n, "rport")) {
       out.rport = val, out.has_rport = true;
-      bad_value |= !val.empty() && !ascii::parse_uint<std::uint32_t>(val, 65535);
+      bad_value |= !val.empty() && !detail::parse_u32(val, 65535);
     }
   });
   if (too_many) return error::too_many_params;
@@ -216,7 +216,7 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
   } else {
     // addr-spec: the URI ends at ';' (header params) or LWS. RFC 3261 §20:
     // a URI with a comma, question mark or semicolon must be in <...>.
-    const std::string_view spec = c.take_while([](char ch) { return ch != ';' && ch != ',' && !detail::is_lws(ch); });
+    const std::string_view spec = c.take_class(detail::lx_addr_spec);
     if (spec.find('?') != std::string_view::npos) return err;
     if (parse_uri_to(spec, out.address) != error{}) return err;
   }
@@ -226,10 +226,10 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     namespace ascii = core::ascii;
     if (detail::ieq_lower(n, "tag")) {
       out.tag = val, out.has_tag = true;
-      bad |= !ascii::all_of_class(val, ascii::cls_sip_token);
+      bad |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
     } else if (detail::ieq_lower(n, "expires")) {
       out.expires = val;
-      bad |= !ascii::parse_uint<std::uint32_t>(val);
+      bad |= !detail::parse_u32(val);
     } else if (detail::ieq_lower(n, "q")) {
       out.q = val;
       bad |= !detail::valid_qvalue(val);
@@ -262,7 +262,7 @@ inline result<cseq> parse_cseq(std::string_view v) noexcept {
   using R = result<cseq>;
   detail::cursor c{v};
   c.skip_lws();
-  const auto n = core::ascii::parse_uint<std::uint32_t>(c.take_while(core::ascii::is_digit));
+  const auto n = detail::parse_u32(c.take_class(detail::lx_digit));
   if (!n || !c.skip_lws()) return R::fail(error::bad_cseq, v);
   const std::string_view m = c.token();
   c.skip_lws();
@@ -274,24 +274,20 @@ inline result<cseq> parse_cseq(std::string_view v) noexcept {
 inline result<std::string_view> parse_call_id(std::string_view v) noexcept {
   using R = result<std::string_view>;
   const std::string_view t = detail::trim_lws(v);
-  auto word_char = [](char c) { return detail::uri_class(c, detail::uc_word); };
-  const std::size_t at = t.find('@');
-  const std::string_view a = t.substr(0, at);
-  if (a.empty()) return R::fail(error::bad_call_id, v);
-  for (char c : a)
-    if (!word_char(c)) return R::fail(error::bad_call_id, v);
-  if (at != std::string_view::npos) {
-    const std::string_view b = t.substr(at + 1);
-    if (b.empty()) return R::fail(error::bad_call_id, v);
-    for (char c : b)
-      if (!word_char(c)) return R::fail(error::bad_call_id, v);
+  // A word never contains '@': scan the first word, then the one after '@'.
+  const std::size_t a = detail::skip_uri_class(t, 0, detail::uc_word);
+  if (a == 0) return R::fail(error::bad_call_id, v);
+  if (a != t.size()) {
+    if (t[a] != '@') return R::fail(error::bad_call_id, v);
+    const std::size_t b = detail::skip_uri_class(t, a + 1, detail::uc_word);
+    if (b == a + 1 || b != t.size()) return R::fail(error::bad_call_id, v);
   }
   return {t, {}, {}};
 }
 
 // 1*DIGIT with a maximum (Content-Length, Max-Forwards, Expires, Min-Expires).
 inline result<std::uint32_t> parse_number(std::string_view v, error err, std::uint32_t max = UINT32_MAX) noexcept {
-  const auto n = core::ascii::parse_uint<std::uint32_t>(detail::trim_lws(v), max);
+  const auto n = detail::parse_u32(detail::trim_lws(v), max);
   if (!n) return result<std::uint32_t>::fail(err, v);
   return {n.value, {}, {}};
 }
@@ -414,7 +410,7 @@ inline std::error_code check_date(std::string_view v) noexcept {
 inline std::error_code check_retry_after(std::string_view v, const limits& lim = {}) noexcept {
   detail::cursor c{v};
   c.skip_lws();
-  if (!core::ascii::parse_uint<std::uint32_t>(c.take_while(core::ascii::is_digit))) return error::bad_retry_after;
+  if (!detail::parse_u32(c.take_class(detail::lx_digit))) return error::bad_retry_after;
   c.skip_lws();
   if (c.peek() == '(') {
     int depth = 0;
@@ -436,7 +432,7 @@ inline std::error_code check_retry_after(std::string_view v, const limits& lim =
 // One Warning value (RFC 3261 §20.43): warn-code SP warn-agent SP warn-text
 inline std::error_code check_warning(std::string_view v) noexcept {
   detail::cursor c{v};
-  const std::string_view code = c.take_while(core::ascii::is_digit);
+  const std::string_view code = c.take_class(detail::lx_digit);
   if (code.size() != 3 || !c.eat(' ')) return error::bad_warning;
   const std::string_view agent = c.take_while([](char ch) { return ch != ' '; });
   if (agent.empty() || !c.eat(' ') || c.peek() != '"') return error::bad_warning;

@@ -169,6 +169,17 @@ constexpr bool version_syntax_ok(std::string_view v, bool any_case) noexcept {
   return true;
 }
 
+// The exact version every message carries: the full checks can be skipped.
+inline bool is_sip_2_0(std::string_view v) noexcept { return v.size() == 7 && std::memcmp(v.data(), "SIP/2.0", 7) == 0; }
+
+// A header value without its surrounding LWS (detail::trim_lws), with a fast
+// path for the usual single space after the colon and no trailing LWS.
+inline std::string_view trim_value(std::string_view v) noexcept {
+  if (v.size() >= 2 && v[0] == ' ' && !is_lws(v[1])) v.remove_prefix(1);
+  if (!v.empty() && (is_lws(v.front()) || is_lws(v.back()))) v = trim_lws(v);
+  return v;
+}
+
 // First '\r' or '\n' in [p, end), 16 bytes at a time where SSE2 exists.
 inline const char* find_cr_or_lf(const char* p, const char* end) noexcept {
 #if defined(__SSE2__)
@@ -248,8 +259,10 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     const std::size_t sp1 = line.find(' ');
     if (sp1 == std::string_view::npos) return m.fail(error::bad_start_line, line);
     m.version_ = line.substr(0, sp1);
-    if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
-    if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
+    if (!detail::is_sip_2_0(m.version_)) {
+      if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
+      if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
+    }
     std::string_view rest = line.substr(sp1 + 1);
     if (spaces_ok) rest = ascii::trim_left(rest);
     const std::string_view code = rest.substr(0, rest.find(' '));
@@ -271,29 +284,36 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     m.uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
     if (spaces_ok) m.uri_text_ = ascii::trim(m.uri_text_);
     if (m.uri_text_.empty()) return m.fail(error::bad_start_line, line);
-    for (char c : m.uri_text_)
-      if (c == ' ' || c == '\t') return m.fail(error::bad_start_line, line);
-    if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
-    if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
+    // sp1 and sp2 are the first and last spaces: without the lenient trim the
+    // Request-URI holds a space only when another one lies between them.
+    if ((spaces_ok ? m.uri_text_.find(' ') != std::string_view::npos : line.find(' ', sp1 + 1) != sp2) ||
+        m.uri_text_.find('\t') != std::string_view::npos)
+      return m.fail(error::bad_start_line, line);
+    if (!detail::is_sip_2_0(m.version_)) {
+      if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
+      if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
+    }
   }
 
   // ---- header fields (RFC 3261 §7.3) ----
   std::size_t pos = nl + 1;
   bool ended = false;
   while (pos < in.size()) {
-    if (in[pos] == '\r' && pos + 1 < in.size() && in[pos + 1] == '\n') {
-      pos += 2;
-      ended = true;
-      break;
+    if (static_cast<unsigned char>(in[pos]) <= ' ') {  // CR, LF, SP and HT all sort below '!'
+      if (in[pos] == '\r' && pos + 1 < in.size() && in[pos + 1] == '\n') {
+        pos += 2;
+        ended = true;
+        break;
+      }
+      if (in[pos] == '\n') {
+        if (!bare_lf_ok) return m.fail(error::bad_line_ending, in.substr(pos, 1));
+        pos += 1;
+        ended = true;
+        break;
+      }
+      if (in[pos] == '\r' && pos + 1 >= in.size()) break;  // CR at the very end: need more
+      if (in[pos] == ' ' || in[pos] == '\t') return m.fail(error::bad_folding, in.substr(pos, in.find('\n', pos) - pos));
     }
-    if (in[pos] == '\n') {
-      if (!bare_lf_ok) return m.fail(error::bad_line_ending, in.substr(pos, 1));
-      pos += 1;
-      ended = true;
-      break;
-    }
-    if (in[pos] == '\r' && pos + 1 >= in.size()) break;  // CR at the very end: need more
-    if (in[pos] == ' ' || in[pos] == '\t') return m.fail(error::bad_folding, in.substr(pos, in.find('\n', pos) - pos));
     const std::size_t line_start = pos;
     // The name ends at the colon (HCOLON = *WSP ":" SWS); a CR or LF first
     // means a line without one.
@@ -301,7 +321,8 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (q == in.data() + in.size()) break;  // need more
     std::size_t i = static_cast<std::size_t>(q - in.data());
     std::size_t name_end = i;
-    while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
+    if (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t'))  // rare: WSP before ':'
+      while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
     const std::string_view name(in.data() + pos, name_end - pos);
     // A known name matched in full is a token already; only others are checked.
     const header_id id = *q == ':' ? lookup_token_header(name) : header_id::other;
@@ -339,11 +360,11 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     }
     if (vend - line_start > opt.lim.max_header_line)
       return m.fail(error::header_line_too_long, in.substr(line_start, vend - line_start));
-    header_field h{name, detail::trim_lws(std::string_view(in.data() + vstart, vend - vstart)), id};
+    header_field h{name, detail::trim_value(std::string_view(in.data() + vstart, vend - vstart)), id};
     if (m.count_ >= opt.lim.max_headers || !m.push(h)) return m.fail(error::too_many_headers, in.substr(line_start, vend - line_start));
     if (h.id == header_id::content_length) {
       if (m.has_content_length_) return m.fail(error::duplicate_header, h.value);
-      const auto n = ascii::parse_uint<std::uint32_t>(h.value);
+      const auto n = detail::parse_u32(h.value);
       if (!n) return m.fail(error::bad_content_length, h.value);
       if (n.value > opt.lim.max_body_size) return m.fail(error::body_too_large, h.value);
       m.content_length_ = n.value;

@@ -5,6 +5,7 @@
 
 #include <sigwire/core/ascii.hpp>
 #include <sigwire/sip/detail/ieq.hpp>
+#include <sigwire/sip/detail/lex.hpp>
 #include <sigwire/sip/error.hpp>
 #include <sigwire/sip/result.hpp>
 
@@ -33,6 +34,7 @@ enum uri_char_class : std::uint8_t {
   uc_uric = 1u << 4,      // reserved / unreserved (absolute URIs)
   uc_word = 1u << 5,      // Call-ID word
   uc_host = 1u << 6,      // hostname / IPv4 characters
+  uc_userinfo = 1u << 7,  // what a userinfo scan admits: user / password characters, ':' and '%'
 };
 constexpr std::array<std::uint8_t, 256> make_uri_table() noexcept {
   std::array<std::uint8_t, 256> t{};
@@ -47,12 +49,23 @@ constexpr std::array<std::uint8_t, 256> make_uri_table() noexcept {
     if (unres || in_set(c, ";/?:@&=+$,[]#")) f |= uc_uric;
     if (ascii::is_sip_token(c) || in_set(c, "()<>:\\\"/[]?{}")) f |= uc_word;
     if (ascii::is_alnum(c) || c == '-' || c == '.') f |= uc_host;
+    if ((f & (uc_user | uc_password)) || c == ':' || c == '%') f |= uc_userinfo;
     t[i] = f;
   }
   return t;
 }
 inline constexpr std::array<std::uint8_t, 256> uri_table = make_uri_table();
 constexpr bool uri_class(char c, std::uint8_t cls) noexcept { return (uri_table[static_cast<unsigned char>(c)] & cls) != 0; }
+// The first index at or after i whose byte is not of the single class `cls`,
+// four bytes per step while four remain (never reads past r).
+[[gnu::always_inline]] constexpr std::size_t skip_uri_class(std::string_view r, std::size_t i, std::uint8_t cls) noexcept {
+  const std::size_t n = r.size();
+  const char* p = r.data();
+  const auto t = [p](std::size_t k) { return uri_table[static_cast<unsigned char>(p[k])]; };
+  while (i + 4 <= n && (t(i) & t(i + 1) & t(i + 2) & t(i + 3) & cls) != 0) i += 4;
+  while (i < n && (t(i) & cls) != 0) ++i;
+  return i;
+}
 constexpr bool is_user_char(char c) noexcept { return uri_class(c, uc_user); }
 constexpr bool is_password_char(char c) noexcept { return uri_class(c, uc_password); }
 constexpr bool is_param_char(char c) noexcept { return uri_class(c, uc_param); }
@@ -75,9 +88,7 @@ constexpr bool valid_escaped(std::string_view s, Pred ok) noexcept {
 
 constexpr bool valid_hostname(std::string_view h) noexcept {
   if (h.empty() || h.front() == '.' || h.front() == '-') return false;
-  for (char c : h)
-    if (!uri_class(c, uc_host)) return false;
-  return true;
+  return skip_uri_class(h, 0, uc_host) == h.size();
 }
 
 constexpr bool valid_ipv6_reference(std::string_view h) noexcept {
@@ -175,12 +186,13 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
   const std::size_t colon = s.find(':');
   if (colon == std::string_view::npos || colon == 0 || !ascii::is_alpha(s[0])) return error::bad_uri;
   u.scheme_name = s.substr(0, colon);
-  for (char c : u.scheme_name)
-    if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return error::bad_uri_scheme;
   u.opaque = s.substr(colon + 1);
   if (detail::ieq_lower(u.scheme_name, "sip")) u.scheme = uri_scheme::sip;
   else if (detail::ieq_lower(u.scheme_name, "sips")) u.scheme = uri_scheme::sips;
   else if (detail::ieq_lower(u.scheme_name, "tel")) u.scheme = uri_scheme::tel;
+  else  // the known schemes are letters: only others need the character check
+    for (char c : u.scheme_name)
+      if (!ascii::is_alnum(c) && c != '+' && c != '-' && c != '.') return error::bad_uri_scheme;
 
   if (!u.is_sip()) {
     if (u.opaque.empty() || !detail::valid_escaped(u.opaque, detail::is_uric)) return error::bad_uri;
@@ -194,14 +206,11 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
   // userinfo: '@' cannot appear unescaped after it, so the first '@' ends it.
   // Scan while the bytes could be userinfo; stop at '@' or at the first byte
   // that cannot (then there is no userinfo: restart at 0 for the host).
-  std::size_t ucolon = std::string_view::npos;
-  bool percent = false;
-  while (i < n && (detail::uri_class(r[i], detail::uc_user | detail::uc_password) || r[i] == ':' || r[i] == '%')) {
-    if (r[i] == ':' && ucolon == std::string_view::npos) ucolon = i;
-    percent |= r[i] == '%';
-    ++i;
-  }
+  i = detail::skip_uri_class(r, 0, detail::uc_userinfo);
   if (i < n && r[i] == '@') {
+    const std::string_view info = r.substr(0, i);
+    const std::size_t ucolon = info.find(':');
+    const bool percent = info.find('%') != std::string_view::npos;
     u.has_user = true;
     u.user = r.substr(0, ucolon < i ? ucolon : i);
     if (u.user.empty()) return error::bad_uri_user;
@@ -226,27 +235,34 @@ inline error parse_uri_to(std::string_view s, uri& u, bool allow_headers = true)
     u.host = r.substr(host_start, i - host_start);
     if (!detail::valid_ipv6_reference(u.host)) return error::bad_uri_host;
   } else {
-    while (i < n && detail::uri_class(r[i], detail::uc_host)) ++i;
+    i = detail::skip_uri_class(r, i, detail::uc_host);
     u.host = r.substr(host_start, i - host_start);
     if (u.host.empty() || u.host.front() == '.' || u.host.front() == '-') return error::bad_uri_host;
   }
   if (i < n && r[i] == ':') {
     const std::size_t ps = ++i;
     while (i < n && core::ascii::is_digit(r[i])) ++i;
-    const auto p = ascii::parse_uint<std::uint32_t>(r.substr(ps, i - ps), 65535);
+    const auto p = detail::parse_u32(r.substr(ps, i - ps), 65535);
     if (!p) return error::bad_uri_port;
     u.port = p.value;
     u.has_port = true;
   }
   // uri-parameters: *( ";" pname [ "=" pvalue ] )
   const std::size_t params_start = i;
+  const auto skip_param_chars = [&r, n](std::size_t k) {  // paramchar or '%'
+    for (;;) {
+      k = detail::skip_uri_class(r, k, detail::uc_param);
+      if (k >= n || r[k] != '%') return k;
+      ++k;
+    }
+  };
   while (i < n && r[i] == ';') {
     const std::size_t name_start = ++i;
-    while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+    i = skip_param_chars(i);
     if (i == name_start) return error::bad_uri_params;
     if (i < n && r[i] == '=') {
       const std::size_t vs = ++i;
-      while (i < n && (detail::is_param_char(r[i]) || r[i] == '%')) ++i;
+      i = skip_param_chars(i);
       if (i == vs) return error::bad_uri_params;
     }
   }
