@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -69,11 +70,40 @@ ws.onclose = (e) => log('close ' + e.code);
 </script></body></html>
 )html";
 
+template <class Stream>
+struct echo_loop : std::enable_shared_from_this<echo_loop<Stream>> {
+  Stream s;
+  bool log;
+  std::string msg;
+  template <class... Args>
+  echo_loop(bool l, Args&&... args) : s(std::forward<Args>(args)...), log(l) {}
+
+  void read() {
+    s.async_read(msg, [self = this->shared_from_this()](std::error_code ec, ws::message_type type) {
+      self->on_message(ec, type);
+    });
+  }
+  void on_message(std::error_code ec, ws::message_type type) {
+    if (ec) {
+      if (log) std::cout << "closed code=" << s.close_code() << " (" << ec.message() << ")" << std::endl;
+      return;
+    }
+    if (log) {
+      if (type == ws::message_type::text) std::cout << "text " << msg.size() << ": " << msg.substr(0, 200) << std::endl;
+      else std::cout << "binary " << msg.size() << std::endl;
+    }
+    if (type == ws::message_type::text) s.send_text(msg);
+    else s.send_binary(msg);
+    read();
+  }
+};
+
 template <class Stream, class... Args>
 asio::awaitable<void> session(const config& cfg, Args... args) {
   ws::stream_options so;
   so.idle_timeout = std::chrono::seconds(60);  // keep-alive ping after a minute of silence
-  Stream s(so, std::move(args)...);
+  auto loop = std::make_shared<echo_loop<Stream>>(cfg.log, so, std::move(args)...);
+  Stream& s = loop->s;
   auto [ec] = co_await s.async_read_request(asio::experimental::as_tuple(asio::use_awaitable));
   if (ec) co_return;
   if (!ws::is_upgrade_request(s.request())) {  // plain HTTP: the test page
@@ -98,20 +128,9 @@ asio::awaitable<void> session(const config& cfg, Args... args) {
     co_return;
   }
   if (cfg.log) std::cout << "open protocol=" << s.subprotocol() << " deflate=" << s.deflate().has_value() << std::endl;
-  std::string msg;
-  while (true) {
-    auto [rec, type] = co_await s.async_read(msg, asio::experimental::as_tuple(asio::use_awaitable));
-    if (rec) {
-      if (cfg.log) std::cout << "closed code=" << s.close_code() << " (" << rec.message() << ")" << std::endl;
-      break;
-    }
-    if (cfg.log) {
-      if (type == ws::message_type::text) std::cout << "text " << msg.size() << ": " << msg.substr(0, 200) << std::endl;
-      else std::cout << "binary " << msg.size() << std::endl;
-    }
-    if (type == ws::message_type::text) s.send_text(msg);
-    else s.send_binary(msg);
-  }
+  // The echo loop itself uses a callback: each message costs no coroutine
+  // frame, and stream completes buffered messages in the same turn.
+  loop->read();
 }
 
 asio::awaitable<void> listen(tcp::acceptor& acc, const config& cfg, asio::ssl::context* tls) {

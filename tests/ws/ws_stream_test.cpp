@@ -302,3 +302,108 @@ TEST_CASE("stream_reply_is_sent_when_the_reader_stops_mid_batch") {
   io.run_for(std::chrono::seconds(5));
   CHECK(client_got == "reply to one");
 }
+
+namespace {
+
+// A callback echo loop, the way a server answers each message from the
+// completion of its read (stream completes buffered messages in one turn).
+struct callback_echo : std::enable_shared_from_this<callback_echo> {
+  tcp_stream s;
+  std::string msg;
+  std::vector<std::string> seen;
+  std::size_t destroy_after = 0;  // 0: never
+  explicit callback_echo(tcp::socket sock) : s(std::move(sock)) {}
+  void read() {
+    s.async_read(msg, [self = shared_from_this()](std::error_code ec, ws::message_type) {
+      if (ec) return;
+      self->seen.push_back(self->msg);
+      self->s.send_text(self->msg);
+      self->read();
+    });
+  }
+};
+
+// Sends `count` masked text frames in one TCP write and returns the client stream.
+asio::awaitable<void> send_batch(tcp_stream& c, unsigned short port, int count) {
+  co_await c.next_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+  co_await c.async_handshake(copts("127.0.0.1:" + std::to_string(port)), asio::use_awaitable);
+  ws::connection frames(ws::role::client, {});
+  for (int i = 0; i < count; ++i) frames.send_text("m" + std::to_string(i));
+  std::string wire;
+  frames.take_output(wire);
+  co_await asio::async_write(c.next_layer(), asio::buffer(wire), asio::use_awaitable);
+}
+
+}  // namespace
+
+// 100 frames in one read: more than stream completes in one turn (32), so
+// both the inline and the posted path deliver; order and echoes must hold.
+TEST_CASE("stream_delivers_a_batch_in_order_from_a_callback_loop") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::shared_ptr<callback_echo> server;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    server = std::make_shared<callback_echo>(co_await acc.async_accept(asio::use_awaitable));
+    co_await server->s.async_accept(ws::server_options{}, asio::use_awaitable);
+    server->read();
+  }, asio::detached);
+  std::vector<std::string> echoes;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    tcp_stream c(tcp::socket{io});
+    co_await send_batch(c, port, 100);
+    std::string m;
+    for (int i = 0; i < 100; ++i) {
+      co_await c.async_read(m, asio::use_awaitable);
+      echoes.push_back(m);
+    }
+    io.stop();
+  }, asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  REQUIRE(server);
+  REQUIRE(server->seen.size() == 100);
+  REQUIRE(echoes.size() == 100);
+  for (int i = 0; i < 100; ++i) {
+    CHECK(server->seen[static_cast<std::size_t>(i)] == "m" + std::to_string(i));
+    CHECK(echoes[static_cast<std::size_t>(i)] == "m" + std::to_string(i));
+  }
+}
+
+// A handler that destroys its stream in the middle of a batch (a server
+// dropping a session) must stop the batch there, with nothing touched after.
+TEST_CASE("stream_destroyed_by_its_handler_mid_batch") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::unique_ptr<tcp_stream> server;
+  std::string msg;
+  int delivered = 0;
+  std::function<void()> read_next = [&] {
+    server->async_read(msg, [&](std::error_code ec, ws::message_type) {
+      if (ec) return;
+      if (++delivered == 10) {
+        server.reset();  // the stream goes away inside its own completion
+        return;
+      }
+      read_next();
+    });
+  };
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    server = std::make_unique<tcp_stream>(co_await acc.async_accept(asio::use_awaitable));
+    co_await server->async_accept(ws::server_options{}, asio::use_awaitable);
+    read_next();
+  }, asio::detached);
+  bool client_saw_end = false;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    tcp_stream c(tcp::socket{io});
+    co_await send_batch(c, port, 50);
+    std::string m;
+    auto [ec, type] = co_await c.async_read(m, asio::experimental::as_tuple(asio::use_awaitable));
+    client_saw_end = static_cast<bool>(ec);  // the server's socket closed with the stream
+    io.stop();
+  }, asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  CHECK(delivered == 10);
+  CHECK_FALSE(server);
+  CHECK(client_saw_end);
+}

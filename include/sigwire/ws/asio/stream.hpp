@@ -35,6 +35,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -47,6 +48,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include <sigwire/http/head.hpp>
 #include <sigwire/ws/connection.hpp>
@@ -92,6 +95,11 @@ struct waiter_impl final : waiter {
   }
 };
 
+template <class T>
+struct is_tcp_socket : std::false_type {};
+template <class Executor>
+struct is_tcp_socket<asio::basic_stream_socket<asio::ip::tcp, Executor>> : std::true_type {};
+
 inline std::string_view host_without_port(std::string_view host) {
   if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
   const auto colon = host.rfind(':');
@@ -106,6 +114,7 @@ class stream {
   using next_layer_type = NextLayer;
   using executor_type = typename NextLayer::executor_type;
   static constexpr bool is_tls = detail::is_ssl_stream<NextLayer>::value;
+  static constexpr bool is_plain_tcp = detail::is_tcp_socket<NextLayer>::value;
 
   template <class... Args>
   explicit stream(stream_options opt, Args&&... args)
@@ -114,7 +123,10 @@ class stream {
   template <class Arg>
   explicit stream(Arg&& arg) : stream(stream_options{}, std::forward<Arg>(arg)) {}
 
-  ~stream() { *alive_ = false; }
+  ~stream() {
+    *alive_ = false;
+    if (turn_destroyed_) *turn_destroyed_ = true;  // a read completion below us on the stack
+  }
   stream(const stream&) = delete;
   stream& operator=(const stream&) = delete;
 
@@ -334,6 +346,20 @@ class stream {
   }
 
   // ---- reading messages ---------------------------------------------------------
+  // One read of the socket usually brings several frames. They are delivered
+  // in one scheduler turn: when the user's handler starts the next read from
+  // inside its completion (the usual loop), a buffered message completes it
+  // at once (a continuation, as Asio calls it, bounded by max_inline_reads
+  // nested completions) instead of going round the scheduler once per
+  // message. Replies made meanwhile are held and leave in one write
+  // (defer_flush), sent directly by flush().
+  //
+  // An echo with one message in flight costs 4 system calls: recv, send, and
+  // the wait for the next message, which on Asio's edge-triggered epoll
+  // reactor is a recv that would block plus epoll_wait (async_wait would
+  // replace the recv with an EPOLL_CTL_MOD). A level-triggered loop needs 3.
+  static constexpr int max_inline_reads = 32;
+
   struct read_op {
     stream* s;
     std::string* out;
@@ -341,27 +367,49 @@ class stream {
 
     template <class Self>
     void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
-      if (state == start) {
-        if (!s->conn_) return self.complete(make_error_code(error::closed), message_type::binary);
-        s->reading_ = true;
-        const bool closed = s->transport_closed_ || s->conn_->state() == connection_state::closed;
-        if (s->rpos_ < s->rlen_ || closed) {
-          state = posted;
-          return asio::post(s->get_executor(), std::move(self));  // never complete inline
-        }
-        // Nothing buffered: straight to the socket (async_read_some never
-        // completes inline), saving a scheduler round and its epoll_wait.
-        s->rpos_ = s->rlen_ = 0;
-        s->flush();
-        state = reading;
-        return s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
+      if (state == start) return begin(self);
+      // A completion from the scheduler: a new turn of this stream.
+      bool destroyed = false;
+      bool* const outer = std::exchange(s->turn_destroyed_, &destroyed);
+      if (state == reading && !ec) s->received(n);
+      if (ec) done(self, s->timed_out_ ? make_error_code(error::timeout) : ec, message_type::binary);
+      else deliver(self);
+      if (destroyed) {
+        if (outer) *outer = true;
+        return;
       }
-      if (state == reading) {
-        if (ec) return done(self, s->timed_out_ ? make_error_code(error::timeout) : ec, message_type::binary);
-        s->rlen_ += n;
-        s->last_rx_ = std::chrono::steady_clock::now();
-        s->ping_outstanding_ = false;
+      s->turn_destroyed_ = outer;
+    }
+
+    template <class Self>
+    void begin(Self& self) {
+      if (!s->conn_) return self.complete(make_error_code(error::closed), message_type::binary);
+      s->reading_ = true;
+      const bool closed = s->transport_closed_ || s->conn_->state() == connection_state::closed;
+      const bool buffered = s->rpos_ < s->rlen_ || closed;
+      if (s->turn_destroyed_ && s->inline_reads_ < max_inline_reads) {
+        // Started from our own completion handler: continue in this turn.
+        bool* destroyed = s->turn_destroyed_;
+        ++s->inline_reads_;
+        deliver(self);
+        if (!*destroyed) --s->inline_reads_;
+        return;
       }
+      if (buffered) {
+        state = posted;
+        return asio::post(s->get_executor(), std::move(self));  // never complete inline
+      }
+      // Nothing buffered: straight to the socket (async_read_some never
+      // completes inline), saving a scheduler round and its epoll_wait.
+      s->rpos_ = s->rlen_ = 0;
+      s->flush();
+      state = reading;
+      s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
+    }
+
+    // Feeds buffered bytes until an event for the user, then reads more.
+    template <class Self>
+    void deliver(Self& self) {
       while (s->rpos_ < s->rlen_) {
         const auto r = s->conn_->feed(std::string_view(s->rbuf_.data() + s->rpos_, s->rlen_ - s->rpos_));
         s->rpos_ += r.consumed;
@@ -372,7 +420,9 @@ class stream {
           case event_type::text:
           case event_type::binary:
             out->assign(r.ev.data);
-            s->schedule_flush();  // an automatic pong may be waiting
+            // An automatic pong or earlier replies may be waiting: they
+            // leave with the reply the handler is about to make.
+            if (s->conn_->buffered_amount() > 0) s->defer_flush();
             return done(self, {}, r.ev.type == event_type::text ? message_type::text : message_type::binary);
           case event_type::close:
             s->close_code_ = r.ev.code;
@@ -390,20 +440,26 @@ class stream {
       if (s->transport_closed_ || s->conn_->state() == connection_state::closed)
         return done(self, make_error_code(error::closed), message_type::binary);
       state = reading;
-      s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
+      return s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
     }
 
     template <class Self>
     void done(Self& self, std::error_code ec, message_type t) {
       s->reading_ = false;
-      if (s->flush_deferred_) s->schedule_flush();  // in case no read follows this one
+      if (s->flush_deferred_) s->defer_flush();  // in case no read follows this one
       if (ec) {
         if (s->conn_ && s->conn_->buffered_amount() == 0 && !s->writing_) s->close_transport();
         s->complete_close_waiters({});
       }
-      self.complete(ec, t);
+      self.complete(ec, t);  // may start the next read, or destroy the stream
     }
   };
+
+  void received(std::size_t n) {
+    rlen_ += n;
+    last_rx_ = std::chrono::steady_clock::now();
+    ping_outstanding_ = false;
+  }
 
   // Reads and discards until the close handshake ends (async_close without a reader).
   void drain_reads() {
@@ -435,6 +491,7 @@ class stream {
           auto w = std::make_unique<detail::waiter_impl<H, executor_type>>(std::move(handler), get_executor());
           const auto st = text ? send_text(data) : send_binary(data);
           if (st == send_status::dropped) return w->complete(make_error_code(error::closed));
+          if (written_total_ >= queued_total_) return w->complete({});  // the send went out at once
           write_waiters_.push_back({queued_total_, std::move(w)});
         },
         token);
@@ -448,6 +505,9 @@ class stream {
   // itself posted (coroutines) has run and could start the next read first.
   void schedule_flush() {
     if (rpos_ >= rlen_) return flush();
+    defer_flush();
+  }
+  void defer_flush() {
     flush_deferred_ = true;
     if (flush_posted_) return;
     flush_posted_ = true;
@@ -470,39 +530,67 @@ class stream {
       return;
     }
     conn_->take_output(inflight_);
+    const std::size_t sent = send_now();
+    if (sent == inflight_.size()) return wrote(sent);
     writing_ = true;
-    asio::async_write(next_, asio::buffer(inflight_),
-                      [this, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, std::size_t n) {
+    asio::async_write(next_, asio::buffer(inflight_) + sent,
+                      [this, sent, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, std::size_t n) {
                         if (auto a = alive.lock(); !a || !*a) return;
-                        on_written(ec, n);
+                        on_written(ec, sent + n);
                       });
+  }
+
+  // Plain TCP: one non-blocking send before going async, so that a write
+  // which fits the socket buffer costs one system call and no scheduler
+  // round. Returns the bytes sent (0 when it would block or failed: the
+  // async write then meets and reports the same error).
+  std::size_t send_now() {
+    if constexpr (is_plain_tcp) {
+      for (;;) {
+        const ssize_t n = ::send(lowest_layer().native_handle(), inflight_.data(), inflight_.size(),
+                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno != EINTR) return 0;
+      }
+    }
+    return 0;
   }
 
   void on_written(std::error_code ec, std::size_t n) {
     writing_ = false;
-    written_total_ += n;
-    inflight_.clear();
     if (ec) {
+      written_total_ += n;
+      inflight_.clear();
       fail_waiters(ec);
       close_transport();
       return;
     }
+    wrote(n);
+    if (!transport_closed_) schedule_flush();  // what queued meanwhile; held while a batch is being read
+  }
+
+  // Book-keeping after inflight_ was written whole. Runs inside flush(), so
+  // whatever calls user code is posted (waiters post their completions).
+  void wrote(std::size_t n) {
+    written_total_ += n;
+    inflight_.clear();
     while (!write_waiters_.empty() && write_waiters_.front().first <= written_total_) {
       write_waiters_.front().second->complete({});
       write_waiters_.pop_front();
     }
     if (above_high_ && buffered_amount() < opt_.low_watermark) {
       above_high_ = false;
-      if (on_drain_) on_drain_();
+      if (on_drain_)
+        asio::post(get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
+          if (auto a = alive.lock(); a && *a && on_drain_) on_drain_();
+        });
     }
     if (conn_->transport_should_close() && conn_->buffered_amount() == 0) {
       // §7.1.1: the server closes TCP first; our client closes too once the
       // handshake is complete (peers handle either order).
       close_transport();
       complete_close_waiters({});
-      return;
     }
-    schedule_flush();  // what queued meanwhile; held while a batch is being read
   }
 
   void fail_waiters(std::error_code ec) {
@@ -567,6 +655,8 @@ class stream {
 
   std::vector<char> rbuf_;
   std::size_t rpos_ = 0, rlen_ = 0;
+  bool* turn_destroyed_ = nullptr; // set while a read completion of ours is on the stack
+  int inline_reads_ = 0;           // nested reads completed inside one turn
   std::string head_;
   http::request_head request_;
   http::response_head response_;
