@@ -283,3 +283,23 @@ TEST_CASE("no kernel reads past the end of its input") {
     }
   }
 }
+
+TEST_CASE("short text: one non-ASCII byte anywhere is seen, on a guard page") {
+  // is_valid() answers short pure-ASCII text inline (overlapping 8-byte
+  // words); every length and position around that path must still decide.
+  sigwire::test::guarded_buffer g;
+  for (std::size_t n = 1; n <= 300; ++n) {
+    CHECK(utf8::is_valid(g.place(std::string(n, 'a'))));
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string s(n, 'a');
+      s[at] = '\x80';  // a lone continuation byte: invalid
+      CHECK_FALSE(utf8::is_valid(g.place(s)));
+      if (at + 1 < n) {
+        s[at] = '\xC3';  // "é": a valid two-byte character
+        s[at + 1] = '\xA9';
+        CHECK(utf8::is_valid(g.place(s)));
+      }
+    }
+  }
+  CHECK(utf8::is_valid(std::string_view()));
+}

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -42,12 +43,36 @@ inline bool is_valid(std::string_view s, simd_level level) noexcept {
   return detail::kernel_for(level)(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }
 
+namespace detail {
+// Short pure-ASCII text (most signalling messages) is answered inline,
+// without the call into a wide kernel: OR the bytes together in 8-byte words,
+// the last word overlapping the previous ones, and look at the top bits.
+inline bool is_short_ascii(const std::uint8_t* p, std::size_t n) noexcept {
+  auto word = [p](std::size_t at) {
+    std::uint64_t w;
+    std::memcpy(&w, p + at, 8);
+    return w;
+  };
+  std::uint64_t any = 0;
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 <= n; i += 8) any |= word(i);
+    any |= word(n - 8);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) any |= p[i];
+  }
+  return (any & 0x8080808080808080ull) == 0;
+}
+inline constexpr std::size_t short_text = 256;
+}  // namespace detail
+
 // Whole-buffer check: complete and valid.
 inline bool is_valid(std::string_view s) noexcept {
-  return detail::best_kernel()(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  if (s.size() <= detail::short_text && detail::is_short_ascii(p, s.size())) return true;
+  return detail::best_kernel()(p, s.size());
 }
 inline bool is_valid(std::span<const std::byte> s) noexcept {
-  return detail::best_kernel()(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  return is_valid(std::string_view(reinterpret_cast<const char*>(s.data()), s.size()));
 }
 
 // Incremental validator; state carries across feed() calls.

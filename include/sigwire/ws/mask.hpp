@@ -77,7 +77,16 @@ __attribute__((target("sse2"))) inline void mask_copy_sse2(std::uint8_t* d, cons
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), k));
     i += 16;
   }
-  mask_copy_words(d + i, s + i, n - i, key);
+  if (i == n) return;
+  if (n >= 16) {
+    // The tail as one 16-byte block ending at n, overlapping bytes already
+    // written: they are recomputed from src, so the result is the same.
+    const std::size_t t = n - 16;
+    const __m128i kt = _mm_set1_epi32(static_cast<int>(std::rotr(key, static_cast<int>(t & 3) * 8)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + t), _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + t)), kt));
+    return;
+  }
+  mask_copy_words(d, s, n, key);
 }
 
 __attribute__((target("sse2"))) inline void mask_sse2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
