@@ -12,6 +12,7 @@
 #include <sigwire/sip/uri.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,53 +80,86 @@ constexpr bool valid_received(std::string_view h) noexcept {
 }
 }  // namespace detail
 
+namespace detail {
+// sent-protocol = protocol-name SLASH protocol-version SLASH transport
+// (RFC 3261 §20.42), with a one-compare path for the "SIP/2.0/" every
+// message carries (the token path reads it identically).
+inline bool take_sent_protocol(cursor& c, via& out) noexcept {
+  if (c.s.size() - c.i > 8 && std::memcmp(c.s.data() + c.i, "SIP/2.0/", 8) == 0) {
+    out.protocol_name = c.s.substr(c.i, 3);
+    out.protocol_version = c.s.substr(c.i + 4, 3);
+    c.i += 8;
+    c.skip_lws();  // SLASH = SWS "/" SWS
+  } else {
+    out.protocol_name = c.token();
+    if (out.protocol_name.empty() || !c.eat_sep('/')) return false;
+    out.protocol_version = c.token();
+    if (out.protocol_version.empty() || !c.eat_sep('/')) return false;
+  }
+  out.transport = c.token();
+  return !out.transport.empty();
+}
+
+// sent-by = host [ COLON port ]
+inline bool take_sent_by(cursor& c, via& out) noexcept {
+  if (c.peek() == '[') {
+    const std::size_t rb = c.s.find(']', c.i);
+    if (rb == std::string_view::npos) return false;
+    out.host = c.s.substr(c.i, rb + 1 - c.i);
+    c.i = rb + 1;
+    if (!valid_ipv6_reference(out.host)) return false;
+  } else {
+    // The scan admits hostname characters only: what valid_hostname checks
+    // beyond that is the first byte.
+    out.host = c.take_class(lx_host);
+    if (out.host.empty() || out.host.front() == '.' || out.host.front() == '-') return false;
+  }
+  if (c.eat_sep(':')) {
+    if (!take_u32(c.s, c.i, 65535, out.port)) return false;
+    out.has_port = true;
+  }
+  return true;
+}
+
+// One via-param (RFC 3261 §20.42): the known ones are kept and their
+// values checked; false when a known value is malformed.
+inline bool take_via_param(via& out, std::string_view n, std::string_view val) noexcept {
+  switch (n.size()) {  // the length picks the one name to compare
+    case 6:
+      if (!ieq_lower(n, "branch")) return true;
+      out.branch = val, out.has_branch = true;
+      return !val.empty() && skip_class(val, 0, lx_token) == val.size();
+    case 8:
+      if (!ieq_lower(n, "received")) return true;
+      out.received = val, out.has_received = true;
+      return valid_received(val);
+    case 5:
+      if (ieq_lower(n, "rport")) {
+        out.rport = val, out.has_rport = true;
+        return val.empty() || parse_u32(val, 65535);
+      }
+      if (!ieq_lower(n, "maddr")) return true;
+      out.maddr = val;
+      return !val.empty() && valid_host(val);
+    case 3:
+      if (!ieq_lower(n, "ttl")) return true;
+      out.ttl = val;
+      return static_cast<bool>(parse_u32(val, 255));
+    default: return true;
+  }
+}
+}  // namespace detail
+
 // With `stop_at_comma`, a top-level ',' ends the value (the topmost Via of a list).
 inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, bool stop_at_comma = false) noexcept {
   out = via{};
   detail::cursor c{v};
   c.skip_lws();
-  out.protocol_name = c.token();
-  if (out.protocol_name.empty() || !c.eat_sep('/')) return error::bad_via;
-  out.protocol_version = c.token();
-  if (out.protocol_version.empty() || !c.eat_sep('/')) return error::bad_via;
-  out.transport = c.token();
-  if (out.transport.empty() || !c.skip_lws()) return error::bad_via;
-  // sent-by = host [ COLON port ]
-  if (c.peek() == '[') {
-    const std::size_t rb = v.find(']', c.i);
-    if (rb == std::string_view::npos) return error::bad_via;
-    out.host = v.substr(c.i, rb + 1 - c.i);
-    c.i = rb + 1;
-  } else {
-    out.host = c.take_class(detail::lx_host);
-  }
-  if (out.host.empty() || !detail::valid_host(out.host)) return error::bad_via;
-  if (c.eat_sep(':')) {
-    const auto p = detail::parse_u32(c.take_class(detail::lx_digit), 65535);
-    if (!p) return error::bad_via;
-    out.port = p.value;
-    out.has_port = true;
-  }
+  if (!detail::take_sent_protocol(c, out) || !c.skip_lws() || !detail::take_sent_by(c, out)) return error::bad_via;
   const std::size_t params_start = c.i;
   bool too_many = false, bad_value = false;
   const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
-    namespace ascii = core::ascii;
-    if (detail::ieq_lower(n, "branch")) {
-      out.branch = val, out.has_branch = true;
-      bad_value |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
-    } else if (detail::ieq_lower(n, "received")) {
-      out.received = val, out.has_received = true;
-      bad_value |= !detail::valid_received(val);
-    } else if (detail::ieq_lower(n, "maddr")) {
-      out.maddr = val;
-      bad_value |= val.empty() || !detail::valid_host(val);
-    } else if (detail::ieq_lower(n, "ttl")) {
-      out.ttl = val;
-      bad_value |= !detail::parse_u32(val, 255);
-    } else if (detail::ieq_lower(n, "rport")) {
-      out.rport = val, out.has_rport = true;
-      bad_value |= !val.empty() && !detail::parse_u32(val, 65535);
-    }
+    bad_value |= !detail::take_via_param(out, n, val);
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad_value) return error::bad_via;
@@ -173,6 +207,25 @@ constexpr bool valid_display_tokens(std::string_view d) noexcept {
   for (char c : d)
     if (!core::ascii::is_sip_token(c) && !is_lws(c)) return false;
   return true;
+}
+// One header param of a name-addr (RFC 3261 §20.10, §20.20, §20.39): tag,
+// expires and q are kept and checked; false when one is malformed.
+inline bool take_name_addr_param(name_addr& out, std::string_view n, std::string_view val) noexcept {
+  switch (n.size()) {  // the length picks the one name to compare
+    case 3:
+      if (!ieq_lower(n, "tag")) return true;
+      out.tag = val, out.has_tag = true;
+      return !val.empty() && skip_class(val, 0, lx_token) == val.size();
+    case 7:
+      if (!ieq_lower(n, "expires")) return true;
+      out.expires = val;
+      return static_cast<bool>(parse_u32(val));
+    case 1:
+      if ((n[0] | 0x20) != 'q') return true;
+      out.q = val;
+      return valid_qvalue(val);
+    default: return true;
+  }
 }
 }  // namespace detail
 
@@ -223,17 +276,7 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
   const std::size_t params_start = c.i;
   bool too_many = false, bad = false;
   const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
-    namespace ascii = core::ascii;
-    if (detail::ieq_lower(n, "tag")) {
-      out.tag = val, out.has_tag = true;
-      bad |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
-    } else if (detail::ieq_lower(n, "expires")) {
-      out.expires = val;
-      bad |= !detail::parse_u32(val);
-    } else if (detail::ieq_lower(n, "q")) {
-      out.q = val;
-      bad |= !detail::valid_qvalue(val);
-    }
+    bad |= !detail::take_name_addr_param(out, n, val);
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad) return err;

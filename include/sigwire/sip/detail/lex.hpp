@@ -85,21 +85,26 @@ struct cursor {
   std::string_view s;
   std::size_t i = 0;
 
-  constexpr bool done() const noexcept { return i >= s.size(); }
-  constexpr char peek() const noexcept { return i < s.size() ? s[i] : '\0'; }
+  [[gnu::always_inline]] constexpr bool done() const noexcept { return i >= s.size(); }
+  [[gnu::always_inline]] constexpr char peek() const noexcept { return i < s.size() ? s[i] : '\0'; }
   constexpr std::string_view rest() const noexcept { return s.substr(i < s.size() ? i : s.size()); }
-  constexpr bool skip_lws() noexcept {  // returns true when something was skipped
+  [[gnu::always_inline]] constexpr bool skip_lws() noexcept {  // returns true when something was skipped
     const std::size_t start = i;
     while (i < s.size() && is_lws(s[i])) ++i;
     return i != start;
   }
-  constexpr bool eat(char c) noexcept {
+  [[gnu::always_inline]] constexpr bool eat(char c) noexcept {
     if (peek() != c || done()) return false;
     ++i;
     return true;
   }
   // SWS c SWS (RFC 3261 §25.1 SEMI, COLON, EQUAL, SLASH, COMMA)
-  constexpr bool eat_sep(char c) noexcept {
+  [[gnu::always_inline]] constexpr bool eat_sep(char c) noexcept {
+    if (i < s.size() && s[i] == c) {  // the usual case: no LWS around the separator
+      ++i;
+      skip_lws();
+      return true;
+    }
     const std::size_t save = i;
     skip_lws();
     if (eat(c)) {
@@ -121,7 +126,7 @@ struct cursor {
     i = skip_class(s, start, cls);
     return {s.data() + start, i - start};
   }
-  constexpr std::string_view token() noexcept { return take_class(lx_token); }
+  [[gnu::always_inline]] constexpr std::string_view token() noexcept { return take_class(lx_token); }
 };
 
 [[gnu::always_inline]] constexpr std::string_view trim_lws(std::string_view s) noexcept {
