@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <string>
+
 namespace sip = sigwire::sip;
 
 TEST_CASE("rfc3261_19_1_1 sip uri components") {
@@ -82,4 +85,21 @@ TEST_CASE("escapes decode on demand and keep NULs") {
   CHECK(sip::unescape("a%20b%00c") == std::string("a b\0c", 5));
   CHECK(sip::unescaped_equal("%41", "a", true));
   CHECK_FALSE(sip::unescaped_equal("%41", "a", false));
+}
+
+// The SIMD scans (16 bytes per step) must stop exactly where the byte
+// tables say: every byte value, at every position of a 16-byte block and
+// in the scalar tail.
+TEST_CASE("rfc3261_25_1 hostname scan agrees with the character table for every byte") {
+  namespace d = sigwire::sip::detail;
+  for (int b = 0; b < 256; ++b) {
+    const bool host_char = (b < 0x80 && std::isalnum(b) != 0) || b == '-' || b == '.';
+    for (std::size_t at : {0u, 5u, 15u, 16u, 31u, 33u}) {
+      std::string s(40, 'a');
+      s[at] = static_cast<char>(b);
+      const std::size_t stop = d::skip_host_chars(s, 0);
+      CHECK(stop == (host_char ? s.size() : at));
+      CHECK(stop == d::skip_class(s, 0, d::lx_host));
+    }
+  }
 }

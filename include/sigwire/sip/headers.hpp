@@ -64,11 +64,11 @@ struct via {
 };
 
 namespace detail {
-constexpr bool valid_host(std::string_view h) noexcept {
+inline bool valid_host(std::string_view h) noexcept {
   return h.front() == '[' ? valid_ipv6_reference(h) : valid_hostname(h);
 }
 // received= may carry a bare IPv6 address (RFC 5118 §4.5) or a reference.
-constexpr bool valid_received(std::string_view h) noexcept {
+inline bool valid_received(std::string_view h) noexcept {
   if (h.empty()) return false;
   if (h.front() == '[') return valid_ipv6_reference(h);
   if (h.find(':') != std::string_view::npos) {
@@ -111,7 +111,7 @@ inline bool take_sent_by(cursor& c, via& out) noexcept {
   } else {
     // The scan admits hostname characters only: what valid_hostname checks
     // beyond that is the first byte.
-    out.host = c.take_class(lx_host);
+    out.host = c.host();
     if (out.host.empty() || out.host.front() == '.' || out.host.front() == '-') return false;
   }
   if (c.eat_sep(':')) {
@@ -123,12 +123,12 @@ inline bool take_sent_by(cursor& c, via& out) noexcept {
 
 // One via-param (RFC 3261 §20.42): the known ones are kept and their
 // values checked; false when a known value is malformed.
-inline bool take_via_param(via& out, std::string_view n, std::string_view val) noexcept {
+inline bool take_via_param(via& out, std::string_view n, std::string_view val, bool is_token) noexcept {
   switch (n.size()) {  // the length picks the one name to compare
     case 6:
       if (!ieq_lower(n, "branch")) return true;
       out.branch = val, out.has_branch = true;
-      return !val.empty() && skip_class(val, 0, lx_token) == val.size();
+      return is_token;
     case 8:
       if (!ieq_lower(n, "received")) return true;
       out.received = val, out.has_received = true;
@@ -158,8 +158,8 @@ inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, 
   if (!detail::take_sent_protocol(c, out) || !c.skip_lws() || !detail::take_sent_by(c, out)) return error::bad_via;
   const std::size_t params_start = c.i;
   bool too_many = false, bad_value = false;
-  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
-    bad_value |= !detail::take_via_param(out, n, val);
+  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val, bool is_token) {
+    bad_value |= !detail::take_via_param(out, n, val, is_token);
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad_value) return error::bad_via;
@@ -210,12 +210,12 @@ constexpr bool valid_display_tokens(std::string_view d) noexcept {
 }
 // One header param of a name-addr (RFC 3261 §20.10, §20.20, §20.39): tag,
 // expires and q are kept and checked; false when one is malformed.
-inline bool take_name_addr_param(name_addr& out, std::string_view n, std::string_view val) noexcept {
+inline bool take_name_addr_param(name_addr& out, std::string_view n, std::string_view val, bool is_token) noexcept {
   switch (n.size()) {  // the length picks the one name to compare
     case 3:
       if (!ieq_lower(n, "tag")) return true;
       out.tag = val, out.has_tag = true;
-      return !val.empty() && skip_class(val, 0, lx_token) == val.size();
+      return is_token;
     case 7:
       if (!ieq_lower(n, "expires")) return true;
       out.expires = val;
@@ -275,8 +275,8 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
   }
   const std::size_t params_start = c.i;
   bool too_many = false, bad = false;
-  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
-    bad |= !detail::take_name_addr_param(out, n, val);
+  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val, bool is_token) {
+    bad |= !detail::take_name_addr_param(out, n, val, is_token);
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad) return err;
@@ -305,12 +305,12 @@ inline result<cseq> parse_cseq(std::string_view v) noexcept {
   using R = result<cseq>;
   detail::cursor c{v};
   c.skip_lws();
-  const auto n = detail::parse_u32(c.take_class(detail::lx_digit));
-  if (!n || !c.skip_lws()) return R::fail(error::bad_cseq, v);
+  std::uint32_t n = 0;
+  if (!detail::take_u32(v, c.i, UINT32_MAX, n) || !c.skip_lws()) return R::fail(error::bad_cseq, v);
   const std::string_view m = c.token();
   c.skip_lws();
   if (m.empty() || !c.done()) return R::fail(error::bad_cseq, v);
-  return {{n.value, m}, {}, {}};
+  return {{n, m}, {}, {}};
 }
 
 // Call-ID (RFC 3261 §20.8): word [ "@" word ]

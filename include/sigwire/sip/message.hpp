@@ -114,7 +114,7 @@ class message_view {
     request_ = false;
     start_line_ = method_ = uri_text_ = version_ = reason_ = {};
     status_ = 0;
-    uri_ = {};
+    if (has_uri_) uri_ = {}, has_uri_ = false;  // only parse() sets it
     arena_ = arena;
     count_ = 0;
     body_ = bytes_ = where_ = call_id_ = {};
@@ -143,6 +143,7 @@ class message_view {
   std::string_view start_line_{}, method_{}, uri_text_{}, version_{}, reason_{};
   int status_ = 0;
   sip::uri uri_{};
+  bool has_uri_ = false;
   std::array<header_field, inline_headers> inline_{};
   std::span<header_field> arena_{};
   std::size_t count_ = 0;
@@ -180,20 +181,30 @@ inline std::string_view trim_value(std::string_view v) noexcept {
   return v;
 }
 
-// First '\r' or '\n' in [p, end), 16 bytes at a time where SSE2 exists.
-inline const char* find_cr_or_lf(const char* p, const char* end) noexcept {
+// First byte equal to `a` or `b` in [p, end), 32 then 16 bytes at a time
+// where SSE2 exists.
+inline const char* find_either(const char* p, const char* end, char a, char b) noexcept {
 #if defined(__SSE2__)
-  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-    if (mask) return p + __builtin_ctz(static_cast<unsigned>(mask));
+  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+  const auto hits = [&](const char* at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb))));
+  };
+  while (end - p >= 32) {
+    if (const unsigned mask = hits(p) | hits(p + 16) << 16) return p + __builtin_ctz(mask);
+    p += 32;
+  }
+  if (end - p >= 16) {
+    if (const unsigned mask = hits(p)) return p + __builtin_ctz(mask);
     p += 16;
   }
 #endif
-  while (p < end && *p != '\r' && *p != '\n') ++p;
+  while (p < end && *p != a && *p != b) ++p;
   return p;
 }
+
+// First '\r' or '\n' in [p, end).
+inline const char* find_cr_or_lf(const char* p, const char* end) noexcept { return find_either(p, end, '\r', '\n'); }
 
 // First ':', '\r' or '\n' in [p, end).
 inline const char* find_colon_cr_lf(const char* p, const char* end) noexcept {
@@ -284,11 +295,9 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     m.uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
     if (spaces_ok) m.uri_text_ = ascii::trim(m.uri_text_);
     if (m.uri_text_.empty()) return m.fail(error::bad_start_line, line);
-    // sp1 and sp2 are the first and last spaces: without the lenient trim the
-    // Request-URI holds a space only when another one lies between them.
-    if ((spaces_ok ? m.uri_text_.find(' ') != std::string_view::npos : line.find(' ', sp1 + 1) != sp2) ||
-        m.uri_text_.find('\t') != std::string_view::npos)
-      return m.fail(error::bad_start_line, line);
+    // No SP or HT inside the Request-URI (RFC 3261 §7.1: SP-separated elements).
+    const char* uri_end = m.uri_text_.data() + m.uri_text_.size();
+    if (detail::find_either(m.uri_text_.data(), uri_end, ' ', '\t') != uri_end) return m.fail(error::bad_start_line, line);
     if (!detail::is_sip_2_0(m.version_)) {
       if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
       if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
@@ -321,11 +330,11 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (q == in.data() + in.size()) break;  // need more
     std::size_t i = static_cast<std::size_t>(q - in.data());
     std::size_t name_end = i;
-    if (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t'))  // rare: WSP before ':'
+    if (static_cast<unsigned char>(in[name_end - 1]) <= ' ')  // rare: WSP before ':' (in[pos - 1] is a LF)
       while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
     const std::string_view name(in.data() + pos, name_end - pos);
     // A known name matched in full is a token already; only others are checked.
-    const header_id id = *q == ':' ? lookup_token_header(name) : header_id::other;
+    const header_id id = *q == ':' ? lookup_token_header(name, in.size() - pos) : header_id::other;
     if (*q != ':' || (id == header_id::other && !ascii::all_of_class(name, ascii::cls_sip_token))) {
       const std::size_t e = in.find('\n', line_start);
       const bool bad_name = name.empty() || !ascii::is_sip_token(name[0]);
@@ -337,14 +346,15 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     const std::size_t vstart = i;
     std::size_t vend = 0;
     bool complete = false;
+    std::size_t scan_from = i;
     for (;;) {
       std::size_t content_end = 0, e = 0;
-      const detail::eol r = detail::line_end(in, i, content_end, e);
+      const detail::eol r = detail::line_end(in, scan_from, content_end, e);
       if (r == detail::eol::need_more) break;
       if (r == detail::eol::bare_cr || (content_end == e && !bare_lf_ok))
         return m.fail(error::bad_line_ending, in.substr(line_start, content_end + 1 - line_start));
       vend = content_end;
-      i = e + 1;
+      i = scan_from = e + 1;
       if (i >= in.size()) {
         if (opt.lenient & lenient_missing_final_crlf) complete = true;
         break;
@@ -408,6 +418,7 @@ inline std::error_code parse(std::string_view bytes, message_view& m, const pars
                              std::span<header_field> arena = {}) {
   if (auto ec = index(bytes, m, opt, arena)) return ec;
   if (m.request_) {
+    m.has_uri_ = true;
     if (const error e = parse_uri_to(m.uri_text_, m.uri_, false); e != error{})
       return m.fail(e == error::uri_headers_in_request_uri ? e : error::bad_request_uri, m.start_line_);
   }

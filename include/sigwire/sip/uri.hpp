@@ -87,9 +87,9 @@ constexpr bool valid_escaped(std::string_view s, Pred ok) noexcept {
   return true;
 }
 
-constexpr bool valid_hostname(std::string_view h) noexcept {
+inline bool valid_hostname(std::string_view h) noexcept {
   if (h.empty() || h.front() == '.' || h.front() == '-') return false;
-  return skip_uri_class(h, 0, uc_host) == h.size();
+  return skip_host_chars(h, 0) == h.size();
 }
 
 constexpr bool valid_ipv6_reference(std::string_view h) noexcept {
@@ -262,7 +262,7 @@ inline error parse_hostport(std::string_view r, uri& u, std::size_t& i) noexcept
     u.host = {r.data() + host_start, i - host_start};
     if (!valid_ipv6_reference(u.host)) return error::bad_uri_host;
   } else {
-    i = skip_uri_class(r, i, uc_host);
+    i = skip_host_chars(r, i);
     u.host = {r.data() + host_start, i - host_start};
     if (u.host.empty() || u.host.front() == '.' || u.host.front() == '-') return error::bad_uri_host;
   }

@@ -12,7 +12,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string_view>
+#include <type_traits>
 
 namespace sigwire::sip::detail {
 
@@ -60,6 +64,28 @@ inline constexpr std::array<std::uint8_t, 256> lex_table = make_lex_table();
   while (i + 4 <= n && (t(i) & t(i + 1) & t(i + 2) & t(i + 3) & cls) != 0) i += 4;
   while (i < n && (t(i) & cls) != 0) ++i;
   return i;
+}
+
+// skip_class(s, i, lx_host): hostname / IPv4 characters (alphanum, '-',
+// '.'), 16 bytes per step by range compares where SSE2 exists and 16 bytes
+// remain (hosts are the longest runs on the hot path).
+inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  while (i + 16 <= s.size()) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // Signed compares: bytes >= 0x80 are negative and fall outside both ranges.
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                         _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower));
+    const __m128i dash_to_nine = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('-' - 1)),
+                                               _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v));  // "-./0-9"
+    const __m128i ok = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), _mm_or_si128(letter, dash_to_nine));
+    if (const unsigned bad = ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xffffu)
+      return i + static_cast<std::size_t>(__builtin_ctz(bad));
+    i += 16;
+  }
+#endif
+  return skip_class(s, i, lx_host);
 }
 
 // core::ascii::parse_uint<std::uint32_t> with a fast path: up to nine
@@ -127,6 +153,11 @@ struct cursor {
     return {s.data() + start, i - start};
   }
   [[gnu::always_inline]] constexpr std::string_view token() noexcept { return take_class(lx_token); }
+  std::string_view host() noexcept {  // take_class(lx_host)
+    const std::size_t start = i < s.size() ? i : s.size();
+    i = skip_host_chars(s, start);
+    return {s.data() + start, i - start};
+  }
 };
 
 [[gnu::always_inline]] constexpr std::string_view trim_lws(std::string_view s) noexcept {
@@ -156,6 +187,23 @@ constexpr std::size_t skip_quoted(std::string_view s, std::size_t i) noexcept {
   return std::string_view::npos;
 }
 
+// The first index at or after i of '"', '<', '>' or ',' (what a list
+// splitter stops at), 16 bytes per step where SSE2 exists; s.size() if none.
+inline std::size_t find_list_special(std::string_view s, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  const char* p = s.data();
+  const __m128i quote = _mm_set1_epi8('"'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), comma = _mm_set1_epi8(',');
+  while (i + 16 <= s.size()) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, lt)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, comma)));
+    if (const int mask = _mm_movemask_epi8(hit)) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    i += 16;
+  }
+#endif
+  return skip_class(s, i, lx_list_plain);
+}
+
 // Splits a header value into comma-separated elements (RFC 3261 §7.3.1),
 // ignoring commas inside quoted strings and <...>. Empty elements are
 // reported as empty views so that callers can reject them.
@@ -164,12 +212,12 @@ class comma_splitter {
   constexpr explicit comma_splitter(std::string_view value) noexcept : s_(value) {}
 
   // false when no element is left; sets `bad` on an unterminated quote/bracket.
-  constexpr bool next(std::string_view& out, bool& bad) noexcept {
+  bool next(std::string_view& out, bool& bad) noexcept {
     if (finished_) return false;
     std::size_t i = pos_;
     bool in_angle = false;
     for (;;) {
-      i = skip_class(s_, i, lx_list_plain);
+      i = find_list_special(s_, i);
       if (i >= s_.size()) break;
       const char c = s_[i];
       if (c == '"') {
@@ -207,10 +255,28 @@ constexpr bool is_param_value_char(char c) noexcept {
   return ascii::is_sip_token(c) || c == '[' || c == ']' || c == ':';
 }
 
+// generic-param value after EQUAL, unquoted: token / host (incl. [IPv6]).
+// The token scan comes first and goes on over '[', ']' and ':' only when one
+// follows, so `is_token` (a non-empty token: what branch and tag need) costs
+// no second pass.
+[[gnu::always_inline]] constexpr std::string_view take_param_value(cursor& c, bool& is_token) noexcept {
+  const std::size_t start = c.i;
+  std::string_view v = c.token();
+  is_token = !v.empty();
+  if (c.i < c.s.size() && (lex_table[static_cast<unsigned char>(c.s[c.i])] & lx_param_value) != 0) {
+    c.i = skip_class(c.s, c.i, lx_param_value);
+    v = {c.s.data() + start, c.i - start};
+    is_token = false;
+  }
+  return v;
+}
+
 // Parses `*( SEMI generic-param )` from the cursor. Calls f(name, value)
-// (value empty when absent, quoted values keep their quotes). Returns false
-// on a syntax error or when more than max_params appear. Stops (true) at a
-// character that cannot continue the list (',' or end).
+// (value empty when absent, quoted values keep their quotes), or
+// f(name, value, is_token) when f takes a third argument: is_token tells
+// that the value is a non-empty token. Returns false on a syntax error or
+// when more than max_params appear. Stops (true) at a character that cannot
+// continue the list (',' or end).
 template <class F>
 constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F&& f) {
   std::size_t n = 0;
@@ -225,6 +291,7 @@ constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F
     const std::string_view name = c.token();
     if (name.empty()) return false;
     std::string_view value{};
+    bool is_token = false;
     if (c.eat_sep('=')) {
       if (c.peek() == '"') {
         const std::size_t e = skip_quoted(c.s, c.i);
@@ -232,7 +299,7 @@ constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F
         value = c.s.substr(c.i, e - c.i);
         c.i = e;
       } else {
-        value = c.take_class(lx_param_value);
+        value = take_param_value(c, is_token);
         if (value.empty()) return false;
       }
     }
@@ -240,7 +307,8 @@ constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F
       too_many = true;
       return false;
     }
-    f(name, value);
+    if constexpr (std::is_invocable_v<F&, std::string_view, std::string_view, bool>) f(name, value, is_token);
+    else f(name, value);
   }
 }
 
