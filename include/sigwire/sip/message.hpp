@@ -127,8 +127,11 @@ class message_view {
     return make_error_code(e);
   }
   bool push(const header_field& h) noexcept {
-    if (count_ < inline_headers) {
-      inline_[count_++] = h;
+    if (count_ < inline_headers) {  // written in place, field by field (no temporary)
+      header_field& f = inline_[count_++];
+      f.name = h.name;
+      f.value = h.value;
+      f.id = h.id;
       return true;
     }
     if (count_ >= arena_.size()) return false;
@@ -183,7 +186,7 @@ inline std::string_view trim_value(std::string_view v) noexcept {
 
 // First byte equal to `a` or `b` in [p, end), 32 then 16 bytes at a time
 // where SSE2 exists.
-inline const char* find_either(const char* p, const char* end, char a, char b) noexcept {
+[[gnu::always_inline]] inline const char* find_either(const char* p, const char* end, char a, char b) noexcept {
 #if defined(__SSE2__)
   const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
   const auto hits = [&](const char* at) {
@@ -204,7 +207,7 @@ inline const char* find_either(const char* p, const char* end, char a, char b) n
 }
 
 // First '\r' or '\n' in [p, end).
-inline const char* find_cr_or_lf(const char* p, const char* end) noexcept { return find_either(p, end, '\r', '\n'); }
+[[gnu::always_inline]] inline const char* find_cr_or_lf(const char* p, const char* end) noexcept { return find_either(p, end, '\r', '\n'); }
 
 // First ':', '\r' or '\n' in [p, end).
 inline const char* find_colon_cr_lf(const char* p, const char* end) noexcept {
@@ -226,11 +229,15 @@ enum class eol { ok, need_more, bare_cr };
 // Finds the end of the line starting at `pos`: `nl` is the index of its
 // '\n' and `content_end` that of the '\r' (== nl for a bare LF). A CR not
 // followed by LF is reported (RFC 3261 §7: lines end with CRLF).
-inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_end, std::size_t& nl) noexcept {
+[[gnu::always_inline]] inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_end, std::size_t& nl) noexcept {
   const char* end = s.data() + s.size();
   const char* q = find_cr_or_lf(s.data() + pos, end);
-  if (q == end) return eol::need_more;
   content_end = static_cast<std::size_t>(q - s.data());
+  if (end - q >= 2 && q[0] == '\r' && q[1] == '\n') {  // the usual CRLF
+    nl = content_end + 1;
+    return eol::ok;
+  }
+  if (q == end) return eol::need_more;
   if (*q == '\n') {
     nl = content_end;
     return eol::ok;
@@ -266,8 +273,11 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   const bool spaces_ok = (opt.lenient & lenient_start_line_spaces) != 0;
   if (spaces_ok) line = ascii::trim_right(line);
   const bool any_case = (opt.lenient & lenient_version_case) != 0;
-  if (ascii::istarts_with(line, "SIP/")) {
-    const std::size_t sp1 = line.find(' ');
+  // The usual spellings "SIP/2.0 " (responses) and " SIP/2.0" (requests)
+  // spare the searches; the general paths give the same result for them.
+  const bool usual_response = line.size() >= 12 && std::memcmp(line.data(), "SIP/2.0 ", 8) == 0;
+  if (usual_response || ascii::istarts_with(line, "SIP/")) {
+    const std::size_t sp1 = usual_response ? 7 : line.find(' ');
     if (sp1 == std::string_view::npos) return m.fail(error::bad_start_line, line);
     m.version_ = line.substr(0, sp1);
     if (!detail::is_sip_2_0(m.version_)) {
@@ -276,7 +286,8 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     }
     std::string_view rest = line.substr(sp1 + 1);
     if (spaces_ok) rest = ascii::trim_left(rest);
-    const std::string_view code = rest.substr(0, rest.find(' '));
+    // A space among the first three bytes fails the digit checks either way.
+    const std::string_view code = rest.substr(0, rest.size() > 3 && rest[3] == ' ' ? 3 : rest.find(' '));
     if (code.size() != 3 || !ascii::is_digit(code[0]) || !ascii::is_digit(code[1]) || !ascii::is_digit(code[2]) ||
         code[0] < '1' || code[0] > '6' || (code.size() == rest.size() && !spaces_ok))
       return m.fail(error::bad_status_code, line);
@@ -287,7 +298,8 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   } else {
     m.request_ = true;
     const std::size_t sp1 = line.find(' ');
-    const std::size_t sp2 = line.rfind(' ');
+    const bool usual_version = line.size() > 8 && std::memcmp(line.data() + line.size() - 8, " SIP/2.0", 8) == 0;
+    const std::size_t sp2 = usual_version ? line.size() - 8 : line.rfind(' ');
     if (sp1 == std::string_view::npos || sp2 == sp1) return m.fail(error::bad_start_line, line);
     m.method_ = line.substr(0, sp1);
     if (!ascii::all_of_class(m.method_, ascii::cls_sip_token)) return m.fail(error::bad_method, line);
@@ -296,8 +308,10 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (spaces_ok) m.uri_text_ = ascii::trim(m.uri_text_);
     if (m.uri_text_.empty()) return m.fail(error::bad_start_line, line);
     // No SP or HT inside the Request-URI (RFC 3261 §7.1: SP-separated elements).
+    // SP or HT follows it: the first one at or after its start must be that one.
     const char* uri_end = m.uri_text_.data() + m.uri_text_.size();
-    if (detail::find_either(m.uri_text_.data(), uri_end, ' ', '\t') != uri_end) return m.fail(error::bad_start_line, line);
+    if (detail::find_either(m.uri_text_.data(), line.data() + line.size(), ' ', '\t') != uri_end)
+      return m.fail(error::bad_start_line, line);
     if (!detail::is_sip_2_0(m.version_)) {
       if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
       if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
@@ -356,11 +370,11 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
       vend = content_end;
       i = scan_from = e + 1;
       if (i >= in.size()) {
-        if (opt.lenient & lenient_missing_final_crlf) complete = true;
+        complete = (opt.lenient & lenient_missing_final_crlf) != 0;
         break;
       }
-      if (in[i] != ' ' && in[i] != '\t') {
-        complete = true;
+      if (const auto next = static_cast<unsigned char>(in[i]); next > ' ' || (next != ' ' && next != '\t')) {
+        complete = true;  // not a fold
         break;
       }
     }

@@ -259,7 +259,7 @@ constexpr bool is_param_value_char(char c) noexcept {
 // The token scan comes first and goes on over '[', ']' and ':' only when one
 // follows, so `is_token` (a non-empty token: what branch and tag need) costs
 // no second pass.
-[[gnu::always_inline]] constexpr std::string_view take_param_value(cursor& c, bool& is_token) noexcept {
+[[gnu::always_inline]] inline std::string_view take_param_value(cursor& c, bool& is_token) noexcept {
   const std::size_t start = c.i;
   std::string_view v = c.token();
   is_token = !v.empty();
@@ -278,7 +278,7 @@ constexpr bool is_param_value_char(char c) noexcept {
 // when more than max_params appear. Stops (true) at a character that cannot
 // continue the list (',' or end).
 template <class F>
-constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F&& f) {
+bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F&& f) {
   std::size_t n = 0;
   for (;;) {
     const std::size_t save = c.i;
