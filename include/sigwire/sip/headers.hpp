@@ -71,6 +71,7 @@ inline bool valid_host(std::string_view h) noexcept {
 inline bool valid_received(std::string_view h) noexcept {
   if (h.empty()) return false;
   if (h.front() == '[') return valid_ipv6_reference(h);
+  if (skip_host_chars(h, 0) == h.size()) return h.front() != '.' && h.front() != '-';  // valid_hostname
   if (h.find(':') != std::string_view::npos) {
     for (char c : h)
       if (!core::ascii::is_hex(c) && c != ':' && c != '.') return false;
@@ -84,7 +85,7 @@ namespace detail {
 // sent-protocol = protocol-name SLASH protocol-version SLASH transport
 // (RFC 3261 §20.42), with a one-compare path for the "SIP/2.0/" every
 // message carries (the token path reads it identically).
-inline bool take_sent_protocol(cursor& c, via& out) noexcept {
+[[gnu::always_inline]] inline bool take_sent_protocol(cursor& c, via& out) noexcept {
   if (c.s.size() - c.i > 8 && std::memcmp(c.s.data() + c.i, "SIP/2.0/", 8) == 0) {
     out.protocol_name = c.s.substr(c.i, 3);
     out.protocol_version = c.s.substr(c.i + 4, 3);
@@ -101,7 +102,7 @@ inline bool take_sent_protocol(cursor& c, via& out) noexcept {
 }
 
 // sent-by = host [ COLON port ]
-inline bool take_sent_by(cursor& c, via& out) noexcept {
+[[gnu::always_inline]] inline bool take_sent_by(cursor& c, via& out) noexcept {
   if (c.peek() == '[') {
     const std::size_t rb = c.s.find(']', c.i);
     if (rb == std::string_view::npos) return false;
@@ -123,7 +124,7 @@ inline bool take_sent_by(cursor& c, via& out) noexcept {
 
 // One via-param (RFC 3261 §20.42): the known ones are kept and their
 // values checked; false when a known value is malformed.
-inline bool take_via_param(via& out, std::string_view n, std::string_view val, bool is_token) noexcept {
+[[gnu::always_inline]] inline bool take_via_param(via& out, std::string_view n, std::string_view val, bool is_token) noexcept {
   switch (n.size()) {  // the length picks the one name to compare
     case 6:
       if (!ieq_lower(n, "branch")) return true;
@@ -163,7 +164,7 @@ inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, 
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad_value) return error::bad_via;
-  out.params = v.substr(params_start, c.i - params_start);
+  out.params = {v.data() + params_start, c.i - params_start};
   c.skip_lws();
   if (!c.done() && !(stop_at_comma && c.peek() == ',')) return error::bad_via;
   return error{};
@@ -210,7 +211,7 @@ constexpr bool valid_display_tokens(std::string_view d) noexcept {
 }
 // One header param of a name-addr (RFC 3261 §20.10, §20.20, §20.39): tag,
 // expires and q are kept and checked; false when one is malformed.
-inline bool take_name_addr_param(name_addr& out, std::string_view n, std::string_view val, bool is_token) noexcept {
+[[gnu::always_inline]] inline bool take_name_addr_param(name_addr& out, std::string_view n, std::string_view val, bool is_token) noexcept {
   switch (n.size()) {  // the length picks the one name to compare
     case 3:
       if (!ieq_lower(n, "tag")) return true;
@@ -263,7 +264,7 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     const std::size_t gt = t.find('>', lt);
     if (gt == std::string_view::npos) return err;
     // LAQUOT addr-spec RAQUOT: no whitespace inside the brackets (RFC 4475 §3.1.2.14)
-    if (parse_uri_to(t.substr(lt + 1, gt - lt - 1), out.address) != error{}) return err;
+    if (parse_uri_to({t.data() + lt + 1, gt - lt - 1}, out.address) != error{}) return err;
     out.bracketed = true;
     c.i = gt + 1;
   } else {
@@ -280,7 +281,7 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad) return err;
-  out.params = t.substr(params_start, c.i - params_start);
+  out.params = {t.data() + params_start, c.i - params_start};
   c.skip_lws();
   if (!c.done()) return err;
   return error{};

@@ -180,7 +180,7 @@ namespace detail {
 // The scheme when `s` starts with "sip:" or "sips:" in any letter case
 // (RFC 3261 §19.1.1), by one word compare; `colon` is then the index of the
 // ':'. Anything else, or a URI of nothing but the scheme: uri_scheme::other.
-inline uri_scheme sip_scheme_prefix(std::string_view s, std::size_t& colon) noexcept {
+[[gnu::always_inline]] inline uri_scheme sip_scheme_prefix(std::string_view s, std::size_t& colon) noexcept {
   if (s.size() < 5) return uri_scheme::other;
   const auto word = [](const char* p) {
     std::uint32_t v;
@@ -224,7 +224,7 @@ inline uri_scheme sip_scheme_prefix(std::string_view s, std::size_t& colon) noex
 // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@" (RFC 3261
 // §25.1). '@' cannot appear unescaped before it, so the first '@' ends it;
 // without one there is no userinfo and `i` stays 0.
-inline error parse_userinfo(std::string_view r, uri& u, std::size_t& i) noexcept {
+[[gnu::always_inline]] inline error parse_userinfo(std::string_view r, uri& u, std::size_t& i) noexcept {
   const std::size_t n = r.size();
   // Plain user characters first (the usual "alice@"), then, at a ':' or a
   // '%', everything a userinfo admits.
@@ -253,7 +253,7 @@ inline error parse_userinfo(std::string_view r, uri& u, std::size_t& i) noexcept
 }
 
 // hostport = host [ ":" port ] (RFC 3261 §25.1) from r[i].
-inline error parse_hostport(std::string_view r, uri& u, std::size_t& i) noexcept {
+[[gnu::always_inline]] inline error parse_hostport(std::string_view r, uri& u, std::size_t& i) noexcept {
   const std::size_t n = r.size(), host_start = i;
   if (i < n && r[i] == '[') {
     while (i < n && r[i] != ']') ++i;
@@ -277,7 +277,7 @@ inline error parse_hostport(std::string_view r, uri& u, std::size_t& i) noexcept
 
 namespace detail {
 // uri-parameters = *( ";" pname [ "=" pvalue ] ) from r[i] (RFC 3261 §25.1).
-inline error parse_uri_params(std::string_view r, uri& u, std::size_t& i) noexcept {
+[[gnu::always_inline]] inline error parse_uri_params(std::string_view r, uri& u, std::size_t& i) noexcept {
   const std::size_t n = r.size(), params_start = i;
   bool escaped = false;
   const auto skip_param_chars = [&](std::size_t k) {  // paramchar or '%'

@@ -22,12 +22,6 @@ namespace sigwire::sip::detail {
 
 namespace ascii = core::ascii;
 
-// SP, HT, CR or LF: one compare and one shift (bits 9, 10, 13 and 32).
-constexpr bool is_lws(char c) noexcept {
-  const auto u = static_cast<unsigned char>(c);
-  return u <= ' ' && ((0x100002600ull >> u) & 1u) != 0;
-}
-
 // Character classes of the header grammar in one byte-wide table, so that a
 // scan tests four bytes per step (skip_class).
 enum lex_class : std::uint8_t {
@@ -37,6 +31,7 @@ enum lex_class : std::uint8_t {
   lx_digit = 1u << 3,
   lx_list_plain = 1u << 4,   // neither '"', '<', '>' nor ',': a list splitter skips it
   lx_addr_spec = 1u << 5,    // neither ';', ',' nor LWS: an unbracketed addr-spec continues
+  lx_lws = 1u << 6,          // SP, HT, CR or LF
 };
 constexpr std::array<std::uint8_t, 256> make_lex_table() noexcept {
   std::array<std::uint8_t, 256> t{};
@@ -49,11 +44,16 @@ constexpr std::array<std::uint8_t, 256> make_lex_table() noexcept {
     if (ascii::is_digit(c)) f |= lx_digit;
     if (c != '"' && c != '<' && c != '>' && c != ',') f |= lx_list_plain;
     if (c != ';' && c != ',' && c != ' ' && c != '\t' && c != '\r' && c != '\n') f |= lx_addr_spec;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') f |= lx_lws;
     t[i] = f;
   }
   return t;
 }
 inline constexpr std::array<std::uint8_t, 256> lex_table = make_lex_table();
+
+// SP, HT, CR or LF (LWS once the indexer has checked the folds): one table
+// test, the cheapest form for the many "is there whitespace here" checks.
+constexpr bool is_lws(char c) noexcept { return (lex_table[static_cast<unsigned char>(c)] & lx_lws) != 0; }
 
 // The first index at or after i whose byte is not of the single class `cls`,
 // four bytes per step while four remain (never reads past s).
@@ -92,8 +92,8 @@ inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept {
 // digits cannot overflow 32 bits, so they need no per-digit division.
 // Anything else (empty, a non-digit, ten digits or more, above max) takes
 // the core function, for the same result and error.
-inline ascii::parse_result<std::uint32_t> parse_u32(std::string_view s,
-                                                    std::uint32_t max = UINT32_MAX) noexcept {
+[[gnu::always_inline]] inline ascii::parse_result<std::uint32_t> parse_u32(std::string_view s,
+                                                                            std::uint32_t max = UINT32_MAX) noexcept {
   if (!s.empty() && s.size() <= 9) {
     std::uint32_t v = 0;
     bool digits = true;
