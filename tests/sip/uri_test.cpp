@@ -103,3 +103,18 @@ TEST_CASE("rfc3261_25_1 hostname scan agrees with the character table for every 
     }
   }
 }
+
+TEST_CASE("rfc3261_25_1 Call-ID word scan agrees with the character table for every byte") {
+  namespace d = sigwire::sip::detail;
+  const std::string excluded = "#$&,;=@^|";
+  for (int b = 0; b < 256; ++b) {
+    const bool word_char = b > 0x20 && b < 0x7f && excluded.find(static_cast<char>(b)) == std::string::npos;
+    for (std::size_t at : {0u, 5u, 15u, 16u, 31u, 33u}) {
+      std::string s(40, 'w');
+      s[at] = static_cast<char>(b);
+      const std::size_t stop = d::skip_word_chars(s, 0);
+      CHECK(stop == (word_char ? s.size() : at));
+      CHECK(stop == d::skip_uri_class(s, 0, d::uc_word));
+    }
+  }
+}

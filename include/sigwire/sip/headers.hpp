@@ -264,7 +264,7 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     const std::size_t gt = t.find('>', lt);
     if (gt == std::string_view::npos) return err;
     // LAQUOT addr-spec RAQUOT: no whitespace inside the brackets (RFC 4475 §3.1.2.14)
-    if (parse_uri_to({t.data() + lt + 1, gt - lt - 1}, out.address) != error{}) return err;
+    if (detail::parse_fresh_uri({t.data() + lt + 1, gt - lt - 1}, out.address, true) != error{}) return err;
     out.bracketed = true;
     c.i = gt + 1;
   } else {
@@ -272,7 +272,7 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     // a URI with a comma, question mark or semicolon must be in <...>.
     const std::string_view spec = c.take_class(detail::lx_addr_spec);
     if (spec.find('?') != std::string_view::npos) return err;
-    if (parse_uri_to(spec, out.address) != error{}) return err;
+    if (detail::parse_fresh_uri(spec, out.address, true) != error{}) return err;
   }
   const std::size_t params_start = c.i;
   bool too_many = false, bad = false;
@@ -319,11 +319,11 @@ inline result<std::string_view> parse_call_id(std::string_view v) noexcept {
   using R = result<std::string_view>;
   const std::string_view t = detail::trim_lws(v);
   // A word never contains '@': scan the first word, then the one after '@'.
-  const std::size_t a = detail::skip_uri_class(t, 0, detail::uc_word);
+  const std::size_t a = detail::skip_word_chars(t, 0);
   if (a == 0) return R::fail(error::bad_call_id, v);
   if (a != t.size()) {
     if (t[a] != '@') return R::fail(error::bad_call_id, v);
-    const std::size_t b = detail::skip_uri_class(t, a + 1, detail::uc_word);
+    const std::size_t b = detail::skip_word_chars(t, a + 1);
     if (b == a + 1 || b != t.size()) return R::fail(error::bad_call_id, v);
   }
   return {t, {}, {}};
