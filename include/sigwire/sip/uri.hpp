@@ -72,21 +72,18 @@ constexpr bool uri_class(char c, std::uint8_t cls) noexcept { return (uri_table[
 }
 // skip_uri_class(s, i, uc_word): Call-ID word characters, i.e. the visible
 // ASCII characters but "#$&,;=@^|" (RFC 3261 §25.1 word), 16 bytes per
-// step where SSE2 exists and 16 bytes remain (a Call-ID is a long run).
+// step where SSE2 exists (a Call-ID is a long run).
 inline std::size_t skip_word_chars(std::string_view s, std::size_t i) noexcept {
 #if defined(__SSE2__)
-  while (i + 16 <= s.size()) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+  bool scalar = false;
+  i = simd_scan(s, i, [](__m128i v) {
     const auto eq = [v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-    // Signed compares: bytes >= 0x80 are negative and fall outside.
-    const __m128i visible = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmpgt_epi8(_mm_set1_epi8(0x7f), v));
     const __m128i excluded = _mm_or_si128(
         _mm_or_si128(_mm_or_si128(eq('#'), eq('$')), _mm_or_si128(eq('&'), eq(','))),
         _mm_or_si128(_mm_or_si128(eq(';'), eq('=')), _mm_or_si128(_mm_or_si128(eq('@'), eq('^')), eq('|'))));
-    if (const unsigned bad = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_andnot_si128(excluded, visible))) & 0xffffu)
-      return i + static_cast<std::size_t>(__builtin_ctz(bad));
-    i += 16;
-  }
+    return _mm_or_si128(excluded, not_mask(in_range(v, 0x21, 0x7e)));
+  }, scalar);
+  if (!scalar) return i;
 #endif
   return skip_uri_class(s, i, uc_word);
 }

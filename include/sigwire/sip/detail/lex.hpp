@@ -66,24 +66,54 @@ constexpr bool is_lws(char c) noexcept { return (lex_table[static_cast<unsigned 
   return i;
 }
 
-// skip_class(s, i, lx_host): hostname / IPv4 characters (alphanum, '-',
-// '.'), 16 bytes per step by range compares where SSE2 exists and 16 bytes
-// remain (hosts are the longest runs on the hot path).
-inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept {
 #if defined(__SSE2__)
-  while (i + 16 <= s.size()) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    // Signed compares: bytes >= 0x80 are negative and fall outside both ranges.
-    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
-                                         _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lower));
-    const __m128i dash_to_nine = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('-' - 1)),
-                                               _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), v));  // "-./0-9"
-    const __m128i ok = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), _mm_or_si128(letter, dash_to_nine));
-    if (const unsigned bad = ~static_cast<unsigned>(_mm_movemask_epi8(ok)) & 0xffffu)
-      return i + static_cast<std::size_t>(__builtin_ctz(bad));
+// The first index at or after i of a byte that `stop` flags (stop maps 16
+// bytes to 0xff where the scan ends), 16 bytes per step. The last partial
+// block is read as the final 16 bytes of s with the bits of bytes already
+// looked at shifted out, so nothing outside s is read and only a view
+// shorter than 16 bytes is left to the caller: then `scalar` is true and
+// i is returned as it came.
+template <class Stop>
+[[gnu::always_inline]] inline std::size_t simd_scan(std::string_view s, std::size_t i, Stop&& stop, bool& scalar) noexcept {
+  const std::size_t n = s.size();
+  scalar = false;
+  const auto stops = [&](std::size_t at) {
+    return static_cast<unsigned>(_mm_movemask_epi8(stop(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at)))));
+  };
+  while (i + 16 <= n) {
+    if (const unsigned m = stops(i)) return i + static_cast<std::size_t>(__builtin_ctz(m));
     i += 16;
   }
+  if (i >= n) return n;
+  if (n < 16) {
+    scalar = true;
+    return i;
+  }
+  const unsigned m = stops(n - 16) >> (i - (n - 16));
+  return m ? i + static_cast<std::size_t>(__builtin_ctz(m)) : n;
+}
+
+// 0xff for the bytes of v outside [lo, hi]; signed compares, so that bytes
+// >= 0x80 (negative) are outside every printable range.
+[[gnu::always_inline]] inline __m128i in_range(__m128i v, char lo, char hi) noexcept {
+  return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                       _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(hi + 1)), v));
+}
+[[gnu::always_inline]] inline __m128i not_mask(__m128i m) noexcept { return _mm_xor_si128(m, _mm_set1_epi8(-1)); }
+#endif
+
+// skip_class(s, i, lx_host): hostname / IPv4 characters (alphanum, '-',
+// '.'), 16 bytes per step where SSE2 exists (hosts are long runs on the
+// hot path).
+inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  bool scalar = false;
+  i = simd_scan(s, i, [](__m128i v) {
+    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+    const __m128i dash_to_nine = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), in_range(v, '-', '9'));  // "-.0-9"
+    return not_mask(_mm_or_si128(letter, dash_to_nine));
+  }, scalar);
+  if (!scalar) return i;
 #endif
   return skip_class(s, i, lx_host);
 }
@@ -191,15 +221,12 @@ constexpr std::size_t skip_quoted(std::string_view s, std::size_t i) noexcept {
 // splitter stops at), 16 bytes per step where SSE2 exists; s.size() if none.
 inline std::size_t find_list_special(std::string_view s, std::size_t i) noexcept {
 #if defined(__SSE2__)
-  const char* p = s.data();
-  const __m128i quote = _mm_set1_epi8('"'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), comma = _mm_set1_epi8(',');
-  while (i + 16 <= s.size()) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, lt)),
-                                     _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, comma)));
-    if (const int mask = _mm_movemask_epi8(hit)) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    i += 16;
-  }
+  bool scalar = false;
+  i = simd_scan(s, i, [](__m128i v) {
+    const auto eq = [v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+    return _mm_or_si128(_mm_or_si128(eq('"'), eq('<')), _mm_or_si128(eq('>'), eq(',')));
+  }, scalar);
+  if (!scalar) return i;
 #endif
   return skip_class(s, i, lx_list_plain);
 }
