@@ -127,3 +127,15 @@ TEST_CASE("rfc3261_7_3_1 list splitter scan agrees with the character table for 
                            [](std::string_view s, std::size_t i) { return d::skip_class(s, i, d::lx_list_plain); }, 'x',
                            [](int b) { return b != '"' && b != '<' && b != '>' && b != ','; });
 }
+
+TEST_CASE("rfc3261_20_10 bracket search agrees with string_view::find") {
+  namespace d = sigwire::sip::detail;
+  for (std::size_t len : {1u, 15u, 16u, 17u, 40u})
+    for (std::size_t at = 0; at <= len; ++at)
+      for (std::size_t from : {0u, 1u, 9u}) {
+        std::string s(len, '<');
+        if (at < len) s[at] = '>';
+        const std::string_view v(s);
+        CHECK(d::find_byte(v, from, '>') == v.find('>', from));
+      }
+}

@@ -102,6 +102,17 @@ template <class Stop>
 [[gnu::always_inline]] inline __m128i not_mask(__m128i m) noexcept { return _mm_xor_si128(m, _mm_set1_epi8(-1)); }
 #endif
 
+// s.find(c, i), inline: 16 bytes per step where SSE2 exists.
+inline std::size_t find_byte(std::string_view s, std::size_t i, char c) noexcept {
+#if defined(__SSE2__)
+  bool scalar = false;
+  i = simd_scan(s, i, [c](__m128i v) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }, scalar);
+  if (!scalar) return i < s.size() ? i : std::string_view::npos;
+#endif
+  while (i < s.size() && s[i] != c) ++i;
+  return i < s.size() ? i : std::string_view::npos;
+}
+
 // skip_class(s, i, lx_host): hostname / IPv4 characters (alphanum, '-',
 // '.'), 16 bytes per step where SSE2 exists (hosts are long runs on the
 // hot path).
