@@ -257,7 +257,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   m.reset(opt, arena);
   const bool bare_lf_ok = (opt.lenient & lenient_bare_lf) != 0;
   const std::size_t cap = bytes.size() < opt.lim.max_message_size ? bytes.size() : opt.lim.max_message_size;
-  const std::string_view in = bytes.substr(0, cap);
+  const std::string_view in{bytes.data(), cap};  // cap <= bytes.size()
 
   // ---- start line (RFC 3261 §7.1, §7.2) ----
   std::size_t ce = 0, nl = 0;
@@ -268,7 +268,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
                                                        : m.fail(error::need_more, {});
   if (first == detail::eol::bare_cr || (ce == nl && !bare_lf_ok))
     return m.fail(error::bad_line_ending, in.substr(0, ce + 1));
-  std::string_view line = in.substr(0, ce);
+  std::string_view line{in.data(), ce};
   m.start_line_ = line;
   const bool spaces_ok = (opt.lenient & lenient_start_line_spaces) != 0;
   if (spaces_ok) line = ascii::trim_right(line);
@@ -279,12 +279,12 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   if (usual_response || ascii::istarts_with(line, "SIP/")) {
     const std::size_t sp1 = usual_response ? 7 : line.find(' ');
     if (sp1 == std::string_view::npos) return m.fail(error::bad_start_line, line);
-    m.version_ = line.substr(0, sp1);
+    m.version_ = {line.data(), sp1};  // found indices are in range: no checked substr
     if (!detail::is_sip_2_0(m.version_)) {
       if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
       if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
     }
-    std::string_view rest = line.substr(sp1 + 1);
+    std::string_view rest{line.data() + sp1 + 1, line.size() - sp1 - 1};
     if (spaces_ok) rest = ascii::trim_left(rest);
     // A space among the first three bytes fails the digit checks either way.
     const std::string_view code = rest.substr(0, rest.size() > 3 && rest[3] == ' ' ? 3 : rest.find(' '));
@@ -292,7 +292,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
         code[0] < '1' || code[0] > '6' || (code.size() == rest.size() && !spaces_ok))
       return m.fail(error::bad_status_code, line);
     m.status_ = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
-    m.reason_ = code.size() < rest.size() ? rest.substr(4) : std::string_view{};
+    m.reason_ = code.size() < rest.size() ? std::string_view{rest.data() + 4, rest.size() - 4} : std::string_view{};
     for (char c : m.reason_)
       if (ascii::is_ctl(c) && c != '\t') return m.fail(error::bad_reason_phrase, line);
   } else {
@@ -301,10 +301,10 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     const bool usual_version = line.size() > 8 && std::memcmp(line.data() + line.size() - 8, " SIP/2.0", 8) == 0;
     const std::size_t sp2 = usual_version ? line.size() - 8 : line.rfind(' ');
     if (sp1 == std::string_view::npos || sp2 == sp1) return m.fail(error::bad_start_line, line);
-    m.method_ = line.substr(0, sp1);
+    m.method_ = {line.data(), sp1};
     if (!ascii::all_of_class(m.method_, ascii::cls_sip_token)) return m.fail(error::bad_method, line);
-    m.version_ = line.substr(sp2 + 1);
-    m.uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    m.version_ = {line.data() + sp2 + 1, line.size() - sp2 - 1};
+    m.uri_text_ = {line.data() + sp1 + 1, sp2 - sp1 - 1};
     if (spaces_ok) m.uri_text_ = ascii::trim(m.uri_text_);
     if (m.uri_text_.empty()) return m.fail(error::bad_start_line, line);
     // No SP or HT inside the Request-URI (RFC 3261 §7.1: SP-separated elements).
@@ -422,8 +422,8 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (body_len > opt.lim.max_body_size) return m.fail(error::body_too_large, {});
   }
   if (pos + body_len > opt.lim.max_message_size) return m.fail(error::message_too_large, {});
-  m.body_ = bytes.substr(pos, body_len);
-  m.bytes_ = bytes.substr(0, pos + body_len);
+  m.body_ = {bytes.data() + pos, body_len};  // pos + body_len <= bytes.size() (checked above)
+  m.bytes_ = {bytes.data(), pos + body_len};
   return {};
 }
 
