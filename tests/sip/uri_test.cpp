@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
+#include <string>
+#include <string_view>
+
 namespace sip = sigwire::sip;
 
 TEST_CASE("rfc3261_19_1_1 sip uri components") {
@@ -82,4 +86,56 @@ TEST_CASE("escapes decode on demand and keep NULs") {
   CHECK(sip::unescape("a%20b%00c") == std::string("a b\0c", 5));
   CHECK(sip::unescaped_equal("%41", "a", true));
   CHECK_FALSE(sip::unescaped_equal("%41", "a", false));
+}
+
+// The SIMD scans (16 bytes per step, the last partial block re-read as
+// the final 16 bytes of the view) must stop exactly where the byte tables
+// say: every byte value, at many positions, in views shorter and longer
+// than a block, from several start offsets.
+template <class Scan, class Table>
+void check_scan_against_table(Scan scan, Table table, char filler, bool (*in_class)(int)) {
+  for (int b = 0; b < 256; ++b)
+    for (std::size_t len : {1u, 10u, 15u, 16u, 17u, 23u, 32u, 40u})
+      for (std::size_t at = 0; at < len; at += 3)
+        for (std::size_t from : {0u, 1u, 9u}) {
+          if (from > at) continue;
+          std::string s(len, filler);
+          s[at] = static_cast<char>(b);
+          const std::size_t stop = scan(std::string_view(s), from);
+          CHECK(stop == (in_class(b) ? len : at));
+          CHECK(stop == table(std::string_view(s), from));
+        }
+}
+
+TEST_CASE("rfc3261_25_1 hostname scan agrees with the character table for every byte") {
+  namespace d = sigwire::sip::detail;
+  check_scan_against_table([](std::string_view s, std::size_t i) { return d::skip_host_chars(s, i); },
+                           [](std::string_view s, std::size_t i) { return d::skip_class(s, i, d::lx_host); }, 'a',
+                           [](int b) { return (b < 0x80 && std::isalnum(b) != 0) || b == '-' || b == '.'; });
+}
+
+TEST_CASE("rfc3261_25_1 Call-ID word scan agrees with the character table for every byte") {
+  namespace d = sigwire::sip::detail;
+  check_scan_against_table([](std::string_view s, std::size_t i) { return d::skip_word_chars(s, i); },
+                           [](std::string_view s, std::size_t i) { return d::skip_uri_class(s, i, d::uc_word); }, 'w',
+                           [](int b) { return b > 0x20 && b < 0x7f && std::string_view("#$&,;=@^|").find(static_cast<char>(b)) == std::string_view::npos; });
+}
+
+TEST_CASE("rfc3261_7_3_1 list splitter scan agrees with the character table for every byte") {
+  namespace d = sigwire::sip::detail;
+  check_scan_against_table([](std::string_view s, std::size_t i) { return d::find_list_special(s, i); },
+                           [](std::string_view s, std::size_t i) { return d::skip_class(s, i, d::lx_list_plain); }, 'x',
+                           [](int b) { return b != '"' && b != '<' && b != '>' && b != ','; });
+}
+
+TEST_CASE("rfc3261_20_10 bracket search agrees with string_view::find") {
+  namespace d = sigwire::sip::detail;
+  for (std::size_t len : {1u, 15u, 16u, 17u, 40u})
+    for (std::size_t at = 0; at <= len; ++at)
+      for (std::size_t from : {0u, 1u, 9u}) {
+        std::string s(len, '<');
+        if (at < len) s[at] = '>';
+        const std::string_view v(s);
+        CHECK(d::find_byte(v, from, '>') == v.find('>', from));
+      }
 }

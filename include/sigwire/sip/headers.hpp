@@ -12,6 +12,7 @@
 #include <sigwire/sip/uri.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,13 +64,14 @@ struct via {
 };
 
 namespace detail {
-constexpr bool valid_host(std::string_view h) noexcept {
+inline bool valid_host(std::string_view h) noexcept {
   return h.front() == '[' ? valid_ipv6_reference(h) : valid_hostname(h);
 }
 // received= may carry a bare IPv6 address (RFC 5118 §4.5) or a reference.
-constexpr bool valid_received(std::string_view h) noexcept {
+inline bool valid_received(std::string_view h) noexcept {
   if (h.empty()) return false;
   if (h.front() == '[') return valid_ipv6_reference(h);
+  if (skip_host_chars(h, 0) == h.size()) return h.front() != '.' && h.front() != '-';  // valid_hostname
   if (h.find(':') != std::string_view::npos) {
     for (char c : h)
       if (!core::ascii::is_hex(c) && c != ':' && c != '.') return false;
@@ -79,57 +81,90 @@ constexpr bool valid_received(std::string_view h) noexcept {
 }
 }  // namespace detail
 
+namespace detail {
+// sent-protocol = protocol-name SLASH protocol-version SLASH transport
+// (RFC 3261 §20.42), with a one-compare path for the "SIP/2.0/" every
+// message carries (the token path reads it identically).
+[[gnu::always_inline]] inline bool take_sent_protocol(cursor& c, via& out) noexcept {
+  if (c.s.size() - c.i > 8 && std::memcmp(c.s.data() + c.i, "SIP/2.0/", 8) == 0) {
+    out.protocol_name = c.s.substr(c.i, 3);
+    out.protocol_version = c.s.substr(c.i + 4, 3);
+    c.i += 8;
+    c.skip_lws();  // SLASH = SWS "/" SWS
+  } else {
+    out.protocol_name = c.token();
+    if (out.protocol_name.empty() || !c.eat_sep('/')) return false;
+    out.protocol_version = c.token();
+    if (out.protocol_version.empty() || !c.eat_sep('/')) return false;
+  }
+  out.transport = c.token();
+  return !out.transport.empty();
+}
+
+// sent-by = host [ COLON port ]
+[[gnu::always_inline]] inline bool take_sent_by(cursor& c, via& out) noexcept {
+  if (c.peek() == '[') {
+    const std::size_t rb = c.s.find(']', c.i);
+    if (rb == std::string_view::npos) return false;
+    out.host = c.s.substr(c.i, rb + 1 - c.i);
+    c.i = rb + 1;
+    if (!valid_ipv6_reference(out.host)) return false;
+  } else {
+    // The scan admits hostname characters only: what valid_hostname checks
+    // beyond that is the first byte.
+    out.host = c.host();
+    if (out.host.empty() || out.host.front() == '.' || out.host.front() == '-') return false;
+  }
+  if (c.eat_sep(':')) {
+    if (!take_u32(c.s, c.i, 65535, out.port)) return false;
+    out.has_port = true;
+  }
+  return true;
+}
+
+// One via-param (RFC 3261 §20.42): the known ones are kept and their
+// values checked; false when a known value is malformed.
+[[gnu::always_inline]] inline bool take_via_param(via& out, std::string_view n, std::string_view val, bool is_token) noexcept {
+  switch (n.size()) {  // the length picks the one name to compare
+    case 6:
+      if (!ieq_lower(n, "branch")) return true;
+      out.branch = val, out.has_branch = true;
+      return is_token;
+    case 8:
+      if (!ieq_lower(n, "received")) return true;
+      out.received = val, out.has_received = true;
+      return valid_received(val);
+    case 5:
+      if (ieq_lower(n, "rport")) {
+        out.rport = val, out.has_rport = true;
+        return val.empty() || parse_u32(val, 65535);
+      }
+      if (!ieq_lower(n, "maddr")) return true;
+      out.maddr = val;
+      return !val.empty() && valid_host(val);
+    case 3:
+      if (!ieq_lower(n, "ttl")) return true;
+      out.ttl = val;
+      return static_cast<bool>(parse_u32(val, 255));
+    default: return true;
+  }
+}
+}  // namespace detail
+
 // With `stop_at_comma`, a top-level ',' ends the value (the topmost Via of a list).
 inline error parse_via_to(std::string_view v, via& out, const limits& lim = {}, bool stop_at_comma = false) noexcept {
   out = via{};
   detail::cursor c{v};
   c.skip_lws();
-  out.protocol_name = c.token();
-  if (out.protocol_name.empty() || !c.eat_sep('/')) return error::bad_via;
-  out.protocol_version = c.token();
-  if (out.protocol_version.empty() || !c.eat_sep('/')) return error::bad_via;
-  out.transport = c.token();
-  if (out.transport.empty() || !c.skip_lws()) return error::bad_via;
-  // sent-by = host [ COLON port ]
-  if (c.peek() == '[') {
-    const std::size_t rb = v.find(']', c.i);
-    if (rb == std::string_view::npos) return error::bad_via;
-    out.host = v.substr(c.i, rb + 1 - c.i);
-    c.i = rb + 1;
-  } else {
-    out.host = c.take_class(detail::lx_host);
-  }
-  if (out.host.empty() || !detail::valid_host(out.host)) return error::bad_via;
-  if (c.eat_sep(':')) {
-    const auto p = detail::parse_u32(c.take_class(detail::lx_digit), 65535);
-    if (!p) return error::bad_via;
-    out.port = p.value;
-    out.has_port = true;
-  }
+  if (!detail::take_sent_protocol(c, out) || !c.skip_lws() || !detail::take_sent_by(c, out)) return error::bad_via;
   const std::size_t params_start = c.i;
   bool too_many = false, bad_value = false;
-  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
-    namespace ascii = core::ascii;
-    if (detail::ieq_lower(n, "branch")) {
-      out.branch = val, out.has_branch = true;
-      bad_value |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
-    } else if (detail::ieq_lower(n, "received")) {
-      out.received = val, out.has_received = true;
-      bad_value |= !detail::valid_received(val);
-    } else if (detail::ieq_lower(n, "maddr")) {
-      out.maddr = val;
-      bad_value |= val.empty() || !detail::valid_host(val);
-    } else if (detail::ieq_lower(n, "ttl")) {
-      out.ttl = val;
-      bad_value |= !detail::parse_u32(val, 255);
-    } else if (detail::ieq_lower(n, "rport")) {
-      out.rport = val, out.has_rport = true;
-      bad_value |= !val.empty() && !detail::parse_u32(val, 65535);
-    }
+  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val, bool is_token) {
+    bad_value |= !detail::take_via_param(out, n, val, is_token);
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad_value) return error::bad_via;
-  out.params = v.substr(params_start, c.i - params_start);
+  out.params = {v.data() + params_start, c.i - params_start};
   c.skip_lws();
   if (!c.done() && !(stop_at_comma && c.peek() == ',')) return error::bad_via;
   return error{};
@@ -174,6 +209,25 @@ constexpr bool valid_display_tokens(std::string_view d) noexcept {
     if (!core::ascii::is_sip_token(c) && !is_lws(c)) return false;
   return true;
 }
+// One header param of a name-addr (RFC 3261 §20.10, §20.20, §20.39): tag,
+// expires and q are kept and checked; false when one is malformed.
+[[gnu::always_inline]] inline bool take_name_addr_param(name_addr& out, std::string_view n, std::string_view val, bool is_token) noexcept {
+  switch (n.size()) {  // the length picks the one name to compare
+    case 3:
+      if (!ieq_lower(n, "tag")) return true;
+      out.tag = val, out.has_tag = true;
+      return is_token;
+    case 7:
+      if (!ieq_lower(n, "expires")) return true;
+      out.expires = val;
+      return static_cast<bool>(parse_u32(val));
+    case 1:
+      if ((n[0] | 0x20) != 'q') return true;
+      out.q = val;
+      return valid_qvalue(val);
+    default: return true;
+  }
+}
 }  // namespace detail
 
 inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, const limits& lim = {},
@@ -207,10 +261,10 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     }
   }
   if (lt != std::string_view::npos) {
-    const std::size_t gt = t.find('>', lt);
+    const std::size_t gt = detail::find_byte(t, lt, '>');
     if (gt == std::string_view::npos) return err;
     // LAQUOT addr-spec RAQUOT: no whitespace inside the brackets (RFC 4475 §3.1.2.14)
-    if (parse_uri_to(t.substr(lt + 1, gt - lt - 1), out.address) != error{}) return err;
+    if (detail::parse_fresh_uri({t.data() + lt + 1, gt - lt - 1}, out.address, true) != error{}) return err;
     out.bracketed = true;
     c.i = gt + 1;
   } else {
@@ -218,26 +272,16 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     // a URI with a comma, question mark or semicolon must be in <...>.
     const std::string_view spec = c.take_class(detail::lx_addr_spec);
     if (spec.find('?') != std::string_view::npos) return err;
-    if (parse_uri_to(spec, out.address) != error{}) return err;
+    if (detail::parse_fresh_uri(spec, out.address, true) != error{}) return err;
   }
   const std::size_t params_start = c.i;
   bool too_many = false, bad = false;
-  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val) {
-    namespace ascii = core::ascii;
-    if (detail::ieq_lower(n, "tag")) {
-      out.tag = val, out.has_tag = true;
-      bad |= val.empty() || detail::skip_class(val, 0, detail::lx_token) != val.size();
-    } else if (detail::ieq_lower(n, "expires")) {
-      out.expires = val;
-      bad |= !detail::parse_u32(val);
-    } else if (detail::ieq_lower(n, "q")) {
-      out.q = val;
-      bad |= !detail::valid_qvalue(val);
-    }
+  const bool ok = detail::parse_params(c, lim.max_params, too_many, [&](std::string_view n, std::string_view val, bool is_token) {
+    bad |= !detail::take_name_addr_param(out, n, val, is_token);
   });
   if (too_many) return error::too_many_params;
   if (!ok || bad) return err;
-  out.params = t.substr(params_start, c.i - params_start);
+  out.params = {t.data() + params_start, c.i - params_start};
   c.skip_lws();
   if (!c.done()) return err;
   return error{};
@@ -262,12 +306,12 @@ inline result<cseq> parse_cseq(std::string_view v) noexcept {
   using R = result<cseq>;
   detail::cursor c{v};
   c.skip_lws();
-  const auto n = detail::parse_u32(c.take_class(detail::lx_digit));
-  if (!n || !c.skip_lws()) return R::fail(error::bad_cseq, v);
+  std::uint32_t n = 0;
+  if (!detail::take_u32(v, c.i, UINT32_MAX, n) || !c.skip_lws()) return R::fail(error::bad_cseq, v);
   const std::string_view m = c.token();
   c.skip_lws();
   if (m.empty() || !c.done()) return R::fail(error::bad_cseq, v);
-  return {{n.value, m}, {}, {}};
+  return {{n, m}, {}, {}};
 }
 
 // Call-ID (RFC 3261 §20.8): word [ "@" word ]
@@ -275,11 +319,11 @@ inline result<std::string_view> parse_call_id(std::string_view v) noexcept {
   using R = result<std::string_view>;
   const std::string_view t = detail::trim_lws(v);
   // A word never contains '@': scan the first word, then the one after '@'.
-  const std::size_t a = detail::skip_uri_class(t, 0, detail::uc_word);
+  const std::size_t a = detail::skip_word_chars(t, 0);
   if (a == 0) return R::fail(error::bad_call_id, v);
   if (a != t.size()) {
     if (t[a] != '@') return R::fail(error::bad_call_id, v);
-    const std::size_t b = detail::skip_uri_class(t, a + 1, detail::uc_word);
+    const std::size_t b = detail::skip_word_chars(t, a + 1);
     if (b == a + 1 || b != t.size()) return R::fail(error::bad_call_id, v);
   }
   return {t, {}, {}};

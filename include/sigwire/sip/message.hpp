@@ -114,7 +114,7 @@ class message_view {
     request_ = false;
     start_line_ = method_ = uri_text_ = version_ = reason_ = {};
     status_ = 0;
-    uri_ = {};
+    if (has_uri_) uri_ = {}, has_uri_ = false;  // only parse() sets it
     arena_ = arena;
     count_ = 0;
     body_ = bytes_ = where_ = call_id_ = {};
@@ -127,8 +127,11 @@ class message_view {
     return make_error_code(e);
   }
   bool push(const header_field& h) noexcept {
-    if (count_ < inline_headers) {
-      inline_[count_++] = h;
+    if (count_ < inline_headers) {  // written in place, field by field (no temporary)
+      header_field& f = inline_[count_++];
+      f.name = h.name;
+      f.value = h.value;
+      f.id = h.id;
       return true;
     }
     if (count_ >= arena_.size()) return false;
@@ -143,6 +146,7 @@ class message_view {
   std::string_view start_line_{}, method_{}, uri_text_{}, version_{}, reason_{};
   int status_ = 0;
   sip::uri uri_{};
+  bool has_uri_ = false;
   std::array<header_field, inline_headers> inline_{};
   std::span<header_field> arena_{};
   std::size_t count_ = 0;
@@ -180,20 +184,30 @@ inline std::string_view trim_value(std::string_view v) noexcept {
   return v;
 }
 
-// First '\r' or '\n' in [p, end), 16 bytes at a time where SSE2 exists.
-inline const char* find_cr_or_lf(const char* p, const char* end) noexcept {
+// First byte equal to `a` or `b` in [p, end), 32 then 16 bytes at a time
+// where SSE2 exists.
+[[gnu::always_inline]] inline const char* find_either(const char* p, const char* end, char a, char b) noexcept {
 #if defined(__SSE2__)
-  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-    if (mask) return p + __builtin_ctz(static_cast<unsigned>(mask));
+  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+  const auto hits = [&](const char* at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb))));
+  };
+  while (end - p >= 32) {
+    if (const unsigned mask = hits(p) | hits(p + 16) << 16) return p + __builtin_ctz(mask);
+    p += 32;
+  }
+  if (end - p >= 16) {
+    if (const unsigned mask = hits(p)) return p + __builtin_ctz(mask);
     p += 16;
   }
 #endif
-  while (p < end && *p != '\r' && *p != '\n') ++p;
+  while (p < end && *p != a && *p != b) ++p;
   return p;
 }
+
+// First '\r' or '\n' in [p, end).
+[[gnu::always_inline]] inline const char* find_cr_or_lf(const char* p, const char* end) noexcept { return find_either(p, end, '\r', '\n'); }
 
 // First ':', '\r' or '\n' in [p, end).
 inline const char* find_colon_cr_lf(const char* p, const char* end) noexcept {
@@ -215,11 +229,15 @@ enum class eol { ok, need_more, bare_cr };
 // Finds the end of the line starting at `pos`: `nl` is the index of its
 // '\n' and `content_end` that of the '\r' (== nl for a bare LF). A CR not
 // followed by LF is reported (RFC 3261 §7: lines end with CRLF).
-inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_end, std::size_t& nl) noexcept {
+[[gnu::always_inline]] inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_end, std::size_t& nl) noexcept {
   const char* end = s.data() + s.size();
   const char* q = find_cr_or_lf(s.data() + pos, end);
-  if (q == end) return eol::need_more;
   content_end = static_cast<std::size_t>(q - s.data());
+  if (end - q >= 2 && q[0] == '\r' && q[1] == '\n') {  // the usual CRLF
+    nl = content_end + 1;
+    return eol::ok;
+  }
+  if (q == end) return eol::need_more;
   if (*q == '\n') {
     nl = content_end;
     return eol::ok;
@@ -239,7 +257,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   m.reset(opt, arena);
   const bool bare_lf_ok = (opt.lenient & lenient_bare_lf) != 0;
   const std::size_t cap = bytes.size() < opt.lim.max_message_size ? bytes.size() : opt.lim.max_message_size;
-  const std::string_view in = bytes.substr(0, cap);
+  const std::string_view in{bytes.data(), cap};  // cap <= bytes.size()
 
   // ---- start line (RFC 3261 §7.1, §7.2) ----
   std::size_t ce = 0, nl = 0;
@@ -250,44 +268,49 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
                                                        : m.fail(error::need_more, {});
   if (first == detail::eol::bare_cr || (ce == nl && !bare_lf_ok))
     return m.fail(error::bad_line_ending, in.substr(0, ce + 1));
-  std::string_view line = in.substr(0, ce);
+  std::string_view line{in.data(), ce};
   m.start_line_ = line;
   const bool spaces_ok = (opt.lenient & lenient_start_line_spaces) != 0;
   if (spaces_ok) line = ascii::trim_right(line);
   const bool any_case = (opt.lenient & lenient_version_case) != 0;
-  if (ascii::istarts_with(line, "SIP/")) {
-    const std::size_t sp1 = line.find(' ');
+  // The usual spellings "SIP/2.0 " (responses) and " SIP/2.0" (requests)
+  // spare the searches; the general paths give the same result for them.
+  const bool usual_response = line.size() >= 12 && std::memcmp(line.data(), "SIP/2.0 ", 8) == 0;
+  if (usual_response || ascii::istarts_with(line, "SIP/")) {
+    const std::size_t sp1 = usual_response ? 7 : line.find(' ');
     if (sp1 == std::string_view::npos) return m.fail(error::bad_start_line, line);
-    m.version_ = line.substr(0, sp1);
+    m.version_ = {line.data(), sp1};  // found indices are in range: no checked substr
     if (!detail::is_sip_2_0(m.version_)) {
       if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
       if (m.version_.substr(4) != "2.0") return m.fail(error::version_not_supported, line);
     }
-    std::string_view rest = line.substr(sp1 + 1);
+    std::string_view rest{line.data() + sp1 + 1, line.size() - sp1 - 1};
     if (spaces_ok) rest = ascii::trim_left(rest);
-    const std::string_view code = rest.substr(0, rest.find(' '));
+    // A space among the first three bytes fails the digit checks either way.
+    const std::string_view code = rest.substr(0, rest.size() > 3 && rest[3] == ' ' ? 3 : rest.find(' '));
     if (code.size() != 3 || !ascii::is_digit(code[0]) || !ascii::is_digit(code[1]) || !ascii::is_digit(code[2]) ||
         code[0] < '1' || code[0] > '6' || (code.size() == rest.size() && !spaces_ok))
       return m.fail(error::bad_status_code, line);
     m.status_ = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
-    m.reason_ = code.size() < rest.size() ? rest.substr(4) : std::string_view{};
+    m.reason_ = code.size() < rest.size() ? std::string_view{rest.data() + 4, rest.size() - 4} : std::string_view{};
     for (char c : m.reason_)
       if (ascii::is_ctl(c) && c != '\t') return m.fail(error::bad_reason_phrase, line);
   } else {
     m.request_ = true;
     const std::size_t sp1 = line.find(' ');
-    const std::size_t sp2 = line.rfind(' ');
+    const bool usual_version = line.size() > 8 && std::memcmp(line.data() + line.size() - 8, " SIP/2.0", 8) == 0;
+    const std::size_t sp2 = usual_version ? line.size() - 8 : line.rfind(' ');
     if (sp1 == std::string_view::npos || sp2 == sp1) return m.fail(error::bad_start_line, line);
-    m.method_ = line.substr(0, sp1);
+    m.method_ = {line.data(), sp1};
     if (!ascii::all_of_class(m.method_, ascii::cls_sip_token)) return m.fail(error::bad_method, line);
-    m.version_ = line.substr(sp2 + 1);
-    m.uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    m.version_ = {line.data() + sp2 + 1, line.size() - sp2 - 1};
+    m.uri_text_ = {line.data() + sp1 + 1, sp2 - sp1 - 1};
     if (spaces_ok) m.uri_text_ = ascii::trim(m.uri_text_);
     if (m.uri_text_.empty()) return m.fail(error::bad_start_line, line);
-    // sp1 and sp2 are the first and last spaces: without the lenient trim the
-    // Request-URI holds a space only when another one lies between them.
-    if ((spaces_ok ? m.uri_text_.find(' ') != std::string_view::npos : line.find(' ', sp1 + 1) != sp2) ||
-        m.uri_text_.find('\t') != std::string_view::npos)
+    // No SP or HT inside the Request-URI (RFC 3261 §7.1: SP-separated elements).
+    // SP or HT follows it: the first one at or after its start must be that one.
+    const char* uri_end = m.uri_text_.data() + m.uri_text_.size();
+    if (detail::find_either(m.uri_text_.data(), line.data() + line.size(), ' ', '\t') != uri_end)
       return m.fail(error::bad_start_line, line);
     if (!detail::is_sip_2_0(m.version_)) {
       if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
@@ -321,11 +344,11 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (q == in.data() + in.size()) break;  // need more
     std::size_t i = static_cast<std::size_t>(q - in.data());
     std::size_t name_end = i;
-    if (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t'))  // rare: WSP before ':'
+    if (static_cast<unsigned char>(in[name_end - 1]) <= ' ')  // rare: WSP before ':' (in[pos - 1] is a LF)
       while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
     const std::string_view name(in.data() + pos, name_end - pos);
     // A known name matched in full is a token already; only others are checked.
-    const header_id id = *q == ':' ? lookup_token_header(name) : header_id::other;
+    const header_id id = *q == ':' ? lookup_token_header(name, in.size() - pos) : header_id::other;
     if (*q != ':' || (id == header_id::other && !ascii::all_of_class(name, ascii::cls_sip_token))) {
       const std::size_t e = in.find('\n', line_start);
       const bool bad_name = name.empty() || !ascii::is_sip_token(name[0]);
@@ -337,20 +360,21 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     const std::size_t vstart = i;
     std::size_t vend = 0;
     bool complete = false;
+    std::size_t scan_from = i;
     for (;;) {
       std::size_t content_end = 0, e = 0;
-      const detail::eol r = detail::line_end(in, i, content_end, e);
+      const detail::eol r = detail::line_end(in, scan_from, content_end, e);
       if (r == detail::eol::need_more) break;
       if (r == detail::eol::bare_cr || (content_end == e && !bare_lf_ok))
         return m.fail(error::bad_line_ending, in.substr(line_start, content_end + 1 - line_start));
       vend = content_end;
-      i = e + 1;
+      i = scan_from = e + 1;
       if (i >= in.size()) {
-        if (opt.lenient & lenient_missing_final_crlf) complete = true;
+        complete = (opt.lenient & lenient_missing_final_crlf) != 0;
         break;
       }
-      if (in[i] != ' ' && in[i] != '\t') {
-        complete = true;
+      if (const auto next = static_cast<unsigned char>(in[i]); next > ' ' || (next != ' ' && next != '\t')) {
+        complete = true;  // not a fold
         break;
       }
     }
@@ -398,8 +422,8 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (body_len > opt.lim.max_body_size) return m.fail(error::body_too_large, {});
   }
   if (pos + body_len > opt.lim.max_message_size) return m.fail(error::message_too_large, {});
-  m.body_ = bytes.substr(pos, body_len);
-  m.bytes_ = bytes.substr(0, pos + body_len);
+  m.body_ = {bytes.data() + pos, body_len};  // pos + body_len <= bytes.size() (checked above)
+  m.bytes_ = {bytes.data(), pos + body_len};
   return {};
 }
 
@@ -408,6 +432,7 @@ inline std::error_code parse(std::string_view bytes, message_view& m, const pars
                              std::span<header_field> arena = {}) {
   if (auto ec = index(bytes, m, opt, arena)) return ec;
   if (m.request_) {
+    m.has_uri_ = true;
     if (const error e = parse_uri_to(m.uri_text_, m.uri_, false); e != error{})
       return m.fail(e == error::uri_headers_in_request_uri ? e : error::bad_request_uri, m.start_line_);
   }

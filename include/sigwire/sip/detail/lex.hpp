@@ -12,17 +12,15 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string_view>
+#include <type_traits>
 
 namespace sigwire::sip::detail {
 
 namespace ascii = core::ascii;
-
-// SP, HT, CR or LF: one compare and one shift (bits 9, 10, 13 and 32).
-constexpr bool is_lws(char c) noexcept {
-  const auto u = static_cast<unsigned char>(c);
-  return u <= ' ' && ((0x100002600ull >> u) & 1u) != 0;
-}
 
 // Character classes of the header grammar in one byte-wide table, so that a
 // scan tests four bytes per step (skip_class).
@@ -33,6 +31,7 @@ enum lex_class : std::uint8_t {
   lx_digit = 1u << 3,
   lx_list_plain = 1u << 4,   // neither '"', '<', '>' nor ',': a list splitter skips it
   lx_addr_spec = 1u << 5,    // neither ';', ',' nor LWS: an unbracketed addr-spec continues
+  lx_lws = 1u << 6,          // SP, HT, CR or LF
 };
 constexpr std::array<std::uint8_t, 256> make_lex_table() noexcept {
   std::array<std::uint8_t, 256> t{};
@@ -45,11 +44,16 @@ constexpr std::array<std::uint8_t, 256> make_lex_table() noexcept {
     if (ascii::is_digit(c)) f |= lx_digit;
     if (c != '"' && c != '<' && c != '>' && c != ',') f |= lx_list_plain;
     if (c != ';' && c != ',' && c != ' ' && c != '\t' && c != '\r' && c != '\n') f |= lx_addr_spec;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') f |= lx_lws;
     t[i] = f;
   }
   return t;
 }
 inline constexpr std::array<std::uint8_t, 256> lex_table = make_lex_table();
+
+// SP, HT, CR or LF (LWS once the indexer has checked the folds): one table
+// test, the cheapest form for the many "is there whitespace here" checks.
+constexpr bool is_lws(char c) noexcept { return (lex_table[static_cast<unsigned char>(c)] & lx_lws) != 0; }
 
 // The first index at or after i whose byte is not of the single class `cls`,
 // four bytes per step while four remain (never reads past s).
@@ -62,12 +66,75 @@ inline constexpr std::array<std::uint8_t, 256> lex_table = make_lex_table();
   return i;
 }
 
+#if defined(__SSE2__)
+// The first index at or after i of a byte that `stop` flags (stop maps 16
+// bytes to 0xff where the scan ends), 16 bytes per step. The last partial
+// block is read as the final 16 bytes of s with the bits of bytes already
+// looked at shifted out, so nothing outside s is read and only a view
+// shorter than 16 bytes is left to the caller: then `scalar` is true and
+// i is returned as it came.
+template <class Stop>
+[[gnu::always_inline]] inline std::size_t simd_scan(std::string_view s, std::size_t i, Stop&& stop, bool& scalar) noexcept {
+  const std::size_t n = s.size();
+  scalar = false;
+  const auto stops = [&](std::size_t at) {
+    return static_cast<unsigned>(_mm_movemask_epi8(stop(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at)))));
+  };
+  while (i + 16 <= n) {
+    if (const unsigned m = stops(i)) return i + static_cast<std::size_t>(__builtin_ctz(m));
+    i += 16;
+  }
+  if (i >= n) return n;
+  if (n < 16) {
+    scalar = true;
+    return i;
+  }
+  const unsigned m = stops(n - 16) >> (i - (n - 16));
+  return m ? i + static_cast<std::size_t>(__builtin_ctz(m)) : n;
+}
+
+// 0xff for the bytes of v outside [lo, hi]; signed compares, so that bytes
+// >= 0x80 (negative) are outside every printable range.
+[[gnu::always_inline]] inline __m128i in_range(__m128i v, char lo, char hi) noexcept {
+  return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                       _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(hi + 1)), v));
+}
+[[gnu::always_inline]] inline __m128i not_mask(__m128i m) noexcept { return _mm_xor_si128(m, _mm_set1_epi8(-1)); }
+#endif
+
+// s.find(c, i), inline: 16 bytes per step where SSE2 exists.
+inline std::size_t find_byte(std::string_view s, std::size_t i, char c) noexcept {
+#if defined(__SSE2__)
+  bool scalar = false;
+  i = simd_scan(s, i, [c](__m128i v) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }, scalar);
+  if (!scalar) return i < s.size() ? i : std::string_view::npos;
+#endif
+  while (i < s.size() && s[i] != c) ++i;
+  return i < s.size() ? i : std::string_view::npos;
+}
+
+// skip_class(s, i, lx_host): hostname / IPv4 characters (alphanum, '-',
+// '.'), 16 bytes per step where SSE2 exists (hosts are long runs on the
+// hot path).
+inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  bool scalar = false;
+  i = simd_scan(s, i, [](__m128i v) {
+    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+    const __m128i dash_to_nine = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), in_range(v, '-', '9'));  // "-.0-9"
+    return not_mask(_mm_or_si128(letter, dash_to_nine));
+  }, scalar);
+  if (!scalar) return i;
+#endif
+  return skip_class(s, i, lx_host);
+}
+
 // core::ascii::parse_uint<std::uint32_t> with a fast path: up to nine
 // digits cannot overflow 32 bits, so they need no per-digit division.
 // Anything else (empty, a non-digit, ten digits or more, above max) takes
 // the core function, for the same result and error.
-inline ascii::parse_result<std::uint32_t> parse_u32(std::string_view s,
-                                                    std::uint32_t max = UINT32_MAX) noexcept {
+[[gnu::always_inline]] inline ascii::parse_result<std::uint32_t> parse_u32(std::string_view s,
+                                                                            std::uint32_t max = UINT32_MAX) noexcept {
   if (!s.empty() && s.size() <= 9) {
     std::uint32_t v = 0;
     bool digits = true;
@@ -85,21 +152,26 @@ struct cursor {
   std::string_view s;
   std::size_t i = 0;
 
-  constexpr bool done() const noexcept { return i >= s.size(); }
-  constexpr char peek() const noexcept { return i < s.size() ? s[i] : '\0'; }
+  [[gnu::always_inline]] constexpr bool done() const noexcept { return i >= s.size(); }
+  [[gnu::always_inline]] constexpr char peek() const noexcept { return i < s.size() ? s[i] : '\0'; }
   constexpr std::string_view rest() const noexcept { return s.substr(i < s.size() ? i : s.size()); }
-  constexpr bool skip_lws() noexcept {  // returns true when something was skipped
+  [[gnu::always_inline]] constexpr bool skip_lws() noexcept {  // returns true when something was skipped
     const std::size_t start = i;
     while (i < s.size() && is_lws(s[i])) ++i;
     return i != start;
   }
-  constexpr bool eat(char c) noexcept {
+  [[gnu::always_inline]] constexpr bool eat(char c) noexcept {
     if (peek() != c || done()) return false;
     ++i;
     return true;
   }
   // SWS c SWS (RFC 3261 §25.1 SEMI, COLON, EQUAL, SLASH, COMMA)
-  constexpr bool eat_sep(char c) noexcept {
+  [[gnu::always_inline]] constexpr bool eat_sep(char c) noexcept {
+    if (i < s.size() && s[i] == c) {  // the usual case: no LWS around the separator
+      ++i;
+      skip_lws();
+      return true;
+    }
     const std::size_t save = i;
     skip_lws();
     if (eat(c)) {
@@ -121,7 +193,12 @@ struct cursor {
     i = skip_class(s, start, cls);
     return {s.data() + start, i - start};
   }
-  constexpr std::string_view token() noexcept { return take_class(lx_token); }
+  [[gnu::always_inline]] constexpr std::string_view token() noexcept { return take_class(lx_token); }
+  std::string_view host() noexcept {  // take_class(lx_host)
+    const std::size_t start = i < s.size() ? i : s.size();
+    i = skip_host_chars(s, start);
+    return {s.data() + start, i - start};
+  }
 };
 
 [[gnu::always_inline]] constexpr std::string_view trim_lws(std::string_view s) noexcept {
@@ -151,6 +228,20 @@ constexpr std::size_t skip_quoted(std::string_view s, std::size_t i) noexcept {
   return std::string_view::npos;
 }
 
+// The first index at or after i of '"', '<', '>' or ',' (what a list
+// splitter stops at), 16 bytes per step where SSE2 exists; s.size() if none.
+inline std::size_t find_list_special(std::string_view s, std::size_t i) noexcept {
+#if defined(__SSE2__)
+  bool scalar = false;
+  i = simd_scan(s, i, [](__m128i v) {
+    const auto eq = [v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+    return _mm_or_si128(_mm_or_si128(eq('"'), eq('<')), _mm_or_si128(eq('>'), eq(',')));
+  }, scalar);
+  if (!scalar) return i;
+#endif
+  return skip_class(s, i, lx_list_plain);
+}
+
 // Splits a header value into comma-separated elements (RFC 3261 §7.3.1),
 // ignoring commas inside quoted strings and <...>. Empty elements are
 // reported as empty views so that callers can reject them.
@@ -159,12 +250,12 @@ class comma_splitter {
   constexpr explicit comma_splitter(std::string_view value) noexcept : s_(value) {}
 
   // false when no element is left; sets `bad` on an unterminated quote/bracket.
-  constexpr bool next(std::string_view& out, bool& bad) noexcept {
+  bool next(std::string_view& out, bool& bad) noexcept {
     if (finished_) return false;
     std::size_t i = pos_;
     bool in_angle = false;
     for (;;) {
-      i = skip_class(s_, i, lx_list_plain);
+      i = find_list_special(s_, i);
       if (i >= s_.size()) break;
       const char c = s_[i];
       if (c == '"') {
@@ -202,12 +293,30 @@ constexpr bool is_param_value_char(char c) noexcept {
   return ascii::is_sip_token(c) || c == '[' || c == ']' || c == ':';
 }
 
+// generic-param value after EQUAL, unquoted: token / host (incl. [IPv6]).
+// The token scan comes first and goes on over '[', ']' and ':' only when one
+// follows, so `is_token` (a non-empty token: what branch and tag need) costs
+// no second pass.
+[[gnu::always_inline]] inline std::string_view take_param_value(cursor& c, bool& is_token) noexcept {
+  const std::size_t start = c.i;
+  std::string_view v = c.token();
+  is_token = !v.empty();
+  if (c.i < c.s.size() && (lex_table[static_cast<unsigned char>(c.s[c.i])] & lx_param_value) != 0) {
+    c.i = skip_class(c.s, c.i, lx_param_value);
+    v = {c.s.data() + start, c.i - start};
+    is_token = false;
+  }
+  return v;
+}
+
 // Parses `*( SEMI generic-param )` from the cursor. Calls f(name, value)
-// (value empty when absent, quoted values keep their quotes). Returns false
-// on a syntax error or when more than max_params appear. Stops (true) at a
-// character that cannot continue the list (',' or end).
+// (value empty when absent, quoted values keep their quotes), or
+// f(name, value, is_token) when f takes a third argument: is_token tells
+// that the value is a non-empty token. Returns false on a syntax error or
+// when more than max_params appear. Stops (true) at a character that cannot
+// continue the list (',' or end).
 template <class F>
-constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F&& f) {
+bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F&& f) {
   std::size_t n = 0;
   for (;;) {
     const std::size_t save = c.i;
@@ -220,6 +329,7 @@ constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F
     const std::string_view name = c.token();
     if (name.empty()) return false;
     std::string_view value{};
+    bool is_token = false;
     if (c.eat_sep('=')) {
       if (c.peek() == '"') {
         const std::size_t e = skip_quoted(c.s, c.i);
@@ -227,7 +337,7 @@ constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F
         value = c.s.substr(c.i, e - c.i);
         c.i = e;
       } else {
-        value = c.take_class(lx_param_value);
+        value = take_param_value(c, is_token);
         if (value.empty()) return false;
       }
     }
@@ -235,7 +345,8 @@ constexpr bool parse_params(cursor& c, std::size_t max_params, bool& too_many, F
       too_many = true;
       return false;
     }
-    f(name, value);
+    if constexpr (std::is_invocable_v<F&, std::string_view, std::string_view, bool>) f(name, value, is_token);
+    else f(name, value);
   }
 }
 
