@@ -170,9 +170,16 @@ class stream {
   // --- messages ------------------------------------------------------------
   // Reads the next whole message into `out`. Pings are answered and pongs
   // consumed on the way. Ends with error::closed after the close handshake.
+  //
+  // No I/O object is passed to async_compose: its work guard over the
+  // type-erased executor cost about 0.15 µs per message in the echo load
+  // test, and is not needed, since a read always waits on a socket
+  // operation or a post, which the io_context counts as work. Intermediate
+  // steps run on the handler's associated executor (a strand or coroutine
+  // executor when it has one, else inline on the thread that completes them).
   template <class Token>
   auto async_read(std::string& out, Token&& token) {
-    return asio::async_compose<Token, void(std::error_code, message_type)>(read_op{this, &out}, token, next_);
+    return asio::async_compose<Token, void(std::error_code, message_type)>(read_op{this, &out}, token);
   }
 
   send_status send_text(std::string_view s) { return enqueue([&] { return conn_->send_text(s); }, s.size()); }
