@@ -268,24 +268,30 @@ def chromium_matrix():
             profile = tempfile.mkdtemp(prefix='chromium_', dir=TMP)
             try:
                 url = '%s://127.0.0.1:%d/' % ('https' if tls else 'http', srv.port)
+                # Real time, not --virtual-time-budget + --dump-dom: with a
+                # virtual budget Chromium sometimes closed the page (1001)
+                # before its WebSocket onopen ran. It runs until the page
+                # reports to the server (or 30 s), then it is stopped.
                 args = [chromium, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
                         '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
-                        '--user-data-dir=' + profile, '--virtual-time-budget=8000', '--dump-dom', url]
+                        '--user-data-dir=' + profile, '--remote-debugging-port=0', url]
                 if tls:
                     args.insert(1, '--ignore-certificate-errors')
+                browser = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 try:
-                    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
-                    dom = p.stdout
-                except subprocess.TimeoutExpired:
-                    dom = ''
-                # The page reports to the server; give the last frames a moment.
-                deadline = time.time() + 5
-                while time.time() < deadline and 'result:pass' not in srv.output():
-                    time.sleep(0.1)
+                    deadline = time.time() + 30
+                    while time.time() < deadline and 'result:pass' not in srv.output():
+                        time.sleep(0.1)
+                finally:
+                    browser.terminate()
+                    try:
+                        browser.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        browser.kill()
+                        browser.wait()
                 log = srv.output()
                 ok = 'result:pass protocol=sip' in log and ('permessage-deflate' in log) == deflate
-                record('chromium page -> ws_echo_server ' + cell, ok,
-                       'dom=%s' % ('PASS' if '>PASS<' in dom else 'no-PASS') if ok else log[-300:] + dom[-300:])
+                record('chromium page -> ws_echo_server ' + cell, ok, log[-300:])
             finally:
                 srv.stop()
 

@@ -316,3 +316,39 @@ TEST_CASE("random_bytes_never_crash_the_state_machine") {
     REQUIRE(v.empty());
   }
 }
+
+// take_message(): the delivered message moves into the caller's string by a
+// swap; buffers alternate and every later message (fragmented, compressed,
+// shorter or longer than the last) still arrives whole.
+TEST_CASE("take_message_moves_each_message_out_without_a_copy") {
+  for (bool deflate : {false, true}) {
+    ws::connection_options o;
+    if (deflate) o.deflate = ws::deflate_params{};
+    ws::connection client(ws::role::client, o), server(ws::role::server, o);
+    const std::string sent[] = {"first message", std::string(3000, 'x'), "", "é short",
+                                std::string(70000, 'y'), "last"};
+    std::string got, wire;
+    std::vector<std::string> received;
+    for (const auto& m : sent) {
+      if (m.size() == 3000) {  // this one in three fragments
+        CHECK_FALSE(client.send_fragment(ws::opcode::text, std::as_bytes(std::span(m.data(), 1000)), false));
+        CHECK_FALSE(client.send_fragment(ws::opcode::text, std::as_bytes(std::span(m.data() + 1000, 1000)), false));
+        CHECK_FALSE(client.send_fragment(ws::opcode::text, std::as_bytes(std::span(m.data() + 2000, 1000)), true));
+      } else {
+        CHECK_FALSE(client.send_text(m));
+      }
+      client.take_output(wire);
+      std::string_view in = wire;
+      while (!in.empty()) {
+        auto r = server.feed(in);
+        in.remove_prefix(r.consumed);
+        if (r.ev.type == ws::event_type::text) {
+          server.take_message(got);
+          received.push_back(got);
+        }
+      }
+    }
+    REQUIRE(received.size() == std::size(sent));
+    for (std::size_t i = 0; i < received.size(); ++i) CHECK(received[i] == sent[i]);
+  }
+}

@@ -76,6 +76,24 @@ TEST_CASE("rfc7692_7_2_3_2_sharing_the_lz77_window") {
   CHECK(out == "Hello");
 }
 
+// §7.2.3.6: an empty message compresses to one empty stored block, 0x00,
+// first on a stream or after others (zlib then writes nothing at all), with
+// and without context takeover; the peer inflates it back to nothing.
+TEST_CASE("rfc7692_7_2_3_6_an_empty_message_is_one_zero_byte") {
+  for (bool takeover : {true, false}) {
+    ws::deflater d(15, 8, 6, !takeover, true);
+    ws::inflater i(15, !takeover, true);
+    for (std::string_view m : {"", "Hello", "", "", "Hello again", ""}) {
+      std::string wire, back;
+      REQUIRE_FALSE(d.compress(as_span(m), wire));
+      if (m.empty()) CHECK(wire == hex_bytes({0x00}));
+      REQUIRE_FALSE(i.feed(as_span(wire), back, 1000));
+      REQUIRE_FALSE(i.finish(back, 1000));
+      CHECK(back == m);
+    }
+  }
+}
+
 TEST_CASE("rfc7692_7_2_3_inflate_examples") {
   const std::string cases[] = {
       hex_bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}),                                  // 7.2.3.1

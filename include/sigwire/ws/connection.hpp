@@ -143,6 +143,19 @@ class connection {
   }
   feed_result feed(std::string_view in) { return feed(std::as_bytes(std::span(in.data(), in.size()))); }
 
+  // Right after feed() returned a text or binary event: moves that message
+  // into `dst` without copying it (the buffers are swapped, and dst's old
+  // storage is reused for the next message). The event's view is then gone.
+  void take_message(std::string& dst) {
+    if (compressed_) {
+      dst.swap(msg_);
+      return;  // msg_ is cleared when the next message starts
+    }
+    dst.swap(raw_);
+    dst.resize(raw_len_);
+    raw_len_ = 0;
+  }
+
   // --- sending ----------------------------------------------------------
   std::error_code send_text(std::string_view text) { return send_message(opcode::text, as_bytes(text)); }
   std::error_code send_binary(std::span<const std::byte> data) { return send_message(opcode::binary, data); }

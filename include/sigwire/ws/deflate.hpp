@@ -291,6 +291,13 @@ class deflater {
       if (rc != Z_OK && rc != Z_BUF_ERROR) return make_error_code(error::deflate_failed);
       if (z_.avail_in == 0 && z_.avail_out != 0) break;
     }
+    if (out.size() == start && in.empty()) {
+      // Nothing new since the last sync flush, so zlib wrote nothing: an
+      // empty message is sent as one empty stored block, 0x00 (§7.2.3.6).
+      out.push_back('\0');
+      end_message();
+      return {};
+    }
     // A sync flush ends with an empty stored block: 00 00 FF FF (§7.2.1 step 2).
     if (out.size() - start < 4) return make_error_code(error::deflate_failed);
     out.resize(out.size() - 4);
