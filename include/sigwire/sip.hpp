@@ -12,4 +12,5 @@
 #include <sigwire/sip/limits.hpp>
 #include <sigwire/sip/message.hpp>
 #include <sigwire/sip/uas.hpp>
+#include <sigwire/sip/tel.hpp>
 #include <sigwire/sip/uri.hpp>
