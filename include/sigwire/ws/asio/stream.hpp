@@ -180,7 +180,8 @@ class stream {
   auto async_read(std::string& out, Token&& token) {
     using signature = void(std::error_code, message_type);
     if constexpr (is_plain_tcp) {
-      if (const auto* io = next_.get_executor().template target<asio::io_context::executor_type>())
+      const auto ex = next_.get_executor();  // target() points into it: keep it alive
+      if (const auto* io = ex.template target<asio::io_context::executor_type>())
         return asio::async_compose<Token, signature>(read_op{this, &out}, token, *io);
     }
     return asio::async_compose<Token, signature>(read_op{this, &out}, token, next_);
