@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <string>
 
 using namespace sigwire;
@@ -213,14 +215,23 @@ TEST_CASE("stream_watermarks_drop_and_drain") {
   MESSAGE("queued " << queued << ", dropped " << dropped);
 }
 
-TEST_CASE("stream_over_tls_with_verification") {
+namespace {
+// A self-signed pair for CN/SAN localhost in a fresh temporary folder.
+std::filesystem::path make_test_cert(const char* tag) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("sigwire_tls_" + std::to_string(::getpid()));
+  const fs::path dir = fs::temp_directory_path() / ("sigwire_" + std::string(tag) + "_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
                           "-addext subjectAltName=DNS:localhost -keyout " + (dir / "key.pem").string() +
                           " -out " + (dir / "cert.pem").string() + " >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
+  return dir;
+}
+}  // namespace
+
+TEST_CASE("stream_over_tls_with_verification") {
+  namespace fs = std::filesystem;
+  const fs::path dir = make_test_cert("tls");
   asio::io_context io;
   asio::ssl::context sctx(asio::ssl::context::tls_server);
   sctx.use_certificate_chain_file((dir / "cert.pem").string());
@@ -406,4 +417,151 @@ TEST_CASE("stream_destroyed_by_its_handler_mid_batch") {
   CHECK(delivered == 10);
   CHECK_FALSE(server);
   CHECK(client_saw_end);
+}
+
+// RFC 6455 §5.5.1 / §7.1.7: the Close a server sends in reply to the peer's
+// Close, or after a protocol error, must reach the peer even when the
+// handler destroys the stream as soon as its read reports the end. Over TLS
+// the reply is an async write that is still pending at that moment.
+TEST_CASE("stream_close_reply_survives_a_handler_that_destroys_the_stream") {
+  const auto dir = make_test_cert("tlsclose");
+  asio::io_context io;
+  asio::ssl::context sctx(asio::ssl::context::tls_server);
+  sctx.use_certificate_chain_file((dir / "cert.pem").string());
+  sctx.use_private_key_file((dir / "key.pem").string(), asio::ssl::context::pem);
+  asio::ssl::context cctx(asio::ssl::context::tls_client);
+  cctx.load_verify_file((dir / "cert.pem").string());
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+
+  for (bool protocol_error : {false, true}) {
+    CAPTURE(protocol_error);
+    std::unique_ptr<tls_stream> server;
+    std::string server_msg;
+    std::error_code server_end;
+    acc.async_accept([&](std::error_code, tcp::socket sock) {
+      server = std::make_unique<tls_stream>(ws::stream_options{}, std::move(sock), sctx);
+      server->async_accept({}, [&](std::error_code e) {
+        REQUIRE_FALSE(e);
+        server->async_read(server_msg, [&](std::error_code e2, ws::message_type) {
+          server_end = e2;
+          server.reset();  // at once, from inside the completion
+        });
+      });
+    });
+    tls_stream client(ws::stream_options{}, tcp::socket(io), cctx);
+    client.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    std::error_code client_end;
+    bool client_done = false;
+    static std::string client_msg;
+    client.async_handshake(copts("localhost:" + std::to_string(port)), [&](std::error_code e) {
+      REQUIRE_FALSE(e);
+      if (!protocol_error) {
+        client.async_close(1000, "bye", [&](std::error_code e2) {
+          client_end = e2;
+          client_done = true;
+        });
+        return;
+      }
+      // An unmasked text frame from a client: §5.1 says close with 1002.
+      static const char bad[] = {char(0x81), 0x02, 'h', 'i'};
+      asio::async_write(client.next_layer(), asio::buffer(bad, sizeof bad), [](std::error_code, std::size_t) {});
+      client.async_read(client_msg, [&](std::error_code e2, ws::message_type) {
+        client_end = e2;
+        client_done = true;
+      });
+    });
+    io.restart();
+    io.run_for(std::chrono::seconds(4));
+    REQUIRE(client_done);
+    CHECK_FALSE(server);
+    if (!protocol_error) {
+      CHECK(server_end == ws::make_error_code(ws::error::closed));
+      CHECK_FALSE(client_end);                  // not a timeout: the reply arrived
+      CHECK(client.close_code() == 1000);       // echoed, §5.5.1
+    } else {
+      CHECK(server_end);
+      CHECK(client_end == ws::make_error_code(ws::error::closed));
+      CHECK(client.close_code() == 1002);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The same when the Close reply has to queue behind 32 MiB the peer has not
+// read yet (the socket buffer is full): the read that reports the peer's
+// Close completes only after the reply left, so the peer sees every byte
+// and a clean 1000, not 1006.
+TEST_CASE("stream_close_reply_behind_a_full_socket_buffer") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  ws::stream_options big;
+  big.high_watermark = 64u << 20;
+  const std::string chunk(8u << 20, 'b');
+  std::unique_ptr<tcp_stream> server;
+  std::string server_msg;
+  std::error_code server_end;
+  std::size_t server_buffered_at_close = 0;
+  acc.async_accept([&](std::error_code, tcp::socket sock) {
+    server = std::make_unique<tcp_stream>(big, std::move(sock));
+    server->async_accept({}, [&](std::error_code e) {
+      REQUIRE_FALSE(e);
+      for (int i = 0; i < 4; ++i) REQUIRE(server->send_binary(chunk) != ws::send_status::dropped);
+      server->async_read(server_msg, [&](std::error_code e2, ws::message_type) {
+        server_end = e2;
+        server_buffered_at_close = server ? server->buffered_amount() : 0;
+        server.reset();  // at once, from inside the completion
+      });
+    });
+  });
+  ws::stream_options copt;
+  copt.close_timeout = std::chrono::seconds(20);
+  tcp_stream client(copt, tcp::socket(io));
+  client.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  std::error_code client_end = ws::make_error_code(ws::error::timeout);
+  asio::steady_timer pause(io);
+  client.async_handshake(copts("127.0.0.1:" + std::to_string(port)), [&](std::error_code e) {
+    REQUIRE_FALSE(e);
+    pause.expires_after(std::chrono::milliseconds(200));  // let the server's buffer fill
+    pause.async_wait([&](std::error_code) {
+      client.async_close(1000, "bye", [&](std::error_code e2) { client_end = e2; });
+    });
+  });
+  io.run_for(std::chrono::seconds(20));
+  CHECK(server_end == ws::make_error_code(ws::error::closed));
+  CHECK(server_buffered_at_close == 0);  // everything left before the read reported the end
+  CHECK_FALSE(client_end);
+  CHECK(client.close_code() == 1000);
+}
+
+// §7.1.5: a connection that ends without a Close frame has close code 1006,
+// and async_close says the handshake did not complete.
+TEST_CASE("stream_peer_gone_without_close_is_1006") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  std::unique_ptr<tcp_stream> server;
+  acc.async_accept([&](std::error_code, tcp::socket sock) {
+    server = std::make_unique<tcp_stream>(ws::stream_options{}, std::move(sock));
+    server->async_accept({}, [&](std::error_code e) {
+      REQUIRE_FALSE(e);
+      server->lowest_layer().close();  // the transport goes; no Close frame
+    });
+  });
+  tcp_stream client(ws::stream_options{}, tcp::socket(io));
+  client.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+  std::optional<std::error_code> read_end, close_end;
+  static std::string msg;
+  client.async_handshake(copts("127.0.0.1:" + std::to_string(port)), [&](std::error_code e) {
+    REQUIRE_FALSE(e);
+    client.async_close(1000, "bye", [&](std::error_code e2) { close_end = e2; });
+    client.async_read(msg, [&](std::error_code e2, ws::message_type) { read_end = e2; });
+  });
+  io.run_for(std::chrono::seconds(5));
+  REQUIRE(read_end);
+  REQUIRE(close_end);
+  CHECK(*read_end);
+  CHECK(*close_end == ws::make_error_code(ws::error::closed_abnormally));
+  CHECK(client.close_code() == 1006);
 }

@@ -62,6 +62,7 @@ enum class error {
   bad_response_head,        // the HTTP head did not parse
   // --- adapter (ws/asio) ---------------------------------------------------
   timeout,                  // handshake, keep-alive ping or close handshake timed out
+  closed_abnormally,        // the transport ended before the close handshake completed (§7.1.5: 1006)
 };
 
 constexpr const char* error_category_name(error) noexcept { return "sigwire.ws"; }
@@ -112,6 +113,7 @@ constexpr std::string_view error_message(error e) noexcept {
     case error::bad_extension_response: return "handshake response extension parameters invalid";
     case error::bad_response_head: return "malformed HTTP response head";
     case error::timeout: return "WebSocket timeout";
+    case error::closed_abnormally: return "the connection ended without a complete close handshake";
   }
   return "unknown sigwire.ws error";
 }

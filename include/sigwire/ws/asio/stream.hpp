@@ -115,6 +115,14 @@ class stream {
   using executor_type = typename NextLayer::executor_type;
   static constexpr bool is_tls = detail::is_ssl_stream<NextLayer>::value;
   static constexpr bool is_plain_tcp = detail::is_tcp_socket<NextLayer>::value;
+#if defined(ASIO_HAS_IO_URING_AS_DEFAULT)
+  // Asio's io_uring backend (ASIO_HAS_IO_URING + ASIO_DISABLE_EPOLL) hands
+  // the async write to the kernel with its next submission: a direct send
+  // would add a system call there instead of saving a scheduler round.
+  static constexpr bool send_directly = false;
+#else
+  static constexpr bool send_directly = is_plain_tcp;
+#endif
 
   template <class... Args>
   explicit stream(stream_options opt, Args&&... args)
@@ -182,9 +190,9 @@ class stream {
     if constexpr (is_plain_tcp) {
       const auto ex = next_.get_executor();  // target() points into it: keep it alive
       if (const auto* io = ex.template target<asio::io_context::executor_type>())
-        return asio::async_compose<Token, signature>(read_op{this, &out}, token, *io);
+        return asio::async_compose<Token, signature>(read_op{this, &out, read_op::start, {}}, token, *io);
     }
-    return asio::async_compose<Token, signature>(read_op{this, &out}, token, next_);
+    return asio::async_compose<Token, signature>(read_op{this, &out, read_op::start, {}}, token, next_);
   }
 
   send_status send_text(std::string_view s) { return enqueue([&] { return conn_->send_text(s); }, s.size()); }
@@ -366,20 +374,24 @@ class stream {
   // message. Replies made meanwhile are held and leave in one write
   // (defer_flush), sent directly by flush().
   //
-  // An echo with one message in flight costs 4 system calls: recv, send, and
-  // the wait for the next message, which on Asio's edge-triggered epoll
-  // reactor is a recv that would block plus epoll_wait (async_wait would
-  // replace the recv with an EPOLL_CTL_MOD). A level-triggered loop needs 3.
+  // An echo with one message in flight costs 4 system calls on Asio's
+  // edge-triggered epoll reactor: recv, send, and the wait for the next
+  // message, which is a recv that would block plus epoll_wait (async_wait
+  // would replace the recv with an EPOLL_CTL_MOD). A level-triggered loop
+  // needs 3. On Asio's io_uring backend (ASIO_HAS_IO_URING and
+  // ASIO_DISABLE_EPOLL) it costs 2 io_uring_enter calls.
   static constexpr int max_inline_reads = 32;
 
   struct read_op {
     stream* s;
     std::string* out;
-    enum { start, posted, reading } state = start;
+    enum { start, posted, reading, closing } state = start;
+    std::error_code final_ec;  // what a read in state `closing` reports
 
     template <class Self>
     void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
       if (state == start) return begin(self);
+      if (state == closing) return done(self, final_ec, message_type::binary);
       // A completion from the scheduler: a new turn of this stream.
       bool destroyed = false;
       bool* const outer = std::exchange(s->turn_destroyed_, &destroyed);
@@ -439,12 +451,10 @@ class stream {
           case event_type::close:
             s->close_code_ = r.ev.code;
             s->close_reason_.assign(r.ev.data);
-            s->flush();
-            return done(self, make_error_code(error::closed), message_type::binary);
+            return end_after_output(self, make_error_code(error::closed));
           case event_type::error:
             s->close_code_ = static_cast<std::uint16_t>(close_code::abnormal);
-            s->flush();
-            return done(self, r.ev.ec, message_type::binary);
+            return end_after_output(self, r.ev.ec);
         }
       }
       s->rpos_ = s->rlen_ = 0;
@@ -455,13 +465,31 @@ class stream {
       return s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
     }
 
+    // The Close frame we answer with (§5.5.1), or send after a protocol
+    // error (§7.1.7), must leave before the read reports the end: a handler
+    // that then destroys the stream must not cut it off. A direct send has
+    // usually taken it already; otherwise (TLS, io_uring, a full socket
+    // buffer) the read completes once it is written, the write fails, or the
+    // close timeout closes the transport.
+    template <class Self>
+    void end_after_output(Self& self, std::error_code ec) {
+      s->flush();
+      if (!s->writing_ || s->transport_closed_) return done(self, ec, message_type::binary);
+      state = closing;
+      final_ec = ec;
+      s->arm_timer(s->opt_.close_timeout, timer_purpose::close);
+      s->write_waiters_.push_back({s->written_total_ + s->buffered_amount(),
+                                   std::make_unique<detail::waiter_impl<Self, executor_type>>(std::move(self),
+                                                                                              s->get_executor())});
+    }
+
     template <class Self>
     void done(Self& self, std::error_code ec, message_type t) {
       s->reading_ = false;
       if (s->flush_deferred_) s->defer_flush();  // in case no read follows this one
       if (ec) {
         if (s->conn_ && s->conn_->buffered_amount() == 0 && !s->writing_) s->close_transport();
-        s->complete_close_waiters({});
+        s->complete_close_waiters(s->close_outcome());
       }
       self.complete(ec, t);  // may start the next read, or destroy the stream
     }
@@ -557,7 +585,7 @@ class stream {
   // round. Returns the bytes sent (0 when it would block or failed: the
   // async write then meets and reports the same error).
   std::size_t send_now() {
-    if constexpr (is_plain_tcp) {
+    if constexpr (send_directly) {
       for (;;) {
         const ssize_t n = ::send(lowest_layer().native_handle(), inflight_.data(), inflight_.size(),
                                  MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -601,7 +629,6 @@ class stream {
       // §7.1.1: the server closes TCP first; our client closes too once the
       // handshake is complete (peers handle either order).
       close_transport();
-      complete_close_waiters({});
     }
   }
 
@@ -625,8 +652,18 @@ class stream {
     cancel_timer();
     for (auto& w : write_waiters_) w.second->complete(make_error_code(error::closed));
     write_waiters_.clear();
-    for (auto& w : close_waiters_) w->complete({});
+    // §7.1.5: no Close frame received means the close code is 1006.
+    if (close_code_ == 0) close_code_ = static_cast<std::uint16_t>(close_code::abnormal);
+    const std::error_code outcome = close_outcome();
+    for (auto& w : close_waiters_) w->complete(outcome);
     close_waiters_.clear();
+  }
+
+  // What async_close reports: success only for a complete close handshake.
+  std::error_code close_outcome() const {
+    if (timed_out_) return make_error_code(error::timeout);
+    if (conn_ && conn_->close_handshake_complete()) return {};
+    return make_error_code(error::closed_abnormally);
   }
 
   // ---- the one timer --------------------------------------------------------------
