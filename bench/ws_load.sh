@@ -4,7 +4,8 @@
 #   bench/ws_load.sh BUILD_DIR [SECONDS_PER_CONFIG]      (default 3 s; about 2.5 minutes)
 #
 # Starts each echo server in turn on a free 127.0.0.1 port -- sigwire's
-# examples/ws_echo_server --no-deflate, bench/beast_echo_server (when built),
+# examples/ws_echo_server --no-deflate, the same on Asio's io_uring backend
+# (bench/ws_echo_server_io_uring, when built), bench/beast_echo_server (when built),
 # bench/epoll_echo_server (the ceiling) -- runs bench/ws_load_client for
 # 16 B / 1 KiB / 64 KiB binary messages on 1 and 64 connections with 1 and 16
 # messages in flight, kills the server, and prints one markdown table with
@@ -52,6 +53,9 @@ run_server() {  # name, command...
 }
 
 run_server sigwire "$BUILD/examples/ws_echo_server" --port PORT --bind 127.0.0.1 --no-deflate
+if [ -x "$BUILD/bench/ws_echo_server_io_uring" ]; then
+  run_server uring "$BUILD/bench/ws_echo_server_io_uring" --port PORT --bind 127.0.0.1 --no-deflate
+fi
 if [ -x "$BUILD/bench/beast_echo_server" ]; then run_server beast "$BUILD/bench/beast_echo_server" PORT; fi
 run_server epoll "$BUILD/bench/epoll_echo_server" PORT
 
@@ -62,16 +66,18 @@ awk '
   function sz(b) { return b == 16 ? "16 B" : b == 1024 ? "1 KiB" : "64 KiB" }
   function ratio(a, b) { return (b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
   END {
-    print "| size | conns | in flight | sigwire msg/s | p50 / p99 µs | server CPU µs/msg | Beast msg/s | Beast CPU µs/msg | epoll ceiling msg/s | ceiling CPU µs/msg | sigwire/ceiling | sigwire/Beast |"
-    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    print "| size | conns | in flight | sigwire msg/s | p50 / p99 µs | server CPU µs/msg | Beast msg/s | Beast CPU µs/msg | epoll ceiling msg/s | ceiling CPU µs/msg | sigwire/ceiling | sigwire/Beast | io_uring msg/s | io_uring/ceiling |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, c, " ")
       s = v["sigwire", k, "msgs_per_s"]; b = v["beast", k, "msgs_per_s"]; e = v["epoll", k, "msgs_per_s"]
-      err = v["sigwire", k, "errors"] v["beast", k, "errors"] v["epoll", k, "errors"]
-      printf "| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |%s\n", sz(c[1]), c[2], c[3], s,
+      u = v["uring", k, "msgs_per_s"]
+      err = v["sigwire", k, "errors"] v["beast", k, "errors"] v["epoll", k, "errors"] v["uring", k, "errors"]
+      printf "| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%s\n", sz(c[1]), c[2], c[3], s,
         v["sigwire", k, "p50_us"], v["sigwire", k, "p99_us"], v["sigwire", k, "server_cpu_us_per_msg"],
         (b == "" ? "-" : b), (b == "" ? "-" : v["beast", k, "server_cpu_us_per_msg"]), e,
         v["epoll", k, "server_cpu_us_per_msg"], ratio(s, e), ratio(s, b),
+        (u == "" ? "-" : u), (u == "" ? "-" : ratio(u, e)),
         (err ~ /^0*$/ ? "" : " errors: " err)
     }
   }' "$OUT"
