@@ -39,13 +39,18 @@ servers=(sigwire)
 [ -x "$BUILD/bench/beast_echo_server" ] && servers+=(beast)
 servers+=(epoll)
 
-start_server() {  # name port
+server_command() {  # name port -> the command line, one word per line
   case $1 in
-    sigwire) "$BUILD/examples/ws_echo_server" --port "$2" --bind 127.0.0.1 --no-deflate ;;
-    uring) "$BUILD/bench/ws_echo_server_io_uring" --port "$2" --bind 127.0.0.1 --no-deflate ;;
-    beast) "$BUILD/bench/beast_echo_server" "$2" ;;
-    epoll) "$BUILD/bench/epoll_echo_server" "$2" ;;
-  esac >/dev/null 2>&1 &
+    sigwire) printf '%s\n' "$BUILD/examples/ws_echo_server" --port "$2" --bind 127.0.0.1 --no-deflate ;;
+    uring) printf '%s\n' "$BUILD/bench/ws_echo_server_io_uring" --port "$2" --bind 127.0.0.1 --no-deflate ;;
+    beast) printf '%s\n' "$BUILD/bench/beast_echo_server" "$2" ;;
+    epoll) printf '%s\n' "$BUILD/bench/epoll_echo_server" "$2" ;;
+  esac
+}
+
+start_server() {  # name port; SERVER_PID is the server itself (its CPU is measured)
+  local cmd; mapfile -t cmd < <(server_command "$1" "$2")
+  "${cmd[@]}" >/dev/null 2>&1 &
   SERVER_PID=$!
 }
 
