@@ -14,6 +14,8 @@
 # shared VM's changing load out of the ratios. The table gives per server the
 # median over rounds of messages/s, latency and server CPU per message, and
 # the median of the per-round ratios to the ceiling and to Beast.
+# SIZES, CONNS and INFLIGHTS (space-separated) narrow the matrix, e.g.
+# SIZES=65536 CONNS=64 bench/ws_load.sh build 2 5.
 set -euo pipefail
 BUILD=$(cd "${1:?usage: ws_load.sh BUILD_DIR [SECONDS] [ROUNDS]}" && pwd)
 SECS=${2:-2}
@@ -67,9 +69,9 @@ run_one() {  # server size conns inflight round
   echo "$1 size=$2 conns=$3 inflight=$4 round=$5: ${line#RESULT }" >&2
 }
 
-for size in 16 1024 65536; do
-  for conns in 1 64; do
-    for inflight in 1 16; do
+for size in ${SIZES:-16 1024 65536}; do
+  for conns in ${CONNS:-1 64}; do
+    for inflight in ${INFLIGHTS:-1 16}; do
       for round in $(seq "$ROUNDS"); do
         for server in "${servers[@]}"; do run_one "$server" "$size" "$conns" "$inflight" "$round"; done
       done

@@ -4,6 +4,8 @@
 
 #include "ws_test_peer.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -351,4 +353,93 @@ TEST_CASE("take_message_moves_each_message_out_without_a_copy") {
     REQUIRE(received.size() == std::size(sent));
     for (std::size_t i = 0; i < received.size(); ++i) CHECK(received[i] == sent[i]);
   }
+}
+
+namespace {
+// Delivers `wire` to c in random pieces, through payload_window() /
+// commit_payload() whenever a window is open (the zero-copy path), else
+// through feed(); records every event.
+std::vector<test::seen_event> deliver_zero_copy(ws::connection& c, std::string_view wire, std::mt19937& rng,
+                                                std::size_t* committed = nullptr) {
+  std::vector<test::seen_event> seen;
+  while (!wire.empty()) {
+    const std::size_t piece = std::uniform_int_distribution<std::size_t>(1, 700)(rng);
+    ws::feed_result r;
+    auto window = c.payload_window(std::uniform_int_distribution<std::size_t>(1, 900)(rng));
+    if (!window.empty()) {
+      const std::size_t n = std::min({window.size(), piece, wire.size()});
+      std::memcpy(window.data(), wire.data(), n);  // what recv() into the window does
+      r = c.commit_payload(n);
+      REQUIRE(r.consumed == n);
+      if (committed) *committed += n;
+    } else {
+      r = c.feed(wire.substr(0, piece));
+    }
+    wire.remove_prefix(r.consumed);
+    if (r.ev) seen.push_back({r.ev.type, std::string(r.ev.data), r.ev.code, r.ev.ec});
+  }
+  return seen;
+}
+std::vector<test::seen_event> deliver_by_feed(ws::connection& c, std::string_view wire) {
+  std::vector<test::seen_event> seen;
+  while (!wire.empty()) {
+    const auto r = c.feed(wire);
+    wire.remove_prefix(r.consumed);
+    if (r.ev) seen.push_back({r.ev.type, std::string(r.ev.data), r.ev.code, r.ev.ec});
+  }
+  return seen;
+}
+}  // namespace
+
+// The zero-copy receive path gives exactly the events feed() gives: messages
+// of every size, fragmented or not, with control frames between fragments,
+// UTF-8 split anywhere, and a text message that turns invalid (1007).
+TEST_CASE("payload_window_and_commit_match_feed_byte_for_byte") {
+  std::mt19937 rng(7);
+  for (auto r : both_roles) {
+    for (int round = 0; round < 40; ++round) {
+      CAPTURE(round);
+      std::string wire;
+      for (int m = 0; m < 12; ++m) {
+        std::string text;
+        const std::size_t len = std::uniform_int_distribution<std::size_t>(0, 3000)(rng);
+        while (text.size() < len) text += (m % 3 == 0) ? "\xE2\x82\xAC" : (m % 3 == 1 ? "\xCE\xBA" : "abc");
+        const int fragments = 1 + m % 4;
+        const std::size_t step = text.size() / fragments + 1;
+        for (int f = 0; f < fragments; ++f) {
+          const int b0 = (f == fragments - 1 ? 0x80 : 0) | (f == 0 ? (m % 2 ? 0x1 : 0x2) : 0x0);
+          wire += test::peer_frame(r, b0, std::string_view(text).substr(std::min(text.size(), f * step), step));
+          if (f == 0 && fragments > 1) wire += test::peer_frame(r, 0x89, "between");
+        }
+      }
+      if (round % 5 == 4) wire += test::peer_frame(r, 0x81, std::string(2000, 'a') + "\xC0\xAF" + std::string(500, 'b'));
+      ws::connection by_feed(r), zero_copy(r);
+      std::size_t committed = 0;
+      const auto expected = deliver_by_feed(by_feed, wire);
+      const auto got = deliver_zero_copy(zero_copy, wire, rng, &committed);
+      REQUIRE(got.size() == expected.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].type == expected[i].type);
+        CHECK(got[i].data == expected[i].data);
+        CHECK(got[i].code == expected[i].code);
+        CHECK(got[i].ec == expected[i].ec);
+      }
+      CHECK(committed > 0);  // the window path really ran
+      if (round % 5 == 4) CHECK(got.back().ec == make_error_code(ws::error::invalid_utf8));
+    }
+  }
+}
+
+TEST_CASE("payload_window_is_closed_where_it_does_not_apply") {
+  ws::connection c(ws::role::server);
+  CHECK(c.payload_window(100).empty());  // a header comes first
+  const std::string ping = test::peer_frame(ws::role::server, 0x89, "12345678");
+  CHECK(c.feed(std::string_view(ping).substr(0, 8)).consumed == 8);  // header + part of a control payload
+  CHECK(c.payload_window(100).empty());  // control frames go through feed()
+  CHECK(c.feed(std::string_view(ping).substr(8)).ev.type == ws::event_type::ping);
+  const std::string data = test::peer_frame(ws::role::server, 0x82, std::string(1000, 'x'));
+  CHECK(c.feed(std::string_view(data).substr(0, 10)).consumed == 10);
+  const auto w = c.payload_window(5000);
+  CHECK(w.size() == 1000 - (10 - 8));  // bounded by what the frame still owes
+  CHECK(c.payload_window(16).size() == 16);  // and by the caller's maximum
 }

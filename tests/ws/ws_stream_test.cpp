@@ -258,18 +258,23 @@ TEST_CASE("stream_over_tls_with_verification") {
     client.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), port});
     std::error_code hs_ec;
     std::string echo;
+    // Large enough to be read straight into the message buffer on both sides.
+    const std::string text = "over tls " + std::string(300000, 'z');
     client.async_handshake(copts("localhost:" + std::to_string(port)), [&](std::error_code e) {
       hs_ec = e;
-      if (e) return;
-      client.send_text("over tls");
+      if (e) return io.stop();
+      client.send_text(text);
       static std::string m;
-      client.async_read(m, [&](std::error_code, ws::message_type) { echo = m; });
+      client.async_read(m, [&](std::error_code, ws::message_type) {
+        echo = m;
+        io.stop();
+      });
     });
     io.restart();
-    io.run_for(std::chrono::seconds(3));
+    io.run_for(std::chrono::seconds(5));
     if (trusted) {
       CHECK_FALSE(hs_ec);
-      CHECK(echo == "over tls");
+      CHECK(echo == text);
     } else {
       CHECK(hs_ec);  // verification is on by default: an unknown CA fails
     }
@@ -555,8 +560,14 @@ TEST_CASE("stream_peer_gone_without_close_is_1006") {
   static std::string msg;
   client.async_handshake(copts("127.0.0.1:" + std::to_string(port)), [&](std::error_code e) {
     REQUIRE_FALSE(e);
-    client.async_close(1000, "bye", [&](std::error_code e2) { close_end = e2; });
-    client.async_read(msg, [&](std::error_code e2, ws::message_type) { read_end = e2; });
+    client.async_close(1000, "bye", [&](std::error_code e2) {
+      close_end = e2;
+      if (read_end) io.stop();
+    });
+    client.async_read(msg, [&](std::error_code e2, ws::message_type) {
+      read_end = e2;
+      if (close_end) io.stop();
+    });
   });
   io.run_for(std::chrono::seconds(5));
   REQUIRE(read_end);

@@ -145,6 +145,30 @@ class connection {
   }
   feed_result feed(std::string_view in) { return feed(std::as_bytes(std::span(in.data(), in.size()))); }
 
+  // Zero-copy receive, for adapters: while the payload of an uncompressed
+  // data frame is arriving, its next bytes (at most `max`) may be written
+  // straight into the message buffer at payload_window(), and then handed
+  // over with commit_payload(n), which unmasks them in place and gives the
+  // result feed() would have given for the same bytes. Empty when that does
+  // not apply (a header is next, a control frame, a compressed message, or
+  // the connection is closing): use feed(). The window is valid until the
+  // next call of any other member.
+  std::span<std::byte> payload_window(std::size_t max) {
+    if (reading_header_ || failed_ || close_received_ || remaining_ == 0 || is_control(hdr_.opcode) || compressed_)
+      return {};
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, max));
+    reserve_raw(n);
+    return {reinterpret_cast<std::byte*>(raw_.data() + raw_len_), n};
+  }
+  feed_result commit_payload(std::size_t n) {
+    const std::size_t before = raw_len_;
+    unmask(reinterpret_cast<std::byte*>(raw_.data() + before), n);
+    remaining_ -= n;
+    if (auto ev = raw_added(before, n)) return {n, ev};
+    if (remaining_ != 0 || !frame_ends_with_event()) return {n, {}};
+    return {n, end_frame()};
+  }
+
   // Right after feed() returned a text or binary event: moves that message
   // into `dst` without copying it (the buffers are swapped, and dst's old
   // storage is reused for the next message). The event's view is then gone.
@@ -289,16 +313,25 @@ class connection {
     // only grows (its logical length is raw_len_), so steady state neither
     // allocates nor clears memory.
     const std::size_t before = raw_len_;
-    if (raw_.size() < before + chunk.size()) raw_.resize(std::max(before + chunk.size(), raw_.size() * 2));
+    reserve_raw(chunk.size());
     auto* dst = reinterpret_cast<std::byte*>(raw_.data() + before);
     if (hdr_.masked) mask_copy(dst, chunk.data(), chunk.size(), hdr_.key, mask_offset_);
     else std::memcpy(dst, chunk.data(), chunk.size());
     mask_offset_ += chunk.size();
-    raw_len_ += chunk.size();
-    const std::string_view added(raw_.data() + before, chunk.size());
+    return raw_added(before, chunk.size());
+  }
+
+  void reserve_raw(std::size_t more) {
+    if (raw_.size() < raw_len_ + more) raw_.resize(std::max(raw_len_ + more, raw_.size() * 2));
+  }
+
+  // After n unmasked payload bytes were placed in raw_ at `before`.
+  [[gnu::always_inline]] event raw_added(std::size_t before, std::size_t n) {
+    raw_len_ += n;
+    const std::string_view added(raw_.data() + before, n);
     // Fast path: a whole single-frame text message in one piece is checked
     // in one call (still before the event: nothing is delivered unchecked).
-    if (msg_opcode_ == opcode::text && hdr_.fin && before == 0 && chunk.size() == hdr_.payload_length &&
+    if (msg_opcode_ == opcode::text && hdr_.fin && before == 0 && n == hdr_.payload_length &&
         hdr_.opcode != opcode::continuation) {
       if (!core::utf8::is_valid(added)) return fail(error::invalid_utf8);
       whole_text_checked_ = true;

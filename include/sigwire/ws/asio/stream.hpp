@@ -67,7 +67,11 @@ struct stream_options {
   std::chrono::steady_clock::duration close_timeout = std::chrono::seconds(5);
   std::size_t high_watermark = 16u << 20;  // buffered bytes above which sends are dropped
   std::size_t low_watermark = 1u << 20;    // on_drain fires when the buffer falls below
+  // The read buffer starts at read_buffer_size and doubles, up to
+  // max_read_buffer_size, each time a read fills it (bulk traffic: fewer,
+  // larger reads and writes); an idle signalling connection keeps the first.
   std::size_t read_buffer_size = 64u << 10;
+  std::size_t max_read_buffer_size = 256u << 10;
   bool tls_verify = true;  // wss client: verify the certificate and host name (opt out for tests)
 };
 
@@ -118,10 +122,11 @@ class stream {
 #if defined(ASIO_HAS_IO_URING_AS_DEFAULT)
   // Asio's io_uring backend (ASIO_HAS_IO_URING + ASIO_DISABLE_EPOLL) hands
   // the async write to the kernel with its next submission: a direct send
-  // would add a system call there instead of saving a scheduler round.
-  static constexpr bool send_directly = false;
+  // (or recv) would add a system call there instead of saving a scheduler
+  // round.
+  static constexpr bool direct_io = false;
 #else
-  static constexpr bool send_directly = is_plain_tcp;
+  static constexpr bool direct_io = is_plain_tcp;
 #endif
 
   template <class... Args>
@@ -190,9 +195,9 @@ class stream {
     if constexpr (is_plain_tcp) {
       const auto ex = next_.get_executor();  // target() points into it: keep it alive
       if (const auto* io = ex.template target<asio::io_context::executor_type>())
-        return asio::async_compose<Token, signature>(read_op{this, &out, read_op::start, {}}, token, *io);
+        return asio::async_compose<Token, signature>(read_op{this, &out, read_op::start, 0, {}}, token, *io);
     }
-    return asio::async_compose<Token, signature>(read_op{this, &out, read_op::start, {}}, token, next_);
+    return asio::async_compose<Token, signature>(read_op{this, &out, read_op::start, 0, {}}, token, next_);
   }
 
   send_status send_text(std::string_view s) { return enqueue([&] { return conn_->send_text(s); }, s.size()); }
@@ -381,11 +386,21 @@ class stream {
   // needs 3. On Asio's io_uring backend (ASIO_HAS_IO_URING and
   // ASIO_DISABLE_EPOLL) it costs 2 io_uring_enter calls.
   static constexpr int max_inline_reads = 32;
+  // When a read filled the whole buffer, more is usually waiting (a large
+  // message, or a deep pipeline): plain TCP then reads again directly, at
+  // most this many times per turn, instead of a scheduler round with its
+  // epoll_wait per buffer.
+  static constexpr int max_direct_reads = 8;
+  // A frame payload still owed beyond this is read straight into the
+  // message buffer (connection::payload_window): below it, one read that
+  // also brings the following frames is worth more than the saved copy.
+  static constexpr std::size_t min_payload_window = 16u << 10;
 
   struct read_op {
     stream* s;
     std::string* out;
-    enum { start, posted, reading, closing } state = start;
+    enum { start, posted, reading, reading_payload, closing } state = start;
+    std::size_t window_size = 0;  // of the read in state `reading_payload`
     std::error_code final_ec;  // what a read in state `closing` reports
 
     template <class Self>
@@ -395,9 +410,10 @@ class stream {
       // A completion from the scheduler: a new turn of this stream.
       bool destroyed = false;
       bool* const outer = std::exchange(s->turn_destroyed_, &destroyed);
-      if (state == reading && !ec) s->received(n);
+      if (!ec && state == reading) s->received(n, s->rbuf_.size());
+      if (!ec && state == reading_payload) s->received(0, window_size, n);
       if (ec) done(self, s->timed_out_ ? make_error_code(error::timeout) : ec, message_type::binary);
-      else deliver(self);
+      else if (state != reading_payload || !commit(self, n)) deliver(self);
       if (destroyed) {
         if (outer) *outer = true;
         return;
@@ -427,6 +443,19 @@ class stream {
       // completes inline), saving a scheduler round and its epoll_wait.
       s->rpos_ = s->rlen_ = 0;
       s->flush();
+      read_more(self);
+    }
+
+    // Reads into the payload window when a large payload is still owed,
+    // else into rbuf_.
+    template <class Self>
+    void read_more(Self& self) {
+      const auto window = s->conn_->payload_window(s->opt_.max_read_buffer_size);
+      if (window.size() >= min_payload_window) {
+        state = reading_payload;
+        window_size = window.size();
+        return s->next_.async_read_some(asio::buffer(window.data(), window.size()), std::move(self));
+      }
       state = reading;
       s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
     }
@@ -434,35 +463,72 @@ class stream {
     // Feeds buffered bytes until an event for the user, then reads more.
     template <class Self>
     void deliver(Self& self) {
+      for (int direct_reads = 0;; ++direct_reads) {
+        if (deliver_buffered(self)) return;
+        s->rpos_ = s->rlen_ = 0;
+        s->flush();
+        if (s->transport_closed_ || s->conn_->state() == connection_state::closed)
+          return done(self, make_error_code(error::closed), message_type::binary);
+        if (s->last_read_filled_) s->grow_read_buffer();
+        const bool may_read_now = direct_reads < max_direct_reads;
+        const auto window = s->conn_->payload_window(s->opt_.max_read_buffer_size);
+        if (window.size() >= min_payload_window) {
+          // Most of a large payload is still to come: read it straight into
+          // the message buffer (unmasked there in place), skipping a copy.
+          if (!may_read_now || !s->read_now(asio::buffer(window.data(), window.size()))) break;
+          if (commit(self, s->last_read_size_)) return;
+          continue;
+        }
+        if (!may_read_now || !s->read_now(asio::buffer(s->rbuf_))) break;
+        s->rlen_ = s->last_read_size_;
+      }
+      read_more(self);
+    }
+
+    // n payload bytes arrived in the window; true when that completed the read.
+    template <class Self>
+    bool commit(Self& self, std::size_t n) {
+      return report(self, s->conn_->commit_payload(n).ev);
+    }
+
+    // Feeds what rbuf_ holds; true when an event completed this read (self
+    // is then spent, and the stream may be gone).
+    template <class Self>
+    bool deliver_buffered(Self& self) {
       while (s->rpos_ < s->rlen_) {
         const auto r = s->conn_->feed(std::string_view(s->rbuf_.data() + s->rpos_, s->rlen_ - s->rpos_));
         s->rpos_ += r.consumed;
-        switch (r.ev.type) {
-          case event_type::none:
-          case event_type::ping:
-          case event_type::pong: continue;
-          case event_type::text:
-          case event_type::binary:
-            s->conn_->take_message(*out);  // a swap, not a copy
-            // An automatic pong or earlier replies may be waiting: they
-            // leave with the reply the handler is about to make.
-            if (s->conn_->buffered_amount() > 0) s->defer_flush();
-            return done(self, {}, r.ev.type == event_type::text ? message_type::text : message_type::binary);
-          case event_type::close:
-            s->close_code_ = r.ev.code;
-            s->close_reason_.assign(r.ev.data);
-            return end_after_output(self, make_error_code(error::closed));
-          case event_type::error:
-            s->close_code_ = static_cast<std::uint16_t>(close_code::abnormal);
-            return end_after_output(self, r.ev.ec);
-        }
+        if (report(self, r.ev)) return true;
       }
-      s->rpos_ = s->rlen_ = 0;
-      s->flush();
-      if (s->transport_closed_ || s->conn_->state() == connection_state::closed)
-        return done(self, make_error_code(error::closed), message_type::binary);
-      state = reading;
-      return s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
+      return false;
+    }
+
+    // Completes the read for an event the user sees; false for none, ping, pong.
+    template <class Self>
+    bool report(Self& self, const event& ev) {
+      switch (ev.type) {
+        case event_type::none:
+        case event_type::ping:
+        case event_type::pong: return false;
+        case event_type::text:
+        case event_type::binary:
+          s->conn_->take_message(*out);  // a swap, not a copy
+          // An automatic pong or earlier replies may be waiting: they
+          // leave with the reply the handler is about to make.
+          if (s->conn_->buffered_amount() > 0) s->defer_flush();
+          done(self, {}, ev.type == event_type::text ? message_type::text : message_type::binary);
+          return true;
+        case event_type::close:
+          s->close_code_ = ev.code;
+          s->close_reason_.assign(ev.data);
+          end_after_output(self, make_error_code(error::closed));
+          return true;
+        case event_type::error:
+          s->close_code_ = static_cast<std::uint16_t>(close_code::abnormal);
+          end_after_output(self, ev.ec);
+          return true;
+      }
+      return false;
     }
 
     // The Close frame we answer with (§5.5.1), or send after a protocol
@@ -495,11 +561,37 @@ class stream {
     }
   };
 
-  void received(std::size_t n) {
-    rlen_ += n;
+  // One non-blocking recv into `to`, only on plain TCP (epoll backend) and
+  // only after a read that filled its buffer. False when nothing came: the
+  // reactor's read then waits (and reports EOF or errors). The size read is
+  // left in last_read_size_.
+  bool read_now(asio::mutable_buffer to) {
+    if constexpr (direct_io) {
+      if (!last_read_filled_) return false;
+      last_read_filled_ = false;
+      ssize_t n;
+      do n = ::recv(lowest_layer().native_handle(), to.data(), to.size(), MSG_DONTWAIT);
+      while (n < 0 && errno == EINTR);
+      if (n <= 0) return false;
+      last_read_size_ = static_cast<std::size_t>(n);
+      received(0, to.size(), last_read_size_);
+      return true;
+    }
+    return false;
+  }
+
+  void grow_read_buffer() {
+    if (rbuf_.size() < opt_.max_read_buffer_size) rbuf_.resize(std::min(rbuf_.size() * 2, opt_.max_read_buffer_size));
+  }
+
+  // A read completed: `added` more bytes in rbuf_, `got` of `asked` bytes in all.
+  void received(std::size_t added, std::size_t asked, std::size_t got) {
+    rlen_ += added;
+    last_read_filled_ = got == asked;
     last_rx_ = std::chrono::steady_clock::now();
     ping_outstanding_ = false;
   }
+  void received(std::size_t n, std::size_t asked) { received(n, asked, n); }
 
   // Reads and discards until the close handshake ends (async_close without a reader).
   void drain_reads() {
@@ -585,7 +677,7 @@ class stream {
   // round. Returns the bytes sent (0 when it would block or failed: the
   // async write then meets and reports the same error).
   std::size_t send_now() {
-    if constexpr (send_directly) {
+    if constexpr (direct_io) {
       for (;;) {
         const ssize_t n = ::send(lowest_layer().native_handle(), inflight_.data(), inflight_.size(),
                                  MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -704,6 +796,8 @@ class stream {
 
   std::vector<char> rbuf_;
   std::size_t rpos_ = 0, rlen_ = 0;
+  bool last_read_filled_ = false;  // the last read filled its buffer: more is likely waiting
+  std::size_t last_read_size_ = 0;  // of the last read_now()
   bool* turn_destroyed_ = nullptr; // set while a read completion of ours is on the stack
   int inline_reads_ = 0;           // nested reads completed inside one turn
   std::string head_;
