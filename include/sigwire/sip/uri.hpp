@@ -60,15 +60,9 @@ constexpr std::array<std::uint8_t, 256> make_uri_table() noexcept {
 }
 inline constexpr std::array<std::uint8_t, 256> uri_table = make_uri_table();
 constexpr bool uri_class(char c, std::uint8_t cls) noexcept { return (uri_table[static_cast<unsigned char>(c)] & cls) != 0; }
-// The first index at or after i whose byte is not of the single class `cls`,
-// four bytes per step while four remain (never reads past r).
+// The first index at or after i whose byte is not of the single class `cls`.
 [[gnu::always_inline]] constexpr std::size_t skip_uri_class(std::string_view r, std::size_t i, std::uint8_t cls) noexcept {
-  const std::size_t n = r.size();
-  const char* p = r.data();
-  const auto t = [p](std::size_t k) { return uri_table[static_cast<unsigned char>(p[k])]; };
-  while (i + 4 <= n && (t(i) & t(i + 1) & t(i + 2) & t(i + 3) & cls) != 0) i += 4;
-  while (i < n && (t(i) & cls) != 0) ++i;
-  return i;
+  return skip_table_class<uri_table>(r, i, cls);
 }
 // skip_uri_class(s, i, uc_word): Call-ID word characters, i.e. the visible
 // ASCII characters but "#$&,;=@^|" (RFC 3261 §25.1 word), 16 bytes per

@@ -55,15 +55,21 @@ inline constexpr std::array<std::uint8_t, 256> lex_table = make_lex_table();
 // test, the cheapest form for the many "is there whitespace here" checks.
 constexpr bool is_lws(char c) noexcept { return (lex_table[static_cast<unsigned char>(c)] & lx_lws) != 0; }
 
-// The first index at or after i whose byte is not of the single class `cls`,
-// four bytes per step while four remain (never reads past s).
-[[gnu::always_inline]] constexpr std::size_t skip_class(std::string_view s, std::size_t i, std::uint8_t cls) noexcept {
+// The first index at or after i whose byte is not of the single class `cls`
+// of a byte-wide class table, four bytes per step while four remain (never
+// reads past s). The header grammar's table (skip_class) and the URI
+// grammar's (skip_uri_class in uri.hpp) share it.
+template <const std::array<std::uint8_t, 256>& Table>
+[[gnu::always_inline]] constexpr std::size_t skip_table_class(std::string_view s, std::size_t i, std::uint8_t cls) noexcept {
   const std::size_t n = s.size();
   const char* p = s.data();
-  const auto t = [p](std::size_t k) { return lex_table[static_cast<unsigned char>(p[k])]; };
+  const auto t = [p](std::size_t k) { return Table[static_cast<unsigned char>(p[k])]; };
   while (i + 4 <= n && (t(i) & t(i + 1) & t(i + 2) & t(i + 3) & cls) != 0) i += 4;
   while (i < n && (t(i) & cls) != 0) ++i;
   return i;
+}
+[[gnu::always_inline]] constexpr std::size_t skip_class(std::string_view s, std::size_t i, std::uint8_t cls) noexcept {
+  return skip_table_class<lex_table>(s, i, cls);
 }
 
 #if defined(__SSE2__)
