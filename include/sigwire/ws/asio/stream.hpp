@@ -552,12 +552,17 @@ class stream {
     template <class Self>
     void done(Self& self, std::error_code ec, message_type t) {
       s->reading_ = false;
-      if (s->flush_deferred_) s->defer_flush();  // in case no read follows this one
       if (ec) {
         if (s->conn_ && s->conn_->buffered_amount() == 0 && !s->writing_) s->close_transport();
         s->complete_close_waiters(s->close_outcome());
       }
+      stream* const st = s;
+      bool* const turn = st->turn_destroyed_;
+      if (!turn && st->flush_deferred_) st->post_flush_fallback();  // nothing looks after the handler
       self.complete(ec, t);  // may start the next read, or destroy the stream
+      // Held replies leave when the next read drains the buffer; if the
+      // handler started none, the posted check sends them.
+      if (turn && !*turn && !st->reading_ && st->flush_deferred_) st->post_flush_fallback();
     }
   };
 
@@ -632,15 +637,21 @@ class stream {
   // Messages parsed from one read are usually answered one by one from their
   // handlers. While unparsed input remains, output is held so that the whole
   // batch leaves in one write: the read op flushes when its buffer drains,
-  // and a posted check flushes anyway when no read carries the batch on. The
-  // check goes round the scheduler twice, so that a read completion that was
-  // itself posted (coroutines) has run and could start the next read first.
+  // and a posted check flushes anyway when no read carries the batch on.
+  // Inside one of our read completions the check is posted only once the
+  // handler has returned without starting a read, so the usual read loop
+  // costs no scheduler round for it. The check goes round the scheduler
+  // twice, so that a handler run later (a posted completion) could start
+  // the next read first.
   void schedule_flush() {
     if (rpos_ >= rlen_) return flush();
     defer_flush();
   }
   void defer_flush() {
     flush_deferred_ = true;
+    if (!turn_destroyed_) post_flush_fallback();  // in a read completion, done() decides
+  }
+  void post_flush_fallback() {
     if (flush_posted_) return;
     flush_posted_ = true;
     post_flush_check(2);
