@@ -442,4 +442,12 @@ TEST_CASE("payload_window_is_closed_where_it_does_not_apply") {
   const auto w = c.payload_window(5000);
   CHECK(w.size() == 1000 - (10 - 8));  // bounded by what the frame still owes
   CHECK(c.payload_window(16).size() == 16);  // and by the caller's maximum
+  // commit_payload() takes at most the window, and nothing once feed() ran.
+  auto w16 = c.payload_window(16);
+  std::memset(w16.data(), 'y', w16.size());
+  CHECK(c.commit_payload(1000).consumed == 16);
+  CHECK(c.payload_window(8).size() == 8);
+  CHECK(c.feed(std::string_view{}).consumed == 0);
+  CHECK(c.commit_payload(8).consumed == 0);
+  CHECK(c.payload_window(5000).size() == 998 - 16);
 }

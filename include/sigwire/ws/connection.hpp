@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include <sigwire/core/random.hpp>
 #include <sigwire/core/utf8.hpp>
@@ -118,6 +119,7 @@ class connection {
   // Consumes bytes until one event is ready or `in` is used up. After a
   // Close frame or a failure all further input is consumed and ignored.
   feed_result feed(std::span<const std::byte> in) {
+    window_ = 0;  // a payload window handed out earlier is void now
     std::size_t used = 0;
     while (used < in.size()) {
       if (failed_ || close_received_) return {in.size(), {}};
@@ -152,15 +154,19 @@ class connection {
   // result feed() would have given for the same bytes. Empty when that does
   // not apply (a header is next, a control frame, a compressed message, or
   // the connection is closing): use feed(). The window is valid until the
-  // next call of any other member.
+  // next call of any other member; commit_payload() takes at most its size
+  // (and nothing after feed() was called in between).
   std::span<std::byte> payload_window(std::size_t max) {
+    window_ = 0;
     if (reading_header_ || failed_ || close_received_ || remaining_ == 0 || is_control(hdr_.opcode) || compressed_)
       return {};
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, max));
     reserve_raw(n);
+    window_ = n;
     return {reinterpret_cast<std::byte*>(raw_.data() + raw_len_), n};
   }
   feed_result commit_payload(std::size_t n) {
+    n = std::min(n, std::exchange(window_, 0));
     const std::size_t before = raw_len_;
     unmask(reinterpret_cast<std::byte*>(raw_.data() + before), n);
     remaining_ -= n;
@@ -509,6 +515,7 @@ class connection {
 
   // send state
   bool sending_fragments_ = false;
+  std::size_t window_ = 0;  // size of the open payload_window(), 0 when none
   std::string out_, zout_;
   std::size_t out_pos_ = 0;
   std::array<std::byte, 256> key_pool_{};
