@@ -92,8 +92,10 @@ struct echo_loop : std::enable_shared_from_this<echo_loop<Stream>> {
       if (type == ws::message_type::text) std::cout << "text " << msg.size() << ": " << msg.substr(0, 200) << std::endl;
       else std::cout << "binary " << msg.size() << std::endl;
     }
-    if (type == ws::message_type::text) s.send_text(msg);
-    else s.send_binary(msg);
+    // Moved, not copied: a large message is written from this string and
+    // the next read fills a fresh one.
+    if (type == ws::message_type::text) s.send_text(std::move(msg));
+    else s.send_binary(std::move(msg));
     read();
   }
 };

@@ -451,3 +451,99 @@ TEST_CASE("payload_window_is_closed_where_it_does_not_apply") {
   CHECK(c.commit_payload(8).consumed == 0);
   CHECK(c.payload_window(5000).size() == 998 - 16);
 }
+
+namespace {
+// Everything `from` has to send, as the peer receives it.
+std::vector<test::seen_event> received_by_peer(std::string_view wire, ws::role peer_role, ws::connection_options o) {
+  ws::connection peer(peer_role, std::move(o));
+  std::vector<test::seen_event> seen;
+  while (!wire.empty()) {
+    auto r = peer.feed(wire);
+    wire.remove_prefix(r.consumed);
+    if (r.ev) seen.push_back({r.ev.type, std::string(r.ev.data), r.ev.code, r.ev.ec});
+  }
+  return seen;
+}
+std::string joined(const ws::output_batch& b) {
+  std::string all;
+  b.for_each_piece([&](std::string_view piece) { all.append(piece); });
+  return all;
+}
+}  // namespace
+
+// send_text/send_binary(std::string&&): a large payload is attached to the
+// output, not copied (the batch's piece is the caller's own buffer), masked
+// in place for the client role; small or compressed ones are framed as
+// before. Every way of taking the output gives the peer the same messages.
+TEST_CASE("owned_payloads_are_attached_without_a_copy_and_arrive_unchanged") {
+  for (auto r : both_roles) {
+    for (bool deflate : {false, true}) {
+      CAPTURE(deflate);
+      ws::connection_options o;
+      if (deflate) o.deflate = ws::deflate_params{};
+      const std::string big_a(ws::connection::min_attached_payload, 'a');
+      const std::string big_b(100000, 'b');
+      const std::string small(ws::connection::min_attached_payload - 1, 's');
+      auto queue_messages = [&](ws::connection& c, const char** big_b_storage) {
+        REQUIRE_FALSE(c.send_text("before"));
+        REQUIRE_FALSE(c.send_binary(std::string(big_a)));
+        REQUIRE_FALSE(c.ping("between"));
+        std::string moved = big_b;
+        *big_b_storage = moved.data();
+        REQUIRE_FALSE(c.send_text(std::move(moved)));
+        REQUIRE_FALSE(c.send_binary(std::string(small)));
+      };
+      const ws::role peer = r == ws::role::server ? ws::role::client : ws::role::server;
+      // The five messages of queue_messages(), from seen[at] on.
+      auto check_received = [&](const std::vector<test::seen_event>& seen, std::size_t at) {
+        REQUIRE(seen.size() == at + 5);
+        CHECK(seen[at].data == "before");
+        CHECK((seen[at + 1].type == ws::event_type::binary && seen[at + 1].data == big_a));
+        CHECK((seen[at + 2].type == ws::event_type::ping && seen[at + 2].data == "between"));
+        CHECK((seen[at + 3].type == ws::event_type::text && seen[at + 3].data == big_b));
+        CHECK((seen[at + 4].type == ws::event_type::binary && seen[at + 4].data == small));
+      };
+
+      // The batch: big payloads are pieces of their own, the caller's buffers.
+      ws::connection c(r, o);
+      const char* big_b_storage = nullptr;
+      queue_messages(c, &big_b_storage);
+      const std::size_t buffered = c.buffered_amount();
+      ws::output_batch batch;
+      c.take_output(batch);
+      CHECK(c.buffered_amount() == 0);
+      CHECK(batch.size() == buffered);
+      CHECK(batch.contiguous() == deflate);
+      bool big_b_in_place = false;
+      batch.for_each_piece([&](std::string_view piece) { big_b_in_place |= piece.data() == big_b_storage; });
+      CHECK(big_b_in_place == !deflate);
+      check_received(received_by_peer(joined(batch), peer, o), 0);
+
+      // After a partial consume_output(), the batch starts where it left off;
+      // output() splices attached payloads into one view.
+      for (bool as_view : {false, true}) {
+        CAPTURE(as_view);
+        ws::connection d(r, o);
+        REQUIRE_FALSE(d.send_text("x"));
+        std::string wire(d.output());
+        d.consume_output(wire.size() - 1);  // one byte of the first frame is still owed
+        wire.pop_back();
+        const char* unused = nullptr;
+        queue_messages(d, &unused);
+        if (as_view) {
+          wire += d.output();
+          d.consume_output(d.buffered_amount());
+        } else {
+          ws::output_batch rest;
+          d.take_output(rest);
+          wire += joined(rest);
+        }
+        CHECK(d.buffered_amount() == 0);
+        const auto seen = received_by_peer(wire, peer, o);
+        REQUIRE_FALSE(seen.empty());
+        CHECK(seen[0].data == "x");
+        check_received(seen, 1);
+      }
+    }
+  }
+}

@@ -576,3 +576,90 @@ TEST_CASE("stream_peer_gone_without_close_is_1006") {
   CHECK(*close_end == ws::make_error_code(ws::error::closed_abnormally));
   CHECK(client.close_code() == 1006);
 }
+
+namespace {
+// Message i of the owned-send test: small copied text, large owned binary,
+// or owned text just above the attach threshold.
+std::string owned_test_message(int i) {
+  if (i % 3 == 0) return "small " + std::to_string(i);
+  const std::size_t n = i % 3 == 1 ? 300000 : ws::connection::min_attached_payload + 100;
+  std::string m(n, 'a');
+  for (std::size_t k = 0; k < n; k += 997) m[k] = static_cast<char>('a' + (i + k) % 26);
+  return m;
+}
+
+// Echoes every message by moving it into the send queue.
+template <class Stream>
+asio::awaitable<void> moving_echo(Stream& s) {
+  co_await s.async_accept(ws::server_options{}, asio::use_awaitable);
+  std::string msg;
+  for (;;) {
+    auto [ec, type] = co_await s.async_read(msg, asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    if (type == ws::message_type::text) s.send_text(std::move(msg));
+    else s.send_binary(std::move(msg));
+  }
+}
+}  // namespace
+
+// send_text/send_binary(std::string&&) on both sides (the client masks the
+// taken-over payloads in place): the frames are written with gathered
+// writes, partly async behind a reader that pauses, over TCP and TLS.
+// Every message must arrive whole and in order.
+TEST_CASE("stream_owned_messages_are_written_gathered_and_arrive_in_order") {
+  const auto dir = make_test_cert("owned");
+  for (bool tls : {false, true}) {
+    CAPTURE(tls);
+    asio::io_context io;
+    asio::ssl::context sctx(asio::ssl::context::tls_server), cctx(asio::ssl::context::tls_client);
+    sctx.use_certificate_chain_file((dir / "cert.pem").string());
+    sctx.use_private_key_file((dir / "key.pem").string(), asio::ssl::context::pem);
+    cctx.load_verify_file((dir / "cert.pem").string());
+    tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acc.local_endpoint().port();
+    std::unique_ptr<tcp_stream> plain_server;
+    std::unique_ptr<tls_stream> tls_server;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto sock = co_await acc.async_accept(asio::use_awaitable);
+      sock.set_option(asio::socket_base::send_buffer_size(32768));  // partial writes, mid-piece
+      if (!tls) {
+        plain_server = std::make_unique<tcp_stream>(ws::stream_options{}, std::move(sock));
+        co_await moving_echo(*plain_server);
+      } else {
+        tls_server = std::make_unique<tls_stream>(ws::stream_options{}, std::move(sock), sctx);
+        co_await moving_echo(*tls_server);
+      }
+    }, asio::detached);
+
+    constexpr int count = 30;
+    std::vector<std::string> echoes;
+    auto client_run = [&](auto& c, std::string host) -> asio::awaitable<void> {
+      c.lowest_layer().open(tcp::v4());
+      c.lowest_layer().set_option(asio::socket_base::receive_buffer_size(32768));
+      co_await c.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+      co_await c.async_handshake(copts(host + ":" + std::to_string(port)), asio::use_awaitable);
+      for (int i = 0; i < count; ++i) {
+        std::string m = owned_test_message(i);
+        const auto st = i % 3 == 2 ? c.send_text(std::move(m)) : i % 3 == 1 ? c.send_binary(std::move(m)) : c.send_text(m);
+        CHECK(st == ws::send_status::queued);
+      }
+      asio::steady_timer pause(io, std::chrono::milliseconds(200));  // let the server's socket buffer fill
+      co_await pause.async_wait(asio::use_awaitable);
+      std::string m;
+      for (int i = 0; i < count; ++i) {
+        co_await c.async_read(m, asio::use_awaitable);
+        echoes.push_back(m);
+      }
+      co_await c.async_close(1000, "", asio::use_awaitable);
+      io.stop();
+    };
+    tcp_stream plain_client(ws::stream_options{}, tcp::socket(io));
+    tls_stream tls_client(ws::stream_options{}, tcp::socket(io), cctx);
+    if (!tls) asio::co_spawn(io, client_run(plain_client, "127.0.0.1"), asio::detached);
+    else asio::co_spawn(io, client_run(tls_client, "localhost"), asio::detached);
+    io.run_for(std::chrono::seconds(20));
+    REQUIRE(echoes.size() == count);
+    for (int i = 0; i < count; ++i) CHECK(echoes[static_cast<std::size_t>(i)] == owned_test_message(i));
+  }
+  std::filesystem::remove_all(dir);
+}

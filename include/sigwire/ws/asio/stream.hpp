@@ -35,6 +35,8 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -50,6 +52,7 @@
 #include <vector>
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <sigwire/http/head.hpp>
 #include <sigwire/ws/connection.hpp>
@@ -202,6 +205,19 @@ class stream {
 
   send_status send_text(std::string_view s) { return enqueue([&] { return conn_->send_text(s); }, s.size()); }
   send_status send_binary(std::string_view s) { return enqueue([&] { return conn_->send_binary(s); }, s.size()); }
+  send_status send_text(const char* s) { return send_text(std::string_view(s)); }
+  send_status send_binary(const char* s) { return send_binary(std::string_view(s)); }
+  // Taking the message over: a large one is written from the string itself
+  // (gathered with its frame header), not copied. An echo server does
+  // s.send_binary(std::move(msg)) before reading the next message into msg.
+  send_status send_text(std::string&& s) {
+    const std::size_t n = s.size();
+    return enqueue([&] { return conn_->send_text(std::move(s)); }, n);
+  }
+  send_status send_binary(std::string&& s) {
+    const std::size_t n = s.size();
+    return enqueue([&] { return conn_->send_binary(std::move(s)); }, n);
+  }
   send_status ping(std::string_view s = {}) { return enqueue([&] { return conn_->ping(s); }, 0); }
 
   // Queue the message and complete once its bytes were written (or failed).
@@ -676,22 +692,42 @@ class stream {
     const std::size_t sent = send_now();
     if (sent == inflight_.size()) return wrote(sent);
     writing_ = true;
-    asio::async_write(next_, asio::buffer(inflight_) + sent,
-                      [this, sent, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, std::size_t n) {
-                        if (auto a = alive.lock(); !a || !*a) return;
-                        on_written(ec, sent + n);
-                      });
+    auto on_done = [this, sent, alive = std::weak_ptr<bool>(alive_)](std::error_code ec, std::size_t n) {
+      if (auto a = alive.lock(); !a || !*a) return;
+      on_written(ec, sent + n);
+    };
+    if (inflight_.contiguous()) return asio::async_write(next_, asio::buffer(inflight_.bytes()) + sent, std::move(on_done));
+    asio::async_write(next_, unsent_pieces(sent), std::move(on_done));
   }
 
-  // Plain TCP: one non-blocking send before going async, so that a write
-  // which fits the socket buffer costs one system call and no scheduler
-  // round. Returns the bytes sent (0 when it would block or failed: the
-  // async write then meets and reports the same error).
+  // The batch's pieces without their first `sent` bytes.
+  std::vector<asio::const_buffer> unsent_pieces(std::size_t sent) const {
+    std::vector<asio::const_buffer> pieces;
+    pieces.reserve(inflight_.max_pieces());
+    inflight_.for_each_piece([&](std::string_view piece) {
+      const std::size_t skip = std::min(sent, piece.size());
+      sent -= skip;
+      if (skip < piece.size()) pieces.push_back(asio::buffer(piece) + skip);
+    });
+    return pieces;
+  }
+
+  // Plain TCP: one non-blocking send (gathered: sendmsg) before going
+  // async, so that a write which fits the socket buffer costs one system
+  // call and no scheduler round. Returns the bytes sent (0 when it would
+  // block or failed: the async write then meets and reports the same error).
   std::size_t send_now() {
     if constexpr (direct_io) {
+      std::array<iovec, 64> iov;
+      std::size_t count = 0;
+      inflight_.for_each_piece([&](std::string_view piece) {
+        if (count < iov.size()) iov[count++] = {const_cast<char*>(piece.data()), piece.size()};
+      });
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = count;
       for (;;) {
-        const ssize_t n = ::send(lowest_layer().native_handle(), inflight_.data(), inflight_.size(),
-                                 MSG_DONTWAIT | MSG_NOSIGNAL);
+        const ssize_t n = ::sendmsg(lowest_layer().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n >= 0) return static_cast<std::size_t>(n);
         if (errno != EINTR) return 0;
       }
@@ -830,7 +866,7 @@ class stream {
   bool ping_outstanding_ = false, above_high_ = false;
   bool flush_deferred_ = false, flush_posted_ = false;  // see schedule_flush()
   std::chrono::steady_clock::time_point last_rx_{};
-  std::string inflight_;
+  output_batch inflight_;  // being written: frame bytes and attached payloads
   std::uint64_t written_total_ = 0, queued_total_ = 0;
   std::deque<std::pair<std::uint64_t, std::unique_ptr<detail::waiter>>> write_waiters_;
   std::vector<std::unique_ptr<detail::waiter>> close_waiters_;
