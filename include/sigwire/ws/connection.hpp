@@ -204,9 +204,11 @@ class connection {
   // over with commit_payload(n), which unmasks them in place and gives the
   // result feed() would have given for the same bytes. Empty when that does
   // not apply (a header is next, a control frame, a compressed message, or
-  // the connection is closing): use feed(). The window is valid until the
-  // next call of any other member; commit_payload() takes at most its size
-  // (and nothing after feed() was called in between).
+  // the connection is closing): use feed(). The window stays valid until
+  // the next feed(), payload_window() or take_message() (sending leaves it
+  // alone, so an adapter may send while a read into it is pending);
+  // commit_payload() takes at most its size (and nothing after
+  // feed() was called in between).
   std::span<std::byte> payload_window(std::size_t max) {
     window_ = 0;
     if (reading_header_ || failed_ || close_received_ || remaining_ == 0 || is_control(hdr_.opcode) || compressed_)
