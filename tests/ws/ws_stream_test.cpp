@@ -663,3 +663,50 @@ TEST_CASE("stream_owned_messages_are_written_gathered_and_arrive_in_order") {
   }
   std::filesystem::remove_all(dir);
 }
+
+// Many connections on one thread, every client pipelining: each stream then
+// re-arms its read behind the scheduler's next poll (rearm_after_poll), and
+// closes may meet such a pending re-arm. Every echo must arrive in order and
+// every close handshake complete.
+TEST_CASE("stream_many_pipelining_connections_on_one_thread") {
+  asio::io_context io;
+  tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acc.local_endpoint().port();
+  constexpr int clients = 24, messages = 300;
+  std::vector<std::shared_ptr<callback_echo>> servers;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < clients; ++i) {
+      auto s = std::make_shared<callback_echo>(co_await acc.async_accept(asio::use_awaitable));
+      servers.push_back(s);
+      s->s.async_accept(ws::server_options{}, [s](std::error_code ec) {
+        if (!ec) s->read();
+      });
+    }
+  }, asio::detached);
+  int clean_closes = 0, finished = 0;
+  std::vector<std::unique_ptr<tcp_stream>> streams;
+  for (int c = 0; c < clients; ++c) {
+    streams.push_back(std::make_unique<tcp_stream>(tcp::socket{io}));
+    asio::co_spawn(io, [&, c, &cs = *streams.back()]() -> asio::awaitable<void> {
+      co_await cs.next_layer().async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+      co_await cs.async_handshake(copts("127.0.0.1:" + std::to_string(port)), asio::use_awaitable);
+      std::string m;
+      int in_order = 0;
+      for (int round = 0; round < messages / 30; ++round) {  // 30 in flight at a time
+        for (int i = 0; i < 30; ++i) cs.send_text("c" + std::to_string(c) + " m" + std::to_string(round * 30 + i));
+        for (int i = 0; i < 30; ++i) {
+          co_await cs.async_read(m, asio::use_awaitable);
+          in_order += m == "c" + std::to_string(c) + " m" + std::to_string(round * 30 + i);
+        }
+      }
+      CHECK(in_order == messages);
+      auto [ec] = co_await cs.async_close(1000, "", asio::experimental::as_tuple(asio::use_awaitable));
+      clean_closes += !ec;
+      if (++finished == clients) io.stop();
+    }, asio::detached);
+  }
+  io.run_for(std::chrono::seconds(20));
+  CHECK(finished == clients);
+  CHECK(clean_closes == clients);
+  for (const auto& s : servers) CHECK(s->seen.size() == messages);
+}
