@@ -5,8 +5,8 @@
 #
 # For each echo server (sigwire on Asio's epoll reactor, sigwire on Asio's
 # io_uring backend when built, Beast when built, the minimal epoll server)
-# runs bench/ws_load_client with 16 B messages on one connection, 1 and 16 in
-# flight, under `perf stat -e 'syscalls:sys_enter_*' -p SERVER` (Debian
+# runs bench/ws_load_client with 16 B messages on 1 and 64 connections
+# (CONNS narrows it, e.g. CONNS=1), 1 and 16 in flight, under `perf stat -e 'syscalls:sys_enter_*' -p SERVER` (Debian
 # linux-perf; needs root or kernel.perf_event_paranoid <= -1), and prints
 # the calls per echo by name and in total.
 set -euo pipefail
@@ -26,6 +26,7 @@ wait_port() {
 
 count() {  # name, command... (PORT is replaced)
   local name=$1; shift
+  for conns in ${CONNS:-1 64}; do
   for inflight in 1 16; do
     local port; port=$(free_port)
     "${@//PORT/$port}" >/dev/null 2>&1 &
@@ -35,24 +36,25 @@ count() {  # name, command... (PORT is replaced)
     local perf_pid=$!
     sleep 0.3
     local line msgs
-    line=$("$BUILD/bench/ws_load_client" --port "$port" --size 16 --conns 1 --inflight "$inflight" \
+    line=$("$BUILD/bench/ws_load_client" --port "$port" --size 16 --conns "$conns" --inflight "$inflight" \
              --seconds "$SECS" | grep RESULT)
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=
     msgs=$(sed 's/.*msgs=\([0-9]*\).*/\1/' <<<"$line")
-    awk -F, -v m="$msgs" -v name="$name" -v k="$inflight" '
+    awk -F, -v m="$msgs" -v name="$name" -v c="$conns" -v k="$inflight" '
       $1 ~ /^[0-9]+$/ && $1 > 0 && $3 ~ /sys_enter_/ {
         sub("syscalls:sys_enter_", "", $3); n[$3] = $1; total += $1 }
       END {
         line = ""
         for (s in n) if (n[s] / m >= 0.005) line = line sprintf(" %s %.3f", s, n[s] / m)
-        printf "| %s | %d | %.2f |%s |\n", name, k, total / m, line }' "$STAT"
+        printf "| %s | %d | %d | %.2f |%s |\n", name, c, k, total / m, line }' "$STAT"
+  done
   done
 }
 
-echo "| server | in flight | system calls per echo | by name |"
-echo "|---|---:|---:|---|"
+echo "| server | conns | in flight | system calls per echo | by name |"
+echo "|---|---:|---:|---:|---|"
 count "sigwire (epoll)" "$BUILD/examples/ws_echo_server" --port PORT --bind 127.0.0.1 --no-deflate
 if [ -x "$BUILD/bench/ws_echo_server_io_uring" ]; then
   count "sigwire (io_uring)" "$BUILD/bench/ws_echo_server_io_uring" --port PORT --bind 127.0.0.1 --no-deflate
