@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this):
 #   1. g++ build of everything + all tests (interop against real peers included)
-#   2. ASan + UBSan build + tests (leaks detected; interop suite skipped)
+#   2. ASan + UBSan build + tests at -O0 (leaks detected; interop suite skipped;
+#      -O0 compiles in a sixth of -O2's CPU time here: 227 s against 1615 s)
 #   3. clang build of everything (warning-free check, compile only)
 #   4. clang libFuzzer targets, each run ~20 s over its seed corpus
 #   5. a separate meson project using sigwire as a subproject
@@ -77,7 +78,7 @@ phase "2. ASan + UBSan build + tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 CXX=g++ build_and_test "asan+ubsan" build/asan --no-suite interop --timeout-multiplier 4 -- \
-  -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled -Dexamples=enabled
+  -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled -Dexamples=enabled -Doptimization=0
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 phase "3. clang++ build (warnings are errors)"
