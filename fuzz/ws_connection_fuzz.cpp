@@ -4,7 +4,9 @@
 // whether to echo messages. Memory must stay within the limits. The same
 // bytes then go to a second connection through the zero-copy path
 // (payload_window / commit_payload whenever a window is open), which must
-// report exactly the same events.
+// report exactly the same events. Echoed messages are also sent through a
+// server-role pair, once copied and once by move (attached from 16 KiB up):
+// the bytes on the wire must be the same.
 #include <sigwire/ws/connection.hpp>
 
 #include <algorithm>
@@ -45,6 +47,17 @@ std::vector<seen> zero_copy_events(const ws::connection_options& o, ws::role rol
   }
   return events;
 }
+// Sending by view and by move must put the same bytes on the wire.
+void check_owned_send_matches_copy(ws::connection& copied, ws::connection& moved, std::string_view msg) {
+  (void)copied.send_binary(msg);
+  (void)moved.send_binary(std::string(msg));
+  ws::output_batch batch;
+  moved.take_output(batch);
+  std::string wire;
+  batch.for_each_piece([&](std::string_view piece) { wire.append(piece); });
+  if (wire != copied.output()) std::abort();
+  copied.consume_output(copied.buffered_amount());
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -56,6 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.limits.max_fragments = 1024;
   if (bits & 2) o.deflate = ws::deflate_params{(bits & 4) != 0, (bits & 8) != 0, 15, 15};
   ws::connection c((bits & 1) ? ws::role::client : ws::role::server, o);
+  ws::connection copied(ws::role::server, o), moved(ws::role::server, o);
   const std::size_t chunk = std::size_t{1} << ((bits >> 4) & 7) * 2;  // 1, 4, 16 ... 16384
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
   const std::string_view all = in;
@@ -73,7 +87,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (r.ev.type == ws::event_type::text || r.ev.type == ws::event_type::binary) {
         if (r.ev.data.size() > o.limits.max_message_size) std::abort();
         if (r.ev.type == ws::event_type::text && !core::utf8::is_valid(r.ev.data)) std::abort();
-        if (bits & 0x80) (void)c.send_binary(r.ev.data);
+        if (bits & 0x80) {
+          (void)c.send_binary(r.ev.data);
+          check_owned_send_matches_copy(copied, moved, r.ev.data);
+        }
       }
       if (r.ev.type == ws::event_type::error && !r.ev.ec) std::abort();
       if (++guard > 10 * size + 100) std::abort();
