@@ -230,6 +230,15 @@ class stream {
   auto async_write_text(std::string_view s, Token&& token) { return async_write(true, s, std::forward<Token>(token)); }
   template <class Token>
   auto async_write_binary(std::string_view s, Token&& token) { return async_write(false, s, std::forward<Token>(token)); }
+  // The same, taking the message over (no copy from 16 KiB up, as send_*).
+  template <class Token>
+  auto async_write_text(std::string&& s, Token&& token) { return async_write(true, std::move(s), std::forward<Token>(token)); }
+  template <class Token>
+  auto async_write_binary(std::string&& s, Token&& token) { return async_write(false, std::move(s), std::forward<Token>(token)); }
+  template <class Token>
+  auto async_write_text(const char* s, Token&& token) { return async_write(true, std::string_view(s), std::forward<Token>(token)); }
+  template <class Token>
+  auto async_write_binary(const char* s, Token&& token) { return async_write(false, std::string_view(s), std::forward<Token>(token)); }
 
   // Starts the close handshake and completes when it is over and the
   // transport is closed (or the close timeout passed).
@@ -678,13 +687,14 @@ class stream {
     return send_status::queued;
   }
 
-  template <class Token>
-  auto async_write(bool text, std::string_view data, Token&& token) {
+  // Data is std::string_view (copied when framed) or std::string (taken over).
+  template <class Data, class Token>
+  auto async_write(bool text, Data data, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
-        [this, text, data](auto handler) {
+        [this, text, data = std::move(data)](auto handler) mutable {
           using H = std::decay_t<decltype(handler)>;
           auto w = std::make_unique<detail::waiter_impl<H, executor_type>>(std::move(handler), get_executor());
-          const auto st = text ? send_text(data) : send_binary(data);
+          const auto st = text ? send_text(std::move(data)) : send_binary(std::move(data));
           if (st == send_status::dropped) return w->complete(make_error_code(error::closed));
           if (written_total_ >= queued_total_) return w->complete({});  // the send went out at once
           write_waiters_.push_back({queued_total_, std::move(w)});
