@@ -116,7 +116,6 @@ class output_batch {
   bool empty() const noexcept { return size() == 0; }
   // One piece, or at most max_pieces() with attached payloads.
   bool contiguous() const noexcept { return attached_.empty(); }
-  std::string_view bytes() const noexcept { return bytes_; }
   std::size_t max_pieces() const noexcept { return 2 * attached_.size() + 1; }
   template <class F>
   void for_each_piece(F&& f) const { detail::for_each_output_piece(bytes_, attached_, std::forward<F>(f)); }
@@ -498,9 +497,15 @@ class connection {
   event take_pending() { return {event_type::error, {}, static_cast<std::uint16_t>(close_code_for(static_cast<error>(pending_error_.value()))), pending_error_}; }
 
   // --- send internals --------------------------------------------------------
-  std::error_code send_message(opcode op, std::span<const std::byte> data) {
+  // Whether a new whole message may be sent now.
+  std::error_code message_send_check() const {
     if (close_sent_ || failed_) return make_error_code(error::closed);
     if (sending_fragments_) return make_error_code(error::expected_continuation);
+    return {};
+  }
+
+  std::error_code send_message(opcode op, std::span<const std::byte> data) {
+    if (auto ec = message_send_check()) return ec;
     if (deflater_ && data.size() >= opt_.deflate_settings.min_compress_size) {
       zout_.clear();
       if (auto ec = deflater_->compress(data, zout_)) return ec;
@@ -534,8 +539,7 @@ class connection {
   std::error_code send_owned(opcode op, std::string&& data) {
     const bool compress = deflater_ && data.size() >= opt_.deflate_settings.min_compress_size;
     if (data.size() < min_attached_payload || compress) return send_message(op, as_bytes(data));
-    if (close_sent_ || failed_) return make_error_code(error::closed);
-    if (sending_fragments_) return make_error_code(error::expected_continuation);
+    if (auto ec = message_send_check()) return ec;
     const auto key = write_header(op, data.size(), true, false);
     if (key) mask(reinterpret_cast<std::byte*>(data.data()), data.size(), *key);
     attached_bytes_ += data.size();

@@ -215,14 +215,8 @@ class stream {
   // Taking the message over: a large one is written from the string itself
   // (gathered with its frame header), not copied. An echo server does
   // s.send_binary(std::move(msg)) before reading the next message into msg.
-  send_status send_text(std::string&& s) {
-    const std::size_t n = s.size();
-    return enqueue([&] { return conn_->send_text(std::move(s)); }, n);
-  }
-  send_status send_binary(std::string&& s) {
-    const std::size_t n = s.size();
-    return enqueue([&] { return conn_->send_binary(std::move(s)); }, n);
-  }
+  send_status send_text(std::string&& s) { return send_owned(true, std::move(s)); }
+  send_status send_binary(std::string&& s) { return send_owned(false, std::move(s)); }
   send_status ping(std::string_view s = {}) { return enqueue([&] { return conn_->ping(s); }, 0); }
 
   // Queue the message and complete once its bytes were written (or failed).
@@ -674,6 +668,11 @@ class stream {
   }
 
   // ---- writing ------------------------------------------------------------------
+  send_status send_owned(bool text, std::string&& s) {
+    const std::size_t n = s.size();  // read before the string is moved from
+    return enqueue([&] { return text ? conn_->send_text(std::move(s)) : conn_->send_binary(std::move(s)); }, n);
+  }
+
   template <class F>
   send_status enqueue(F&& frame_it, std::size_t size) {
     if (!conn_ || transport_closed_) return send_status::dropped;
@@ -748,7 +747,6 @@ class stream {
       if (auto a = alive.lock(); !a || !*a) return;
       on_written(ec, sent + n);
     };
-    if (inflight_.contiguous()) return asio::async_write(next_, asio::buffer(inflight_.bytes()) + sent, std::move(on_done));
     asio::async_write(next_, unsent_pieces(sent), std::move(on_done));
   }
 
