@@ -2,7 +2,11 @@
 // page on "/". What conformance testers and the interop tests point at.
 //
 //   ws_echo_server [--port 9001] [--bind 127.0.0.1] [--tls CERT KEY]
-//                  [--no-deflate] [--protocols sip,xmpp] [--log]
+//                  [--no-deflate] [--deflate-low-memory] [--protocols sip,xmpp] [--log]
+//
+// --deflate-low-memory asks clients for no context takeover in both
+// directions (ws::deflate_options::low_memory()): zlib state exists only
+// while a message is compressed or inflated (docs/ws.md, memory per connection).
 //
 // A self-signed pair for --tls:
 //   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost
@@ -30,6 +34,7 @@ struct config {
   std::string bind = "127.0.0.1";
   std::string cert, key;
   bool deflate = true;
+  bool low_memory_deflate = false;
   bool log = false;
   std::vector<std::string> protocols = {"sip"};
 };
@@ -70,13 +75,53 @@ ws.onclose = (e) => log('close ' + e.code);
 </script></body></html>
 )html";
 
+// One connection: the upgrade (or the test page), then the echo loop. Plain
+// callbacks, not a coroutine per connection: an idle connection then costs
+// its stream and nothing else (docs/ws.md, "Memory per connection").
 template <class Stream>
-struct echo_loop : std::enable_shared_from_this<echo_loop<Stream>> {
+struct echo_session : std::enable_shared_from_this<echo_session<Stream>> {
   Stream s;
-  bool log;
+  const config& cfg;
   std::string msg;
   template <class... Args>
-  echo_loop(bool l, Args&&... args) : s(std::forward<Args>(args)...), log(l) {}
+  echo_session(const config& c, Args&&... args) : s(std::forward<Args>(args)...), cfg(c) {}
+
+  void start() {
+    s.async_read_request([self = this->shared_from_this()](std::error_code ec) {
+      if (!ec) self->on_request();
+    });
+  }
+
+  void on_request() {
+    if (!ws::is_upgrade_request(s.request())) return serve_page();
+    ws::server_options opt;
+    opt.subprotocols = cfg.protocols;
+    if (cfg.low_memory_deflate) opt.deflate = ws::deflate_options::low_memory();
+    opt.deflate.enabled = cfg.deflate;
+    s.async_accept(std::move(opt), [self = this->shared_from_this()](std::error_code ec) {
+      if (ec) {
+        if (self->cfg.log) std::cout << "handshake failed: " << ec.message() << std::endl;
+        return;
+      }
+      if (self->cfg.log)
+        std::cout << "open protocol=" << self->s.subprotocol() << " deflate=" << self->s.deflate().has_value() << std::endl;
+      self->read();
+    });
+  }
+
+  void serve_page() {  // plain HTTP: the test page, then close
+    auto res = std::make_shared<std::string>();
+    http::head_builder(*res)
+        .status_line(200, "OK")
+        .header("Content-Type", "text/html; charset=utf-8")
+        .header("Content-Length", page.size())
+        .header("Connection", "close")
+        .end(page);
+    asio::async_write(s.next_layer(), asio::buffer(*res), [self = this->shared_from_this(), res](std::error_code, std::size_t) {
+      asio::error_code ignored;
+      self->s.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  }
 
   void read() {
     s.async_read(msg, [self = this->shared_from_this()](std::error_code ec, ws::message_type type) {
@@ -85,10 +130,10 @@ struct echo_loop : std::enable_shared_from_this<echo_loop<Stream>> {
   }
   void on_message(std::error_code ec, ws::message_type type) {
     if (ec) {
-      if (log) std::cout << "closed code=" << s.close_code() << " (" << ec.message() << ")" << std::endl;
+      if (cfg.log) std::cout << "closed code=" << s.close_code() << " (" << ec.message() << ")" << std::endl;
       return;
     }
-    if (log) {
+    if (cfg.log) {
       if (type == ws::message_type::text) std::cout << "text " << msg.size() << ": " << msg.substr(0, 200) << std::endl;
       else std::cout << "binary " << msg.size() << std::endl;
     }
@@ -101,38 +146,10 @@ struct echo_loop : std::enable_shared_from_this<echo_loop<Stream>> {
 };
 
 template <class Stream, class... Args>
-asio::awaitable<void> session(const config& cfg, Args... args) {
+void start_session(const config& cfg, Args&&... args) {
   ws::stream_options so;
   so.idle_timeout = std::chrono::seconds(60);  // keep-alive ping after a minute of silence
-  auto loop = std::make_shared<echo_loop<Stream>>(cfg.log, so, std::move(args)...);
-  Stream& s = loop->s;
-  auto [ec] = co_await s.async_read_request(asio::experimental::as_tuple(asio::use_awaitable));
-  if (ec) co_return;
-  if (!ws::is_upgrade_request(s.request())) {  // plain HTTP: the test page
-    std::string res;
-    http::head_builder(res)
-        .status_line(200, "OK")
-        .header("Content-Type", "text/html; charset=utf-8")
-        .header("Content-Length", page.size())
-        .header("Connection", "close")
-        .end(page);
-    co_await asio::async_write(s.next_layer(), asio::buffer(res), asio::experimental::as_tuple(asio::use_awaitable));
-    asio::error_code ignored;
-    s.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
-    co_return;
-  }
-  ws::server_options opt;
-  opt.subprotocols = cfg.protocols;
-  opt.deflate.enabled = cfg.deflate;
-  auto [aec] = co_await s.async_accept(opt, asio::experimental::as_tuple(asio::use_awaitable));
-  if (aec) {
-    if (cfg.log) std::cout << "handshake failed: " << aec.message() << std::endl;
-    co_return;
-  }
-  if (cfg.log) std::cout << "open protocol=" << s.subprotocol() << " deflate=" << s.deflate().has_value() << std::endl;
-  // The echo loop itself uses a callback: each message costs no coroutine
-  // frame, and stream completes buffered messages in the same turn.
-  loop->read();
+  std::make_shared<echo_session<Stream>>(cfg, so, std::forward<Args>(args)...)->start();
 }
 
 asio::awaitable<void> listen(tcp::acceptor& acc, const config& cfg, asio::ssl::context* tls) {
@@ -140,12 +157,8 @@ asio::awaitable<void> listen(tcp::acceptor& acc, const config& cfg, asio::ssl::c
     auto [ec, sock] = co_await acc.async_accept(asio::experimental::as_tuple(asio::use_awaitable));
     if (ec) continue;
     sock.set_option(tcp::no_delay(true));
-    if (tls)
-      asio::co_spawn(acc.get_executor(),
-                     session<ws::stream<asio::ssl::stream<tcp::socket>>>(cfg, std::move(sock), std::ref(*tls)),
-                     asio::detached);
-    else
-      asio::co_spawn(acc.get_executor(), session<ws::stream<tcp::socket>>(cfg, std::move(sock)), asio::detached);
+    if (tls) start_session<ws::stream<asio::ssl::stream<tcp::socket>>>(cfg, std::move(sock), *tls);
+    else start_session<ws::stream<tcp::socket>>(cfg, std::move(sock));
   }
 }
 
@@ -160,13 +173,14 @@ int main(int argc, char** argv) {
     else if (a == "--bind") cfg.bind = next();
     else if (a == "--tls") { cfg.cert = next(); cfg.key = next(); }
     else if (a == "--no-deflate") cfg.deflate = false;
+    else if (a == "--deflate-low-memory") cfg.low_memory_deflate = true;
     else if (a == "--log") cfg.log = true;
     else if (a == "--protocols") {
       cfg.protocols.clear();
       std::stringstream ss(next());
       for (std::string p; std::getline(ss, p, ',');) if (!p.empty()) cfg.protocols.push_back(p);
     } else {
-      std::cerr << "usage: ws_echo_server [--port N] [--bind ADDR] [--tls CERT KEY] [--no-deflate] [--protocols a,b] [--log]\n";
+      std::cerr << "usage: ws_echo_server [--port N] [--bind ADDR] [--tls CERT KEY] [--no-deflate] [--deflate-low-memory] [--protocols a,b] [--log]\n";
       return 2;
     }
   }

@@ -25,11 +25,15 @@ http::header_list exts(std::string_view value) {
   return h;
 }
 
-std::optional<ws::deflate_params> server_sees(std::string_view offer, ws::deflate_options o = {.enabled = true}) {
+// zlib's widest windows (15 bits both ways): the negotiation tables below
+// read most simply against them. The defaults (12 bits) have their own test.
+constexpr ws::deflate_options widest{.enabled = true, .server_max_window_bits = 15, .client_max_window_bits = 15};
+
+std::optional<ws::deflate_params> server_sees(std::string_view offer, ws::deflate_options o = widest) {
   return ws::deflate_accept(exts(offer), o);
 }
 
-ws::deflate_validation client_sees(std::string_view response, ws::deflate_options o = {.enabled = true}) {
+ws::deflate_validation client_sees(std::string_view response, ws::deflate_options o = widest) {
   return ws::deflate_validate_response(exts(response), o);
 }
 
@@ -163,7 +167,7 @@ TEST_CASE("rfc7692_7_1_server_negotiation_matrix") {
   CHECK(server_sees("permessage-deflate; client_max_window_bits") == P{});
   CHECK(server_sees("permessage-deflate; client_max_window_bits=10") == P{false, false, 15, 10});
   CHECK(server_sees("permessage-deflate; client_max_window_bits=\"10\"") == P{false, false, 15, 10});
-  CHECK(server_sees("permessage-deflate; server_max_window_bits=12") == P{false, false, 12, 15});
+  CHECK(server_sees("permessage-deflate; server_max_window_bits=12") == P{false, false, 12, 15, true});
   CHECK(server_sees("permessage-deflate; server_no_context_takeover") == P{true, false, 15, 15});
   CHECK(server_sees("permessage-deflate; client_no_context_takeover") == P{});
   // Declined offers: unknown/duplicate/invalid parameters, and window 8 (zlib).
@@ -178,7 +182,7 @@ TEST_CASE("rfc7692_7_1_server_negotiation_matrix") {
   CHECK_FALSE(server_sees("x-webkit-deflate-frame"));
   // Fallback: the first acceptable offer wins.
   CHECK(server_sees("permessage-deflate; server_max_window_bits=8, permessage-deflate; client_max_window_bits") == P{});
-  CHECK(server_sees("foo, permessage-deflate; server_max_window_bits=10") == P{false, false, 10, 15});
+  CHECK(server_sees("foo, permessage-deflate; server_max_window_bits=10") == P{false, false, 10, 15, true});
   // Our own settings: memory budget.
   ws::deflate_options small{.enabled = true, .server_no_context_takeover = true, .client_no_context_takeover = true,
                             .server_max_window_bits = 10, .client_max_window_bits = 11};
@@ -186,7 +190,7 @@ TEST_CASE("rfc7692_7_1_server_negotiation_matrix") {
   CHECK(server_sees("permessage-deflate; client_max_window_bits=9", small) == P{true, true, 10, 9});
   // Without client_max_window_bits in the offer the server must not limit it.
   CHECK(server_sees("permessage-deflate", small) == P{true, true, 10, 15});
-  CHECK(ws::deflate_response(P{true, true, 10, 9}) ==
+  CHECK(ws::deflate_response(P{true, true, 10, 9, true}) ==
         "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; "
         "client_max_window_bits=9");
   CHECK_FALSE(server_sees("permessage-deflate", {.enabled = false}));
@@ -197,8 +201,8 @@ TEST_CASE("rfc7692_7_1_client_validation_matrix") {
   CHECK(*client_sees("permessage-deflate").params == P{});
   CHECK(*client_sees("permessage-deflate; server_no_context_takeover").params == P{true, false, 15, 15});
   CHECK(*client_sees("permessage-deflate; client_no_context_takeover").params == P{false, true, 15, 15});
-  CHECK(*client_sees("permessage-deflate; server_max_window_bits=9").params == P{false, false, 9, 15});
-  CHECK(*client_sees("permessage-deflate; server_max_window_bits=8").params == P{false, false, 8, 15});
+  CHECK(*client_sees("permessage-deflate; server_max_window_bits=9").params == P{false, false, 9, 15, true});
+  CHECK(*client_sees("permessage-deflate; server_max_window_bits=8").params == P{false, false, 8, 15, true});
   CHECK(*client_sees("permessage-deflate; client_max_window_bits=12").params == P{false, false, 15, 12});
   const auto bad = make_error_code(ws::error::bad_extension_response);
   CHECK(client_sees("permessage-deflate; client_max_window_bits").ec == bad);    // needs a value in a response
@@ -208,12 +212,15 @@ TEST_CASE("rfc7692_7_1_client_validation_matrix") {
   CHECK(client_sees("permessage-deflate, permessage-deflate").ec == make_error_code(ws::error::unexpected_extension));
   CHECK(client_sees("permessage-deflate", {.enabled = false}).ec == make_error_code(ws::error::unexpected_extension));
   // We asked for server_max_window_bits=10: a larger answer is a failure.
-  ws::deflate_options o{.enabled = true, .server_max_window_bits = 10};
+  ws::deflate_options o{.enabled = true, .server_max_window_bits = 10, .client_max_window_bits = 15};
   CHECK(ws::deflate_offer(o) == "permessage-deflate; server_max_window_bits=10; client_max_window_bits");
   CHECK(client_sees("permessage-deflate; server_max_window_bits=12", o).ec == bad);
-  CHECK(*client_sees("permessage-deflate; server_max_window_bits=10", o).params == P{false, false, 10, 15});
+  CHECK(*client_sees("permessage-deflate; server_max_window_bits=10", o).params == P{false, false, 10, 15, true});
+  // ... and a response without it did not accept that offer (§7.1.2.1).
+  CHECK(client_sees("permessage-deflate", o).ec == bad);
   // We asked for server_no_context_takeover: the server must agree.
-  ws::deflate_options n{.enabled = true, .server_no_context_takeover = true};
+  ws::deflate_options n = widest;
+  n.server_no_context_takeover = true;
   CHECK(client_sees("permessage-deflate", n).ec == bad);
   CHECK(client_sees("permessage-deflate; server_no_context_takeover", n).params);
   // No extension in the response: no compression, no error.
@@ -272,4 +279,149 @@ TEST_CASE("deflate_round_trips_random_messages_with_and_without_takeover") {
       REQUIRE(out == msg);
     }
   }
+}
+
+namespace {
+
+// One parameter of an offer: absent, present without a value, or 8..15.
+struct bits_choice {
+  bool present = false;
+  int value = 0;  // 0: no value
+  std::string text(std::string_view name) const {
+    if (!present) return {};
+    return "; " + std::string(name) + (value ? "=" + std::to_string(value) : "");
+  }
+};
+
+std::vector<bits_choice> bits_choices(bool without_value) {
+  std::vector<bits_choice> v{{}};
+  if (without_value) v.push_back({true, 0});
+  for (int b = 8; b <= 15; ++b) v.push_back({true, b});
+  return v;
+}
+
+// The response's own parameters, read back as a client reads them.
+struct response_view {
+  bool ok = true, server_nct = false, client_nct = false;
+  std::optional<int> server_bits, client_bits;
+};
+response_view read_response(std::string_view element) {
+  response_view r;
+  const auto name = ws::detail::parse_extension(element, [&](const ws::extension_param& p) {
+    const int bits = p.has_value ? ws::detail::window_bits(p.value) : -1;
+    if (p.name == "server_no_context_takeover") r.server_nct = true;
+    else if (p.name == "client_no_context_takeover") r.client_nct = true;
+    else if (p.name == "server_max_window_bits") r.server_bits = bits;
+    else if (p.name == "client_max_window_bits") r.client_bits = bits;
+    else r.ok = false;
+  });
+  r.ok = r.ok && name == ws::permessage_deflate;
+  return r;
+}
+
+}  // namespace
+
+// RFC 7692 §7.1.1-§7.1.2, server role: every combination of the four
+// parameters in one offer (window bits absent, without a value where
+// §7.1.2.2 allows it, and every value 8-15), against servers that limit
+// their windows to 9, 12 or 15 bits. What the RFC requires of the response:
+//   server_max_window_bits in the offer -> in the response, same or smaller
+//     (§7.1.2.1; 8 we cannot produce with zlib, so that offer is declined);
+//   client_max_window_bits absent -> absent from the response (§7.1.2.2),
+//     and present with a value -> at most that value;
+//   server_no_context_takeover in the offer -> in the response (§7.1.1.1);
+// and the parameters the codec runs with agree with the response.
+TEST_CASE("rfc7692_7_1_2_every_offer_gets_the_response_the_rfc_requires") {
+  int accepted = 0, declined = 0;
+  for (const int server_limit : {9, 12, 15})
+    for (const int client_limit : {9, 12, 15})
+      for (const auto& sb : bits_choices(false))
+        for (const auto& cb : bits_choices(true))
+          for (const bool snct : {false, true})
+            for (const bool cnct : {false, true}) {
+              const std::string offer = std::string(ws::permessage_deflate) + (snct ? "; server_no_context_takeover" : "") +
+                                        (cnct ? "; client_no_context_takeover" : "") + sb.text("server_max_window_bits") +
+                                        cb.text("client_max_window_bits");
+              ws::deflate_options o{.enabled = true, .server_max_window_bits = server_limit, .client_max_window_bits = client_limit};
+              CAPTURE(offer);
+              CAPTURE(server_limit);
+              CAPTURE(client_limit);
+              const auto params = server_sees(offer, o);
+              const bool must_decline = (sb.present && sb.value == 8) || (sb.present && sb.value == 0);
+              if (!params) {
+                CHECK(must_decline);
+                ++declined;
+                continue;
+              }
+              REQUIRE_FALSE(must_decline);
+              ++accepted;
+              const auto r = read_response(ws::deflate_response(*params));
+              REQUIRE(r.ok);
+              // §7.1.2.1
+              CHECK(r.server_bits.has_value() == sb.present);
+              if (sb.present) CHECK(*r.server_bits <= sb.value);
+              CHECK(params->server_max_window_bits <= server_limit);
+              CHECK(params->server_max_window_bits >= 9);
+              if (r.server_bits) CHECK(params->server_max_window_bits == *r.server_bits);
+              // §7.1.2.2
+              if (!cb.present) CHECK_FALSE(r.client_bits.has_value());
+              if (cb.present && cb.value && r.client_bits) CHECK(*r.client_bits <= cb.value);
+              if (r.client_bits) CHECK(*r.client_bits > 0);
+              CHECK(params->client_max_window_bits == r.client_bits.value_or(15));
+              // §7.1.1.1, §7.1.1.2
+              if (snct) CHECK(r.server_nct);
+              CHECK(params->server_no_context_takeover == r.server_nct);
+              CHECK(params->client_no_context_takeover == r.client_nct);
+              // A client that made this offer accepts this response and agrees on the parameters.
+              ws::deflate_options client_o{.enabled = true,
+                                           .server_no_context_takeover = snct,
+                                           .client_no_context_takeover = false,
+                                           .server_max_window_bits = sb.present ? sb.value : 15,
+                                           .client_max_window_bits = 15};
+              // (Our client never offers client_max_window_bits=8: zlib cannot deflate with it.)
+              if (sb.present && sb.value < 15 && cb.present && cb.value != 8) {
+                const auto v = client_sees(ws::deflate_response(*params), client_o);
+                REQUIRE_FALSE(v.ec);
+                CHECK(v.params->server_max_window_bits == *r.server_bits);
+                CHECK(v.params->client_max_window_bits == params->client_max_window_bits);
+              }
+            }
+  MESSAGE(accepted << " offers accepted, " << declined << " declined");
+  CHECK(accepted > 0);
+  CHECK(declined > 0);
+}
+
+// The defect seen with Python websockets 10.4 and
+// ClientPerMessageDeflateFactory(server_max_window_bits=15): the response
+// dropped server_max_window_bits=15, and the client rightly failed.
+TEST_CASE("rfc7692_7_1_2_1_an_offer_of_15_bits_is_answered_with_15") {
+  const auto p = server_sees("permessage-deflate; server_max_window_bits=15; client_max_window_bits");
+  REQUIRE(p);
+  CHECK(ws::deflate_response(*p) == "permessage-deflate; server_max_window_bits=15");
+  // With the defaults (12-bit windows) the answer may be smaller.
+  const auto d = server_sees("permessage-deflate; server_max_window_bits=15; client_max_window_bits", {.enabled = true});
+  REQUIRE(d);
+  CHECK(ws::deflate_response(*d) == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12");
+  // Without the parameter in the offer the response does not name it,
+  // though the server compresses with its own smaller window.
+  const auto q = server_sees("permessage-deflate; client_max_window_bits", {.enabled = true});
+  REQUIRE(q);
+  CHECK(ws::deflate_response(*q) == "permessage-deflate; client_max_window_bits=12");
+  CHECK(q->server_max_window_bits == 12);
+}
+
+// Client role: several offers in one header and fallbacks, as a server
+// chooses among them (§5.1: the first acceptable one, in the client's order).
+TEST_CASE("rfc7692_5_1_several_offers_and_fallbacks") {
+  using P = ws::deflate_params;
+  CHECK(server_sees("permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=10") ==
+        P{false, false, 10, 15, true});
+  CHECK(server_sees("permessage-deflate; foo, permessage-deflate; client_max_window_bits=9, permessage-deflate") ==
+        P{false, false, 15, 9, false});
+  CHECK_FALSE(server_sees("permessage-deflate; server_max_window_bits=8, permessage-deflate; bar"));
+  // Across two header lines, too.
+  http::header_list two;
+  two.fields.push_back({"Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits"});
+  two.fields.push_back({"Sec-WebSocket-Extensions", "permessage-deflate; server_no_context_takeover"});
+  CHECK(ws::deflate_accept(two, widest) == P{true, false, 15, 15, false});
 }

@@ -125,6 +125,13 @@ class output_batch {
     attached_.clear();
     attached_bytes_ = 0;
   }
+  // Drops the content and gives its memory back: for a connection that has
+  // nothing more to send (an idle one should hold no output buffer).
+  void release() noexcept {
+    std::string().swap(bytes_);
+    std::vector<attached_payload>().swap(attached_);
+    attached_bytes_ = 0;
+  }
 
  private:
   friend class connection;

@@ -41,17 +41,44 @@ namespace sigwire::ws {
 inline constexpr std::string_view permessage_deflate = "permessage-deflate";
 
 // Our side's configuration (both roles).
+//
+// The defaults are sized for signalling (SIP messages of a few hundred bytes
+// to a few KiB, docs/ws.md "Memory per connection"): LZ77 windows of 4 KiB
+// (12 bits) and memLevel 5 keep a connection's zlib state under 51 KiB with
+// context takeover in both directions (about 20 KiB resident after a few
+// messages), against 308 KiB for zlib's 15 / 8. Bulk transfers compress
+// better with 15 / 8.
 struct deflate_options {
   bool enabled = false;
   // Ask the peer (client: offer; server: respond) for these.
   bool server_no_context_takeover = false;
   bool client_no_context_takeover = false;
-  int server_max_window_bits = 15;  // 9..15 (zlib cannot deflate with 8)
-  int client_max_window_bits = 15;  // 9..15
-  int mem_level = 8;                // our compressor's memLevel, 1..9
+  // The server's compressor window, 9..15 (zlib cannot deflate with 8). A
+  // server uses it whatever the offer says, but names it in its response
+  // only when the offer carried the parameter (RFC 7692 §7.1.2.1).
+  int server_max_window_bits = 12;
+  // The client's compressor window, 9..15. A server asks for it when the
+  // client announced client_max_window_bits (§7.1.2.2).
+  int client_max_window_bits = 12;
+  int mem_level = 5;                // our compressor's memLevel, 1..9
   int level = 6;                    // zlib compression level, 0..9
-  bool keep_idle_codec = true;      // false: free zlib state between messages when no takeover
+  // false: with no context takeover in a direction, that direction's zlib
+  // state is freed after each message (allocated again by the next one).
+  bool keep_idle_codec = false;
   std::size_t min_compress_size = 0;  // shorter messages are sent uncompressed
+
+  // The low-memory policy: ask for no context takeover in both directions
+  // (a server may do so even when the client's offer did not, RFC 7692
+  // §7.1.1.1-2), so zlib state exists only while a message is compressed or
+  // inflated and an idle connection holds none.
+  static deflate_options low_memory() {
+    deflate_options o;
+    o.enabled = true;
+    o.server_no_context_takeover = true;
+    o.client_no_context_takeover = true;
+    o.keep_idle_codec = false;
+    return o;
+  }
 };
 
 // What was agreed for this connection.
@@ -60,6 +87,9 @@ struct deflate_params {
   bool client_no_context_takeover = false;
   int server_max_window_bits = 15;
   int client_max_window_bits = 15;
+  // Server: the offer carried server_max_window_bits, so the response
+  // must name it (with the same or a smaller value, §7.1.2.1).
+  bool server_max_window_bits_in_response = false;
 
   friend bool operator==(const deflate_params&, const deflate_params&) = default;
 };
@@ -168,6 +198,7 @@ inline std::optional<deflate_params> deflate_accept_offer(std::span<const extens
   r.server_no_context_takeover = p.server_no_context_takeover || o.server_no_context_takeover;
   r.client_no_context_takeover = o.client_no_context_takeover;
   r.server_max_window_bits = std::min(o.server_max_window_bits, p.has_server_bits ? p.server_bits : 15);
+  r.server_max_window_bits_in_response = p.has_server_bits;
   if (r.server_max_window_bits < 9) return std::nullopt;
   // client_max_window_bits may be limited only if the client announced it.
   if (p.has_client_bits)
@@ -192,13 +223,17 @@ inline std::optional<deflate_params> deflate_accept(const http::header_list& req
   return chosen;
 }
 
-// The response element for agreed parameters. Always names
-// client_max_window_bits only when it was limited (it was then offered).
+// The response element for agreed parameters. Names server_max_window_bits
+// whenever the offer did (§7.1.2.1: an offer with it is accepted only by a
+// response with it), never otherwise (some clients, Firefox among them,
+// fail on one they did not ask for); names client_max_window_bits only when
+// it was limited (it was then offered, §7.1.2.2).
 inline std::string deflate_response(const deflate_params& p) {
   std::string s(permessage_deflate);
   if (p.server_no_context_takeover) s += "; server_no_context_takeover";
   if (p.client_no_context_takeover) s += "; client_no_context_takeover";
-  if (p.server_max_window_bits < 15) s += "; server_max_window_bits=" + std::to_string(p.server_max_window_bits);
+  if (p.server_max_window_bits_in_response)
+    s += "; server_max_window_bits=" + std::to_string(p.server_max_window_bits);
   if (p.client_max_window_bits < 15) s += "; client_max_window_bits=" + std::to_string(p.client_max_window_bits);
   return s;
 }
@@ -218,9 +253,12 @@ inline deflate_validation deflate_validate_response(const http::header_list& res
       out.ec = make_error_code(error::unexpected_extension);  // not offered, or twice
       return false;
     }
-    // §7.1.2.1: a server_max_window_bits above what we asked is a failure;
+    // §7.1.2.1: an offer with server_max_window_bits (deflate_offer makes
+    // one below 15) is accepted only with it, at most what we asked;
     // §7.1.2.2: client_max_window_bits=8 we cannot honour with zlib.
+    const bool asked_server_bits = o.server_max_window_bits < 15;
     if (!p.ok || (p.has_server_bits && p.server_bits > o.server_max_window_bits) ||
+        (asked_server_bits && !p.has_server_bits) ||
         (p.has_client_bits && p.client_bits < 9) ||
         (o.server_no_context_takeover && !p.server_no_context_takeover)) {
       out.ec = make_error_code(error::bad_extension_response);
@@ -230,6 +268,7 @@ inline deflate_validation deflate_validate_response(const http::header_list& res
     r.server_no_context_takeover = p.server_no_context_takeover;
     r.client_no_context_takeover = p.client_no_context_takeover || o.client_no_context_takeover;
     r.server_max_window_bits = p.has_server_bits ? p.server_bits : 15;
+    r.server_max_window_bits_in_response = p.has_server_bits;
     r.client_max_window_bits = std::min(p.has_client_bits ? p.client_bits : 15, o.client_max_window_bits);
     out.params = r;
     return true;

@@ -41,7 +41,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,6 +55,7 @@
 #include <sys/uio.h>
 
 #include <sigwire/http/head.hpp>
+#include <sigwire/ws/asio/detail/read_buffer.hpp>
 #include <sigwire/ws/connection.hpp>
 #include <sigwire/ws/handshake.hpp>
 
@@ -71,9 +71,12 @@ struct stream_options {
   std::chrono::steady_clock::duration close_timeout = std::chrono::seconds(5);
   std::size_t high_watermark = 16u << 20;  // buffered bytes above which sends are dropped
   std::size_t low_watermark = 1u << 20;    // on_drain fires when the buffer falls below
-  // The read buffer starts at read_buffer_size and doubles, up to
-  // max_read_buffer_size, each time a read fills it (bulk traffic: fewer,
-  // larger reads and writes); an idle signalling connection keeps the first.
+  // Reads go into a buffer of read_buffer_size lent by a per-thread pool;
+  // it doubles, up to max_read_buffer_size, each time a read fills it (bulk
+  // traffic: fewer, larger reads and writes). Over plain TCP an idle stream
+  // gives it back and waits for readability without one (docs/ws.md,
+  // "Memory per connection"); TLS streams and Asio's io_uring backend keep
+  // theirs while a read is pending.
   std::size_t read_buffer_size = 64u << 10;
   std::size_t max_read_buffer_size = 256u << 10;
   bool tls_verify = true;  // wss client: verify the certificate and host name (opt out for tests)
@@ -139,8 +142,7 @@ class stream {
 
   template <class... Args>
   explicit stream(stream_options opt, Args&&... args)
-      : next_(std::forward<Args>(args)...), opt_(std::move(opt)), timer_(next_.get_executor()),
-        rbuf_(opt_.read_buffer_size) {}
+      : next_(std::forward<Args>(args)...), opt_(std::move(opt)), timer_(next_.get_executor()) {}
   template <class Arg>
   explicit stream(Arg&& arg) : stream(stream_options{}, std::forward<Arg>(arg)) {}
 
@@ -269,7 +271,7 @@ class stream {
     stream* s;
     bool server;
     void* unused;
-    enum { start, tls_done, wrote, reading, rejected } state = start;
+    enum { start, tls_done, wrote, reading, waiting, rejected } state = start;
 
     template <class Self>
     void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
@@ -288,13 +290,21 @@ class stream {
           }
           break;
         case tls_done: break;
-        case wrote: state = reading; return s->read_head(self);
+        case wrote: return read_head(self);
         case reading:
           s->rlen_ += n;
           return on_bytes(self);
+        case waiting: {
+          std::size_t got = 0;
+          ec = s->recv_into_buffer(got);
+          if (ec == asio::error::would_block) return read_head(self);
+          if (ec) return s->finish_handshake(self, ec);
+          s->rlen_ += got;
+          return on_bytes(self);
+        }
         case rejected: break;
       }
-      if (server) { state = reading; return s->read_head(self); }
+      if (server) return read_head(self);
       state = wrote;
       asio::async_write(s->next_, asio::buffer(s->client_hs_->request()), std::move(self));
     }
@@ -305,14 +315,17 @@ class stream {
       http::parse_result r;
       if (server) r = http::parse_request(have, s->request_);
       else r = http::parse_response(have, s->response_);
-      if (r.failed() || (r.need_more() && s->rlen_ == s->rbuf_.size())) {
+      if (r.failed()) {  // also a head past http::limits::max_head_bytes
         if (!server) return s->finish_handshake(self, make_error_code(error::bad_response_head));
         // A server answers a malformed head with 400 before closing.
         state = rejected;
         s->head_ = failure_response(error::bad_request_head);
         return asio::async_write(s->next_, asio::buffer(s->head_), std::move(self));
       }
-      if (r.need_more()) return s->read_head(self);
+      if (r.need_more()) {
+        s->rbuf_.shrink_to(s->rlen_);  // hold only what came, while the peer takes its time
+        return read_head(self);
+      }
       // Keep the head in its own buffer (views point into it); leftover bytes stay in rbuf_.
       s->head_.assign(s->rbuf_.data(), r.consumed);
       s->rpos_ = r.consumed;
@@ -329,12 +342,20 @@ class stream {
       s->open_connection(role::client);
       s->finish_handshake(self, {});
     }
-  };
 
-  template <class Self>
-  void read_head(Self& self) {
-    next_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_), std::move(self));
-  }
+    // Over plain TCP a connection that sends nothing holds no buffer: wait
+    // until bytes are there, then read them (state waiting).
+    template <class Self>
+    void read_head(Self& self) {
+      if constexpr (direct_io) {
+        state = waiting;
+        return s->lowest_layer().async_wait(asio::socket_base::wait_read, std::move(self));
+      }
+      state = reading;
+      s->reserve_behind_unparsed();
+      s->next_.async_read_some(asio::buffer(s->rbuf_.data() + s->rlen_, s->rbuf_.size() - s->rlen_), std::move(self));
+    }
+  };
 
   template <class Self>
   void finish_handshake(Self& self, std::error_code ec) {
@@ -372,6 +393,9 @@ class stream {
   void open_connection(ws::role r) {
     connection_options co = opt_.connection;
     co.deflate = deflate_;
+    // The codec's budget (mem_level, level, keep_idle_codec, ...) is the one
+    // of the deflate_options the handshake negotiated with.
+    co.deflate_settings = r == role::server ? server_opts_.deflate : client_hs_->options().deflate;
     conn_.emplace(r, std::move(co));
     last_rx_ = std::chrono::steady_clock::now();
     if (opt_.idle_timeout.count() > 0) arm_timer(opt_.idle_timeout, timer_purpose::idle);
@@ -434,7 +458,7 @@ class stream {
   struct read_op {
     stream* s;
     std::string* out;
-    enum { start, posted, reading, reading_payload, closing, rearming } state = start;
+    enum { start, posted, reading, reading_payload, waiting, closing, rearming } state = start;
     std::size_t window_size = 0;  // of the read in state `reading_payload`
     std::error_code final_ec;  // what a read in state `closing` reports
 
@@ -446,6 +470,14 @@ class stream {
       // A completion from the scheduler: a new turn of this stream.
       bool destroyed = false;
       bool* const outer = std::exchange(s->turn_destroyed_, &destroyed);
+      if (!ec && state == waiting) {  // readable: read into a buffer lent for this turn
+        ec = s->recv_into_buffer(n);
+        if (ec == asio::error::would_block) {
+          s->turn_destroyed_ = outer;
+          return wait(self);
+        }
+        state = reading;
+      }
       if (!ec && (state == reading || state == reading_payload)) s->note_read_completion();
       if (!ec && state == reading) s->received(n, s->rbuf_.size());
       if (!ec && state == reading_payload) s->received(0, window_size, n);
@@ -493,8 +525,24 @@ class stream {
         window_size = window.size();
         return s->next_.async_read_some(asio::buffer(window.data(), window.size()), std::move(self));
       }
+      if constexpr (direct_io) {
+        // Quiet: the last read did not fill the buffer, so the peer has sent
+        // everything for now. Wait without holding a buffer.
+        if (!s->last_read_filled_) return wait(self);
+      }
       state = reading;
-      s->next_.async_read_some(asio::buffer(s->rbuf_), std::move(self));
+      s->next_.async_read_some(s->read_space(), std::move(self));
+    }
+
+    // Gives the read buffer back (everything in it was parsed) and waits
+    // for readability: on Asio's epoll reactor this costs an epoll_ctl
+    // where a read would have cost a recv that finds nothing, so an idle
+    // stream holds no buffer at no extra system call.
+    template <class Self>
+    void wait(Self& self) {
+      s->rbuf_.release();
+      state = waiting;
+      s->lowest_layer().async_wait(asio::socket_base::wait_read, std::move(self));
     }
 
     // Feeds buffered bytes until an event for the user, then reads more.
@@ -516,7 +564,7 @@ class stream {
           if (commit(self, s->last_read_size_)) return;
           continue;
         }
-        if (!may_read_now || !s->read_now(asio::buffer(s->rbuf_))) break;
+        if (!may_read_now || !s->read_now(s->read_space())) break;
         s->rlen_ = s->last_read_size_;
       }
       if (s->busy_elsewhere()) {
@@ -529,10 +577,18 @@ class stream {
       read_more(self);
     }
 
+    // After the scheduler's poll the peer has usually sent more: read at
+    // once (as a completion of state waiting), and wait only if nothing came.
     template <class Self>
     void rearm(Self& self) {
       if (s->transport_closed_ || !s->conn_ || s->conn_->state() == connection_state::closed)
         return done(self, make_error_code(error::closed), message_type::binary);
+      if constexpr (direct_io) {
+        if (s->conn_->payload_window(s->opt_.max_read_buffer_size).size() < min_payload_window) {
+          state = waiting;
+          return (*this)(self);
+        }
+      }
       read_more(self);
     }
 
@@ -646,8 +702,39 @@ class stream {
   }
   bool busy_elsewhere() const { return busy_elsewhere_; }
 
+  // Only between reads (nothing unparsed in the buffer).
   void grow_read_buffer() {
-    if (rbuf_.size() < opt_.max_read_buffer_size) rbuf_.resize(std::min(rbuf_.size() * 2, opt_.max_read_buffer_size));
+    if (rbuf_.size() < opt_.max_read_buffer_size) rbuf_.reserve(std::min(rbuf_.size() * 2, opt_.max_read_buffer_size));
+  }
+
+  // The whole read buffer for a read (nothing unparsed in it), lent now if
+  // the stream holds none.
+  asio::mutable_buffer read_space() {
+    rbuf_.reserve(opt_.read_buffer_size);
+    return asio::buffer(rbuf_.data(), rbuf_.size());
+  }
+
+  // Room to read behind the rlen_ bytes held (a partial HTTP head), in a
+  // buffer of the pooled size when they are few.
+  void reserve_behind_unparsed() {
+    const std::size_t size = opt_.read_buffer_size;
+    rbuf_.reserve(rlen_ + 1024 <= size ? size : rlen_ + size, rlen_);
+  }
+
+  // One non-blocking recv after a wait for readability, behind the rlen_
+  // bytes already in the buffer. would_block when the wake-up found nothing.
+  std::error_code recv_into_buffer(std::size_t& n) {
+    reserve_behind_unparsed();
+    ssize_t got;
+    do got = ::recv(lowest_layer().native_handle(), rbuf_.data() + rlen_, rbuf_.size() - rlen_, MSG_DONTWAIT);
+    while (got < 0 && errno == EINTR);
+    if (got > 0) {
+      n = static_cast<std::size_t>(got);
+      return {};
+    }
+    if (got == 0) return asio::error::eof;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return asio::error::would_block;
+    return {errno, asio::error::get_system_category()};
   }
 
   // A read completed: `added` more bytes in rbuf_, `got` of `asked` bytes in all.
@@ -802,11 +889,15 @@ class stream {
   // whatever calls user code is posted (waiters post their completions).
   void wrote(std::size_t n) {
     written_total_ += n;
-    inflight_.clear();
-    while (!write_waiters_.empty() && write_waiters_.front().first <= written_total_) {
-      write_waiters_.front().second->complete({});
-      write_waiters_.pop_front();
-    }
+    // Nothing more queued: hold no output buffer while idle (the next
+    // take_output() swaps this empty one into the connection).
+    if (conn_->buffered_amount() == 0) inflight_.release();
+    else inflight_.clear();
+    // Waiters are in queue order: complete those whose bytes are all out.
+    const auto done = std::find_if(write_waiters_.begin(), write_waiters_.end(),
+                                   [&](const auto& w) { return w.first > written_total_; });
+    for (auto it = write_waiters_.begin(); it != done; ++it) it->second->complete({});
+    write_waiters_.erase(write_waiters_.begin(), done);
     if (above_high_ && buffered_amount() < opt_.low_watermark) {
       above_high_ = false;
       if (on_drain_)
@@ -891,7 +982,7 @@ class stream {
   timer_purpose purpose_ = timer_purpose::none;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
-  std::vector<char> rbuf_;
+  detail::read_buffer rbuf_;  // lent by the thread's pool while there is something to read
   std::size_t rpos_ = 0, rlen_ = 0;
   bool last_read_filled_ = false;  // the last read filled its buffer: more is likely waiting
   std::uint64_t read_mark_ = 0;    // reads_completed_on_this_thread at this stream's last read
@@ -920,7 +1011,8 @@ class stream {
   std::chrono::steady_clock::time_point last_rx_{};
   output_batch inflight_;  // being written: frame bytes and attached payloads
   std::uint64_t written_total_ = 0, queued_total_ = 0;
-  std::deque<std::pair<std::uint64_t, std::unique_ptr<detail::waiter>>> write_waiters_;
+  // (A vector, not a deque: libstdc++'s deque allocates 576 bytes when constructed.)
+  std::vector<std::pair<std::uint64_t, std::unique_ptr<detail::waiter>>> write_waiters_;
   std::vector<std::unique_ptr<detail::waiter>> close_waiters_;
   std::function<void()> on_drain_;
 };
