@@ -15,7 +15,9 @@
 # median over rounds of messages/s, latency and server CPU per message, and
 # the median of the per-round ratios to the ceiling and to Beast.
 # SIZES, CONNS and INFLIGHTS (space-separated) narrow the matrix, e.g.
-# SIZES=65536 CONNS=64 bench/ws_load.sh build 2 5.
+# SIZES=65536 CONNS=64 bench/ws_load.sh build 2 5. BASELINE=/path/to/an/older/
+# ws_echo_server adds it as one more server ("baseline" column): before and
+# after a change in one run.
 set -euo pipefail
 BUILD=$(cd "${1:?usage: ws_load.sh BUILD_DIR [SECONDS] [ROUNDS]}" && pwd)
 SECS=${2:-2}
@@ -40,6 +42,7 @@ servers=(sigwire)
 [ -x "$BUILD/bench/ws_echo_server_io_uring" ] && servers+=(uring)
 [ -x "$BUILD/bench/beast_echo_server" ] && servers+=(beast)
 servers+=(epoll)
+[ -n "${BASELINE:-}" ] && servers+=(baseline)
 
 server_command() {  # name port -> the command line, one word per line
   case $1 in
@@ -47,6 +50,7 @@ server_command() {  # name port -> the command line, one word per line
     uring) printf '%s\n' "$BUILD/bench/ws_echo_server_io_uring" --port "$2" --bind 127.0.0.1 --no-deflate ;;
     beast) printf '%s\n' "$BUILD/bench/beast_echo_server" "$2" ;;
     epoll) printf '%s\n' "$BUILD/bench/epoll_echo_server" "$2" ;;
+    baseline) printf '%s\n' "$BASELINE" --port "$2" --bind 127.0.0.1 --no-deflate ;;
   esac
 }
 
@@ -94,11 +98,11 @@ awk '
     return m ? sprintf("%.2f", median(a, m)) : "-" }
   function errs(k,    r, s, e) { e = ""; for (s in has) for (r = 1; r <= rounds[k]; r++) if (v[s, k, r, "errors"] != "0") e = e " " s ":" v[s, k, r, "errors"]; return e }
   END {
-    print "| size | conns | in flight | sigwire msg/s | p50 / p99 µs | server CPU µs/msg | Beast msg/s | Beast CPU µs/msg | epoll ceiling msg/s | ceiling CPU µs/msg | sigwire/ceiling | sigwire/Beast | io_uring msg/s | io_uring/ceiling |"
-    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    print "| size | conns | in flight | sigwire msg/s | p50 / p99 µs | server CPU µs/msg | Beast msg/s | Beast CPU µs/msg | epoll ceiling msg/s | ceiling CPU µs/msg | sigwire/ceiling | sigwire/Beast | io_uring msg/s | io_uring/ceiling | baseline msg/s | baseline CPU µs/msg | baseline/ceiling |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, c, " ")
-      printf "| %s | %s | %s | %d | %.1f / %.1f | %.2f | %s | %s | %d | %.2f | %s | %s | %s | %s |%s\n", sz(c[1]), c[2], c[3],
+      printf "| %s | %s | %s | %d | %.1f / %.1f | %.2f | %s | %s | %d | %.2f | %s | %s | %s | %s | %s | %s | %s |%s\n", sz(c[1]), c[2], c[3],
         med("sigwire", k, "msgs_per_s"), med("sigwire", k, "p50_us"), med("sigwire", k, "p99_us"),
         med("sigwire", k, "server_cpu_us_per_msg"),
         ("beast" in has ? sprintf("%d", med("beast", k, "msgs_per_s")) : "-"),
@@ -106,7 +110,10 @@ awk '
         med("epoll", k, "msgs_per_s"), med("epoll", k, "server_cpu_us_per_msg"),
         medratio("sigwire", "epoll", k), ("beast" in has ? medratio("sigwire", "beast", k) : "-"),
         ("uring" in has ? sprintf("%d", med("uring", k, "msgs_per_s")) : "-"),
-        ("uring" in has ? medratio("uring", "epoll", k) : "-"), errs(k)
+        ("uring" in has ? medratio("uring", "epoll", k) : "-"),
+        ("baseline" in has ? sprintf("%d", med("baseline", k, "msgs_per_s")) : "-"),
+        ("baseline" in has ? sprintf("%.2f", med("baseline", k, "server_cpu_us_per_msg")) : "-"),
+        ("baseline" in has ? medratio("baseline", "epoll", k) : "-"), errs(k)
     }
     printf "\nmedians over %d rounds of %s s per server and configuration\n", rounds[order[1]], "'"$SECS"'"
   }' "$OUT"

@@ -26,13 +26,28 @@ MODES=${MODES:-"echo connect half"}
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 SERVER_PID=
-CLIENT_PID=
+CPID=
 cleanup() {
-  [ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null || true
+  [ -n "$CPID" ] && kill "$CPID" 2>/dev/null || true
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "${FIFOS:-}" ] && rm -rf "$FIFOS"
 }
 trap cleanup EXIT
 
+# The client runs with its standard input and output on two FIFOs: fd 3
+# writes to it, fd 4 reads its READY / CLOSED lines.
+FIFOS=$(mktemp -d)
+mkfifo "$FIFOS/in" "$FIFOS/out"
+start_client() {
+  "$CLIENT" "$@" <"$FIFOS/in" >"$FIFOS/out" &
+  CPID=$!
+  exec 3>"$FIFOS/in" 4<"$FIFOS/out"
+}
+stop_client() {
+  exec 3>&- 4<&-
+  wait "$CPID" 2>/dev/null || true
+  CPID=
+}
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {  # bounded: 5 s
   for _ in $(seq 50); do
@@ -66,16 +81,14 @@ measure() {
   wait_port "$port"
   sleep 0.2
   before=$(rss_kib "$SERVER_PID")
-  coproc CLIENT { exec "$CLIENT" --port "$port" --conns "$n" $(client_flags "$server" "$mode"); }
-  CLIENT_PID=$CLIENT_PID
-  if ! read -r -t 300 line <&"${CLIENT[0]}" || [[ $line != READY* ]]; then
+  start_client --port "$port" --conns "$n" $(client_flags "$server" "$mode")
+  if ! read -r -t 300 line <&4 || [[ $line != READY* ]]; then
     echo "client failed ($server $mode $n): $line" >&2; return 1
   fi
   sleep 0.5
   after=$(rss_kib "$SERVER_PID")
-  echo >&"${CLIENT[1]}"
-  wait "$CLIENT_PID" 2>/dev/null || true
-  CLIENT_PID=
+  echo >&3
+  stop_client
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=
   awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }'

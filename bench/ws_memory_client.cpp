@@ -13,8 +13,8 @@
 // After all N connections reached their idle state the client prints
 //   READY conns=N
 // and waits for a line on stdin (the script reads the server's memory
-// meanwhile); then it closes all connections, prints CLOSED and repeats for
-// the next round (--rounds R), or exits.
+// meanwhile); then it closes all connections and prints CLOSED. With
+// --rounds R it then waits for another line before the next round.
 //
 // The client side runs sigwire's own sans-IO codec (ws::client_handshake,
 // ws::connection in the client role) over blocking sockets, one connection
@@ -224,6 +224,8 @@ int main(int argc, char** argv) {
     fds.clear();
     std::printf("CLOSED\n");
     std::fflush(stdout);
+    // Another round starts on the next line (the caller measures in between).
+    if (round + 1 < opt.rounds && !std::getline(std::cin, line)) return 0;
   }
   return 0;
 }

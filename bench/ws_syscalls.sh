@@ -61,3 +61,5 @@ if [ -x "$BUILD/bench/ws_echo_server_io_uring" ]; then
 fi
 if [ -x "$BUILD/bench/beast_echo_server" ]; then count "Beast" "$BUILD/bench/beast_echo_server" PORT; fi
 count "epoll ceiling" "$BUILD/bench/epoll_echo_server" PORT
+# BASELINE=/path/to/an/older/ws_echo_server: before and after a change.
+if [ -n "${BASELINE:-}" ]; then count "baseline (epoll)" "$BASELINE" --port PORT --bind 127.0.0.1 --no-deflate; fi

@@ -380,8 +380,9 @@ TEST_CASE("stream_delivers_a_batch_in_order_from_a_callback_loop") {
   REQUIRE(server->seen.size() == 100);
   REQUIRE(echoes.size() == 100);
   for (int i = 0; i < 100; ++i) {
-    CHECK(server->seen[static_cast<std::size_t>(i)] == "m" + std::to_string(i));
-    CHECK(echoes[static_cast<std::size_t>(i)] == "m" + std::to_string(i));
+    const std::string expected = 'm' + std::to_string(i);
+    CHECK(server->seen[static_cast<std::size_t>(i)] == expected);
+    CHECK(echoes[static_cast<std::size_t>(i)] == expected);
   }
 }
 
@@ -712,4 +713,79 @@ TEST_CASE("stream_many_pipelining_connections_on_one_thread") {
   CHECK(finished == clients);
   CHECK(clean_closes == clients);
   for (const auto& s : servers) CHECK(s->seen.size() == messages);
+}
+
+// Issue 15: memory follows the traffic. Over plain TCP a stream holds a
+// receive buffer only while it has something to parse: none while it waits
+// for the upgrade request, none between messages, and the zlib state of a
+// direction without context takeover only while a message goes through.
+// What an idle stream may hold: nothing on Asio's epoll reactor (the stream
+// waits for readability, then reads into a pooled buffer); on the io_uring
+// backend the read is submitted with its buffer, which then stays at the
+// pooled size and never grows for small messages (docs/ws.md, memory).
+static std::size_t idle_read_buffer_limit() {
+  return tcp_stream::direct_io ? 0 : ws::stream_options{}.read_buffer_size;
+}
+
+TEST_CASE("stream_idle_connection_holds_no_read_buffer") {
+  const std::size_t idle_limit = idle_read_buffer_limit();
+  for (const bool low_memory_deflate : {false, true}) {
+    CAPTURE(low_memory_deflate);
+    asio::io_context io;
+    tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acc.local_endpoint().port();
+    std::optional<tcp_stream> server;
+    std::string server_msg;
+    int echoed = 0;
+    std::function<void()> serve = [&] {
+      server->async_read(server_msg, [&](std::error_code ec, ws::message_type) {
+        if (ec) return;
+        server->send_text(std::move(server_msg));
+        ++echoed;
+        serve();
+      });
+    };
+    acc.async_accept([&](std::error_code ec, tcp::socket sock) {
+      REQUIRE_FALSE(ec);
+      server.emplace(std::move(sock));
+      ws::server_options sopt;
+      if (low_memory_deflate) sopt.deflate = ws::deflate_options::low_memory();
+      server->async_accept(sopt, [&](std::error_code e) {
+        REQUIRE_FALSE(e);
+        serve();
+      });
+    });
+    tcp::socket sock(io);
+    sock.connect({asio::ip::make_address("127.0.0.1"), port});
+    // Connected, nothing sent: the server waits for the head without a buffer.
+    io.run_for(std::chrono::milliseconds(50));
+    REQUIRE(server);
+    CHECK(server->read_buffer_bytes() <= idle_limit);
+
+    tcp_stream client(std::move(sock));
+    ws::client_options copt;
+    copt.host = "127.0.0.1";
+    copt.deflate.enabled = true;
+    bool open = false;
+    client.async_handshake(copt, [&](std::error_code e) { open = !e; });
+    io.run_for(std::chrono::milliseconds(100));
+    REQUIRE(open);
+    CHECK(client.deflate().has_value() == low_memory_deflate);
+    CHECK(server->read_buffer_bytes() <= idle_limit);
+
+    std::string reply;
+    for (int i = 0; i < 3; ++i) {
+      const std::string m = "REGISTER sip:example.com SIP/2.0 #" + std::to_string(i) + std::string(500, 'x');
+      bool got = false;
+      client.send_text(m);
+      client.async_read(reply, [&](std::error_code e, ws::message_type) { got = !e; });
+      io.run_for(std::chrono::milliseconds(100));
+      REQUIRE(got);
+      CHECK(reply == m);
+      // Idle again: no receive buffer on either side.
+      CHECK(server->read_buffer_bytes() <= idle_limit);
+      CHECK(client.read_buffer_bytes() <= idle_limit);
+    }
+    CHECK(echoed == 3);
+  }
 }

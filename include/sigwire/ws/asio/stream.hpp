@@ -165,6 +165,10 @@ class stream {
   std::string_view close_reason() const noexcept { return close_reason_; }
   std::size_t buffered_amount() const noexcept { return (conn_ ? conn_->buffered_amount() : 0) + inflight_.size(); }
   void on_drain(std::function<void()> f) { on_drain_ = std::move(f); }
+  // Bytes of receive buffer the stream holds now. Over plain TCP it is 0
+  // whenever everything received was parsed: an idle connection holds none
+  // (docs/ws.md, "Memory per connection").
+  std::size_t read_buffer_bytes() const noexcept { return rbuf_.size(); }
 
   // --- server --------------------------------------------------------------
   // Reads the HTTP request head only (TLS handshake first for wss), so a
@@ -659,6 +663,14 @@ class stream {
     template <class Self>
     void done(Self& self, std::error_code ec, message_type t) {
       s->reading_ = false;
+      if constexpr (direct_io) {
+        // Everything received is parsed and the peer is quiet: give the
+        // buffer back, so a stream with no read pending holds none either.
+        if (s->rpos_ >= s->rlen_ && !s->last_read_filled_) {
+          s->rpos_ = s->rlen_ = 0;
+          s->rbuf_.release();
+        }
+      }
       if (ec) {
         if (s->conn_ && s->conn_->buffered_amount() == 0 && !s->writing_) s->close_transport();
         s->complete_close_waiters(s->close_outcome());
