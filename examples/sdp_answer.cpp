@@ -20,27 +20,31 @@
 
 namespace sdp = sigwire::sdp;
 
-static sdp::codec_capability codec(std::string name, std::uint32_t clock, int pt, std::string fmtp = {},
-                                   std::uint32_t channels = 1, std::vector<std::string> fb = {}) {
-  return {std::move(name), clock, channels, pt, std::move(fmtp), std::move(fb)};
-}
-
 static sdp::capabilities default_capabilities() {
   sdp::capabilities caps;
   caps.address = "127.0.0.1";
   const std::vector<std::string> video_fb = {"goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"};
   sdp::media_capability audio;
   audio.type = "audio";
-  audio.codecs = {codec("opus", 48000, 111, "minptime=10;useinbandfec=1", 2, {"transport-cc"}),
-                  codec("G722", 8000, 9), codec("PCMU", 8000, 0), codec("PCMA", 8000, 8),
-                  codec("telephone-event", 48000, 110, "0-15"), codec("telephone-event", 8000, 126, "0-15")};
+  audio.codecs = {
+      {.name = "opus", .clock_rate = 48000, .channels = 2, .payload_type = 111,
+       .fmtp = "minptime=10;useinbandfec=1", .rtcp_fb = {"transport-cc"}},
+      {.name = "G722", .clock_rate = 8000, .payload_type = 9},
+      {.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
+      {.name = "PCMA", .clock_rate = 8000, .payload_type = 8},
+      {.name = "telephone-event", .clock_rate = 48000, .payload_type = 110, .fmtp = "0-15"},
+      {.name = "telephone-event", .clock_rate = 8000, .payload_type = 126, .fmtp = "0-15"},
+  };
   audio.extmaps = {"urn:ietf:params:rtp-hdrext:ssrc-audio-level", "urn:ietf:params:rtp-hdrext:sdes:mid"};
   sdp::media_capability video;
   video.type = "video";
-  video.codecs = {codec("VP8", 90000, 96, {}, 1, video_fb), codec("VP9", 90000, 98, "profile-id=0", 1, video_fb),
-                  codec("H264", 90000, 102, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-                        1, video_fb),
-                  codec("rtx", 90000, -1)};
+  video.codecs = {
+      {.name = "VP8", .clock_rate = 90000, .payload_type = 96, .rtcp_fb = video_fb},
+      {.name = "VP9", .clock_rate = 90000, .payload_type = 98, .fmtp = "profile-id=0", .rtcp_fb = video_fb},
+      {.name = "H264", .clock_rate = 90000, .payload_type = 102,
+       .fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f", .rtcp_fb = video_fb},
+      {.name = "rtx", .clock_rate = 90000},
+  };
   video.extmaps = {"urn:ietf:params:rtp-hdrext:sdes:mid"};
   sdp::media_capability data;
   data.type = "application";

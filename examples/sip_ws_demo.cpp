@@ -48,12 +48,14 @@ sdp::capabilities audio_video_caps(const char* address) {
   caps.address = address;
   sdp::media_capability audio;
   audio.type = "audio";
-  audio.codecs = {{"opus", 48000, 2, 111, "minptime=10;useinbandfec=1", {}},
-                  {"PCMU", 8000, 1, 0, {}, {}},
-                  {"telephone-event", 8000, 1, 101, "0-15", {}}};
+  audio.codecs = {
+      {.name = "opus", .clock_rate = 48000, .channels = 2, .payload_type = 111, .fmtp = "minptime=10;useinbandfec=1"},
+      {.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
+      {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-15"},
+  };
   sdp::media_capability video;
   video.type = "video";
-  video.codecs = {{"VP8", 90000, 1, 96, {}, {"nack", "nack pli"}}};
+  video.codecs = {{.name = "VP8", .clock_rate = 90000, .payload_type = 96, .rtcp_fb = {"nack", "nack pli"}}};
   caps.media = {audio, video};
   return caps;
 }

@@ -27,10 +27,10 @@ phase() { echo; echo "=== $* ($(( $(date +%s) - started )) s)"; }
 setup() {
   local dir=$1; shift
   if [ -f "$dir/build.ninja" ]; then
-    meson setup --reconfigure "$dir" "$@" >"$dir.setup.log" 2>&1
+    meson setup --reconfigure --werror "$dir" "$@" >"$dir.setup.log" 2>&1
   else
     mkdir -p "$(dirname "$dir")"
-    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1
+    meson setup --werror "$dir" "$@" >"$dir.setup.log" 2>&1
   fi || { cat "$dir.setup.log"; return 1; }
 }
 

@@ -1,4 +1,5 @@
-// Shared helpers for tests that read ../shared/corpus (skipped when absent).
+// Shared helpers for tests that read the RFC 4475 corpus in tests/sip/data
+// (SIGWIRE_CORPUS_DIR, set by tests/meson.build). Missing data fails a test.
 #pragma once
 
 #include <cstdlib>

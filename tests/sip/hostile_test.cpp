@@ -41,11 +41,11 @@ void exercise(std::string_view in, std::vector<sip::header_field>& arena) {
 std::vector<std::string> all_messages() {
   std::vector<std::string> out;
   const char* root = std::getenv("SIGWIRE_SOURCE_ROOT");
-  if (root)
-    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(root) / "tests/sip/data/rfc3665"))
-      out.push_back(sipt::read_file(e.path()));
-  if (sipt::have_corpus())
-    for (const auto& r : sipt::manifest()) out.push_back(sipt::read_file(sipt::corpus_dir() / r.file));
+  REQUIRE(root != nullptr);
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(root) / "tests/sip/data/rfc3665"))
+    out.push_back(sipt::read_file(e.path()));
+  REQUIRE(sipt::have_corpus());
+  for (const auto& r : sipt::manifest()) out.push_back(sipt::read_file(sipt::corpus_dir() / r.file));
   return out;
 }
 }  // namespace

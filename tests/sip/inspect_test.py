@@ -40,7 +40,7 @@ expected = {  # owed status per RFC 4475 case (0: none / drop)
     "intmeth": 501}
 
 if not os.path.isfile(os.path.join(corpus, "manifest.tsv")):
-    print("SKIP: RFC 4475 corpus not found under SIGWIRE_CORPUS_DIR; torture part not run")
+    failures.append(f"RFC 4475 corpus not found at {corpus}")
 else:
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(corpus, "manifest.tsv"), encoding="utf-8")][1:]
     counts = {"valid": 0, "invalid": 0, "semantic": 0}

@@ -48,10 +48,7 @@ std::string file(const char* name) { return sipt::read_file(sipt::corpus_dir() /
 }  // namespace
 
 TEST_CASE("rfc4475 every message matches the RFC verdict (strict mode)") {
-  if (!sipt::have_corpus()) {
-    MESSAGE("SKIP: RFC 4475 corpus not found (SIGWIRE_CORPUS_DIR/rfc4475); torture tests not run");
-    return;
-  }
+  REQUIRE_MESSAGE(sipt::have_corpus(), "RFC 4475 corpus not found at " << sipt::corpus_dir());
   // The owed response for invalid (3.1.2) and semantic (3.2, 3.3) cases.
   const std::map<std::string, int> owed = {
       {"badinv01", 400}, {"clerr", 400}, {"ncl", 400}, {"scalar02", 400}, {"scalarlg", 0},
@@ -86,7 +83,7 @@ TEST_CASE("rfc4475 every message matches the RFC verdict (strict mode)") {
 }
 
 TEST_CASE("rfc4475_3_1_1_1 wsinv: a short tortuous INVITE") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string d = file("wsinv.dat");
   const auto m = parse_ok(d);
   CHECK(m.method() == "INVITE");
@@ -119,7 +116,7 @@ TEST_CASE("rfc4475_3_1_1_1 wsinv: a short tortuous INVITE") {
 }
 
 TEST_CASE("rfc4475_3_1_1_2 intmeth: wide range of valid characters") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string d = file("intmeth.dat");
   const auto m = parse_ok(d);
   CHECK(m.method() == "!interesting-Method0123456789_*+`.%indeed'~");
@@ -135,7 +132,7 @@ TEST_CASE("rfc4475_3_1_1_2 intmeth: wide range of valid characters") {
 }
 
 TEST_CASE("rfc4475_3_1_1_3 esc01 and 3_1_1_4 escnull: escapes decoded on demand") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string d = file("esc01.dat");
   const auto m = parse_ok(d);
   CHECK(sip::unescape(m.request_uri().user) == "sips:user@example.com");
@@ -157,7 +154,7 @@ TEST_CASE("rfc4475_3_1_1_3 esc01 and 3_1_1_4 escnull: escapes decoded on demand"
 }
 
 TEST_CASE("rfc4475_3_1_1_5 esc02: % in a method and a header name is not an escape") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string d = file("esc02.dat");
   const auto m = parse_ok(d);
   CHECK(m.method() == "RE%47IST%45R");
@@ -168,7 +165,7 @@ TEST_CASE("rfc4475_3_1_1_5 esc02: % in a method and a header name is not an esca
 }
 
 TEST_CASE("rfc4475_3_1_1_6-10 lwsdisp longreq dblreq semiuri transports") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string a = file("lwsdisp.dat");
   CHECK(parse_ok(a).from()->display_name == "caller");
   const std::string b = file("longreq.dat");
@@ -190,7 +187,7 @@ TEST_CASE("rfc4475_3_1_1_6-10 lwsdisp longreq dblreq semiuri transports") {
 }
 
 TEST_CASE("rfc4475_3_1_1_11-13 mpart01 unreason noreason") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string a = file("mpart01.dat");
   const auto m = parse_ok(a);
   CHECK(*m.content_length() == 553);
@@ -206,7 +203,7 @@ TEST_CASE("rfc4475_3_1_1_11-13 mpart01 unreason noreason") {
 }
 
 TEST_CASE("rfc4475_3_4_1 inv2543: RFC 2543 syntax over a datagram") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string d = file("inv2543.dat");
   const auto m = parse_ok(d);
   CHECK_FALSE(m.content_length().has_value());
@@ -222,7 +219,7 @@ TEST_CASE("rfc4475_3_4_1 inv2543: RFC 2543 syntax over a datagram") {
 }
 
 TEST_CASE("rfc4475_3_1_2 invalid messages fail with the precise error") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::map<std::string, sip::error> expect = {
       {"badinv01.dat", sip::error::bad_via},          {"clerr.dat", sip::error::content_length_mismatch},
       {"ncl.dat", sip::error::bad_content_length},    {"scalar02.dat", sip::error::bad_cseq},
@@ -245,7 +242,7 @@ TEST_CASE("rfc4475_3_1_2 invalid messages fail with the precise error") {
 }
 
 TEST_CASE("rfc4475 leniency flags accept what the RFC says may be tolerated") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   sip::parse_options o;
   o.lenient = sip::lenient_start_line_spaces;
   for (const char* f : {"lwsstart.dat", "trws.dat"}) {
@@ -264,7 +261,7 @@ TEST_CASE("rfc4475 leniency flags accept what the RFC says may be tolerated") {
 }
 
 TEST_CASE("rfc4475_3_3_11 zeromf and 3_3_5 bext01: what a proxy owes") {
-  if (!sipt::have_corpus()) return;
+  REQUIRE(sipt::have_corpus());
   const std::string z = file("zeromf.dat");
   const auto zm = parse_ok(z);
   CHECK(sip::uas_check(zm).status == 0);  // a UAS processes it normally

@@ -58,8 +58,8 @@ struct codec_capability {
   std::uint32_t clock_rate = 8000;
   std::uint32_t channels = 1;
   int payload_type = -1;             // static PT, or preferred dynamic PT in our offers (-1: any)
-  std::string fmtp;                  // parameters we receive with ("minptime=10;useinbandfec=1")
-  std::vector<std::string> rtcp_fb;  // "nack", "nack pli", "ccm fir", "transport-cc" ...
+  std::string fmtp{};                // parameters we receive with ("minptime=10;useinbandfec=1")
+  std::vector<std::string> rtcp_fb{};  // "nack", "nack pli", "ccm fir", "transport-cc" ...
 };
 
 struct media_capability {

@@ -139,13 +139,13 @@ class client_handshake {
 struct server_options {
   // Subprotocols we speak, in our preference order; the first of ours that
   // the client offered is selected (server preference, as RFC 7118 servers do).
-  std::vector<std::string> subprotocols;
+  std::vector<std::string> subprotocols{};
   bool require_subprotocol = false;  // reject clients that share none (400)
   // Origin policy: return false to answer 403. Unset: every origin allowed
   // (non-browser clients send none; §10.2).
-  std::function<bool(std::optional<std::string_view> origin)> origin_allowed;
-  deflate_options deflate;
-  std::vector<http::header> extra_headers;  // added to the 101
+  std::function<bool(std::optional<std::string_view> origin)> origin_allowed{};
+  deflate_options deflate{};
+  std::vector<http::header> extra_headers{};  // added to the 101
 };
 
 struct accept_result {
