@@ -1,0 +1,96 @@
+// sigwire/sip/owned_message.hpp - a SIP message that owns its bytes.
+//
+//   auto m = sip::message::parse(std::move(datagram));   // result: message or error
+//   if (m) { store(std::move(*m)); wire(m->bytes()); m->view().top_via()->branch; }
+//
+// sip::message_view points into a buffer it does not own; a transaction that
+// stores a request to re-send it (RFC 3261 §17.1.1.2) needs the buffer and
+// its parsed view kept together. sip::message owns one std::string and the
+// message_view over it, plus an arena for messages with more headers than
+// message_view holds inline. Moving keeps the view valid (re-parsed if the
+// buffer moved, e.g. a short string held inline); copying is explicit
+// (clone()), since it costs a parse.
+#pragma once
+
+#include <sigwire/sip/message.hpp>
+#include <sigwire/sip/method.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace sigwire::sip {
+
+class message {
+ public:
+  // Parses `bytes` (taken over) with `opt`; the error of sip::parse() on failure.
+  static std::error_code parse(std::string bytes, message& out, const parse_options& opt = {}) {
+    out.bytes_ = std::move(bytes);
+    out.opt_ = opt;
+    return out.reparse();
+  }
+
+  message() = default;
+  message(message&& o) noexcept { take(std::move(o)); }
+  message& operator=(message&& o) noexcept {
+    if (this != &o) take(std::move(o));
+    return *this;
+  }
+  message(const message&) = delete;
+  message& operator=(const message&) = delete;
+  ~message() = default;
+
+  // A copy with its own buffer (parses the copy).
+  message clone() const {
+    message c;
+    (void)parse(bytes_, c, opt_);
+    return c;
+  }
+
+  const message_view& view() const noexcept { return view_; }
+  const message_view* operator->() const noexcept { return &view_; }
+  // The stored bytes: what goes on the wire again when re-sent.
+  std::string_view bytes() const noexcept { return bytes_; }
+  bool empty() const noexcept { return bytes_.empty(); }
+  sip::method method() const noexcept { return parse_method(view_.method()); }
+  // Memory held beyond sizeof(message): the buffer and the header arena.
+  std::size_t heap_bytes() const noexcept {
+    return (bytes_.capacity() > 15 ? bytes_.capacity() + 1 : 0) + arena_size_ * sizeof(header_field);
+  }
+
+ private:
+  std::error_code reparse() {
+    std::error_code ec = sip::parse(bytes_, view_, opt_, arena_span());
+    if (ec == make_error_code(error::too_many_headers) && arena_size_ == 0) {
+      arena_size_ = opt_.lim.max_headers;
+      arena_ = std::make_unique<header_field[]>(arena_size_);
+      ec = sip::parse(bytes_, view_, opt_, arena_span());
+    }
+    if (ec) bytes_.clear(), view_ = message_view{}, arena_.reset(), arena_size_ = 0;
+    return ec;
+  }
+  std::span<header_field> arena_span() noexcept { return {arena_.get(), arena_size_}; }
+
+  void take(message&& o) noexcept {
+    const char* old_data = o.bytes_.data();
+    bytes_ = std::move(o.bytes_);
+    opt_ = o.opt_;
+    arena_ = std::move(o.arena_);
+    arena_size_ = std::exchange(o.arena_size_, 0);
+    view_ = o.view_;
+    o.bytes_.clear();
+    o.view_ = message_view{};
+    // The views point into the old buffer; an inline (short) string moved by copy.
+    if (bytes_.data() != old_data && !bytes_.empty()) (void)reparse();
+  }
+
+  std::string bytes_{};
+  parse_options opt_{};
+  std::unique_ptr<header_field[]> arena_{};
+  std::size_t arena_size_ = 0;
+  message_view view_{};
+};
+
+}  // namespace sigwire::sip
