@@ -1,0 +1,209 @@
+// sigwire/sip/transaction/core.hpp - the transaction record, the table and
+// the timer heap that the four machines and the layer share.
+//
+// Transactions live in a slot vector (free list, generation per slot) found
+// by key in one hash table. All deadlines sit in one binary min-heap with
+// lazy deletion: each transaction has two timer slots (retransmit: A/E/G and
+// the 100 Trying timers; timeout: B/D/F/H/I/J/K/L/M), each with a stamp;
+// arming or cancelling bumps the stamp, so a heap entry whose stamp is old
+// is skipped when it surfaces. Insert O(log n), cancel O(1), expiry O(log n).
+#pragma once
+
+#include <sigwire/sip/owned_message.hpp>
+#include <sigwire/sip/transaction/event.hpp>
+#include <sigwire/sip/transaction/timers.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace sigwire::sip::transaction {
+
+enum class timer_slot : std::uint8_t { retransmit = 0, timeout = 1 };
+
+struct record {
+  transaction::role role = role::client_non_invite;
+  transaction::state state = state::terminated;
+  bool live = false;
+  bool provisional_seen = false;  // client: a 1xx arrived (§9.1); server: the TU sent one
+  std::uint32_t generation = 0;
+  int last_status = 0;
+  peer remote{};
+  duration interval{0};                 // current A/E/G interval
+  std::array<std::uint32_t, 2> timer_stamp{};
+  sip::message request;                 // the request (client: re-sent; server: matched, answered)
+  std::string resend;                   // server: last response sent; client INVITE: the ACK (§17.1.1.3)
+  std::string key, merge_key;
+};
+
+class core {
+ public:
+  explicit core(timer_config timers = {}, std::size_t max_transactions = 1'000'000)
+      : config_(timers), max_transactions_(max_transactions) {}
+
+  // --- for the machines ---------------------------------------------------
+  instant now() const noexcept { return now_; }
+  timer_values values(const record& r) const noexcept { return {config_, r.remote.reliable}; }
+  tsx_id id_of(const record& r) const noexcept {
+    return {static_cast<std::uint32_t>(&r - records_.data()), r.generation};
+  }
+  void send(const record& r, std::string bytes) { out_.push_back(send_event{id_of(r), r.remote, std::move(bytes)}); }
+  void emit(event e) { out_.push_back(std::move(e)); }
+
+  void arm(record& r, timer_slot s, duration after) {
+    const auto which = static_cast<std::size_t>(s);
+    const std::uint32_t stamp = ++r.timer_stamp[which];
+    heap_.push_back({now_ + after, id_of(r).slot, stamp, static_cast<std::uint8_t>(which)});
+    std::push_heap(heap_.begin(), heap_.end(), later);
+  }
+  void disarm(record& r, timer_slot s) noexcept { ++r.timer_stamp[static_cast<std::size_t>(s)]; }
+
+  void change(record& r, state to, cause c) {
+    const state from = r.state;
+    r.state = to;
+    out_.push_back(state_event{id_of(r), r.role, from, to, c});
+  }
+  // Terminated: reported, unlinked from the tables, slot freed.
+  void terminate(record& r, cause c) {
+    change(r, state::terminated, c);
+    release(r);
+  }
+
+  // --- table --------------------------------------------------------------
+  std::size_t size() const noexcept { return live_; }
+  std::size_t max_transactions() const noexcept { return max_transactions_; }
+  bool full() const noexcept { return live_ >= max_transactions_; }
+  const timer_config& timers() const noexcept { return config_; }
+
+  record* find(tsx_id id) noexcept {
+    if (id.slot >= records_.size()) return nullptr;
+    record& r = records_[id.slot];
+    return r.live && r.generation == id.generation ? &r : nullptr;
+  }
+  record* find_key(const std::string& key) noexcept {
+    if (key.empty()) return nullptr;
+    const auto it = by_key_.find(key);
+    return it == by_key_.end() ? nullptr : &records_[it->second];
+  }
+  record* find_merge(const std::string& key) noexcept {
+    if (key.empty()) return nullptr;
+    const auto it = by_merge_.find(key);
+    return it == by_merge_.end() ? nullptr : &records_[it->second];
+  }
+
+  // A fresh record, linked under `key` (nullptr if the table is full).
+  record* create(role ro, state st, peer remote, std::string key) {
+    if (full()) return nullptr;
+    std::uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(records_.size());
+      records_.emplace_back();
+    }
+    record& r = records_[slot];
+    r.role = ro;
+    r.state = st;
+    r.live = true;
+    r.provisional_seen = false;
+    r.last_status = 0;
+    r.remote = remote;
+    r.interval = duration{0};
+    r.key = std::move(key);
+    by_key_.emplace(r.key, slot);
+    ++live_;
+    return &r;
+  }
+  void link_merge(record& r, std::string key) {
+    if (key.empty()) return;
+    r.merge_key = std::move(key);
+    by_merge_.emplace(r.merge_key, id_of(r).slot);
+  }
+
+  // --- timers -------------------------------------------------------------
+  struct due_timer {
+    std::uint32_t slot;
+    timer_slot which;
+  };
+  // Pops the next due, still valid timer at or before `now`.
+  bool pop_due(instant now, due_timer& due) {
+    while (!heap_.empty()) {
+      const timer_entry top = heap_.front();
+      if (!valid(top)) {
+        pop_heap_top();
+        continue;
+      }
+      if (top.at > now) return false;
+      pop_heap_top();
+      due = {top.slot, static_cast<timer_slot>(top.which)};
+      return true;
+    }
+    return false;
+  }
+  std::optional<instant> next_deadline() {
+    while (!heap_.empty() && !valid(heap_.front())) pop_heap_top();
+    if (heap_.empty()) return std::nullopt;
+    return heap_.front().at;
+  }
+  std::size_t heap_entries() const noexcept { return heap_.size(); }
+  record& at(std::uint32_t slot) noexcept { return records_[slot]; }
+
+  // --- output -------------------------------------------------------------
+  std::vector<event>& events() noexcept { return out_; }
+
+ protected:
+  void set_now(instant now) noexcept { now_ = std::max(now_, now); }
+
+ private:
+  struct timer_entry {
+    instant at;
+    std::uint32_t slot;
+    std::uint32_t stamp;
+    std::uint8_t which;
+  };
+  static bool later(const timer_entry& a, const timer_entry& b) noexcept { return a.at > b.at; }
+  bool valid(const timer_entry& e) const noexcept {
+    const record& r = records_[e.slot];
+    return r.live && r.timer_stamp[e.which] == e.stamp;
+  }
+  void pop_heap_top() {
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    heap_.pop_back();
+  }
+  void release(record& r) {
+    by_key_.erase(r.key);
+    if (!r.merge_key.empty()) {
+      const auto it = by_merge_.find(r.merge_key);
+      if (it != by_merge_.end() && it->second == id_of(r).slot) by_merge_.erase(it);
+    }
+    disarm(r, timer_slot::retransmit);  // stamps outlive the slot's reuse: old entries stay stale
+    disarm(r, timer_slot::timeout);
+    r.live = false;
+    ++r.generation;
+    r.request = sip::message{};
+    std::string().swap(r.resend);
+    std::string().swap(r.key);
+    std::string().swap(r.merge_key);
+    free_.push_back(id_of(r).slot);
+    --live_;
+  }
+
+  timer_config config_;
+  std::size_t max_transactions_;
+  instant now_{0};
+  std::vector<record> records_;
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<std::string, std::uint32_t> by_key_, by_merge_;
+  std::vector<timer_entry> heap_;
+  std::vector<event> out_;
+  std::size_t live_ = 0;
+};
+
+}  // namespace sigwire::sip::transaction

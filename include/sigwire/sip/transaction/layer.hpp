@@ -1,0 +1,270 @@
+// sigwire/sip/transaction/layer.hpp - the sans-IO transaction layer.
+//
+//   sip::transaction::layer tl({}, [&] { return rng(); });
+//   tl.receive(std::move(datagram), peer{7, false}, now);     // from the wire
+//   auto sent = tl.send_request(std::move(invite), peer{7, false}, now);
+//   tl.send_response(id, std::move(ringing), now);
+//   tl.on_timer(now); auto at = tl.next_deadline();            // arm one timer there
+//   for (auto& e : tl.take_events()) std::visit(handler, e);   // send / to the TU
+//
+// No sockets, clocks or threads: messages, transport errors and time go in;
+// bytes to send, deadlines and events for the transaction user come out.
+// Mapping to PJSIP's module callbacks: request_event without a matching
+// transaction = on_rx_request, response_event / stray_response_event =
+// on_rx_response, state_event = on_tsx_state.
+#pragma once
+
+#include <sigwire/sip/transaction/client_invite.hpp>
+#include <sigwire/sip/transaction/client_non_invite.hpp>
+#include <sigwire/sip/transaction/core.hpp>
+#include <sigwire/sip/transaction/event.hpp>
+#include <sigwire/sip/transaction/key.hpp>
+#include <sigwire/sip/transaction/server_invite.hpp>
+#include <sigwire/sip/transaction/server_non_invite.hpp>
+#include <sigwire/sip/transaction/timers.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sigwire::sip::transaction {
+
+struct layer_config {
+  timer_config timers{};
+  std::size_t max_transactions = 1'000'000;  // beyond it: layer_error::table_full / overloaded_event (503)
+  parse_options parse{};
+};
+
+enum class layer_error : std::uint8_t {
+  ok,
+  table_full,           // the pending limit: answer 503 (RFC 3261 §21.5.4)
+  bad_message,          // no top Via branch / CSeq, or does not parse
+  duplicate,            // a transaction with this key already exists
+  unknown_transaction,  // the id names no live transaction
+  not_allowed,          // e.g. a response in Completed, or ACK as a transaction
+  no_provisional_yet,   // RFC 3261 §9.1: CANCEL only after a provisional response
+};
+
+constexpr std::string_view text(layer_error e) noexcept {
+  constexpr std::string_view names[] = {"ok", "table_full", "bad_message", "duplicate",
+                                        "unknown_transaction", "not_allowed", "no_provisional_yet"};
+  return names[static_cast<int>(e)];
+}
+
+struct send_result {
+  tsx_id id{};
+  layer_error error = layer_error::ok;
+  explicit operator bool() const noexcept { return error == layer_error::ok; }
+};
+
+class layer : public core {
+ public:
+  using random_source = std::function<std::uint64_t()>;
+
+  layer(layer_config cfg, random_source random)
+      : core(cfg.timers, cfg.max_transactions), parse_(cfg.parse), random_(std::move(random)) {}
+
+  // RFC 3261 §8.1.1.7: a branch with the magic cookie, from the injected random source.
+  std::string new_branch() {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string b = "z9hG4bK";
+    for (int word = 0; word < 2; ++word) {
+      std::uint64_t v = random_();
+      for (int i = 0; i < 16; ++i, v >>= 4) b += hex[v & 15];
+    }
+    return b;
+  }
+
+  // --- from the wire --------------------------------------------------------
+  // A message that does not parse is not the transaction layer's (the caller
+  // may answer 400 with sip::owed_response_to before handing it here).
+  layer_error receive(std::string bytes, peer from, instant now) {
+    set_now(now);
+    sip::message m;
+    parse_options opt = parse_;
+    opt.transport = from.reliable ? transport_kind::stream : transport_kind::datagram;
+    if (sip::message::parse(std::move(bytes), m, opt)) return layer_error::bad_message;
+    return m->is_response() ? receive_response(std::move(m), from) : receive_request(std::move(m), from);
+  }
+
+  // --- from the user --------------------------------------------------------
+  // A client transaction for `request` (its top Via must carry the branch, e.g. new_branch()).
+  send_result send_request(sip::message request, peer to, instant now) {
+    set_now(now);
+    if (request.empty() || !request->is_request()) return {{}, layer_error::bad_message};
+    const method m = request.method();
+    if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
+    std::string key = client_key(request.view());
+    if (key.empty()) return {{}, layer_error::bad_message};
+    if (find_key(key)) return {{}, layer_error::duplicate};
+    record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, state::calling, to,
+                       std::move(key));
+    if (!r) return {{}, layer_error::table_full};
+    r->request = std::move(request);
+    if (m == method::invite)
+      client_invite::start(*this, *r);
+    else
+      client_non_invite::start(*this, *r);
+    return {id_of(*r), layer_error::ok};
+  }
+
+  // The TU's response on server transaction `id`.
+  layer_error send_response(tsx_id id, std::string response, instant now) {
+    set_now(now);
+    record* r = find(id);
+    if (!r) return layer_error::unknown_transaction;
+    const int status = status_of(response);
+    if (status < 100) return layer_error::bad_message;
+    bool ok = false;
+    if (r->role == role::server_invite)
+      ok = server_invite::on_tu_response(*this, *r, std::move(response), status);
+    else if (r->role == role::server_non_invite)
+      ok = server_non_invite::on_tu_response(*this, *r, std::move(response), status);
+    return ok ? layer_error::ok : layer_error::not_allowed;
+  }
+
+  // Outside any transaction: a stateless response, an ACK to a 2xx, a 503.
+  void send_stateless(std::string bytes, peer to) { emit(send_event{{}, to, std::move(bytes)}); }
+
+  // RFC 3261 §9.1: the CANCEL for INVITE client transaction `id` (send it with
+  // send_request; it is a non-INVITE transaction of its own).
+  layer_error create_cancel(tsx_id id, std::string& out) {
+    record* r = find(id);
+    if (!r) return layer_error::unknown_transaction;
+    if (r->role != role::client_invite) return layer_error::not_allowed;
+    if (!r->provisional_seen) return layer_error::no_provisional_yet;
+    if (r->state != state::proceeding) return layer_error::not_allowed;  // a final response arrived
+    out = build_cancel(r->request.view());
+    return layer_error::ok;
+  }
+
+  // RFC 3261 §17.1.4 / §17.2.4: the transport failed for transaction `id`.
+  layer_error transport_error(tsx_id id, instant now) {
+    set_now(now);
+    record* r = find(id);
+    if (!r) return layer_error::unknown_transaction;
+    switch (r->role) {
+      case role::client_invite: client_invite::on_transport_error(*this, *r); break;
+      case role::client_non_invite: client_non_invite::on_transport_error(*this, *r); break;
+      case role::server_invite: server_invite::on_transport_error(*this, *r); break;
+      case role::server_non_invite: server_non_invite::on_transport_error(*this, *r); break;
+    }
+    return layer_error::ok;
+  }
+
+  // --- time -------------------------------------------------------------------
+  void on_timer(instant now) {
+    set_now(now);
+    due_timer due{};
+    while (pop_due(now, due)) {
+      record& r = at(due.slot);
+      switch (r.role) {
+        case role::client_invite: client_invite::on_timer(*this, r, due.which); break;
+        case role::client_non_invite: client_non_invite::on_timer(*this, r, due.which); break;
+        case role::server_invite: server_invite::on_timer(*this, r, due.which); break;
+        case role::server_non_invite: server_non_invite::on_timer(*this, r, due.which); break;
+      }
+    }
+  }
+
+  std::vector<event> take_events() { return std::exchange(events(), {}); }
+
+  static std::string build_cancel(const message_view& invite) {
+    std::string s;
+    s.reserve(invite.size());
+    s.append("CANCEL ").append(invite.request_uri_text()).append(" SIP/2.0\r\n");
+    if (const header_field* via = invite.find(header_id::via)) {
+      std::string_view v = via->value;
+      if (const auto comma = v.find(','); comma != std::string_view::npos) v = v.substr(0, comma);
+      s.append("Via: ").append(v).append("\r\n");
+    }
+    for (const header_field& h : invite.headers())
+      if (h.id == header_id::route) s.append("Route: ").append(h.value).append("\r\n");
+    s.append("Max-Forwards: 70\r\n");
+    if (const header_field* from = invite.find(header_id::from)) s.append("From: ").append(from->value).append("\r\n");
+    if (const header_field* to = invite.find(header_id::to)) s.append("To: ").append(to->value).append("\r\n");
+    s.append("Call-ID: ").append(invite.call_id()).append("\r\nCSeq: ");
+    detail::append_u32(s, invite.cseq() ? invite.cseq()->number : 0);
+    s.append(" CANCEL\r\nContent-Length: 0\r\n\r\n");
+    return s;
+  }
+
+ private:
+  static int status_of(std::string_view response) noexcept {
+    if (response.size() < 12 || response.substr(0, 8) != "SIP/2.0 ") return 0;
+    int s = 0;
+    for (std::size_t i = 8; i < 11; ++i) {
+      if (response[i] < '0' || response[i] > '9') return 0;
+      s = s * 10 + (response[i] - '0');
+    }
+    return s;
+  }
+
+  // RFC 3261 §17.1.3; no match: a stray response for the TU (a proxy forwards it, §16.7).
+  layer_error receive_response(sip::message m, peer from) {
+    record* r = find_key(client_key(m.view()));
+    if (!r) {
+      emit(stray_response_event{std::move(m), from});
+      return layer_error::ok;
+    }
+    if (r->role == role::client_invite)
+      client_invite::on_response(*this, *r, std::move(m));
+    else
+      client_non_invite::on_response(*this, *r, std::move(m));
+    return layer_error::ok;
+  }
+
+  layer_error receive_request(sip::message m, peer from) {
+    if (!m->top_via() || !m->cseq()) return layer_error::bad_message;
+    const method me = m.method();
+    std::string key = server_key(m.view());
+    if (record* r = find_key(key)) {  // a retransmission, or the ACK of a non-2xx (§17.2.3)
+      if (me == method::ack) {
+        if (r->role == role::server_invite && r->state != state::accepted) {
+          server_invite::on_ack(*this, *r);
+          return layer_error::ok;
+        }
+      } else {
+        if (r->role == role::server_invite) server_invite::on_request_retransmission(*this, *r);
+        if (r->role == role::server_non_invite) server_non_invite::on_request_retransmission(*this, *r);
+        return layer_error::ok;
+      }
+    }
+    if (me == method::ack) {  // an ACK to a 2xx: the TU's (§17.1.1.3), no transaction
+      emit(request_event{{}, std::move(m), from, {}, false});
+      return layer_error::ok;
+    }
+    return start_server(std::move(m), std::move(key), me, from);
+  }
+
+  layer_error start_server(sip::message m, std::string key, method me, peer from) {
+    if (full()) {
+      emit(overloaded_event{std::move(m), from});
+      return layer_error::table_full;
+    }
+    tsx_id cancels{};
+    if (me == method::cancel)  // §9.2: the INVITE this CANCEL matches
+      if (record* inv = find_key(server_key(m.view(), true)); inv && inv->role == role::server_invite)
+        cancels = id_of(*inv);
+    std::string merge = merge_key(m.view());
+    const bool merged = find_merge(merge) != nullptr;  // §8.2.2.2: another branch of this request
+    record* r = create(me == method::invite ? role::server_invite : role::server_non_invite, state::trying, from,
+                       std::move(key));
+    if (!merged) link_merge(*r, std::move(merge));
+    sip::message for_tu = m.clone();
+    r->request = std::move(m);
+    if (me == method::invite)
+      server_invite::start(*this, *r);
+    else
+      server_non_invite::start(*this, *r);
+    emit(request_event{id_of(*r), std::move(for_tu), from, cancels, merged});
+    return layer_error::ok;
+  }
+
+  parse_options parse_;
+  random_source random_;
+};
+
+}  // namespace sigwire::sip::transaction
