@@ -73,7 +73,6 @@ inline std::string build_ack(const message_view& invite, const message_view& res
 
 // Entered from the TU: the INVITE is sent, Timers A and B start (§17.1.1.2).
 inline void start(core& c, record& r) {
-  r.state = state::calling;
   c.send(r, std::string(r.request.bytes()));
   c.change(r, state::calling, cause::request_sent);
   if (const auto a = c.values(r).a()) {

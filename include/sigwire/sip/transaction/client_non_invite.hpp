@@ -52,7 +52,6 @@
 namespace sigwire::sip::transaction::client_non_invite {
 
 inline void start(core& c, record& r) {
-  r.state = state::trying;
   c.send(r, std::string(r.request.bytes()));
   c.change(r, state::trying, cause::request_sent);
   if (const auto e = c.values(r).e()) {

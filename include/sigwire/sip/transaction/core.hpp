@@ -97,8 +97,8 @@ class core {
     return it == by_merge_.end() ? nullptr : &records_[it->second];
   }
 
-  // A fresh record, linked under `key` (nullptr if the table is full).
-  record* create(role ro, state st, peer remote, std::string key) {
+  // A fresh record in state null, linked under `key` (nullptr if the table is full).
+  record* create(role ro, peer remote, std::string key) {
     if (full()) return nullptr;
     std::uint32_t slot;
     if (!free_.empty()) {
@@ -110,7 +110,7 @@ class core {
     }
     record& r = records_[slot];
     r.role = ro;
-    r.state = st;
+    r.state = state::null;
     r.live = true;
     r.provisional_seen = false;
     r.last_status = 0;

@@ -38,7 +38,8 @@ struct tsx_id {
 
 enum class role : std::uint8_t { client_invite, client_non_invite, server_invite, server_non_invite };
 
-enum class state : std::uint8_t { calling, trying, proceeding, completed, confirmed, accepted, terminated };
+// null: before the first state (the creation event reports null -> the first state).
+enum class state : std::uint8_t { null, calling, trying, proceeding, completed, confirmed, accepted, terminated };
 
 enum class cause : std::uint8_t {
   none,
@@ -53,7 +54,7 @@ enum class cause : std::uint8_t {
 };
 
 constexpr std::string_view text(state s) noexcept {
-  constexpr std::string_view names[] = {"calling", "trying", "proceeding", "completed", "confirmed", "accepted", "terminated"};
+  constexpr std::string_view names[] = {"null", "calling", "trying", "proceeding", "completed", "confirmed", "accepted", "terminated"};
   return names[static_cast<int>(s)];
 }
 constexpr std::string_view text(cause c) noexcept {

@@ -59,8 +59,15 @@ struct send_result {
   explicit operator bool() const noexcept { return error == layer_error::ok; }
 };
 
-class layer : public core {
+// The machines work on the core; the user sees only the layer's API.
+class layer : private core {
  public:
+  using core::heap_entries;
+  using core::max_transactions;
+  using core::next_deadline;
+  using core::size;
+  using core::timers;
+
   using random_source = std::function<std::uint64_t()>;
 
   layer(layer_config cfg, random_source random)
@@ -99,8 +106,7 @@ class layer : public core {
     std::string key = client_key(request.view());
     if (key.empty()) return {{}, layer_error::bad_message};
     if (find_key(key)) return {{}, layer_error::duplicate};
-    record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, state::calling, to,
-                       std::move(key));
+    record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, to, std::move(key));
     if (!r) return {{}, layer_error::table_full};
     r->request = std::move(request);
     if (m == method::invite)
@@ -170,6 +176,12 @@ class layer : public core {
   }
 
   std::vector<event> take_events() { return std::exchange(events(), {}); }
+
+  // The state of transaction `id`; terminated once it has ended (or never was).
+  state state_of(tsx_id id) noexcept {
+    const record* r = find(id);
+    return r ? r->state : state::terminated;
+  }
 
   static std::string build_cancel(const message_view& invite) {
     std::string s;
@@ -250,8 +262,7 @@ class layer : public core {
         cancels = id_of(*inv);
     std::string merge = merge_key(m.view());
     const bool merged = find_merge(merge) != nullptr;  // §8.2.2.2: another branch of this request
-    record* r = create(me == method::invite ? role::server_invite : role::server_non_invite, state::trying, from,
-                       std::move(key));
+    record* r = create(me == method::invite ? role::server_invite : role::server_non_invite, from, std::move(key));
     if (!merged) link_merge(*r, std::move(merge));
     sip::message for_tu = m.clone();
     r->request = std::move(m);

@@ -51,7 +51,6 @@
 namespace sigwire::sip::transaction::server_invite {
 
 inline void start(core& c, record& r) {
-  r.state = state::proceeding;
   c.change(r, state::proceeding, cause::request_received);
   c.arm(r, timer_slot::retransmit, c.timers().trying_after);
   c.arm(r, timer_slot::timeout, c.timers().server_invite_no_final);

@@ -56,7 +56,6 @@
 namespace sigwire::sip::transaction::server_non_invite {
 
 inline void start(core& c, record& r) {
-  r.state = state::trying;
   c.change(r, state::trying, cause::request_received);
   if (!r.remote.reliable) c.arm(r, timer_slot::retransmit, c.values(r).non_invite_100_after());
   c.arm(r, timer_slot::timeout, 64 * c.timers().t1);

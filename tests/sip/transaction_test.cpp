@@ -1,0 +1,590 @@
+// The four transaction machines of RFC 3261 §17 (with RFC 6026 and RFC 4320)
+// and the layer's matching, as scripts on a virtual clock (the step language
+// is described in transaction_script.hpp). T1 = 500 ms, T2 = 4 s, T4 = 5 s.
+#include <sigwire/sip/transaction/layer.hpp>
+
+#include "transaction_script.hpp"
+
+#include <doctest/doctest.h>
+
+using tsx_script::run;
+
+// --- INVITE client (§17.1.1, Figure 5; RFC 6026 §7.2) -------------------------
+
+TEST_CASE("§17.1.1.2 INVITE over UDP, no answer: Timer A doubles from T1, Timer B ends it at 64*T1") {
+  run("invite client udp timeout", R"(
+    transport udp
+    user request INVITE
+    expect wire INVITE @0
+    expect state calling request_sent
+    advance 40000
+    expect wire INVITE @500
+    expect wire INVITE @1500
+    expect wire INVITE @3500
+    expect wire INVITE @7500
+    expect wire INVITE @15500
+    expect wire INVITE @31500
+    expect state terminated timeout @32000
+    expect size 0
+    expect deadline none
+  )");
+}
+
+TEST_CASE("§17.1.1.2 INVITE over TCP: no Timer A, Timer B still at 64*T1") {
+  run("invite client tcp timeout", R"(
+    transport tcp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    advance 40000
+    expect state terminated timeout @32000
+  )");
+}
+
+TEST_CASE("§17.1.1.2 a 1xx stops A and B; a non-2xx final is ACKed by the transaction, again for each retransmission; Timer D 32 s") {
+  run("invite client failure udp", R"(
+    transport udp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    advance 600
+    expect wire INVITE @500
+    wire response 180
+    expect state proceeding provisional @600
+    expect user response 180
+    wire response 180
+    expect user response 180
+    advance 100000
+    wire response 486
+    expect wire ACK @100600 has=CSeq:_1_ACK has=To:_<sip:bob@example.com>;tag=b1 has=branch=z9hG4bKb1
+    expect state completed final_response
+    expect user response 486
+    advance 1000
+    wire response 486
+    expect wire ACK @101600
+    advance 31000
+    expect state terminated timer_expired @132600
+    expect size 0
+  )");
+}
+
+TEST_CASE("§17.1.1.2 Table 4: over TCP Timer D is zero, Completed ends at once") {
+  run("invite client failure tcp", R"(
+    transport tcp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    wire response 404
+    expect wire ACK
+    expect state completed final_response
+    expect user response 404
+    expect state terminated timer_expired @0
+  )");
+}
+
+TEST_CASE("RFC 6026 §7.2: a 2xx moves to Accepted; retransmitted 2xx go to the TU, not ACKed by the transaction; Timer M") {
+  run("invite client accepted", R"(
+    transport udp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    wire response 200
+    expect state accepted final_response
+    expect user response 200
+    advance 4000
+    wire response 200
+    expect user response 200 retransmission
+    wire response 486
+    advance 28000
+    expect state terminated timer_expired @32000
+    wire response 200
+    expect user stray 200
+  )");
+}
+
+TEST_CASE("§17.1.3: a response after Timer B matches nothing and goes to the user as stray") {
+  run("invite client late response", R"(
+    transport tcp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    advance 32000
+    expect state terminated timeout
+    wire response 180
+    expect user stray 180
+    wire response 200
+    expect user stray 200
+  )");
+}
+
+TEST_CASE("§17.1.4: a transport error ends the INVITE client transaction") {
+  run("invite client transport error", R"(
+    transport udp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    user transport-error
+    expect state terminated transport_error
+    advance 64000
+    expect size 0
+  )");
+}
+
+TEST_CASE("§17.1.3: the response must match branch and CSeq method; another branch is stray") {
+  run("invite client matching", R"(
+    transport udp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    user request OPTIONS branch=z9hG4bKother
+    expect wire OPTIONS
+    expect state trying request_sent role=client_non_invite
+    wire response 200 to=OPTIONS
+    expect state completed final_response role=client_non_invite
+    expect user response 200
+    wire response 180 to=INVITE
+    expect state proceeding provisional role=client_invite
+    expect user response 180
+  )");
+}
+
+// --- CANCEL (§9.1, §9.2) ------------------------------------------------------------
+
+TEST_CASE("§9.1: CANCEL only after a provisional response; it copies the INVITE's Request-URI, top Via, Call-ID, To, From, CSeq number") {
+  run("cancel client", R"(
+    transport udp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    user cancel error=no_provisional_yet
+    wire response 180
+    expect state proceeding provisional
+    expect user response 180
+    user cancel
+    expect wire CANCEL has=CANCEL_sip:bob@example.com_SIP/2.0 has=branch=z9hG4bKb1 has=CSeq:_1_CANCEL has=Call-ID:_c1@192.0.2.1
+    expect state trying request_sent role=client_non_invite
+    wire response 200 to=CANCEL
+    expect state completed final_response role=client_non_invite
+    expect user response 200
+    wire response 487 to=INVITE
+    expect wire ACK has=CSeq:_1_ACK
+    expect state completed final_response role=client_invite
+    expect user response 487
+  )");
+}
+
+TEST_CASE("§9.1 + RFC 6026: a CANCEL crossing a 200 — the INVITE is accepted, the CANCEL completes on its own, no CANCEL after the final") {
+  run("cancel crossing 200", R"(
+    transport udp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    wire response 180
+    expect state proceeding provisional
+    expect user response 180
+    user cancel
+    expect wire CANCEL
+    expect state trying request_sent role=client_non_invite
+    wire response 200 to=INVITE
+    expect state accepted final_response role=client_invite
+    expect user response 200
+    wire response 200 to=CANCEL
+    expect state completed final_response role=client_non_invite
+    expect user response 200
+    user cancel error=not_allowed
+  )");
+}
+
+TEST_CASE("§9.2: a CANCEL is its own server transaction, handed to the user with the INVITE it cancels") {
+  run("cancel server", R"(
+    transport udp
+    wire request INVITE
+    expect state proceeding request_received role=server_invite
+    expect user request INVITE
+    user respond 180
+    expect wire 180
+    wire request CANCEL
+    expect state trying request_received role=server_non_invite
+    expect user request CANCEL cancels=INVITE
+    user respond 200 to=CANCEL
+    expect wire 200 has=CSeq:_1_CANCEL
+    expect state completed final_response role=server_non_invite
+    user respond 487 to=INVITE
+    expect wire 487 has=CSeq:_1_INVITE
+    expect state completed final_response role=server_invite
+    wire request ACK totag=s1
+    expect state confirmed ack_received
+    wire request CANCEL branch=z9hG4bKunknown callid=another@192.0.2.1
+    expect state trying request_received role=server_non_invite
+    expect user request CANCEL
+    # another branch: not the INVITE's CANCEL (§9.2 matches by branch), but the same request merged (§8.2.2.2)
+    wire request CANCEL branch=z9hG4bKagain
+    expect state trying request_received role=server_non_invite
+    expect user request CANCEL merged
+  )");
+}
+
+// --- non-INVITE client (§17.1.2, Figure 6) -----------------------------------------
+
+TEST_CASE("§17.1.2.2 non-INVITE over UDP, no answer: Timer E doubles up to T2, Timer F at 64*T1") {
+  run("non-invite client timeout", R"(
+    transport udp
+    user request OPTIONS
+    expect wire OPTIONS @0
+    expect state trying request_sent
+    advance 40000
+    expect wire OPTIONS @500
+    expect wire OPTIONS @1500
+    expect wire OPTIONS @3500
+    expect wire OPTIONS @7500
+    expect wire OPTIONS @11500
+    expect wire OPTIONS @15500
+    expect wire OPTIONS @19500
+    expect wire OPTIONS @23500
+    expect wire OPTIONS @27500
+    expect wire OPTIONS @31500
+    expect state terminated timeout @32000
+  )");
+}
+
+TEST_CASE("§17.1.2.2 in Proceeding Timer E fires every T2; a final response completes; Timer K = T4 absorbs retransmissions") {
+  run("non-invite client proceeding", R"(
+    transport udp
+    user request REGISTER
+    expect wire REGISTER
+    expect state trying request_sent
+    advance 600
+    expect wire REGISTER @500
+    wire response 100
+    expect state proceeding provisional @600
+    expect user response 100
+    advance 10000
+    expect wire REGISTER @1500
+    expect wire REGISTER @5500
+    expect wire REGISTER @9500
+    wire response 200
+    expect state completed final_response @10600
+    expect user response 200
+    wire response 200
+    advance 5000
+    expect state terminated timer_expired @15600
+  )");
+}
+
+TEST_CASE("§17.1.2.2 Table 4: over TCP no Timer E, Timer K zero") {
+  run("non-invite client tcp", R"(
+    transport tcp
+    user request BYE
+    expect wire BYE
+    expect state trying request_sent
+    advance 20000
+    wire response 200
+    expect state completed final_response
+    expect user response 200
+    expect state terminated timer_expired @20000
+  )");
+}
+
+TEST_CASE("§17.1.1.3: an ACK is never a transaction; a second request with the same branch is a duplicate") {
+  run("client errors", R"(
+    transport udp
+    user request ACK error=not_allowed
+    user request OPTIONS
+    expect wire OPTIONS
+    expect state trying request_sent
+    user request OPTIONS error=duplicate
+  )");
+}
+
+// --- INVITE server (§17.2.1, Figure 7; RFC 6026 §7.1) --------------------------
+
+TEST_CASE("§17.2.1: 100 Trying after 200 ms of silence; retransmitted INVITEs get the last provisional; Timer G; Timer H without ACK") {
+  run("invite server no ack", R"(
+    transport udp
+    wire request INVITE
+    expect state proceeding request_received
+    expect user request INVITE
+    advance 300
+    expect wire 100 @200
+    wire request INVITE
+    expect wire 100
+    user respond 180
+    expect wire 180
+    wire request INVITE
+    expect wire 180
+    user respond 486
+    expect wire 486 @300
+    expect state completed final_response
+    advance 40000
+    expect wire 486 @800
+    expect wire 486 @1800
+    expect wire 486 @3800
+    expect wire 486 @7800
+    expect wire 486 @11800
+    expect wire 486 @15800
+    expect wire 486 @19800
+    expect wire 486 @23800
+    expect wire 486 @27800
+    expect wire 486 @31800
+    expect state terminated timeout @32300
+  )");
+}
+
+TEST_CASE("§17.2.1: an answer within 200 ms means no 100 from the transaction; the ACK confirms; Timer I = T4") {
+  run("invite server ack", R"(
+    transport udp
+    wire request INVITE
+    expect state proceeding request_received
+    expect user request INVITE
+    advance 100
+    user respond 603
+    expect wire 603 @100
+    expect state completed final_response
+    advance 600
+    expect wire 603 @600
+    wire request ACK totag=s1
+    expect state confirmed ack_received @700
+    wire request ACK totag=s1
+    wire request INVITE
+    advance 5000
+    expect state terminated timer_expired @5700
+    expect size 0
+  )");
+}
+
+TEST_CASE("RFC 6026 §7.1: after a 2xx the server is Accepted: INVITE retransmissions absorbed, the TU's 2xx retransmissions sent, the ACK passed to the TU, Timer L") {
+  run("invite server accepted", R"(
+    transport udp
+    wire request INVITE
+    expect state proceeding request_received
+    expect user request INVITE
+    user respond 200
+    expect wire 200
+    expect state accepted final_response
+    wire request INVITE
+    advance 500
+    user respond 200
+    expect wire 200 @500
+    user respond 486 error=not_allowed
+    wire request ACK totag=s1
+    expect user request ACK notsx
+    advance 31500
+    expect state terminated timer_expired @32000
+    wire request ACK totag=s1
+    expect user request ACK notsx
+  )");
+}
+
+TEST_CASE("§17.2.1 Table 4: over TCP no Timer G, Timer H still runs, Timer I zero") {
+  run("invite server tcp", R"(
+    transport tcp
+    wire request INVITE
+    expect state proceeding request_received
+    expect user request INVITE
+    user respond 480
+    expect wire 480
+    expect state completed final_response
+    advance 10000
+    wire request ACK totag=s1
+    expect state confirmed ack_received
+    expect state terminated timer_expired @10000
+    wire request INVITE cseq=2
+    expect state proceeding request_received
+    expect user request INVITE
+    advance 32200
+    expect wire 100 @10200
+    user respond 500
+    expect wire 500
+    expect state completed final_response
+    advance 32000
+    expect state terminated timeout @74200
+  )");
+}
+
+TEST_CASE("§17.2.4: a transport error ends the server transaction") {
+  run("invite server transport error", R"(
+    transport tcp
+    wire request INVITE
+    expect state proceeding request_received
+    expect user request INVITE
+    user transport-error to=INVITE
+    expect state terminated transport_error
+    user respond 200 error=unknown_transaction
+  )");
+}
+
+// --- non-INVITE server (§17.2.2, Figure 8; RFC 4320) --------------------------------
+
+TEST_CASE("RFC 4320 §4.1/§4.2: over UDP a 100 only once the client's Timer E reached T2 (3.5 s), never a 408") {
+  run("non-invite server slow tu", R"(
+    transport udp
+    wire request OPTIONS
+    expect state trying request_received
+    expect user request OPTIONS
+    wire request OPTIONS
+    advance 40000
+    expect wire 100 @3500
+    expect state proceeding provisional @3500
+    expect state terminated timeout @32000
+  )");
+}
+
+TEST_CASE("§17.2.2: a final response completes; retransmitted requests get it again; Timer J = 64*T1 over UDP") {
+  run("non-invite server answered", R"(
+    transport udp
+    wire request BYE
+    expect state trying request_received
+    expect user request BYE
+    advance 1000
+    user respond 200
+    expect wire 200 @1000
+    expect state completed final_response
+    wire request BYE
+    expect wire 200
+    user respond 500 error=not_allowed
+    advance 32000
+    expect state terminated timer_expired @33000
+    wire request BYE
+    expect state trying request_received
+    expect user request BYE
+  )");
+}
+
+TEST_CASE("§17.2.2 Table 4: over TCP no 100 from the transaction and Timer J zero") {
+  run("non-invite server tcp", R"(
+    transport tcp
+    wire request MESSAGE
+    expect state trying request_received
+    expect user request MESSAGE
+    advance 10000
+    user respond 202
+    expect wire 202
+    expect state completed final_response
+    expect state terminated timer_expired @10000
+  )");
+}
+
+TEST_CASE("§17.2.2: a provisional from the TU moves to Proceeding, and is what a retransmitted request gets") {
+  run("non-invite server proceeding", R"(
+    transport udp
+    wire request SUBSCRIBE
+    expect state trying request_received
+    expect user request SUBSCRIBE
+    wire request SUBSCRIBE
+    user respond 183
+    expect wire 183
+    expect state proceeding provisional
+    wire request SUBSCRIBE
+    expect wire 183
+    advance 40000
+    expect state terminated timeout @32000
+  )");
+}
+
+// --- matching (§17.2.3, RFC 2543 fallback, §8.2.2.2) -----------------------------
+
+TEST_CASE("§17.2.3: the same branch from another sent-by, or another method, is another transaction") {
+  run("server matching", R"(
+    transport udp
+    wire request OPTIONS
+    expect state trying request_received
+    expect user request OPTIONS
+    wire request INFO cseq=2
+    expect state trying request_received
+    expect user request INFO
+    expect size 2
+  )");
+}
+
+TEST_CASE("§17.2.3 RFC 2543 fallback: no magic cookie, matched by Request-URI, tags, Call-ID, CSeq and top Via; the ACK by the INVITE's") {
+  run("rfc2543 matching", R"(
+    transport udp
+    wire request INVITE nocookie
+    expect state proceeding request_received
+    expect user request INVITE
+    wire request INVITE nocookie
+    user respond 404
+    expect wire 404
+    expect state completed final_response
+    wire request INVITE nocookie
+    expect wire 404
+    wire request ACK nocookie totag=s1
+    expect state confirmed ack_received
+    wire request INVITE nocookie cseq=2
+    expect state proceeding request_received
+    expect user request INVITE
+  )");
+}
+
+TEST_CASE("§8.2.2.2: the same request arriving by another branch (forked and merged) is flagged for 482") {
+  run("merged request", R"(
+    transport udp
+    wire request INVITE branch=z9hG4bKpath1
+    expect state proceeding request_received
+    expect user request INVITE
+    wire request INVITE branch=z9hG4bKpath2
+    expect state proceeding request_received
+    expect user request INVITE merged
+    user respond 482
+    expect wire 482
+    expect state completed final_response
+    wire request INVITE branch=z9hG4bKpath3 fromtag=other
+    expect state proceeding request_received
+    expect user request INVITE
+  )");
+}
+
+TEST_CASE("RFC 4475 §3.4.1 (inv2543) and §3.2.1 (badbranch, a bare magic cookie) are matched by the RFC 2543 rules") {
+  run("rfc4475 transaction cases", R"(
+    transport udp
+    wire file inv2543.dat
+    expect state proceeding request_received
+    expect user request INVITE
+    wire file inv2543.dat
+    wire file badbranch.dat
+    expect state trying request_received
+    expect user request OPTIONS
+    wire file badbranch.dat
+    expect size 2
+  )");
+}
+
+// --- limits ---------------------------------------------------------------------------
+
+TEST_CASE("a full table refuses new transactions as a distinct error (503), and takes them again once one ends") {
+  run("table full", R"(
+    config max=1
+    transport tcp
+    wire request OPTIONS
+    expect state trying request_received
+    expect user request OPTIONS
+    wire request INFO cseq=2 error=table_full
+    expect user overloaded
+    user request REGISTER error=table_full
+    user respond 200 to=OPTIONS
+    expect wire 200
+    expect state completed final_response
+    expect state terminated timer_expired
+    wire request INFO cseq=2
+    expect state trying request_received
+    expect user request INFO
+  )");
+}
+
+TEST_CASE("T1 is the layer's: with T1 = 100 ms Timer A starts at 100 ms and B is 6.4 s") {
+  run("t1 per layer", R"(
+    config t1=100
+    transport udp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    advance 7000
+    expect wire INVITE @100
+    expect wire INVITE @300
+    expect wire INVITE @700
+    expect wire INVITE @1500
+    expect wire INVITE @3100
+    expect wire INVITE @6300
+    expect state terminated timeout @6400
+  )");
+}
