@@ -8,7 +8,7 @@
 #      completed, or failed as the RFC says, e.g. Timer B; none open).
 #   tsx_sipp_interop.sh PATH/TO/tsx_udp_peer
 set -u
-PEER="$1"
+PEER=$(realpath "$1")
 command -v sipp >/dev/null || { echo "FAIL: sipp not installed (Debian sip-tester)"; exit 1; }
 WORK=$(mktemp -d)
 UAS_PID=
