@@ -188,7 +188,7 @@ class runner {
 
   void require_drained() {
     collect();
-    for (const auto& s : sends_) FAIL_CHECK("unexpected on the wire @", s.at, ": ", first_line(s.e.bytes));
+    for (const auto& s : sends_) FAIL_CHECK("unexpected on the wire @", s.at, ": ", first_line(s.e.bytes()));
     for (const auto& e : events_) FAIL_CHECK("unexpected event @", e.at, ": ", describe(e.e));
     sends_.clear();
     events_.clear();
@@ -320,7 +320,7 @@ class runner {
     REQUIRE_MESSAGE(!sends_.empty(), "nothing was sent");
     const timed_send s = std::move(sends_.front());
     sends_.pop_front();
-    const std::string line = first_line(s.e.bytes);
+    const std::string line = first_line(s.e.bytes());
     const bool is_status = !first.empty() && first[0] >= '0' && first[0] <= '9';
     CHECK_MESSAGE(line.starts_with(is_status ? "SIP/2.0 " + first + " " : first + " "), "sent: ", line);
     CHECK(s.e.to == peer());
@@ -328,7 +328,7 @@ class runner {
     if (o.has("has")) {
       std::string text = o.get("has");
       for (char& c : text) c = c == '_' ? ' ' : c;
-      CHECK_MESSAGE(s.e.bytes.find(text) != std::string::npos, "missing ", text, " in\n", s.e.bytes);
+      CHECK_MESSAGE(s.e.bytes().find(text) != std::string::npos, "missing ", text, " in\n", s.e.bytes());
     }
   }
 
@@ -402,7 +402,7 @@ class runner {
     return std::visit(
         [](const auto& v) -> std::string {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, tx::send_event>) return "send " + first_line(v.bytes);
+          if constexpr (std::is_same_v<T, tx::send_event>) return "send " + first_line(v.bytes());
           else if constexpr (std::is_same_v<T, tx::request_event>) return "request " + std::string(v.msg->method());
           else if constexpr (std::is_same_v<T, tx::response_event>) return "response " + std::to_string(v.msg->status());
           else if constexpr (std::is_same_v<T, tx::stray_response_event>) return "stray " + std::to_string(v.msg->status());

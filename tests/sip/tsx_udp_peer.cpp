@@ -104,7 +104,7 @@ class udp_driver {
  private:
   void send(const tx::send_event& s) {
     const sockaddr_in& to = peers_.at(s.to.id);
-    if (sendto(fd_, s.bytes.data(), s.bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) >= 0) ++sent_;
+    if (sendto(fd_, s.bytes().data(), s.bytes().size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) >= 0) ++sent_;
   }
 
   std::mt19937_64 rng_{std::random_device{}()};

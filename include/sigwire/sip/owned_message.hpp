@@ -49,40 +49,59 @@ class message {
     return c;
   }
 
-  const message_view& view() const noexcept { return view_; }
-  const message_view* operator->() const noexcept { return &view_; }
+  const message_view& view() const noexcept { return view_ ? *view_ : empty_view(); }
+  const message_view* operator->() const noexcept { return &view(); }
   // The stored bytes: what goes on the wire again when re-sent.
   std::string_view bytes() const noexcept { return bytes_; }
+  // Gives the bytes away (the message is empty afterwards).
+  std::string release_bytes() noexcept {
+    std::string b = std::move(bytes_);
+    clear();
+    return b;
+  }
   bool empty() const noexcept { return bytes_.empty(); }
-  sip::method method() const noexcept { return parse_method(view_.method()); }
-  // Memory held beyond sizeof(message): the buffer and the header arena.
+  sip::method method() const noexcept { return parse_method(view().method()); }
+  // Memory held beyond sizeof(message): the buffer, the parsed view and the header arena.
   std::size_t heap_bytes() const noexcept {
-    return (bytes_.capacity() > 15 ? bytes_.capacity() + 1 : 0) + arena_size_ * sizeof(header_field);
+    return (bytes_.capacity() > 15 ? bytes_.capacity() + 1 : 0) + (view_ ? sizeof(message_view) : 0) +
+           arena_size_ * sizeof(header_field);
   }
 
  private:
+  static const message_view& empty_view() noexcept {
+    static const message_view v{};
+    return v;
+  }
   std::error_code reparse() {
-    std::error_code ec = sip::parse(bytes_, view_, opt_, arena_span());
+    if (!view_) view_ = std::make_unique<message_view>();
+    std::error_code ec = sip::parse(bytes_, *view_, opt_, arena_span());
     if (ec == make_error_code(error::too_many_headers) && arena_size_ == 0) {
       arena_size_ = opt_.lim.max_headers;
       arena_ = std::make_unique<header_field[]>(arena_size_);
-      ec = sip::parse(bytes_, view_, opt_, arena_span());
+      ec = sip::parse(bytes_, *view_, opt_, arena_span());
     }
-    if (ec) bytes_.clear(), view_ = message_view{}, arena_.reset(), arena_size_ = 0;
+    if (ec) clear();
     return ec;
+  }
+  void clear() noexcept {
+    bytes_.clear();
+    view_.reset();
+    arena_.reset();
+    arena_size_ = 0;
   }
   std::span<header_field> arena_span() noexcept { return {arena_.get(), arena_size_}; }
 
+  // The view lives on the heap, so a move hands over a pointer; it points
+  // into the buffer, which moves with it (only a short string, held inline,
+  // changes address: then the view is parsed again).
   void take(message&& o) noexcept {
     const char* old_data = o.bytes_.data();
     bytes_ = std::move(o.bytes_);
     opt_ = o.opt_;
     arena_ = std::move(o.arena_);
     arena_size_ = std::exchange(o.arena_size_, 0);
-    view_ = o.view_;
-    o.bytes_.clear();
-    o.view_ = message_view{};
-    // The views point into the old buffer; an inline (short) string moved by copy.
+    view_ = std::move(o.view_);
+    o.clear();
     if (bytes_.data() != old_data && !bytes_.empty()) (void)reparse();
   }
 
@@ -90,7 +109,7 @@ class message {
   parse_options opt_{};
   std::unique_ptr<header_field[]> arena_{};
   std::size_t arena_size_ = 0;
-  message_view view_{};
+  std::unique_ptr<message_view> view_{};
 };
 
 }  // namespace sigwire::sip

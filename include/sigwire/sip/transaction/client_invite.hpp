@@ -73,7 +73,7 @@ inline std::string build_ack(const message_view& invite, const message_view& res
 
 // Entered from the TU: the INVITE is sent, Timers A and B start (§17.1.1.2).
 inline void start(core& c, record& r) {
-  c.send(r, std::string(r.request.bytes()));
+  c.send(r, r.request);
   c.change(r, state::calling, cause::request_sent);
   if (const auto a = c.values(r).a()) {
     r.interval = *a;
@@ -106,7 +106,7 @@ inline void on_success(core& c, record& r, sip::message&& response) {
 
 // §17.1.1.2: ACK sent, response to the TU, Completed, Timer D.
 inline void on_failure(core& c, record& r, sip::message&& response) {
-  r.resend = build_ack(r.request.view(), response.view());
+  core::with_request(r, [&](const message_view& invite) { r.resend = share(build_ack(invite, response.view())); });
   c.send(r, r.resend);
   c.disarm(r, timer_slot::retransmit);
   c.arm(r, timer_slot::timeout, c.values(r).d());
@@ -137,7 +137,7 @@ inline void on_response(core& c, record& r, sip::message&& response) {
 inline void on_timer(core& c, record& r, timer_slot which) {
   if (which == timer_slot::retransmit) {  // Timer A, Calling only
     if (r.state != state::calling) return;
-    c.send(r, std::string(r.request.bytes()));
+    c.send(r, r.request);
     r.interval = timer_values::doubled(r.interval);
     c.arm(r, timer_slot::retransmit, r.interval);
     return;

@@ -52,7 +52,7 @@
 namespace sigwire::sip::transaction::client_non_invite {
 
 inline void start(core& c, record& r) {
-  c.send(r, std::string(r.request.bytes()));
+  c.send(r, r.request);
   c.change(r, state::trying, cause::request_sent);
   if (const auto e = c.values(r).e()) {
     r.interval = *e;
@@ -89,7 +89,7 @@ inline void on_response(core& c, record& r, sip::message&& response) {
 inline void on_timer(core& c, record& r, timer_slot which) {
   if (which == timer_slot::retransmit) {  // Timer E
     if (r.state != state::trying && r.state != state::proceeding) return;
-    c.send(r, std::string(r.request.bytes()));
+    c.send(r, r.request);
     r.interval = r.state == state::proceeding ? c.timers().t2 : c.values(r).doubled_to_t2(r.interval);
     c.arm(r, timer_slot::retransmit, r.interval);
     return;

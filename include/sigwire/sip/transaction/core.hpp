@@ -37,9 +37,10 @@ struct record {
   peer remote{};
   duration interval{0};                 // current A/E/G interval
   std::array<std::uint32_t, 2> timer_stamp{};
-  sip::message request;                 // the request (client: re-sent; server: matched, answered)
-  std::string resend;                   // server: last response sent; client INVITE: the ACK (§17.1.1.3)
+  shared_bytes request;                 // the request's bytes (client: re-sent; server: for its 100)
+  shared_bytes resend;                  // server: last response sent; client INVITE: the ACK (§17.1.1.3)
   std::string key, merge_key;
+  std::size_t key_hash = 0;
 };
 
 class core {
@@ -53,8 +54,15 @@ class core {
   tsx_id id_of(const record& r) const noexcept {
     return {static_cast<std::uint32_t>(&r - records_.data()), r.generation};
   }
-  void send(const record& r, std::string bytes) { out_.push_back(send_event{id_of(r), r.remote, std::move(bytes)}); }
-  void emit(event e) { out_.push_back(std::move(e)); }
+  // Events are built in place in the output (no variant moved: cheaper, and
+  // it spares GCC 12 a false -Wmaybe-uninitialized).
+  void send(const record& r, shared_bytes bytes) {
+    out_.emplace_back(std::in_place_type<send_event>, id_of(r), r.remote, std::move(bytes));
+  }
+  template <class E>
+  void emit(E&& e) {
+    out_.emplace_back(std::in_place_type<std::decay_t<E>>, std::forward<E>(e));
+  }
 
   void arm(record& r, timer_slot s, duration after) {
     const auto which = static_cast<std::size_t>(s);
@@ -67,12 +75,26 @@ class core {
   void change(record& r, state to, cause c) {
     const state from = r.state;
     r.state = to;
-    out_.push_back(state_event{id_of(r), r.role, from, to, c});
+    out_.emplace_back(std::in_place_type<state_event>, id_of(r), r.role, from, to, c);
   }
   // Terminated: reported, unlinked from the tables, slot freed.
   void terminate(record& r, cause c) {
     change(r, state::terminated, c);
     release(r);
+  }
+
+  // Parses the stored request again for the rare paths that need its
+  // fields (the ACK of a non-2xx, a CANCEL, an automatic 100) and calls
+  // f(const message_view&); records keep bytes only, so a pending
+  // transaction costs its bytes, not a parsed view. False if it does not parse.
+  template <class F>
+  static bool with_request(const record& r, F&& f) {
+    parse_options opt;
+    opt.transport = r.remote.reliable ? transport_kind::stream : transport_kind::datagram;
+    sip::message m;  // with an arena for requests beyond the inline headers
+    if (!r.request || sip::message::parse(*r.request, m, opt)) return false;
+    f(m.view());
+    return true;
   }
 
   // --- table --------------------------------------------------------------
@@ -88,8 +110,8 @@ class core {
   }
   record* find_key(const std::string& key) noexcept {
     if (key.empty()) return nullptr;
-    const auto it = by_key_.find(key);
-    return it == by_key_.end() ? nullptr : &records_[it->second];
+    const std::uint32_t slot = index_find(key, hash_key(key));
+    return slot == no_slot ? nullptr : &records_[slot];
   }
   record* find_merge(const std::string& key) noexcept {
     if (key.empty()) return nullptr;
@@ -117,7 +139,8 @@ class core {
     r.remote = remote;
     r.interval = duration{0};
     r.key = std::move(key);
-    by_key_.emplace(r.key, slot);
+    r.key_hash = hash_key(r.key);
+    index_insert(slot);
     ++live_;
     return &r;
   }
@@ -177,8 +200,55 @@ class core {
     std::pop_heap(heap_.begin(), heap_.end(), later);
     heap_.pop_back();
   }
+  // --- the key index ---------------------------------------------------------
+  // Slots in an open-addressing table; the key itself stays in its record, so
+  // a transaction costs one key string and 4 bytes of index (at most half
+  // full), not a hash node and a second copy of the key.
+  static constexpr std::uint32_t no_slot = UINT32_MAX;
+  static std::size_t hash_key(std::string_view k) noexcept { return std::hash<std::string_view>{}(k); }
+  std::size_t mask() const noexcept { return index_.size() - 1; }
+
+  std::uint32_t index_find(std::string_view key, std::size_t h) const noexcept {
+    if (index_.empty()) return no_slot;
+    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+      const std::uint32_t s = index_[i];
+      if (s == no_slot) return no_slot;
+      if (records_[s].key_hash == h && records_[s].key == key) return s;
+    }
+  }
+  void index_place(std::uint32_t slot) noexcept {
+    std::size_t i = records_[slot].key_hash & mask();
+    while (index_[i] != no_slot) i = (i + 1) & mask();
+    index_[i] = slot;
+  }
+  void index_insert(std::uint32_t slot) {
+    if (2 * (indexed_ + 1) > index_.size()) {  // keep it at most half full
+      std::vector<std::uint32_t> old(std::max<std::size_t>(16, 2 * index_.size()), no_slot);
+      old.swap(index_);
+      for (const std::uint32_t s : old)
+        if (s != no_slot) index_place(s);
+    }
+    index_place(slot);
+    ++indexed_;
+  }
+  // Backward-shift deletion: entries behind the hole that probed past it move up.
+  void index_erase(std::uint32_t slot) noexcept {
+    std::size_t i = records_[slot].key_hash & mask();
+    while (index_[i] != slot) i = (i + 1) & mask();
+    for (std::size_t j = (i + 1) & mask(); index_[j] != no_slot; j = (j + 1) & mask()) {
+      const std::size_t home = records_[index_[j]].key_hash & mask();
+      // index_[j] may fill the hole at i unless its home lies cyclically in (i, j].
+      const bool home_after_hole = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (home_after_hole) continue;
+      index_[i] = index_[j];
+      i = j;
+    }
+    index_[i] = no_slot;
+    --indexed_;
+  }
+
   void release(record& r) {
-    by_key_.erase(r.key);
+    index_erase(id_of(r).slot);
     if (!r.merge_key.empty()) {
       const auto it = by_merge_.find(r.merge_key);
       if (it != by_merge_.end() && it->second == id_of(r).slot) by_merge_.erase(it);
@@ -187,8 +257,8 @@ class core {
     disarm(r, timer_slot::timeout);
     r.live = false;
     ++r.generation;
-    r.request = sip::message{};
-    std::string().swap(r.resend);
+    r.request.reset();
+    r.resend.reset();
     std::string().swap(r.key);
     std::string().swap(r.merge_key);
     free_.push_back(id_of(r).slot);
@@ -200,7 +270,9 @@ class core {
   instant now_{0};
   std::vector<record> records_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<std::string, std::uint32_t> by_key_, by_merge_;
+  std::vector<std::uint32_t> index_;  // open addressing, linear probing: slots (no_slot = empty)
+  std::size_t indexed_ = 0;
+  std::unordered_map<std::string, std::uint32_t> by_merge_;
   std::vector<timer_entry> heap_;
   std::vector<event> out_;
   std::size_t live_ = 0;

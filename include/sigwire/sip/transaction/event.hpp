@@ -14,6 +14,7 @@
 #include <sigwire/sip/owned_message.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,10 +64,17 @@ constexpr std::string_view text(cause c) noexcept {
   return names[static_cast<int>(c)];
 }
 
+// Bytes to send, shared and immutable: a retransmission hands out the same
+// buffer again instead of a copy; the driver may keep it alive for an
+// asynchronous write.
+using shared_bytes = std::shared_ptr<const std::string>;
+inline shared_bytes share(std::string bytes) { return std::make_shared<const std::string>(std::move(bytes)); }
+
 struct send_event {
   tsx_id id;           // invalid for stateless sends
   peer to;
-  std::string bytes;
+  shared_bytes data;
+  std::string_view bytes() const noexcept { return data ? std::string_view(*data) : std::string_view{}; }
 };
 struct request_event {
   tsx_id id;                 // the new server tsx; invalid for an ACK to a 2xx (no tsx, §17.1.1.3)

@@ -93,6 +93,13 @@ class layer : private core {
     parse_options opt = parse_;
     opt.transport = from.reliable ? transport_kind::stream : transport_kind::datagram;
     if (sip::message::parse(std::move(bytes), m, opt)) return layer_error::bad_message;
+    return receive(std::move(m), from, now);
+  }
+  // The same for a message the transport has parsed already (a stream
+  // framer, or a datagram checked for the 400 of RFC 3261 §8.2).
+  layer_error receive(sip::message m, peer from, instant now) {
+    set_now(now);
+    if (m.empty()) return layer_error::bad_message;
     return m->is_response() ? receive_response(std::move(m), from) : receive_request(std::move(m), from);
   }
 
@@ -108,7 +115,7 @@ class layer : private core {
     if (find_key(key)) return {{}, layer_error::duplicate};
     record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, to, std::move(key));
     if (!r) return {{}, layer_error::table_full};
-    r->request = std::move(request);
+    r->request = share(request.release_bytes());
     if (m == method::invite)
       client_invite::start(*this, *r);
     else
@@ -132,7 +139,7 @@ class layer : private core {
   }
 
   // Outside any transaction: a stateless response, an ACK to a 2xx, a 503.
-  void send_stateless(std::string bytes, peer to) { emit(send_event{{}, to, std::move(bytes)}); }
+  void send_stateless(std::string bytes, peer to) { emit(send_event{{}, to, share(std::move(bytes))}); }
 
   // RFC 3261 §9.1: the CANCEL for INVITE client transaction `id` (send it with
   // send_request; it is a non-INVITE transaction of its own).
@@ -142,7 +149,8 @@ class layer : private core {
     if (r->role != role::client_invite) return layer_error::not_allowed;
     if (!r->provisional_seen) return layer_error::no_provisional_yet;
     if (r->state != state::proceeding) return layer_error::not_allowed;  // a final response arrived
-    out = build_cancel(r->request.view());
+    if (!with_request(*r, [&](const message_view& invite) { out = build_cancel(invite); }))
+      return layer_error::bad_message;
     return layer_error::ok;
   }
 
@@ -176,6 +184,12 @@ class layer : private core {
   }
 
   std::vector<event> take_events() { return std::exchange(events(), {}); }
+  // The same into the caller's vector (cleared first): two vectors swapped
+  // back and forth keep their capacity, so draining allocates nothing.
+  void take_events(std::vector<event>& into) {
+    into.clear();
+    into.swap(events());
+  }
 
   // The state of transaction `id`; terminated once it has ended (or never was).
   state state_of(tsx_id id) noexcept {
@@ -264,13 +278,12 @@ class layer : private core {
     const bool merged = find_merge(merge) != nullptr;  // §8.2.2.2: another branch of this request
     record* r = create(me == method::invite ? role::server_invite : role::server_non_invite, from, std::move(key));
     if (!merged) link_merge(*r, std::move(merge));
-    sip::message for_tu = m.clone();
-    r->request = std::move(m);
+    r->request = share(std::string(m.bytes()));  // a copy of the bytes: the parsed message goes to the TU
     if (me == method::invite)
       server_invite::start(*this, *r);
     else
       server_non_invite::start(*this, *r);
-    emit(request_event{id_of(*r), std::move(for_tu), from, cancels, merged});
+    emit(request_event{id_of(*r), std::move(m), from, cancels, merged});
     return layer_error::ok;
   }
 

@@ -70,7 +70,7 @@ inline std::string trying_for(const message_view& invite) {
 }
 
 inline void on_request_retransmission(core& c, record& r) {
-  if ((r.state == state::proceeding || r.state == state::completed) && !r.resend.empty())
+  if ((r.state == state::proceeding || r.state == state::completed) && r.resend)
     c.send(r, r.resend);  // §17.2.1: the most recent provisional or the final again
 }
 
@@ -86,7 +86,7 @@ inline void on_ack(core& c, record& r) {
 inline bool on_tu_response(core& c, record& r, std::string bytes, int status) {
   if (r.state == state::accepted) {  // RFC 6026 §7.1: 2xx retransmissions from the TU
     if (status < 200 || status >= 300) return false;
-    c.send(r, std::move(bytes));
+    c.send(r, share(std::move(bytes)));
     return true;
   }
   if (r.state != state::proceeding) return false;
@@ -94,18 +94,18 @@ inline bool on_tu_response(core& c, record& r, std::string bytes, int status) {
   c.disarm(r, timer_slot::retransmit);  // the TU answered: no automatic 100
   if (status < 200) {
     r.provisional_seen = true;
-    r.resend = std::move(bytes);
+    r.resend = share(std::move(bytes));
     c.send(r, r.resend);
     return true;
   }
   if (status < 300) {
-    std::string().swap(r.resend);
-    c.send(r, std::move(bytes));
+    r.resend.reset();
+    c.send(r, share(std::move(bytes)));
     c.arm(r, timer_slot::timeout, c.values(r).l());
     c.change(r, state::accepted, cause::final_response);
     return true;
   }
-  r.resend = std::move(bytes);
+  r.resend = share(std::move(bytes));
   c.send(r, r.resend);
   if (const auto g = c.values(r).g()) {
     r.interval = *g;
@@ -119,7 +119,7 @@ inline bool on_tu_response(core& c, record& r, std::string bytes, int status) {
 inline void on_timer(core& c, record& r, timer_slot which) {
   if (which == timer_slot::retransmit) {
     if (r.state == state::proceeding) {  // 200 ms passed with no word from the TU
-      r.resend = trying_for(r.request.view());
+      core::with_request(r, [&](const message_view& invite) { r.resend = share(trying_for(invite)); });
       c.send(r, r.resend);
       return;
     }

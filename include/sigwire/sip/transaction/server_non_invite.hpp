@@ -62,13 +62,13 @@ inline void start(core& c, record& r) {
 }
 
 inline void on_request_retransmission(core& c, record& r) {
-  if (r.state != state::trying && !r.resend.empty()) c.send(r, r.resend);  // §17.2.2
+  if (r.state != state::trying && r.resend) c.send(r, r.resend);  // §17.2.2
 }
 
 inline bool on_tu_response(core& c, record& r, std::string bytes, int status) {
   if (r.state != state::trying && r.state != state::proceeding) return false;
   r.last_status = status;
-  r.resend = std::move(bytes);
+  r.resend = share(std::move(bytes));
   c.send(r, r.resend);
   if (status < 200) {
     r.provisional_seen = true;
@@ -86,7 +86,7 @@ inline bool on_tu_response(core& c, record& r, std::string bytes, int status) {
 inline void on_timer(core& c, record& r, timer_slot which) {
   if (which == timer_slot::retransmit) {  // RFC 4320 §4.1: the client's E has reached T2
     if (r.state != state::trying) return;
-    r.resend = server_invite::trying_for(r.request.view());
+    core::with_request(r, [&](const message_view& request) { r.resend = share(server_invite::trying_for(request)); });
     c.send(r, r.resend);
     c.change(r, state::proceeding, cause::provisional);
     return;
