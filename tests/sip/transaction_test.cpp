@@ -7,6 +7,11 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
 using tsx_script::run;
 
 // --- INVITE client (§17.1.1, Figure 5; RFC 6026 §7.2) -------------------------
@@ -65,6 +70,24 @@ TEST_CASE("§17.1.1.2 a 1xx stops A and B; a non-2xx final is ACKed by the trans
     advance 31000
     expect state terminated timer_expired @132600
     expect size 0
+  )");
+}
+
+TEST_CASE("§17.1.1.2: Proceeding has no RFC timer; ours (180 s, like Timer C) restarts with each 1xx and ends a call that never gets a final") {
+  run("invite client proceeding limit", R"(
+    transport tcp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    wire response 180
+    expect state proceeding provisional
+    expect user response 180
+    advance 100000
+    wire response 183
+    expect user response 183
+    advance 179999
+    advance 1
+    expect state terminated timeout @280000
   )");
 }
 
@@ -587,4 +610,40 @@ TEST_CASE("T1 is the layer's: with T1 = 100 ms Timer A starts at 100 ms and B is
     expect wire INVITE @6300
     expect state terminated timeout @6400
   )");
+}
+
+// --- the key index (open addressing, backward-shift deletion) ---------------------
+
+TEST_CASE("slot_index: random inserts and erases agree with std::map, through growth and wrap-around") {
+  namespace tx = sigwire::sip::transaction;
+  using index = tx::slot_index<&tx::record::key, &tx::record::key_hash>;
+  std::vector<tx::record> records(4096);
+  index ix;
+  std::map<std::string, std::uint32_t> model;
+  std::vector<std::uint32_t> free_slots;
+  for (std::uint32_t s = 0; s < records.size(); ++s) free_slots.push_back(s);
+  std::mt19937 rng(7);
+  for (int op = 0; op < 200'000; ++op) {
+    // Few distinct hashes collide often: keys hash by std::hash, but a small
+    // key space keeps probe chains long and erases in the middle of them.
+    const std::string key = "k" + std::to_string(rng() % 3000);
+    const auto found = ix.find(records, key, index::hash(key));
+    const auto it = model.find(key);
+    REQUIRE((found == index::none) == (it == model.end()));
+    if (it != model.end()) {
+      REQUIRE(found == it->second);
+      ix.erase(records, found);
+      records[found].key.clear();
+      free_slots.push_back(found);
+      model.erase(it);
+    } else if (!free_slots.empty()) {
+      const std::uint32_t s = free_slots.back();
+      free_slots.pop_back();
+      records[s].key = key;
+      records[s].key_hash = index::hash(key);
+      ix.insert(records, s);
+      model[key] = s;
+    }
+  }
+  for (const auto& [key, slot] : model) CHECK(ix.find(records, key, index::hash(key)) == slot);
 }

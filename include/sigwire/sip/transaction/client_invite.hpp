@@ -88,9 +88,11 @@ inline void to_tu(core& c, record& r, sip::message&& response, bool retransmissi
 
 inline void on_provisional(core& c, record& r, sip::message&& response) {
   r.provisional_seen = true;
+  // Timer B only runs in Calling; the Proceeding limit (timer_config) replaces
+  // it and starts again with every 1xx.
+  c.arm(r, timer_slot::timeout, c.timers().client_invite_proceeding);
   if (r.state == state::calling) {
     c.disarm(r, timer_slot::retransmit);  // §17.1.1.2: no more retransmissions
-    c.disarm(r, timer_slot::timeout);     // Timer B only runs in Calling
     c.change(r, state::proceeding, cause::provisional);
   }
   to_tu(c, r, std::move(response));
@@ -143,7 +145,8 @@ inline void on_timer(core& c, record& r, timer_slot which) {
     return;
   }
   switch (r.state) {
-    case state::calling: return c.terminate(r, cause::timeout);          // Timer B
+    case state::calling:                                                  // Timer B
+    case state::proceeding: return c.terminate(r, cause::timeout);       // no final within the limit
     case state::completed:                                                // Timer D
     case state::accepted: return c.terminate(r, cause::timer_expired);    // Timer M
     default: return;

@@ -2,7 +2,7 @@
 // the timer heap that the four machines and the layer share.
 //
 // Transactions live in a slot vector (free list, generation per slot) found
-// by key in one hash table. All deadlines sit in one binary min-heap with
+// through open-addressing indexes of slots (transaction key, merge key). All deadlines sit in one binary min-heap with
 // lazy deletion: each transaction has two timer slots (retransmit: A/E/G and
 // the 100 Trying timers; timeout: B/D/F/H/I/J/K/L/M), each with a stamp;
 // arming or cancelling bumps the stamp, so a heap entry whose stamp is old
@@ -19,7 +19,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -40,7 +39,62 @@ struct record {
   shared_bytes request;                 // the request's bytes (client: re-sent; server: for its 100)
   shared_bytes resend;                  // server: last response sent; client INVITE: the ACK (§17.1.1.3)
   std::string key, merge_key;
-  std::size_t key_hash = 0;
+  std::size_t key_hash = 0, merge_hash = 0;
+};
+
+// An open-addressing index (linear probing, at most half full) of record
+// slots; the key stays in its record (Key, with its hash in Hash), so an
+// entry costs 4 bytes, not a hash node and a second copy of the key.
+template <std::string record::*Key, std::size_t record::*Hash>
+class slot_index {
+ public:
+  static constexpr std::uint32_t none = UINT32_MAX;
+  static std::size_t hash(std::string_view k) noexcept { return std::hash<std::string_view>{}(k); }
+
+  std::uint32_t find(const std::vector<record>& records, std::string_view key, std::size_t h) const noexcept {
+    if (table_.empty()) return none;
+    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
+      const std::uint32_t s = table_[i];
+      if (s == none) return none;
+      if (records[s].*Hash == h && records[s].*Key == key) return s;
+    }
+  }
+  void insert(const std::vector<record>& records, std::uint32_t slot) {
+    if (2 * (used_ + 1) > table_.size()) {
+      std::vector<std::uint32_t> old(std::max<std::size_t>(16, 2 * table_.size()), none);
+      old.swap(table_);
+      for (const std::uint32_t s : old)
+        if (s != none) place(records, s);
+    }
+    place(records, slot);
+    ++used_;
+  }
+  // Backward-shift deletion: entries behind the hole that probed past it move up.
+  void erase(const std::vector<record>& records, std::uint32_t slot) noexcept {
+    std::size_t i = records[slot].*Hash & mask();
+    while (table_[i] != slot) i = (i + 1) & mask();
+    for (std::size_t j = (i + 1) & mask(); table_[j] != none; j = (j + 1) & mask()) {
+      const std::size_t home = records[table_[j]].*Hash & mask();
+      // table_[j] may fill the hole at i unless its home lies cyclically in (i, j].
+      const bool home_after_hole = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (home_after_hole) continue;
+      table_[i] = table_[j];
+      i = j;
+    }
+    table_[i] = none;
+    --used_;
+  }
+
+ private:
+  std::size_t mask() const noexcept { return table_.size() - 1; }
+  void place(const std::vector<record>& records, std::uint32_t slot) noexcept {
+    std::size_t i = records[slot].*Hash & mask();
+    while (table_[i] != none) i = (i + 1) & mask();
+    table_[i] = slot;
+  }
+
+  std::vector<std::uint32_t> table_;
+  std::size_t used_ = 0;
 };
 
 class core {
@@ -57,7 +111,7 @@ class core {
   // Events are built in place in the output (no variant moved: cheaper, and
   // it spares GCC 12 a false -Wmaybe-uninitialized).
   void send(const record& r, shared_bytes bytes) {
-    out_.emplace_back(std::in_place_type<send_event>, id_of(r), r.remote, std::move(bytes));
+    out_.emplace_back(std::in_place_type<send_event>, send_event{id_of(r), r.remote, std::move(bytes)});
   }
   template <class E>
   void emit(E&& e) {
@@ -75,7 +129,7 @@ class core {
   void change(record& r, state to, cause c) {
     const state from = r.state;
     r.state = to;
-    out_.emplace_back(std::in_place_type<state_event>, id_of(r), r.role, from, to, c);
+    out_.emplace_back(std::in_place_type<state_event>, state_event{id_of(r), r.role, from, to, c});
   }
   // Terminated: reported, unlinked from the tables, slot freed.
   void terminate(record& r, cause c) {
@@ -110,13 +164,13 @@ class core {
   }
   record* find_key(const std::string& key) noexcept {
     if (key.empty()) return nullptr;
-    const std::uint32_t slot = index_find(key, hash_key(key));
-    return slot == no_slot ? nullptr : &records_[slot];
+    const std::uint32_t slot = by_key_.find(records_, key, key_index::hash(key));
+    return slot == key_index::none ? nullptr : &records_[slot];
   }
   record* find_merge(const std::string& key) noexcept {
     if (key.empty()) return nullptr;
-    const auto it = by_merge_.find(key);
-    return it == by_merge_.end() ? nullptr : &records_[it->second];
+    const std::uint32_t slot = by_merge_.find(records_, key, merge_index::hash(key));
+    return slot == merge_index::none ? nullptr : &records_[slot];
   }
 
   // A fresh record in state null, linked under `key` (nullptr if the table is full).
@@ -139,15 +193,16 @@ class core {
     r.remote = remote;
     r.interval = duration{0};
     r.key = std::move(key);
-    r.key_hash = hash_key(r.key);
-    index_insert(slot);
+    r.key_hash = key_index::hash(r.key);
+    by_key_.insert(records_, slot);
     ++live_;
     return &r;
   }
   void link_merge(record& r, std::string key) {
     if (key.empty()) return;
     r.merge_key = std::move(key);
-    by_merge_.emplace(r.merge_key, id_of(r).slot);
+    r.merge_hash = merge_index::hash(r.merge_key);
+    by_merge_.insert(records_, id_of(r).slot);
   }
 
   // --- timers -------------------------------------------------------------
@@ -200,59 +255,9 @@ class core {
     std::pop_heap(heap_.begin(), heap_.end(), later);
     heap_.pop_back();
   }
-  // --- the key index ---------------------------------------------------------
-  // Slots in an open-addressing table; the key itself stays in its record, so
-  // a transaction costs one key string and 4 bytes of index (at most half
-  // full), not a hash node and a second copy of the key.
-  static constexpr std::uint32_t no_slot = UINT32_MAX;
-  static std::size_t hash_key(std::string_view k) noexcept { return std::hash<std::string_view>{}(k); }
-  std::size_t mask() const noexcept { return index_.size() - 1; }
-
-  std::uint32_t index_find(std::string_view key, std::size_t h) const noexcept {
-    if (index_.empty()) return no_slot;
-    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
-      const std::uint32_t s = index_[i];
-      if (s == no_slot) return no_slot;
-      if (records_[s].key_hash == h && records_[s].key == key) return s;
-    }
-  }
-  void index_place(std::uint32_t slot) noexcept {
-    std::size_t i = records_[slot].key_hash & mask();
-    while (index_[i] != no_slot) i = (i + 1) & mask();
-    index_[i] = slot;
-  }
-  void index_insert(std::uint32_t slot) {
-    if (2 * (indexed_ + 1) > index_.size()) {  // keep it at most half full
-      std::vector<std::uint32_t> old(std::max<std::size_t>(16, 2 * index_.size()), no_slot);
-      old.swap(index_);
-      for (const std::uint32_t s : old)
-        if (s != no_slot) index_place(s);
-    }
-    index_place(slot);
-    ++indexed_;
-  }
-  // Backward-shift deletion: entries behind the hole that probed past it move up.
-  void index_erase(std::uint32_t slot) noexcept {
-    std::size_t i = records_[slot].key_hash & mask();
-    while (index_[i] != slot) i = (i + 1) & mask();
-    for (std::size_t j = (i + 1) & mask(); index_[j] != no_slot; j = (j + 1) & mask()) {
-      const std::size_t home = records_[index_[j]].key_hash & mask();
-      // index_[j] may fill the hole at i unless its home lies cyclically in (i, j].
-      const bool home_after_hole = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-      if (home_after_hole) continue;
-      index_[i] = index_[j];
-      i = j;
-    }
-    index_[i] = no_slot;
-    --indexed_;
-  }
-
   void release(record& r) {
-    index_erase(id_of(r).slot);
-    if (!r.merge_key.empty()) {
-      const auto it = by_merge_.find(r.merge_key);
-      if (it != by_merge_.end() && it->second == id_of(r).slot) by_merge_.erase(it);
-    }
+    by_key_.erase(records_, id_of(r).slot);
+    if (!r.merge_key.empty()) by_merge_.erase(records_, id_of(r).slot);
     disarm(r, timer_slot::retransmit);  // stamps outlive the slot's reuse: old entries stay stale
     disarm(r, timer_slot::timeout);
     r.live = false;
@@ -270,9 +275,10 @@ class core {
   instant now_{0};
   std::vector<record> records_;
   std::vector<std::uint32_t> free_;
-  std::vector<std::uint32_t> index_;  // open addressing, linear probing: slots (no_slot = empty)
-  std::size_t indexed_ = 0;
-  std::unordered_map<std::string, std::uint32_t> by_merge_;
+  using key_index = slot_index<&record::key, &record::key_hash>;
+  using merge_index = slot_index<&record::merge_key, &record::merge_hash>;
+  key_index by_key_;      // §17.1.3 / §17.2.3 keys
+  merge_index by_merge_;  // §8.2.2.2 merge keys (requests without a To tag)
   std::vector<timer_entry> heap_;
   std::vector<event> out_;
   std::size_t live_ = 0;

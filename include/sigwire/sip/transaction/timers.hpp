@@ -36,6 +36,11 @@ struct timer_config {
   duration timer_d{32000};            // RFC 3261 §17.1.1.2: at least 32 s on unreliable transports
   duration trying_after{200};         // RFC 3261 §17.2.1: 100 Trying if the TU has not answered
   duration server_invite_no_final{180000};  // TU never answered an INVITE: give up silently (like Timer C, §16.6)
+  // A client INVITE in Proceeding has no timer in RFC 3261 (Figure 5): a peer
+  // that sends a 1xx and never a final would hold it forever. Like a proxy's
+  // Timer C (§16.6, > 3 min), each 1xx re-arms this limit; at its end the
+  // transaction ends with cause timeout (the TU should have sent CANCEL).
+  duration client_invite_proceeding{180000};
 };
 
 // The timer values for one transaction's transport (RFC 3261 Table 4).
