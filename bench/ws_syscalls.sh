@@ -56,6 +56,7 @@ count() {  # name, command... (PORT is replaced)
 echo "| server | conns | in flight | system calls per echo | by name |"
 echo "|---|---:|---:|---:|---|"
 count "sigwire (epoll)" "$BUILD/examples/ws_echo_server" --port PORT --bind 127.0.0.1 --no-deflate
+count "sigwire (epoll, --keep-read-buffer)" "$BUILD/examples/ws_echo_server" --port PORT --bind 127.0.0.1 --no-deflate --keep-read-buffer
 if [ -x "$BUILD/bench/ws_echo_server_io_uring" ]; then
   count "sigwire (io_uring)" "$BUILD/bench/ws_echo_server_io_uring" --port PORT --bind 127.0.0.1 --no-deflate
 fi

@@ -729,8 +729,19 @@ static std::size_t idle_read_buffer_limit() {
 
 TEST_CASE("stream_idle_connection_holds_no_read_buffer") {
   const std::size_t idle_limit = idle_read_buffer_limit();
-  for (const bool low_memory_deflate : {false, true}) {
+  struct variant {
+    bool low_memory_deflate, release_idle_read_buffer;
+  };
+  for (const variant v : {variant{false, true}, variant{true, true}, variant{false, false}}) {
+    const bool low_memory_deflate = v.low_memory_deflate, release = v.release_idle_read_buffer;
     CAPTURE(low_memory_deflate);
+    CAPTURE(release);
+    ws::stream_options server_options;
+    server_options.release_idle_read_buffer = release;
+    // stream_options::release_idle_read_buffer = false keeps the pooled-size buffer.
+    const auto idle_ok = [&](std::size_t held) {
+      return release ? held <= idle_limit : held == server_options.read_buffer_size;
+    };
     asio::io_context io;
     tcp::acceptor acc(io, {asio::ip::make_address("127.0.0.1"), 0});
     const auto port = acc.local_endpoint().port();
@@ -747,7 +758,7 @@ TEST_CASE("stream_idle_connection_holds_no_read_buffer") {
     };
     acc.async_accept([&](std::error_code ec, tcp::socket sock) {
       REQUIRE_FALSE(ec);
-      server.emplace(std::move(sock));
+      server.emplace(server_options, std::move(sock));
       ws::server_options sopt;
       if (low_memory_deflate) sopt.deflate = ws::deflate_options::low_memory();
       server->async_accept(sopt, [&](std::error_code e) {
@@ -771,7 +782,7 @@ TEST_CASE("stream_idle_connection_holds_no_read_buffer") {
     io.run_for(std::chrono::milliseconds(100));
     REQUIRE(open);
     CHECK(client.deflate().has_value() == low_memory_deflate);
-    CHECK(server->read_buffer_bytes() <= idle_limit);
+    CHECK(idle_ok(server->read_buffer_bytes()));
 
     std::string reply;
     for (int i = 0; i < 3; ++i) {
@@ -783,7 +794,7 @@ TEST_CASE("stream_idle_connection_holds_no_read_buffer") {
       REQUIRE(got);
       CHECK(reply == m);
       // Idle again: no receive buffer on either side.
-      CHECK(server->read_buffer_bytes() <= idle_limit);
+      CHECK(idle_ok(server->read_buffer_bytes()));
       CHECK(client.read_buffer_bytes() <= idle_limit);
     }
     CHECK(echoed == 3);

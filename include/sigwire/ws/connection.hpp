@@ -409,8 +409,18 @@ class connection {
     return raw_added(before, chunk.size());
   }
 
+  // Room for `more` payload bytes behind raw_len_. A frame announces its
+  // length, so the rest of it is made room for at once when that is at most
+  // exact_reserve_limit (no doubling, no copy on the way, no memory beyond
+  // the message; a peer that announces more and sends little gets no more
+  // than the limit ahead of what it sent); longer frames grow geometrically.
+  static constexpr std::uint64_t exact_reserve_limit = 256u << 10;
   void reserve_raw(std::size_t more) {
-    if (raw_.size() < raw_len_ + more) raw_.resize(std::max(raw_len_ + more, raw_.size() * 2));
+    std::size_t need = raw_len_ + more;
+    if (raw_.size() >= need) return;
+    if (remaining_ <= exact_reserve_limit) need = std::max(need, raw_len_ + static_cast<std::size_t>(remaining_));
+    else need = std::max(need, raw_.size() * 2);
+    raw_.resize(need);
   }
 
   // After n unmasked payload bytes were placed in raw_ at `before`.

@@ -18,11 +18,15 @@
 namespace sigwire::ws::detail {
 
 // Free buffers kept for the next stream on this thread: at most
-// max_buffers, at most max_bytes in all. The rest goes back to malloc.
+// max_buffers, at most max_bytes in all; the rest goes back to malloc. The
+// pool holds what was in use at once in a burst (64 streams each in the
+// middle of a 64 KiB message), so bulk traffic does not allocate fresh
+// pages for every message; idle streams hold nothing, so memory per idle
+// connection does not depend on these limits.
 class read_buffer_pool {
  public:
-  static constexpr std::size_t max_buffers = 4;
-  static constexpr std::size_t max_bytes = 1u << 20;
+  static constexpr std::size_t max_buffers = 64;
+  static constexpr std::size_t max_bytes = 8u << 20;
   static constexpr std::size_t min_pooled = 4096;  // smaller ones (a partial head) are freed
 
   static read_buffer_pool& this_thread() {
@@ -30,16 +34,23 @@ class read_buffer_pool {
     return pool;
   }
 
-  // A buffer of exactly n bytes (uninitialised).
-  std::unique_ptr<char[]> take(std::size_t n) {
-    for (auto it = free_.begin(); it != free_.end(); ++it) {
-      if (it->size != n) continue;
-      auto p = std::move(it->data);
-      bytes_ -= n;
-      free_.erase(it);
-      return p;
+  // A buffer of at least n bytes (uninitialised), its size in `got`: the
+  // smallest free one that is large enough, so a buffer that grew under bulk
+  // traffic serves the next message of that traffic again.
+  std::unique_ptr<char[]> take(std::size_t n, std::size_t& got) {
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it)
+      if (it->size >= n && (best == free_.end() || it->size < best->size)) best = it;
+    if (best == free_.end()) {
+      got = n;
+      return std::unique_ptr<char[]>(new char[n]);
     }
-    return std::unique_ptr<char[]>(new char[n]);
+    auto p = std::move(best->data);
+    got = best->size;
+    bytes_ -= got;
+    *best = std::move(free_.back());
+    free_.pop_back();
+    return p;
   }
 
   void give(std::unique_ptr<char[]> p, std::size_t n) {
@@ -85,7 +96,11 @@ class read_buffer {
   void shrink_to(std::size_t keep) {
     if (keep == size_) return;
     if (keep == 0) return release();
-    replace(keep, keep);
+    auto own = std::unique_ptr<char[]>(new char[keep]);  // exactly `keep`, never a pooled one
+    std::memcpy(own.get(), data_.get(), std::min(keep, size_));
+    release();
+    data_ = std::move(own);
+    size_ = keep;
   }
 
   void release() noexcept {
@@ -96,12 +111,13 @@ class read_buffer {
 
  private:
   void replace(std::size_t n, std::size_t keep) {
-    auto fresh = read_buffer_pool::this_thread().take(n);
+    std::size_t got = 0;
+    auto fresh = read_buffer_pool::this_thread().take(n, got);
     keep = std::min({keep, size_, n});
     if (keep) std::memcpy(fresh.get(), data_.get(), keep);
     release();
     data_ = std::move(fresh);
-    size_ = n;
+    size_ = got;
   }
 
   std::unique_ptr<char[]> data_;
