@@ -547,3 +547,34 @@ TEST_CASE("owned_payloads_are_attached_without_a_copy_and_arrive_unchanged") {
     }
   }
 }
+
+TEST_CASE("reassembly_buffer_follows_what_came_not_what_was_announced") {
+  ws::connection client(ws::role::client), server(ws::role::server);
+  const std::string big(1u << 20, 'z');
+  REQUIRE_FALSE(client.send_binary(std::as_bytes(std::span(big.data(), big.size()))));
+  std::string wire;
+  client.take_output(wire);
+  // The header announces 1 MiB; 10 payload bytes come: little room ahead of them.
+  auto r = server.feed(std::string_view(wire).substr(0, 14 + 10));
+  CHECK(r.consumed == 24);
+  CHECK(server.receive_buffer_bytes() <= 4096);
+  // Large reads: room grows with what came (at most 4x a read, or as much again as held).
+  std::size_t fed = 24;
+  for (const std::size_t chunk : {std::size_t{65536}, std::size_t{200000}, std::size_t{300000}}) {
+    r = server.feed(std::string_view(wire).substr(fed, chunk));
+    fed += r.consumed;
+    CHECK(server.receive_buffer_bytes() <= 4 * (fed - 14) + 4096);
+  }
+  r = server.feed(std::string_view(wire).substr(fed));
+  CHECK(r.ev.type == ws::event_type::binary);
+  CHECK(r.ev.data.size() == big.size());
+
+  // A 64 KiB message in one read: exactly its size, in one allocation.
+  ws::connection c2(ws::role::client), s2(ws::role::server);
+  const std::string m(65536, 'm');
+  REQUIRE_FALSE(c2.send_binary(std::as_bytes(std::span(m.data(), m.size()))));
+  c2.take_output(wire);
+  r = s2.feed(wire);
+  CHECK(r.ev.type == ws::event_type::binary);
+  CHECK(s2.receive_buffer_bytes() == m.size());
+}

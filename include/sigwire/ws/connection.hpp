@@ -314,6 +314,9 @@ class connection {
     dst.attached_bytes_ = std::exchange(attached_bytes_, 0);
   }
 
+  // Bytes held for the message being received (the reassembly buffer).
+  std::size_t receive_buffer_bytes() const noexcept { return raw_.size(); }
+
   // zlib memory currently held (both directions).
   std::size_t deflate_memory() const noexcept {
     return (deflater_ ? deflater_->memory_in_use() : 0) + (inflater_ ? inflater_->memory_in_use() : 0);
@@ -409,18 +412,18 @@ class connection {
     return raw_added(before, chunk.size());
   }
 
-  // Room for `more` payload bytes behind raw_len_. A frame announces its
-  // length, so the rest of it is made room for at once when that is at most
-  // exact_reserve_limit (no doubling, no copy on the way, no memory beyond
-  // the message; a peer that announces more and sends little gets no more
-  // than the limit ahead of what it sent); longer frames grow geometrically.
-  static constexpr std::uint64_t exact_reserve_limit = 256u << 10;
+  // Room for `more` payload bytes behind raw_len_. The frame announces its
+  // length, so room for more of it is made at once: up to four times what
+  // came (at least 4 KiB), or as much again as the message holds already,
+  // and never past the frame's end. A message arriving in large reads gets
+  // its exact size in one allocation (no doubling past it, no zero-filled
+  // slack: page faults and heap trimming per message otherwise), while a
+  // peer that announces much and sends little gets little ahead of it.
   void reserve_raw(std::size_t more) {
-    std::size_t need = raw_len_ + more;
-    if (raw_.size() >= need) return;
-    if (remaining_ <= exact_reserve_limit) need = std::max(need, raw_len_ + static_cast<std::size_t>(remaining_));
-    else need = std::max(need, raw_.size() * 2);
-    raw_.resize(need);
+    if (raw_.size() >= raw_len_ + more) return;
+    const std::uint64_t step = std::max<std::uint64_t>({4 * std::uint64_t{more}, raw_len_, 4096});
+    const auto ahead = static_cast<std::size_t>(std::max<std::uint64_t>(more, std::min(remaining_, step)));
+    raw_.resize(std::max(raw_len_ + ahead, raw_.size()));
   }
 
   // After n unmasked payload bytes were placed in raw_ at `before`.
