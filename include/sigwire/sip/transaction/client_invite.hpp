@@ -48,27 +48,33 @@
 
 namespace sigwire::sip::transaction::client_invite {
 
-// RFC 3261 §17.1.1.3: Request-URI, Call-ID, From, CSeq number and the single
-// top Via of the INVITE, To of the response, the INVITE's Route headers.
-inline std::string build_ack(const message_view& invite, const message_view& response) {
-  std::string ack;
-  ack.reserve(invite.size());
-  ack.append("ACK ").append(invite.request_uri_text()).append(" SIP/2.0\r\n");
+// A request made from an INVITE's fields (§9.1 CANCEL, §17.1.1.3 ACK):
+// its Request-URI, single top Via, Route headers, From, Call-ID and CSeq
+// number, with `method` and the To value given.
+inline std::string request_from_invite(std::string_view method, const message_view& invite, std::string_view to) {
+  std::string s;
+  s.reserve(invite.size());
+  s.append(method).append(" ").append(invite.request_uri_text()).append(" SIP/2.0\r\n");
   if (const header_field* via = invite.find(header_id::via)) {
     std::string_view v = via->value;  // the top Via only (the first value of the first field)
     if (const auto comma = v.find(','); comma != std::string_view::npos) v = v.substr(0, comma);
-    ack.append("Via: ").append(v).append("\r\n");
+    s.append("Via: ").append(v).append("\r\n");
   }
   for (const header_field& h : invite.headers())
-    if (h.id == header_id::route) ack.append("Route: ").append(h.value).append("\r\n");
-  ack.append("Max-Forwards: 70\r\n");
-  if (const header_field* from = invite.find(header_id::from)) ack.append("From: ").append(from->value).append("\r\n");
-  if (const header_field* to = response.find(header_id::to)) ack.append("To: ").append(to->value).append("\r\n");
-  ack.append("Call-ID: ").append(invite.call_id()).append("\r\n");
-  ack.append("CSeq: ");
-  detail::append_u32(ack, invite.cseq() ? invite.cseq()->number : 0);
-  ack.append(" ACK\r\nContent-Length: 0\r\n\r\n");
-  return ack;
+    if (h.id == header_id::route) s.append("Route: ").append(h.value).append("\r\n");
+  s.append("Max-Forwards: 70\r\n");
+  if (const header_field* from = invite.find(header_id::from)) s.append("From: ").append(from->value).append("\r\n");
+  s.append("To: ").append(to).append("\r\n");
+  s.append("Call-ID: ").append(invite.call_id()).append("\r\nCSeq: ");
+  detail::append_u32(s, invite.cseq() ? invite.cseq()->number : 0);
+  s.append(" ").append(method).append("\r\nContent-Length: 0\r\n\r\n");
+  return s;
+}
+
+// RFC 3261 §17.1.1.3: the ACK for a non-2xx takes To from the response.
+inline std::string build_ack(const message_view& invite, const message_view& response) {
+  const header_field* to = response.find(header_id::to);
+  return request_from_invite("ACK", invite, to ? to->value : std::string_view{});
 }
 
 // Entered from the TU: the INVITE is sent, Timers A and B start (§17.1.1.2).

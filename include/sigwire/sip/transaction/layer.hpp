@@ -197,24 +197,10 @@ class layer : private core {
     return r ? r->state : state::terminated;
   }
 
+  // RFC 3261 §9.1: the CANCEL takes To from the INVITE.
   static std::string build_cancel(const message_view& invite) {
-    std::string s;
-    s.reserve(invite.size());
-    s.append("CANCEL ").append(invite.request_uri_text()).append(" SIP/2.0\r\n");
-    if (const header_field* via = invite.find(header_id::via)) {
-      std::string_view v = via->value;
-      if (const auto comma = v.find(','); comma != std::string_view::npos) v = v.substr(0, comma);
-      s.append("Via: ").append(v).append("\r\n");
-    }
-    for (const header_field& h : invite.headers())
-      if (h.id == header_id::route) s.append("Route: ").append(h.value).append("\r\n");
-    s.append("Max-Forwards: 70\r\n");
-    if (const header_field* from = invite.find(header_id::from)) s.append("From: ").append(from->value).append("\r\n");
-    if (const header_field* to = invite.find(header_id::to)) s.append("To: ").append(to->value).append("\r\n");
-    s.append("Call-ID: ").append(invite.call_id()).append("\r\nCSeq: ");
-    detail::append_u32(s, invite.cseq() ? invite.cseq()->number : 0);
-    s.append(" CANCEL\r\nContent-Length: 0\r\n\r\n");
-    return s;
+    const header_field* to = invite.find(header_id::to);
+    return client_invite::request_from_invite("CANCEL", invite, to ? to->value : std::string_view{});
   }
 
  private:
