@@ -1,9 +1,9 @@
 #!/bin/bash
 # sipp (Debian sip-tester) runs its built-in UAC scenario (INVITE, ACK, BYE)
-# against the sigwire UDP responder on the loopback. Exit 77 (skip) without sipp.
+# against the sigwire UDP responder on the loopback. Fails without sipp.
 set -u
 RESPONDER="$1"
-command -v sipp >/dev/null || { echo "SKIP: sipp not installed (Debian sip-tester)"; exit 77; }
+command -v sipp >/dev/null || { echo "FAIL: sipp not installed (Debian sip-tester)"; exit 1; }
 WORK=$(mktemp -d)
 trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null; rm -rf "$WORK"' EXIT
 "$RESPONDER" 40 > "$WORK/port" 2> "$WORK/responder.log" &
