@@ -1,0 +1,108 @@
+// sigwire/sip/dialog/invite_session.hpp - one call: its state, its dialogs,
+// its offer/answer, and the end-to-end retransmissions of RFC 3261 §13.
+//
+// Call states (PJSIP's pjsip_inv_state, same names and meanings):
+//
+//   UAC:  null --INVITE sent--> calling --1xx--> early --2xx--> connecting --ACK sent--> confirmed
+//   UAS:  null --INVITE received--> incoming --1xx sent--> early --2xx sent--> connecting --ACK--> confirmed
+//   any:  ... --non-2xx final, CANCEL, BYE (sent and answered, or received), timeout--> disconnected
+//
+// `last_status` / `reason` hold the last final status of the INVITE (or the
+// cause of the end: 487 after CANCEL, 408 for a timeout or a missing ACK,
+// 200 for a BYE). The session_layer (session_layer.hpp) drives the record
+// below; users see it through call_state_event and the accessors there.
+#pragma once
+
+#include <sigwire/sdp/negotiator.hpp>
+#include <sigwire/sip/dialog/dialog.hpp>
+#include <sigwire/sip/owned_message.hpp>
+#include <sigwire/sip/transaction/event.hpp>
+#include <sigwire/sip/transaction/timers.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sigwire::sip::dialog {
+
+enum class call_state : std::uint8_t { null, calling, incoming, early, connecting, confirmed, disconnected };
+
+constexpr std::string_view text(call_state s) noexcept {
+  constexpr std::string_view names[] = {"null", "calling", "incoming", "early", "connecting", "confirmed", "disconnected"};
+  return names[static_cast<int>(s)];
+}
+
+// A call handle: slot + generation, so a stale handle never reaches a reused slot.
+struct call_id {
+  std::uint32_t slot = UINT32_MAX;
+  std::uint32_t generation = 0;
+  bool valid() const noexcept { return slot != UINT32_MAX; }
+  friend bool operator==(const call_id&, const call_id&) = default;
+};
+
+namespace detail {
+
+// The ACK sent for one dialog's 2xx, re-sent for each retransmission of that
+// 2xx (RFC 3261 §13.2.2.4); one per answering UAS when the INVITE forked.
+struct sent_ack {
+  std::string remote_tag;
+  transaction::shared_bytes bytes;
+};
+
+struct call_record {
+  bool live = false;
+  std::uint32_t generation = 0;
+  bool uac = true;
+  call_state state = call_state::null;
+  int last_status = 0;
+  std::string reason;
+  transaction::peer remote{};
+
+  std::string call_id, local_tag;
+  std::vector<dialog> dialogs;     // UAC: one per To tag (forks); UAS: one
+  int confirmed = -1;              // the dialog of the call once a 2xx was sent or received
+  sip::message invite;             // UAC: the INVITE sent (dialogs and forks are made from it); UAS: the INVITE received
+  transaction::tsx_id invite_tsx{};
+  std::uint32_t invite_cseq = 0;
+
+  // Offer/answer (RFC 3264 through sdp::negotiator); absent without media capabilities.
+  std::unique_ptr<sdp::negotiator> media;
+  bool offer_in_invite = false;    // UAC: we offered in the INVITE; UAS: the INVITE carried the offer
+  bool offer_in_2xx = false;       // late offer: the 2xx carries the offer, the ACK the answer
+
+  // UAC
+  std::vector<sent_ack> acks;
+  bool hangup_requested = false;   // CANCEL waits for a provisional (§9.1), BYE follows a 2xx that crosses it
+  bool cancel_sent = false;
+
+  // UAS: the 2xx re-sent until the ACK (§13.3.1.4)
+  transaction::shared_bytes ok;
+  transaction::duration ok_interval{0};
+  bool bye_after_ack = false;      // hangup() before the ACK: the BYE waits (§15)
+
+  // In-dialog client transactions of this call: BYE, re-INVITE, UPDATE, INFO ...
+  bool bye_sent = false;
+  bool reinvite_pending = false;   // our re-INVITE is outstanding (glare: 491 to the peer's)
+  bool peer_reinvite_pending = false;
+
+  std::uint32_t timer_stamp = 0;   // the call's one timer (2xx retransmission, ACK wait, CANCEL wait)
+  enum class timer_kind : std::uint8_t { none, retransmit_ok, ack_wait, cancel_wait } timer = timer_kind::none;
+  transaction::instant ack_deadline{0};
+
+  dialog* current() noexcept { return confirmed >= 0 ? &dialogs[static_cast<std::size_t>(confirmed)] : nullptr; }
+  dialog* by_remote_tag(std::string_view tag) noexcept {
+    for (dialog& d : dialogs)
+      if (d.id().remote_tag == tag) return &d;
+    return nullptr;
+  }
+  const sent_ack* ack_for(std::string_view tag) const noexcept {
+    for (const sent_ack& a : acks)
+      if (a.remote_tag == tag) return &a;
+    return nullptr;
+  }
+};
+
+}  // namespace detail
+}  // namespace sigwire::sip::dialog

@@ -1,0 +1,962 @@
+// sigwire/sip/dialog/session_layer.hpp - calls (INVITE sessions, RFC 3261
+// §13-15) over dialogs (§12) over one transaction layer (§17), sans-IO.
+//
+//   sip::dialog::session_layer ua({.via = "SIP/2.0/UDP 192.0.2.1:5060", .contact = "sip:alice@192.0.2.1:5060",
+//                                  .media = caps}, rng);
+//   auto call = ua.make_call("sip:bob@192.0.2.2", "<sip:alice@example.com>", peer{7, false}, now);
+//   ua.receive(std::move(datagram), peer{7, false}, now);   // from the wire
+//   ua.answer(incoming, 200, now);  ua.hangup(call, now);
+//   ua.on_timer(now); auto at = ua.next_deadline();
+//   for (auto& e : ua.take_events()) std::visit(handler, e);   // send / call state / incoming / ...
+//
+// What it does by itself, as a UA must: 2xx ACKed by the dialog and the ACK
+// re-sent for every retransmitted 2xx (§13.2.2.4); extra 2xx of a forked
+// INVITE ACKed and ended with BYE (one call); the UAS's 2xx re-sent from T1
+// doubling to T2 until the ACK, and BYE when none came in 64*T1
+// (§13.3.1.4); CANCEL delayed until a provisional (§9.1) and BYE when the 2xx
+// crosses it; 487 to a cancelled INVITE (§9.2); 481 for requests outside any
+// dialog, 500 for an out-of-order CSeq (§12.2.2), 491 for a re-INVITE that
+// meets ours (§14.2), 420 with Unsupported for a Require we lack (§8.2.2.3);
+// offer/answer through sdp::negotiator in the INVITE/2xx, the 2xx/ACK (late
+// offer) and re-INVITEs (488 keeps the call on the previous session).
+//
+// Not yet: PRACK (RFC 3262), UPDATE offers (RFC 3311), session timers
+// (RFC 4028), the §14.1 glare retry timer, digest challenges on INVITE, the
+// REGISTER client. docs/sip-dialog.md lists them with the PJSIP mapping.
+#pragma once
+
+#include <sigwire/sdp/negotiator.hpp>
+#include <sigwire/sip/dialog/dialog.hpp>
+#include <sigwire/sip/dialog/invite_session.hpp>
+#include <sigwire/sip/transaction/layer.hpp>
+#include <sigwire/sip/uas.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sigwire::sip::dialog {
+
+using transaction::instant;
+using transaction::peer;
+
+struct session_config {
+  transaction::layer_config transactions{};
+  std::string via{};      // this transport's Via without branch: "SIP/2.0/UDP 192.0.2.1:5060;rport"
+  std::string contact{};  // our Contact URI: "sip:alice@192.0.2.1:5060"
+  std::optional<sdp::capabilities> media{};  // offer/answer through sdp::negotiator; none: bodies are ignored
+  std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE";
+};
+
+// --- events for the user ------------------------------------------------------
+struct call_state_event {
+  call_id call;
+  call_state from, to;
+  int last_status = 0;
+  std::string reason;
+};
+struct incoming_call_event {  // a new INVITE: answer() it (180, 200, 486 ...)
+  call_id call;
+  const sip::message* invite;  // valid until the next call into the layer
+};
+struct in_dialog_request_event {  // INFO, MESSAGE, OPTIONS, UPDATE inside a call: answered 200 already
+  call_id call;
+  sip::message request;
+};
+struct media_event {  // an offer/answer exchange completed (RFC 3264): read negotiator_of(call)
+  call_id call;
+  bool ok = true;   // false: the answer broke RFC 3264 (the call ends, or a re-INVITE was refused)
+};
+struct request_event {  // a request outside any call (OPTIONS, MESSAGE, REGISTER ...): respond()
+  transaction::tsx_id tsx;
+  sip::message request;
+  peer from;
+};
+using session_event = std::variant<transaction::send_event, call_state_event, incoming_call_event,
+                                   in_dialog_request_event, media_event, request_event,
+                                   transaction::stray_response_event, transaction::overloaded_event>;
+
+enum class call_error : std::uint8_t { ok, unknown_call, wrong_state, bad_input, transaction_failed, media_failed };
+
+constexpr std::string_view text(call_error e) noexcept {
+  constexpr std::string_view names[] = {"ok", "unknown_call", "wrong_state", "bad_input", "transaction_failed",
+                                        "media_failed"};
+  return names[static_cast<int>(e)];
+}
+
+struct make_call_result {
+  call_id call{};
+  call_error error = call_error::ok;
+  explicit operator bool() const noexcept { return error == call_error::ok; }
+};
+
+class session_layer {
+ public:
+  using random_source = std::function<std::uint64_t()>;
+
+  session_layer(session_config cfg, random_source random)
+      : cfg_(std::move(cfg)), random_(random), tl_(cfg_.transactions, std::move(random)) {}
+
+  // --- UAC --------------------------------------------------------------------
+  // INVITE `target` (a URI) from `from` (a From value without tag, e.g.
+  // "\"Alice\" <sip:alice@example.com>"), To = <target>; with an SDP offer
+  // from the negotiator when media capabilities are set and `late_offer` is false.
+  make_call_result make_call(std::string_view target, std::string_view from, peer to, instant now,
+                             bool late_offer = false) {
+    const call_id id = new_call();
+    detail::call_record& c = calls_[id.slot];
+    c.uac = true;
+    c.remote = to;
+    c.call_id = token(20) + "@sigwire";
+    c.local_tag = token(10);
+    c.invite_cseq = 1;
+    std::string body;
+    if (cfg_.media) {
+      c.media = std::make_unique<sdp::negotiator>(*cfg_.media);
+      if (!late_offer) {
+        if (c.media->create_offer()) return fail(id, call_error::media_failed);
+        body = c.media->local_sdp();
+        c.offer_in_invite = true;
+      }
+    }
+    std::string invite = build_invite(c, target, from, body);
+    if (invite.empty() || sip::message::parse(invite, c.invite)) return fail(id, call_error::bad_input);
+    auto sent = tl_.send_request(c.invite.clone(), to, now);
+    if (!sent) return fail(id, call_error::transaction_failed);
+    c.invite_tsx = sent.id;
+    track(sent.id, id, method::invite);
+    link_dialog(c, id);
+    drain(now);  // the INVITE goes out, then the state changes (as for every state below)
+    set_state(id, call_state::calling, 0, {});
+    return {id, call_error::ok};
+  }
+
+  // --- UAS --------------------------------------------------------------------
+  // Answers an incoming call: 101-199 (early), 2xx (connecting; confirmed
+  // with the ACK), 300-699 (disconnected). A 2xx carries the SDP answer (or
+  // the offer, when the INVITE had none); when the offer cannot be answered
+  // the call is refused with 488 instead.
+  call_error answer(call_id id, int status, instant now, std::string_view reason = {}) {
+    detail::call_record* c = find(id);
+    if (!c || c->uac) return call_error::unknown_call;
+    if (c->state != call_state::incoming && c->state != call_state::early) return call_error::wrong_state;
+    if (status < 101 || status > 699) return call_error::bad_input;
+    std::string body;
+    if (status < 300 && status >= 200 && c->media) {
+      if (!answer_media(*c, body)) {
+        status = 488;
+        reason = "Not Acceptable Here";
+        emit(media_event{id, false});
+      }
+    }
+    if (reason.empty()) reason = default_reason(status);
+    dialog& d = c->dialogs.front();
+    std::string response;
+    const header_line allow[] = {{"Allow", cfg_.allow}};
+    const response_options o{body.empty() ? std::string_view{} : "application/sdp", body,
+                             status >= 200 && status < 300 ? std::span<const header_line>(allow) : std::span<const header_line>{}};
+    if (d.create_response(c->invite.view(), status, reason, o, response) != dialog_error::ok) return call_error::bad_input;
+    transaction::shared_bytes bytes = transaction::share(std::move(response));
+    if (tl_.send_response(c->invite_tsx, *bytes, now) != transaction::layer_error::ok) return call_error::transaction_failed;
+    drain(now);
+    if (status < 200) {
+      set_state(id, call_state::early, status, reason);
+    } else if (status < 300) {
+      if (!body.empty() && c->offer_in_invite) emit(media_event{id, true});  // late offer: at the ACK
+      c->confirmed = 0;
+      d.confirm();
+      c->ok = std::move(bytes);
+      start_ok_retransmission(*c, id, now);
+      set_state(id, call_state::connecting, status, reason);
+    } else {
+      d.terminate();
+      disconnect(id, status, reason);
+    }
+    return call_error::ok;
+  }
+
+  // Ends the call in whatever state it is: CANCEL (UAC before a final; sent
+  // once a provisional arrived, §9.1), a final response (UAS before
+  // answering: 603), BYE (after a 2xx; a UAS waits for the ACK first, §15).
+  call_error hangup(call_id id, instant now) {
+    detail::call_record* c = find(id);
+    if (!c) return call_error::unknown_call;
+    switch (c->state) {
+      case call_state::calling:
+      case call_state::early:
+        if (c->uac) {
+          c->hangup_requested = true;
+          send_cancel(*c, now);
+          drain(now);
+          return call_error::ok;
+        }
+        return answer(id, 603, now, "Decline");
+      case call_state::incoming: return answer(id, 603, now, "Decline");
+      case call_state::connecting:
+        c->bye_after_ack = true;
+        return call_error::ok;
+      case call_state::confirmed:
+        send_bye(*c, id, *c->current(), now);
+        drain(now);
+        return call_error::ok;
+      default: return call_error::wrong_state;
+    }
+  }
+
+  // A re-INVITE with an offer (RFC 3261 §14.1); `direction` changes every
+  // stream's direction (hold: sendonly, resume: sendrecv; RFC 3264 §8.4).
+  // `with_offer` false: a re-INVITE without SDP; the peer offers in its 2xx
+  // and our answer goes in the ACK (§14.1).
+  call_error reinvite(call_id id, instant now, std::optional<sdp::direction> direction = std::nullopt,
+                      bool with_offer = true) {
+    detail::call_record* c = find(id);
+    if (!c) return call_error::unknown_call;
+    if (c->state != call_state::confirmed || c->reinvite_pending || c->bye_sent) return call_error::wrong_state;
+    std::string body;
+    if (c->media && with_offer) {
+      const sdp::session* active = c->media->active_local();
+      if (!active) return call_error::media_failed;
+      sdp::session offer = *active;
+      if (direction)
+        for (sdp::media& m : offer.media)
+          if (m.port != 0) set_direction(m, *direction);
+      if (c->media->modify_local_offer(std::move(offer))) return call_error::media_failed;
+      body = c->media->local_sdp();
+    }
+    send_in_dialog(*c, id, *c->current(), method::invite, body, now);
+    c->reinvite_pending = true;
+    drain(now);
+    return call_error::ok;
+  }
+
+  // INFO / MESSAGE / OPTIONS inside the call; the response comes back as a
+  // stray-free response through the transaction layer (answered in the log).
+  call_error send_request(call_id id, method m, std::string_view content_type, std::string_view body, instant now) {
+    detail::call_record* c = find(id);
+    if (!c) return call_error::unknown_call;
+    if (m != method::info && m != method::message && m != method::options) return call_error::bad_input;
+    if (c->state != call_state::confirmed) return call_error::wrong_state;
+    send_in_dialog(*c, id, *c->current(), m, body, now, content_type);
+    drain(now);
+    return call_error::ok;
+  }
+
+  // A response to a request outside any call (request_event).
+  transaction::layer_error respond(transaction::tsx_id tsx, const sip::message& request, int status, instant now,
+                                   std::string_view reason = {}) {
+    std::string r = stateless_response(request.view(), status, reason.empty() ? default_reason(status) : reason);
+    const auto e = tl_.send_response(tsx, std::move(r), now);
+    drain(now);
+    return e;
+  }
+
+  // --- from the wire and the clock -------------------------------------------------
+  transaction::layer_error receive(std::string bytes, peer from, instant now) {
+    const auto e = tl_.receive(std::move(bytes), from, now);
+    drain(now);
+    return e;
+  }
+  transaction::layer_error receive(sip::message m, peer from, instant now) {
+    const auto e = tl_.receive(std::move(m), from, now);
+    drain(now);
+    return e;
+  }
+  void on_timer(instant now) {
+    tl_.on_timer(now);
+    drain(now);
+    while (!timers_.empty() && timers_.front().at <= now) {
+      const timer_entry t = timers_.front();
+      std::pop_heap(timers_.begin(), timers_.end(), later);
+      timers_.pop_back();
+      detail::call_record& c = calls_[t.slot];
+      if (c.live && c.timer_stamp == t.stamp) on_call_timer(c, {t.slot, c.generation}, t.at);
+      drain(now);
+    }
+  }
+  std::optional<instant> next_deadline() {
+    while (!timers_.empty() && !timer_valid(timers_.front())) {
+      std::pop_heap(timers_.begin(), timers_.end(), later);
+      timers_.pop_back();
+    }
+    std::optional<instant> t = tl_.next_deadline();
+    if (!timers_.empty() && (!t || timers_.front().at < *t)) t = timers_.front().at;
+    return t;
+  }
+  std::vector<session_event> take_events() { return std::exchange(out_, {}); }
+  void take_events(std::vector<session_event>& into) {
+    into.clear();
+    into.swap(out_);
+  }
+
+  // --- what users read -------------------------------------------------------------
+  call_state state_of(call_id id) noexcept {
+    const detail::call_record* c = find(id);
+    return c ? c->state : call_state::disconnected;
+  }
+  int last_status(call_id id) noexcept {
+    const detail::call_record* c = find(id);
+    return c ? c->last_status : 0;
+  }
+  const dialog* dialog_of(call_id id) noexcept {
+    detail::call_record* c = find(id);
+    if (!c) return nullptr;
+    if (dialog* d = c->current()) return d;
+    return c->dialogs.empty() ? nullptr : &c->dialogs.front();
+  }
+  std::size_t dialog_count(call_id id) noexcept {
+    const detail::call_record* c = find(id);
+    return c ? c->dialogs.size() : 0;
+  }
+  const sdp::negotiator* negotiator_of(call_id id) noexcept {
+    const detail::call_record* c = find(id);
+    return c ? c->media.get() : nullptr;
+  }
+  std::size_t calls() const noexcept { return live_calls_; }
+  transaction::layer& transactions() noexcept { return tl_; }
+  const session_config& config() const noexcept { return cfg_; }
+
+ private:
+  // --- call table ---------------------------------------------------------------
+  call_id new_call() {
+    std::uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(calls_.size());
+      calls_.emplace_back();
+    }
+    detail::call_record& c = calls_[slot];
+    c.live = true;
+    ++live_calls_;
+    return {slot, c.generation};
+  }
+  detail::call_record* find(call_id id) noexcept {
+    if (id.slot >= calls_.size()) return nullptr;
+    detail::call_record& c = calls_[id.slot];
+    return c.live && c.generation == id.generation ? &c : nullptr;
+  }
+  make_call_result fail(call_id id, call_error e) {
+    release(id);
+    return {{}, e};
+  }
+  // The record is reset and its slot reused; the handle dies with its generation.
+  void release(call_id id) {
+    detail::call_record& c = calls_[id.slot];
+    by_dialog_.erase(dialog_key(c.call_id, c.local_tag));
+    const std::uint32_t generation = c.generation + 1;
+    c = detail::call_record{};
+    c.generation = generation;
+    free_.push_back(id.slot);
+    --live_calls_;
+  }
+  static std::string dialog_key(std::string_view call_id_text, std::string_view local_tag) {
+    std::string k;
+    k.reserve(call_id_text.size() + local_tag.size() + 1);
+    k.append(call_id_text).append(1, '\n').append(local_tag);
+    return k;
+  }
+  void link_dialog(detail::call_record& c, call_id id) { by_dialog_[dialog_key(c.call_id, c.local_tag)] = id.slot; }
+  detail::call_record* find_by_dialog(std::string_view call_id_text, std::string_view local_tag, call_id& id) {
+    const auto it = by_dialog_.find(dialog_key(call_id_text, local_tag));
+    if (it == by_dialog_.end()) return nullptr;
+    id = {it->second, calls_[it->second].generation};
+    return &calls_[it->second];
+  }
+
+  struct tsx_use {
+    std::uint32_t slot;
+    std::uint32_t generation;
+    method m;
+  };
+  static std::uint64_t tsx_key(transaction::tsx_id t) noexcept {
+    return (static_cast<std::uint64_t>(t.slot) << 32) | t.generation;
+  }
+  void track(transaction::tsx_id t, call_id id, method m) { tsx_[tsx_key(t)] = {id.slot, id.generation, m}; }
+
+  // --- output -----------------------------------------------------------------------
+  template <class E>
+  void emit(E&& e) {
+    out_.emplace_back(std::in_place_type<std::decay_t<E>>, std::forward<E>(e));
+  }
+  void set_state(call_id id, call_state to, int status, std::string_view reason) {
+    drain(now_);
+    detail::call_record& c = calls_[id.slot];
+    const call_state from = c.state;
+    if (from == to) return;
+    c.state = to;
+    if (status >= 200 || to == call_state::disconnected) {
+      c.last_status = status;
+      c.reason = reason;
+    }
+    emit(call_state_event{id, from, to, c.last_status, c.reason});
+  }
+  // Disconnected: reported, then the record is released (its transactions run on alone).
+  void disconnect(call_id id, int status, std::string_view reason) {
+    set_state(id, call_state::disconnected, status, reason);
+    release(id);
+  }
+
+  // The transaction layer's events, turned into the calls' behaviour. Called
+  // again from set_state(), so what a step sent is reported before the state
+  // it led to (the transaction layer queues its sends; states go out at once).
+  void drain(instant now) {
+    now_ = now;
+    for (;;) {
+      std::vector<transaction::event> batch;
+      tl_.take_events(batch);
+      if (batch.empty()) return;
+      for (transaction::event& e : batch) std::visit([&](auto& ev) { on_tsx_event(ev, now); }, e);
+    }
+  }
+
+  void on_tsx_event(transaction::send_event& e, instant) { emit(std::move(e)); }
+  void on_tsx_event(transaction::overloaded_event& e, instant) { emit(std::move(e)); }
+  void on_tsx_event(transaction::state_event& e, instant now) {
+    if (e.to != transaction::state::terminated) return;
+    const auto it = tsx_.find(tsx_key(e.id));
+    if (it == tsx_.end()) return;
+    const tsx_use use = it->second;
+    tsx_.erase(it);
+    if (e.cause != transaction::cause::timeout && e.cause != transaction::cause::transport_error) return;
+    const call_id id{use.slot, use.generation};
+    detail::call_record* c = find(id);
+    if (!c) return;
+    // RFC 5057 §3.2: a timeout counts as 408; BYE, INVITE (initial) or any usage-ending request ends the call.
+    if (use.m == method::bye || (use.m == method::invite && c->state != call_state::confirmed)) {
+      disconnect(id, 408, "Request Timeout");
+      return;
+    }
+    if (use.m == method::invite) c->reinvite_pending = false;
+    if (dialog* d = c->current()) {
+      d->transaction_timed_out(use.m);
+      if (d->state() == dialog_state::terminated) disconnect(id, 408, "Request Timeout");
+    }
+    (void)now;
+  }
+  void on_tsx_event(transaction::stray_response_event& e, instant now) {
+    // A 2xx retransmission after the INVITE client transaction ended (Timer M) still gets its ACK.
+    const message_view& r = e.msg.view();
+    if (r.is_response() && r.status() >= 200 && r.status() < 300 && r.cseq() && r.cseq()->method == "INVITE" &&
+        r.from() && r.to()) {
+      call_id id;
+      detail::call_record* c = find_by_dialog(r.call_id(), r.from()->tag, id);
+      if (c && c->uac && r.cseq()->number == c->invite_cseq)
+        if (const detail::sent_ack* a = c->ack_for(r.to()->tag)) {
+          emit(transaction::send_event{{}, c->remote, a->bytes});
+          return;
+        }
+    }
+    (void)now;
+    emit(std::move(e));
+  }
+  void on_tsx_event(transaction::response_event& e, instant now) {
+    const auto it = tsx_.find(tsx_key(e.id));
+    if (it == tsx_.end()) return;
+    const tsx_use use = it->second;
+    const call_id id{use.slot, use.generation};
+    detail::call_record* c = find(id);
+    if (!c) return;
+    if (use.m == method::invite && e.id == c->invite_tsx)
+      on_invite_response(*c, id, e.msg, now);
+    else
+      on_in_dialog_response(*c, id, use.m, e.msg, now);
+  }
+  void on_tsx_event(transaction::request_event& e, instant now) {
+    const message_view& r = e.msg.view();
+    const method m = e.msg.method();
+    if (!e.id.valid()) {  // an ACK for a 2xx (§17.1.1.3: no transaction)
+      on_ack(e.msg, now);
+      return;
+    }
+    if (m == method::cancel) return on_cancel(e, now);
+    if (r.to() && r.to()->has_tag) return on_in_dialog_request(e, now);
+    if (m == method::invite) return on_new_invite(e, now);
+    emit(request_event{e.id, std::move(e.msg), e.from});
+  }
+
+  // --- UAC: the INVITE's responses --------------------------------------------------
+  void on_invite_response(detail::call_record& c, call_id id, const sip::message& msg, instant now) {
+    const message_view& r = msg.view();
+    const int status = r.status();
+    if (status == 100) return;
+    if (status < 200) return on_provisional(c, id, r, now);
+    if (status < 300) return on_2xx(c, id, r, now);
+    // §13.2.2.3: a non-2xx final ends every early dialog and the call (the transaction ACKs it).
+    for (dialog& d : c.dialogs) d.terminate();
+    disconnect(id, status, r.reason());
+  }
+
+  void on_provisional(detail::call_record& c, call_id id, const message_view& r, instant now) {
+    if (r.to() && r.to()->has_tag && !r.to()->tag.empty() && !c.by_remote_tag(r.to()->tag)) {
+      dialog d;  // §12.1.2; a 1xx without a To tag creates no dialog
+      const dialog_error e = c.dialogs.empty() ? dialog::create_uac(c.invite.view(), r, d)
+                                               : c.dialogs.front().fork(r, d);
+      if (e == dialog_error::ok) c.dialogs.push_back(std::move(d));
+    }
+    if (c.state == call_state::calling) set_state(id, call_state::early, r.status(), r.reason());
+    if (c.hangup_requested) send_cancel(c, now);
+  }
+
+  void on_2xx(detail::call_record& c, call_id id, const message_view& r, instant now) {
+    if (!r.to() || !r.to()->has_tag || r.to()->tag.empty()) {
+      // §12.1.2: a 2xx without a To tag cannot make a dialog: no ACK or BYE can
+      // be addressed to it. The call ends here with the status it got.
+      for (dialog& d : c.dialogs) d.terminate();
+      disconnect(id, 500, "2xx without To tag");
+      return;
+    }
+    if (const detail::sent_ack* a = c.ack_for(r.to()->tag)) {  // a retransmission: the same ACK again
+      emit(transaction::send_event{{}, c.remote, a->bytes});
+      return;
+    }
+    dialog* d = c.by_remote_tag(r.to()->tag);
+    if (!d) {
+      dialog fresh;
+      const dialog_error e = c.dialogs.empty() ? dialog::create_uac(c.invite.view(), r, fresh)
+                                               : c.dialogs.front().fork(r, fresh);
+      if (e != dialog_error::ok) {
+        disconnect_if_first(c, id, 500, "bad 2xx");
+        return;
+      }
+      c.dialogs.push_back(std::move(fresh));
+      d = &c.dialogs.back();
+    }
+    d->confirm();
+    const bool first = c.confirmed < 0;
+    // Late offer: the 2xx carries the offer and the ACK the answer.
+    std::string ack_body;
+    bool media_ok = true;
+    if (first && c.media) media_ok = take_2xx_media(c, r, ack_body);
+    send_ack(c, *d, ack_body);
+    if (!first) {  // an extra fork: one call
+      send_bye(c, id, *d, now);
+      return;
+    }
+    c.confirmed = static_cast<int>(d - c.dialogs.data());
+    if (c.hangup_requested) {  // the 2xx crossed our CANCEL (§9.1): end it; the BYE's answer disconnects
+      send_bye(c, id, *d, now);
+      return;
+    }
+    if (c.media) emit(media_event{id, media_ok});
+    set_state(id, call_state::connecting, r.status(), r.reason());
+    set_state(id, call_state::confirmed, r.status(), r.reason());
+    // The other early dialogs stay until the INVITE transaction ends: a 2xx
+    // may still come on them (§13.2.2.4), and is ACKed and ended with BYE.
+    if (!media_ok) send_bye(c, id, *c.current(), now);  // RFC 3261 §13.2.2.4: a bad answer ends the call
+  }
+  void disconnect_if_first(detail::call_record& c, call_id id, int status, std::string_view reason) {
+    if (c.confirmed < 0) disconnect(id, status, reason);
+  }
+
+  bool take_2xx_media(detail::call_record& c, const message_view& r, std::string& ack_body) {
+    sdp::negotiator& n = *c.media;
+    if (c.offer_in_invite) return !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
+    // Late offer (RFC 3261 §13.2.1): answer in the ACK.
+    if (r.body().empty() || n.create_with_remote_offer(r.body()) || n.create_answer()) return false;
+    ack_body = n.local_sdp();
+    return !n.negotiate();
+  }
+
+  void send_ack(detail::call_record& c, const dialog& d, std::string_view body) {
+    std::string ack;
+    const std::string branch = tl_.new_branch();
+    const request_options o{cfg_.via, branch, body.empty() ? std::string_view{} : "application/sdp", body};
+    if (d.create_ack(c.invite_cseq, o, ack) != dialog_error::ok) return;
+    transaction::shared_bytes bytes = transaction::share(std::move(ack));
+    c.acks.push_back({d.id().remote_tag, bytes});
+    emit(transaction::send_event{{}, c.remote, std::move(bytes)});
+  }
+
+  void send_cancel(detail::call_record& c, instant now) {
+    if (c.cancel_sent) return;
+    std::string cancel;
+    if (tl_.create_cancel(c.invite_tsx, cancel) != transaction::layer_error::ok) return;  // no provisional yet: later
+    c.cancel_sent = true;
+    sip::message m;
+    if (sip::message::parse(std::move(cancel), m)) return;
+    (void)tl_.send_request(std::move(m), c.remote, now);
+  }
+
+  void send_bye(detail::call_record& c, call_id id, dialog& d, instant now) {
+    if (d.state() == dialog_state::terminated) return;
+    send_in_dialog(c, id, d, method::bye, {}, now);
+    if (&d == c.current()) c.bye_sent = true;
+  }
+
+  void send_in_dialog(detail::call_record& c, call_id id, dialog& d, method m, std::string_view body, instant now,
+                      std::string_view content_type = "application/sdp") {
+    std::string request;
+    const std::string branch = tl_.new_branch();
+    const header_line allow[] = {{"Allow", cfg_.allow}};
+    request_options o{cfg_.via, branch, body.empty() ? std::string_view{} : content_type, body};
+    if (m == method::invite) o.headers = allow;
+    if (d.create_request(m, o, request) != dialog_error::ok) return;
+    sip::message msg;
+    if (sip::message::parse(std::move(request), msg)) return;
+    const auto sent = tl_.send_request(std::move(msg), c.remote, now);
+    if (sent) track(sent.id, id, m);
+  }
+
+  // --- UAC and UAS: responses inside the dialog --------------------------------
+  void on_in_dialog_response(detail::call_record& c, call_id id, method m, const sip::message& msg, instant now) {
+    const message_view& r = msg.view();
+    dialog* d = c.by_remote_tag(r.to() ? r.to()->tag : std::string_view{});
+    if (!d) return;
+    const bool ends_call = m == method::bye && r.status() >= 200;
+    (void)d->receive_response(m, r);
+    if (m == method::invite && r.status() >= 200) on_reinvite_final(c, id, *d, r, now);
+    if (&*d != c.current()) return;  // an extra fork's BYE
+    if (ends_call) disconnect(id, 200, "BYE");
+    else if (d->state() == dialog_state::terminated) disconnect(id, r.status(), r.reason());
+  }
+
+  void on_reinvite_final(detail::call_record& c, call_id id, dialog& d, const message_view& r, instant now) {
+    c.reinvite_pending = false;
+    if (r.status() >= 300) {  // RFC 3261 §14.1: the session stays as it was
+      if (c.media) (void)c.media->cancel_offer();
+      return;
+    }
+    std::string ack_body;
+    bool ok = true;
+    if (c.media) {
+      sdp::negotiator& n = *c.media;
+      if (n.current_state() == sdp::negotiator::state::local_offer)
+        ok = !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
+      else if (!r.body().empty() && !n.set_remote_offer(r.body()) && !n.create_answer()) {
+        ack_body = n.local_sdp();  // our re-INVITE had no offer: the answer goes in the ACK
+        ok = !n.negotiate();
+      }
+      emit(media_event{id, ok});
+    }
+    std::string ack;
+    const std::string branch = tl_.new_branch();
+    const request_options o{cfg_.via, branch, ack_body.empty() ? std::string_view{} : "application/sdp", ack_body};
+    if (d.create_ack(r.cseq() ? r.cseq()->number : 0, o, ack) == dialog_error::ok)
+      emit(transaction::send_event{{}, c.remote, transaction::share(std::move(ack))});
+    if (!ok) send_bye(c, id, d, now);
+  }
+
+  // --- UAS: a new INVITE -------------------------------------------------------------
+  void on_new_invite(transaction::request_event& e, instant now) {
+    const message_view& r = e.msg.view();
+    if (e.merged) return reject(e.id, r, 482, "Loop Detected", now);  // §8.2.2.2
+    if (const owed_response owed = uas_check(r); owed.status != 0) {
+      if (owed.status == 420) return reject_unsupported(e.id, r, now);
+      return reject(e.id, r, owed.status, owed.reason, now);
+    }
+    const call_id id = new_call();
+    detail::call_record& c = calls_[id.slot];
+    c.uac = false;
+    c.remote = e.from;
+    c.invite_tsx = e.id;
+    c.call_id = r.call_id();
+    c.local_tag = token(10);
+    c.invite_cseq = r.cseq()->number;
+    dialog d;
+    if (dialog::create_uas(r, c.local_tag, cfg_.contact, d) != dialog_error::ok) {
+      release(id);
+      return reject(e.id, r, 400, "Bad Request", now);
+    }
+    c.dialogs.push_back(std::move(d));
+    if (cfg_.media) {
+      c.media = std::make_unique<sdp::negotiator>(*cfg_.media);
+      c.offer_in_invite = !r.body().empty();
+      if (c.offer_in_invite && c.media->create_with_remote_offer(r.body())) {
+        release(id);
+        emit(media_event{{}, false});
+        return reject(e.id, r, 488, "Not Acceptable Here", now);
+      }
+    }
+    c.invite = std::move(e.msg);
+    track(e.id, id, method::invite);
+    link_dialog(c, id);
+    set_state(id, call_state::incoming, 0, {});
+    emit(incoming_call_event{id, &c.invite});
+  }
+
+  // The answer to the INVITE's offer, or our offer when it had none (late offer).
+  bool answer_media(detail::call_record& c, std::string& body) {
+    sdp::negotiator& n = *c.media;
+    if (!c.offer_in_invite) {
+      if (n.current_state() == sdp::negotiator::state::null && n.create_offer()) return false;
+      c.offer_in_2xx = true;
+      body = n.local_sdp();
+      return true;
+    }
+    if (n.create_answer()) return false;
+    body = n.local_sdp();
+    return !n.negotiate();
+  }
+
+  void start_ok_retransmission(detail::call_record& c, call_id id, instant now) {
+    c.ok_interval = tl_.timers().t1;
+    c.ack_deadline = now + 64 * tl_.timers().t1;
+    arm(c, id, detail::call_record::timer_kind::retransmit_ok, now + c.ok_interval);
+  }
+
+  void on_ack(const sip::message& msg, instant now) {
+    const message_view& r = msg.view();
+    if (!r.to() || !r.from()) return;
+    call_id id;
+    detail::call_record* c = find_by_dialog(r.call_id(), r.to()->tag, id);
+    if (!c || c->uac) return;  // an ACK for nothing we know: dropped (§17.2.3 ACKs are not answered)
+    dialog* d = c->current();
+    if (!d || d->receive_request(r) != dialog_error::ok) return;
+    if (c->state == call_state::connecting) {
+      disarm(*c);
+      bool media_ok = true;
+      if (c->offer_in_2xx && c->media) {  // late offer: the answer is in the ACK (§13.2.1)
+        sdp::negotiator& n = *c->media;
+        media_ok = !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
+        c->offer_in_2xx = false;
+        emit(media_event{id, media_ok});
+      }
+      set_state(id, call_state::confirmed, c->last_status, c->reason);
+      if (!media_ok || c->bye_after_ack) send_bye(*c, id, *d, now);
+      return;
+    }
+    if (c->peer_reinvite_pending) {  // the ACK of a re-INVITE we answered
+      c->peer_reinvite_pending = false;
+      if (c->media && c->offer_in_2xx) {
+        sdp::negotiator& n = *c->media;
+        const bool ok = !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
+        c->offer_in_2xx = false;
+        emit(media_event{id, ok});
+        if (!ok) send_bye(*c, id, *d, now);
+      }
+    }
+  }
+
+  void on_cancel(transaction::request_event& e, instant now) {
+    const message_view& r = e.msg.view();
+    // §9.2: 481 when the CANCEL matches no INVITE, else 200 to the CANCEL and 487 to the INVITE.
+    if (!e.cancels.valid()) return reject(e.id, r, 481, "Call/Transaction Does Not Exist", now);
+    reject(e.id, r, 200, "OK", now);
+    const auto it = tsx_.find(tsx_key(e.cancels));
+    if (it == tsx_.end()) return;
+    const call_id id{it->second.slot, it->second.generation};
+    detail::call_record* c = find(id);
+    if (!c || (c->state != call_state::incoming && c->state != call_state::early)) return;
+    std::string response;
+    if (c->dialogs.front().create_response(c->invite.view(), 487, "Request Terminated", {}, response) == dialog_error::ok)
+      (void)tl_.send_response(c->invite_tsx, std::move(response), now);
+    c->dialogs.front().terminate();
+    disconnect(id, 487, "Request Terminated");
+  }
+
+  // --- requests inside a dialog -------------------------------------------------------
+  void on_in_dialog_request(transaction::request_event& e, instant now) {
+    const message_view& r = e.msg.view();
+    const method m = e.msg.method();
+    call_id id;
+    detail::call_record* c = find_by_dialog(r.call_id(), r.to()->tag, id);
+    dialog* d = c ? c->by_remote_tag(r.from() ? r.from()->tag : std::string_view{}) : nullptr;
+    // §12.2.2: a request for a dialog we do not have gets 481.
+    if (!d || d->state() == dialog_state::terminated) return reject(e.id, r, 481, "Call/Transaction Does Not Exist", now);
+    if (m == method::invite && (c->reinvite_pending || c->peer_reinvite_pending))  // §14.2 glare
+      return reject(e.id, r, 491, "Request Pending", now);
+    switch (d->receive_request(r)) {
+      case dialog_error::ok: break;
+      case dialog_error::out_of_order: return reject(e.id, r, 500, "Server Internal Error", now);  // §12.2.2
+      default: return reject(e.id, r, 400, "Bad Request", now);
+    }
+    switch (m) {
+      case method::bye:
+        respond_in_dialog(*d, e.id, r, 200, "OK", {}, now);
+        d->terminate();
+        disarm(*c);
+        disconnect(id, 200, "BYE");
+        return;
+      case method::invite: return on_reinvite(*c, id, *d, e, now);
+      case method::info:
+      case method::message:
+      case method::options:
+      case method::update:
+        respond_in_dialog(*d, e.id, r, 200, "OK", {}, now);
+        emit(in_dialog_request_event{id, std::move(e.msg)});
+        return;
+      default: return reject(e.id, r, 405, "Method Not Allowed", now);
+    }
+  }
+
+  // RFC 3261 §14.2: a re-INVITE with an offer gets 200 with the answer, or
+  // 488 and the session stays as it was; without an offer, 200 with ours
+  // and the answer in the ACK.
+  void on_reinvite(detail::call_record& c, call_id id, dialog& d, transaction::request_event& e, instant now) {
+    const message_view& r = e.msg.view();
+    std::string body;
+    if (c.media) {
+      sdp::negotiator& n = *c.media;
+      if (!r.body().empty()) {
+        if (n.set_remote_offer(r.body()) || n.create_answer()) {
+          if (n.current_state() != sdp::negotiator::state::done) (void)n.negotiate();  // back to the active session
+          emit(media_event{id, false});
+          return respond_in_dialog(d, e.id, r, 488, "Not Acceptable Here", {}, now);
+        }
+        body = n.local_sdp();
+        const bool ok = !n.negotiate();
+        emit(media_event{id, ok});
+        if (!ok) return respond_in_dialog(d, e.id, r, 488, "Not Acceptable Here", {}, now);
+      } else if (!n.send_local_offer()) {
+        body = n.local_sdp();
+        c.offer_in_2xx = true;
+      }
+    }
+    c.peer_reinvite_pending = true;
+    respond_in_dialog(d, e.id, r, 200, "OK", body, now);
+  }
+
+  void respond_in_dialog(const dialog& d, transaction::tsx_id tsx, const message_view& r, int status,
+                         std::string_view reason, std::string_view body, instant now) {
+    std::string response;
+    const response_options o{body.empty() ? std::string_view{} : "application/sdp", body};
+    if (d.create_response(r, status, reason, o, response) == dialog_error::ok)
+      (void)tl_.send_response(tsx, std::move(response), now);
+  }
+
+  void reject(transaction::tsx_id tsx, const message_view& r, int status, std::string_view reason, instant now) {
+    (void)tl_.send_response(tsx, stateless_response(r, status, reason), now);
+  }
+  void reject_unsupported(transaction::tsx_id tsx, const message_view& r, instant now) {
+    std::string unsupported;  // §8.2.2.3: list what we do not support (we support no option tags yet)
+    for_each_token(r, header_id::require, [&](std::string_view tag) {
+      if (!unsupported.empty()) unsupported += ", ";
+      unsupported += tag;
+    });
+    std::string buffer(r.size() + unsupported.size() + 256, '\0');
+    builder b(buffer);
+    if (response_from_request(b, r, 420, "Bad Extension", token(10))) return;
+    b.header(header_id::unsupported, unsupported);
+    const auto done = b.finish();
+    if (!done) return;
+    buffer.resize(done.value.size());
+    (void)tl_.send_response(tsx, std::move(buffer), now);
+  }
+  std::string stateless_response(const message_view& r, int status, std::string_view reason) {
+    std::string buffer(r.size() + 128, '\0');
+    builder b(buffer);
+    if (response_from_request(b, r, status, reason, status > 100 ? token(10) : std::string{})) return {};
+    const auto done = b.finish();
+    if (!done) return {};
+    buffer.resize(done.value.size());
+    return buffer;
+  }
+
+  // --- the call timers (§13.3.1.4, §9.1) -------------------------------------------
+  struct timer_entry {
+    instant at;
+    std::uint32_t slot;
+    std::uint32_t stamp;
+  };
+  static bool later(const timer_entry& a, const timer_entry& b) noexcept { return a.at > b.at; }
+  bool timer_valid(const timer_entry& t) const noexcept {
+    const detail::call_record& c = calls_[t.slot];
+    return c.live && c.timer_stamp == t.stamp;
+  }
+  void arm(detail::call_record& c, call_id id, detail::call_record::timer_kind kind, instant at) {
+    c.timer = kind;
+    timers_.push_back({at, id.slot, ++c.timer_stamp});
+    std::push_heap(timers_.begin(), timers_.end(), later);
+  }
+  void disarm(detail::call_record& c) noexcept {
+    ++c.timer_stamp;
+    c.timer = detail::call_record::timer_kind::none;
+  }
+
+  void on_call_timer(detail::call_record& c, call_id id, instant at) {
+    using kind = detail::call_record::timer_kind;
+    if (c.timer != kind::retransmit_ok) return;
+    if (at >= c.ack_deadline) {  // §13.3.1.4: no ACK in 64*T1: confirmed, then ended with BYE
+      disarm(c);
+      set_state(id, call_state::confirmed, c.last_status, c.reason);
+      send_bye(c, id, *c.current(), at);
+      return;
+    }
+    if (tl_.send_response(c.invite_tsx, *c.ok, at) != transaction::layer_error::ok)
+      emit(transaction::send_event{{}, c.remote, c.ok});  // Timer L ended the transaction
+    c.ok_interval = std::min(2 * c.ok_interval, tl_.timers().t2);
+    arm(c, id, kind::retransmit_ok, std::min(at + c.ok_interval, c.ack_deadline));
+  }
+
+  // --- building ----------------------------------------------------------------------
+  std::string build_invite(const detail::call_record& c, std::string_view target, std::string_view from,
+                           std::string_view body) {
+    std::string buffer(target.size() * 2 + from.size() + c.call_id.size() + cfg_.via.size() + cfg_.contact.size() +
+                           cfg_.allow.size() + body.size() + 320,
+                       '\0');
+    builder b(buffer, body);
+    const std::string branch = tl_.new_branch();
+    b.request_line("INVITE", target);
+    b.header(canonical_name(header_id::via), {cfg_.via, ";branch=", branch});
+    b.header(header_id::max_forwards, "70");
+    b.header(canonical_name(header_id::from), {from, ";tag=", c.local_tag});
+    b.header(canonical_name(header_id::to), {"<", target, ">"});
+    b.header(header_id::call_id, c.call_id);
+    b.header(header_id::cseq, "1 INVITE");
+    b.header(canonical_name(header_id::contact), {"<", cfg_.contact, ">"});
+    b.header("Allow", cfg_.allow);
+    if (!body.empty()) b.header(header_id::content_type, "application/sdp");
+    const auto done = b.finish();
+    if (!done) return {};
+    buffer.resize(done.value.size());
+    return buffer;
+  }
+
+  std::string token(std::size_t n) {
+    static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::string t;
+    t.reserve(n);
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i % 12 == 0) v = random_();
+      t += alphabet[v % 36];
+      v /= 36;
+    }
+    return t;
+  }
+
+  static void set_direction(sdp::media& m, sdp::direction d) {
+    std::erase_if(m.attributes, [](const sdp::attribute& a) {
+      return a.name == "sendrecv" || a.name == "sendonly" || a.name == "recvonly" || a.name == "inactive";
+    });
+    m.attributes.push_back({std::string(sdp::to_string(d)), {}, false});
+  }
+
+  static std::string_view default_reason(int status) noexcept {
+    switch (status) {
+      case 100: return "Trying";
+      case 180: return "Ringing";
+      case 181: return "Call Is Being Forwarded";
+      case 182: return "Queued";
+      case 183: return "Session Progress";
+      case 200: return "OK";
+      case 486: return "Busy Here";
+      case 487: return "Request Terminated";
+      case 488: return "Not Acceptable Here";
+      case 603: return "Decline";
+      default: return status < 200 ? "Progress" : status < 300 ? "OK" : "Failed";
+    }
+  }
+
+  session_config cfg_;
+  random_source random_;
+  transaction::layer tl_;
+  std::vector<detail::call_record> calls_;
+  std::vector<std::uint32_t> free_;
+  std::size_t live_calls_ = 0;
+  std::unordered_map<std::string, std::uint32_t> by_dialog_;  // Call-ID + local tag -> call slot
+  std::unordered_map<std::uint64_t, tsx_use> tsx_;            // client / server tsx -> call
+  std::vector<timer_entry> timers_;
+  instant now_{0};
+  std::vector<session_event> out_;
+};
+
+}  // namespace sigwire::sip::dialog

@@ -1,0 +1,427 @@
+// Two in-memory user agents, A and B, on one virtual clock, driven by a
+// script (tests/sip/dialog_test.cpp). Every message one UA sends is handed
+// to the other at the same instant unless the script drops it; everything
+// either UA does is one line of output, and the script must expect each
+// line, in order, before its next input.
+//
+//   config t1=500 media=yes|no|A|B transport=udp|tcp      (first line only)
+//   A call [late]              A calls B (late: INVITE without an offer)
+//   B answer STATUS            B answers its incoming call
+//   A hangup | B reinvite [hold|resume|nooffer] | A info
+//   A send METHOD [cseq=N] [totag=T]   a request in A's dialog built outside A's layer (A sees its response as stray)
+//   A fork STATUS TAG          B answers the INVITE again as another UAS (a second To tag)
+//   drop A->B WHAT [times=N]   the next N messages A sends to B that start with WHAT are lost
+//   wire A->B TEXT             A's side sends a raw message (its kind + its fields, below)
+//   advance MS
+//   expect A->B FIRST [@MS] [has=TEXT]     ("_" in TEXT stands for a space; FIRST: method or status)
+//   expect A->B FIRST lost                 a dropped message
+//   expect A state STATE [status=N]
+//   expect A incoming | expect A media ok|failed | expect A request METHOD
+//   expect calls A=N B=N
+//   expect sdp A DIRECTION                 the direction of A's active local audio stream
+#pragma once
+
+#include <sigwire/sip/dialog/session_layer.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dialog_script {
+
+namespace sip = sigwire::sip;
+namespace dlg = sigwire::sip::dialog;
+namespace tx = sigwire::sip::transaction;
+namespace sdp = sigwire::sdp;
+
+inline std::vector<std::string> words(std::string_view line) {
+  std::vector<std::string> w;
+  std::istringstream in{std::string(line)};
+  for (std::string s; in >> s;) w.push_back(s);
+  return w;
+}
+
+inline std::map<std::string, std::string, std::less<>> options_of(const std::vector<std::string>& w, std::size_t from) {
+  std::map<std::string, std::string, std::less<>> o;
+  for (std::size_t i = from; i < w.size(); ++i) {
+    const auto eq = w[i].find('=');
+    if (eq == std::string::npos) o[w[i]] = "";
+    else o[w[i].substr(0, eq)] = w[i].substr(eq + 1);
+  }
+  return o;
+}
+
+inline sdp::capabilities audio_capabilities() {
+  sdp::capabilities caps;
+  caps.address = "192.0.2.10";
+  caps.bundle = false;
+  caps.rtcp_mux = false;
+  sdp::media_capability audio;
+  audio.port = 49170;
+  audio.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
+                  {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
+  caps.media.push_back(audio);
+  return caps;
+}
+
+inline std::string first_word(std::string_view bytes) {
+  if (bytes.starts_with("SIP/2.0 ")) return std::string(bytes.substr(8, 3));
+  return std::string(bytes.substr(0, bytes.find(' ')));
+}
+
+struct output {
+  long at;
+  std::string text;    // "A->B INVITE", "A state calling 0", "B incoming", ...
+  std::string bytes;   // for messages
+  bool lost = false;
+  int status = 0;      // for states: the call's last status
+};
+
+class runner {
+ public:
+  runner(std::string name, std::string_view script) : name_(std::move(name)), script_(script) {}
+
+  void run() {
+    std::istringstream in{std::string(script_)};
+    bool first = true;
+    if (std::getenv("DIALOG_TRACE")) std::cerr << "### " << name_ << "\n";
+    for (std::string line; std::getline(in, line);) {
+      const auto w = words(line);
+      if (w.empty() || w[0].starts_with('#')) continue;
+      ++step_;
+      INFO(name_ << " step " << step_ << ": " << line);
+      if (first && w[0] == "config") {
+        if (std::getenv("DIALOG_TRACE")) std::cerr << "    " << join(w, 0) << "\n";
+        configure(options_of(w, 1));
+        first = false;
+        continue;
+      }
+      if (first) configure({});
+      first = false;
+      if (w[0] == "expect") expect(w);
+      else {
+        require_all_expected(line);
+        if (std::getenv("DIALOG_TRACE")) std::cerr << "    " << join(w, 0) << "\n";
+        input(w);
+      }
+    }
+    require_all_expected("end of script");
+  }
+
+ private:
+  struct ua {
+    std::unique_ptr<dlg::session_layer> layer;
+    dlg::call_id call{};
+    std::string name;
+  };
+
+  void configure(const std::map<std::string, std::string, std::less<>>& o) {
+    const auto get = [&](std::string_view k, std::string d) {
+      const auto it = o.find(k);
+      return it == o.end() ? d : it->second;
+    };
+    reliable_ = get("transport", "udp") == "tcp";
+    const std::string media = get("media", "yes");
+    for (int i = 0; i < 2; ++i) {
+      dlg::session_config cfg;
+      cfg.transactions.timers.t1 = std::chrono::milliseconds(std::stol(get("t1", "500")));
+      const std::string host = i == 0 ? "192.0.2.1" : "192.0.2.2";
+      cfg.via = std::string("SIP/2.0/") + (reliable_ ? "TCP " : "UDP ") + host + ":5060";
+      cfg.contact = std::string(i == 0 ? "sip:alice@" : "sip:bob@") + host + ":5060";
+      if (media == "yes" || media == (i == 0 ? "A" : "B")) cfg.media = audio_capabilities();
+      std::uint64_t seed = i == 0 ? 1000 : 2000;
+      uas_[i].name = i == 0 ? "A" : "B";
+      uas_[i].layer = std::make_unique<dlg::session_layer>(cfg, [seed]() mutable { return seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; });
+    }
+  }
+
+  ua& by_name(std::string_view n) {
+    REQUIRE((n == "A" || n == "B"));
+    return uas_[n == "A" ? 0 : 1];
+  }
+  ua& other(const ua& u) { return &u == &uas_[0] ? uas_[1] : uas_[0]; }
+  tx::peer peer_of(const ua& u) const { return {&u == &uas_[0] ? 1u : 2u, reliable_}; }
+
+  void input(const std::vector<std::string>& w) {
+    if (w[0] == "advance") return advance(std::stol(w.at(1)));
+    if (w[0] == "drop") {
+      drops_.push_back({w.at(1), w.at(2), w.size() > 3 ? std::stoi(options_of(w, 3)["times"]) : 1});
+      return;
+    }
+    ua& u = by_name(w[0]);
+    const std::string& action = w.at(1);
+    const auto now = std::chrono::milliseconds(now_);
+    if (action == "call") {
+      const bool late = w.size() > 2 && w[2] == "late";
+      const auto r = u.layer->make_call("sip:bob@192.0.2.2:5060", "<sip:alice@example.com>", peer_of(other(u)), now, late);
+      REQUIRE(r);
+      u.call = r.call;
+    } else if (action == "answer") {
+      REQUIRE(u.layer->answer(u.call, std::stoi(w.at(2)), now) == dlg::call_error::ok);
+    } else if (action == "hangup") {
+      REQUIRE(u.layer->hangup(u.call, now) == dlg::call_error::ok);
+    } else if (action == "reinvite") {
+      std::optional<sdp::direction> d;
+      const std::string how = w.size() > 2 ? w[2] : "";
+      if (how == "hold" || how == "resume") d = how == "hold" ? sdp::direction::sendonly : sdp::direction::sendrecv;
+      REQUIRE(u.layer->reinvite(u.call, now, d, how != "nooffer") == dlg::call_error::ok);
+    } else if (action == "info") {
+      REQUIRE(u.layer->send_request(u.call, sip::method::info, "application/dtmf-relay", "Signal=5\r\n", now) ==
+              dlg::call_error::ok);
+    } else if (action == "fork") {
+      fork_answer(u, std::stoi(w.at(2)), w.at(3));
+    } else if (action == "send") {
+      send_raw(u, w);
+    } else {
+      FAIL("unknown action " << action);
+    }
+    pump();
+  }
+
+  // B answers the INVITE it received again, as a second UAS behind a forking
+  // proxy would: the same response with another To tag, straight to A.
+  void fork_answer(ua& u, int status, const std::string& tag) {
+    REQUIRE(!last_invite_.empty());
+    sip::message invite;
+    REQUIRE_FALSE(sip::message::parse(last_invite_, invite));
+    std::string buffer(4096, '\0');
+    sip::builder b(buffer);
+    REQUIRE_FALSE(sip::response_from_request(b, invite.view(), status, status < 200 ? "Ringing" : "OK", tag));
+    b.header("Contact", "<sip:carol@192.0.2.3:5060>");
+    const auto done = b.finish();
+    REQUIRE(done);
+    deliver(u, std::string(done.value));
+  }
+
+  // A raw request from u's side in its dialog with fields changed:
+  //   X send BYE cseq=1     (an out-of-order BYE), X send INFO totag=nope
+  void send_raw(ua& u, const std::vector<std::string>& w) {
+    const dlg::dialog* d = u.layer->dialog_of(u.call);
+    REQUIRE(d != nullptr);
+    auto o = options_of(w, 3);
+    dlg::dialog copy = *d;
+    std::string bytes;
+    REQUIRE(copy.create_request(sip::parse_method(w.at(2)), {.via = "SIP/2.0/UDP 192.0.2.9:5060", .branch = "z9hG4bKraw" + std::to_string(step_)}, bytes) == dlg::dialog_error::ok);
+    if (o.count("cseq")) {
+      const auto p = bytes.find("CSeq: ");
+      const auto e = bytes.find(' ', p + 6);
+      bytes.replace(p + 6, e - (p + 6), o["cseq"]);
+    }
+    if (o.count("totag")) {
+      const auto p = bytes.find(";tag=" + copy.id().remote_tag);
+      REQUIRE(p != std::string::npos);
+      bytes.replace(p + 5, copy.id().remote_tag.size(), o["totag"]);
+    }
+    deliver(u, bytes);
+  }
+
+  void deliver(ua& from, std::string bytes) {
+    record(from, "message", bytes);
+    pump();
+  }
+
+  // Moves every output of both UAs into the trace, delivering messages to the other UA as they come.
+  void pump() {
+    for (int guard = 0; guard < 10000; ++guard) {
+      bool any = false;
+      for (ua& u : uas_) {
+        std::vector<dlg::session_event> events = u.layer->take_events();
+        for (auto& e : events) {
+          any = true;
+          on_event(u, e);
+        }
+      }
+      if (pending_.empty() && !any) return;
+      while (!pending_.empty()) {
+        auto [to, bytes] = std::move(pending_.front());
+        pending_.pop_front();
+        if (bytes.starts_with("INVITE")) last_invite_ = bytes;
+        (void)to->layer->receive(bytes, peer_of(other(*to)), std::chrono::milliseconds(now_));
+        break;  // one delivery, then collect what it caused
+      }
+    }
+    FAIL("the two UAs never went quiet");
+  }
+
+  void record(ua& from, std::string_view, std::string bytes) {
+    ua& to = other(from);
+    const std::string what = first_word(bytes);
+    output o{now_, from.name + "->" + to.name + " " + what, bytes};
+    for (auto it = drops_.begin(); it != drops_.end(); ++it) {
+      if (it->path == from.name + "->" + to.name && it->what == what) {
+        o.lost = true;
+        if (--it->times == 0) drops_.erase(it);
+        break;
+      }
+    }
+    if (!o.lost) pending_.emplace_back(&to, bytes);
+    trace_.push_back(std::move(o));
+  }
+
+  void on_event(ua& u, dlg::session_event& e) {
+    if (auto* s = std::get_if<tx::send_event>(&e)) return record(u, "send", std::string(s->bytes()));
+    if (auto* s = std::get_if<dlg::call_state_event>(&e)) {
+      trace_.push_back({now_, u.name + " state " + std::string(dlg::text(s->to)), {}, false, s->last_status});
+      return;
+    }
+    if (auto* s = std::get_if<dlg::incoming_call_event>(&e)) {
+      u.call = s->call;
+      trace_.push_back({now_, u.name + " incoming", {}});
+      return;
+    }
+    if (auto* s = std::get_if<dlg::media_event>(&e)) {
+      trace_.push_back({now_, u.name + " media " + (s->ok ? "ok" : "failed"), {}});
+      return;
+    }
+    if (auto* s = std::get_if<dlg::in_dialog_request_event>(&e)) {
+      trace_.push_back({now_, u.name + " request " + std::string(s->request.view().method()), {}});
+      return;
+    }
+    if (auto* s = std::get_if<dlg::request_event>(&e)) {
+      trace_.push_back({now_, u.name + " outside " + std::string(s->request.view().method()), {}});
+      return;
+    }
+    if (auto* s = std::get_if<tx::stray_response_event>(&e)) {
+      trace_.push_back({now_, u.name + " stray " + std::to_string(s->msg.view().status()), {}});
+      return;
+    }
+    trace_.push_back({now_, u.name + " overloaded", {}});
+  }
+
+  void advance(long ms) {
+    const long end = now_ + ms;
+    for (;;) {
+      long next = end;
+      for (ua& u : uas_)
+        if (auto d = u.layer->next_deadline()) next = std::min(next, std::max<long>(d->count(), now_));
+      now_ = next;
+      for (ua& u : uas_) u.layer->on_timer(std::chrono::milliseconds(now_));
+      pump();
+      if (now_ >= end) {
+        bool due = false;
+        for (ua& u : uas_)
+          if (auto d = u.layer->next_deadline()) due = due || d->count() <= now_;
+        if (!due) return;
+      }
+    }
+  }
+
+  void expect(const std::vector<std::string>& w) {
+    REQUIRE(w.size() >= 2);
+    if (std::getenv("DIALOG_TRACE") && w[1] != "calls" && w[1] != "sdp") return;
+    if (std::getenv("DIALOG_TRACE")) {
+      require_all_expected("");
+      std::cerr << "    " << join(w, 0) << "\n";
+    }
+    if (w[1] == "calls") {
+      auto o = options_of(w, 2);
+      CHECK(uas_[0].layer->calls() == std::stoul(o["A"]));
+      CHECK(uas_[1].layer->calls() == std::stoul(o["B"]));
+      return;
+    }
+    if (w[1] == "sdp") {
+      const sdp::negotiator* n = by_name(w.at(2)).layer->negotiator_of(by_name(w.at(2)).call);
+      REQUIRE(n != nullptr);
+      REQUIRE(n->active_local() != nullptr);
+      CHECK(n->local_sdp().find("a=" + w.at(3)) != std::string::npos);
+      return;
+    }
+    REQUIRE_MESSAGE(!trace_.empty(), "expected " << join(w, 1) << " but nothing more happened");
+    output o = std::move(trace_.front());
+    trace_.pop_front();
+    // expect A->B INVITE ... / expect A state calling [status=N] / expect A incoming ...
+    std::string want;
+    std::size_t opts_from;
+    if (w[1].find("->") != std::string::npos) {
+      want = w[1] + " " + w.at(2);
+      opts_from = 3;
+    } else if (w.at(2) == "state") {
+      want = w[1] + " state " + w.at(3);
+      opts_from = 4;
+    } else if (w.at(2) == "media" || w.at(2) == "request" || w.at(2) == "outside" || w.at(2) == "stray") {
+      want = w[1] + " " + w[2] + " " + w.at(3);
+      opts_from = 4;
+    } else {
+      want = w[1] + " " + w.at(2);
+      opts_from = 3;
+    }
+    const std::string& got = o.text;
+    INFO("got: " << o.text << " @" << o.at << std::string(o.bytes.empty() ? "" : "\n") << o.bytes);
+    CHECK(got == want);
+    for (std::size_t i = opts_from; i < w.size(); ++i) {
+      const std::string& opt = w[i];
+      if (opt.starts_with('@')) CHECK(o.at == std::stol(opt.substr(1)));
+      else if (opt == "lost") CHECK(o.lost);
+      else if (opt.starts_with("status=")) CHECK(o.status == std::stoi(opt.substr(7)));
+      else if (opt.starts_with("has=")) {
+        std::string t = opt.substr(4);
+        for (char& c : t)
+          if (c == '_') c = ' ';
+        CHECK_MESSAGE(o.bytes.find(t) != std::string::npos, "missing: " << t);
+      } else if (opt.starts_with("hasnot=")) {
+        std::string t = opt.substr(7);
+        for (char& c : t)
+          if (c == '_') c = ' ';
+        CHECK_MESSAGE(o.bytes.find(t) == std::string::npos, "present: " << t);
+      } else FAIL("unknown option " << opt);
+    }
+    if (!o.lost && o.text.find("->") != std::string::npos) CHECK_FALSE(o.bytes.empty());
+  }
+
+  void require_all_expected(std::string_view where) {
+    if (trace_.empty()) return;
+    if (std::getenv("DIALOG_TRACE")) {  // writing a script: print what happened instead of failing
+      for (const output& o : trace_) {
+        std::cerr << "    expect " << o.text << " @" << o.at << (o.lost ? " lost" : "")
+                  << (o.text.find(" state ") != std::string::npos ? " status=" + std::to_string(o.status) : "") << "\n";
+        if (std::getenv("DIALOG_TRACE")[0] == '2')
+          for (std::size_t p = 0, e; p < o.bytes.size(); p = e + 2) {
+            e = o.bytes.find("\r\n", p);
+            if (e == std::string::npos) e = o.bytes.size();
+            std::cerr << "        | " << o.bytes.substr(p, e - p) << "\n";
+          }
+      }
+      trace_.clear();
+      return;
+    }
+    std::string rest;
+    for (const output& o : trace_)
+      rest += "    expect " + o.text + " @" + std::to_string(o.at) + (o.lost ? " lost" : "") +
+              (o.text.find(" state ") != std::string::npos ? " status=" + std::to_string(o.status) : "") + "\n";
+    FAIL("unexpected output before " << where << ":\n" << rest);
+  }
+
+  static std::string join(const std::vector<std::string>& w, std::size_t from) {
+    std::string s;
+    for (std::size_t i = from; i < w.size(); ++i) s += (i > from ? " " : "") + w[i];
+    return s;
+  }
+
+  struct drop {
+    std::string path, what;
+    int times;
+  };
+
+  std::string name_;
+  std::string_view script_;
+  int step_ = 0;
+  long now_ = 0;
+  bool reliable_ = false;
+  ua uas_[2];
+  std::deque<output> trace_;
+  std::deque<std::pair<ua*, std::string>> pending_;
+  std::vector<drop> drops_;
+  std::string last_invite_;
+};
+
+inline void run(std::string name, std::string_view script) { runner(std::move(name), script).run(); }
+
+}  // namespace dialog_script

@@ -1,0 +1,644 @@
+// Dialogs (RFC 3261 §12) and INVITE sessions (§13-15) as scripts: two
+// in-memory UAs on a virtual clock (the step language is in dialog_script.hpp).
+// T1 = 500 ms unless a script says otherwise.
+#include <sigwire/sip/dialog/session_layer.hpp>
+
+#include "dialog_script.hpp"
+
+#include <doctest/doctest.h>
+
+using dialog_script::run;
+
+TEST_CASE("RFC 3665 §3.1 successful session establishment, offer in the INVITE, answer in the 200; BYE ends it") {
+  run("basic call", R"(
+    A call
+    expect A->B INVITE @0 has=Content-Type:_application/sdp has=m=audio_49170 has=Contact:_<sip:alice@192.0.2.1:5060>
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0 has=;tag=
+    expect B state early @0 status=0
+    expect A state early @0 status=0
+    advance 1000
+    B answer 200
+    expect B->A 200 @1000 has=m=audio has=Contact:_<sip:bob@192.0.2.2:5060> has=Allow:_INVITE
+    expect B media ok @1000
+    expect B state connecting @1000 status=200
+    expect A->B ACK @1000 has=CSeq:_1_ACK hasnot=Content-Type
+    expect A media ok @1000
+    expect A state connecting @1000 status=200
+    expect A state confirmed @1000 status=200
+    expect B state confirmed @1000 status=200
+    advance 5000
+    A hangup
+    expect A->B BYE @6000 has=CSeq:_2_BYE
+    expect B->A 200 @6000 has=CSeq:_2_BYE
+    expect B state disconnected @6000 status=200
+    expect A state disconnected @6000 status=200
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3261 §13.2.1 late offer: INVITE without SDP, the offer in the 200, the answer in the ACK") {
+  run("late offer", R"(
+    A call late
+    expect A->B INVITE @0 hasnot=Content-Type
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=m=audio
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 has=Content-Type:_application/sdp has=m=audio
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B media ok @0
+    expect B state confirmed @0 status=200
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3665 §3.8 / RFC 3261 §9: CANCEL of a ringing call: 200 to the CANCEL, 487 to the INVITE, ACKed by the transaction") {
+  run("cancel", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0
+    expect B state early @0 status=0
+    expect A state early @0 status=0
+    A hangup
+    expect A->B CANCEL @0 has=CSeq:_1_CANCEL
+    expect B->A 200 @0 has=CSeq:_1_CANCEL
+    expect B->A 487 @0 has=CSeq:_1_INVITE
+    expect B state disconnected @0 status=487
+    expect A->B ACK @0 has=CSeq:_1_ACK
+    expect A state disconnected @0 status=487
+    advance 40000
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3261 §9.1: hangup before any provisional: the CANCEL waits for the 180") {
+  run("cancel waits", R"(
+    drop A->B INVITE
+    A call
+    expect A->B INVITE @0 lost
+    expect A state calling @0 status=0
+    A hangup
+    advance 500
+    expect A->B INVITE @500
+    expect B state incoming @500 status=0
+    expect B incoming @500
+    B answer 180
+    expect B->A 180 @500
+    expect B state early @500 status=0
+    expect A state early @500 status=0
+    expect A->B CANCEL @500
+    expect B->A 200 @500
+    expect B->A 487 @500
+    expect B state disconnected @500 status=487
+    expect A->B ACK @500
+    expect A state disconnected @500 status=487
+    advance 40000
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3665 §3.5 busy: 486 ends the call, the INVITE transaction ACKs it") {
+  run("busy", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 486
+    expect B->A 486 @0
+    expect B state disconnected @0 status=486
+    expect A->B ACK @0
+    expect A state disconnected @0 status=486
+    advance 40000
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3261 §13.3.1.4: a lost ACK: the UAS re-sends its 200 at T1, the UAC re-sends the same ACK") {
+  run("lost ack", R"(
+    drop A->B ACK
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 lost
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    advance 1000
+    expect B->A 200 @500
+    expect A->B ACK @500
+    expect B state confirmed @500 status=200
+    A hangup
+    expect A->B BYE @1000
+    expect B->A 200 @1000
+    expect B state disconnected @1000 status=200
+    expect A state disconnected @1000 status=200
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3261 §13.3.1.4: no ACK within 64*T1: the 200 went out at T1 doubling to T2, then BYE") {
+  run("no ack", R"(
+    drop A->B ACK times=20
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 lost
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    advance 40000
+    expect B->A 200 @500
+    expect A->B ACK @500 lost
+    expect B->A 200 @1500
+    expect A->B ACK @1500 lost
+    expect B->A 200 @3500
+    expect A->B ACK @3500 lost
+    expect B->A 200 @7500
+    expect A->B ACK @7500 lost
+    expect B->A 200 @11500
+    expect A->B ACK @11500 lost
+    expect B->A 200 @15500
+    expect A->B ACK @15500 lost
+    expect B->A 200 @19500
+    expect A->B ACK @19500 lost
+    expect B->A 200 @23500
+    expect A->B ACK @23500 lost
+    expect B->A 200 @27500
+    expect A->B ACK @27500 lost
+    expect B->A 200 @31500
+    expect A->B ACK @31500 lost
+    expect B state confirmed @32000 status=200
+    expect B->A BYE @32000
+    expect A->B 200 @32000
+    expect A state disconnected @32000 status=200
+    expect B state disconnected @32000 status=200
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 5057 §3.2: a BYE whose response never comes ends the call at Timer F (TCP: no retransmissions)") {
+  run("lost bye response", R"(
+    config transport=tcp
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    drop B->A 200
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0 lost
+    expect B state disconnected @0 status=200
+    advance 40000
+    expect A state disconnected @32000 status=408
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3261 §12.1.2 / §13.2.2.4 forking: two early dialogs from two To tags, two 2xx each ACKed, the second ended with BYE") {
+  run("forking", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0
+    expect B state early @0 status=0
+    expect A state early @0 status=0
+    B fork 180 carol1
+    expect B->A 180 @0 has=tag=carol1
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    B fork 200 carol1
+    expect B->A 200 @0
+    expect A->B ACK @0 has=tag=carol1
+    expect A->B BYE @0 has=tag=carol1 has=BYE_sip:carol@192.0.2.3:5060
+    expect B->A 481 @0
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 5359 §2.1 hold and resume by re-INVITE (sendonly answered recvonly, then sendrecv)") {
+  run("hold resume", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A reinvite hold
+    expect A->B INVITE @0 has=a=sendonly has=CSeq:_2_INVITE
+    expect B media ok @0
+    expect B->A 200 @0 has=a=recvonly
+    expect A media ok @0
+    expect A->B ACK @0
+    expect sdp A sendonly
+    expect sdp B recvonly
+    A reinvite resume
+    expect A->B INVITE @0 has=a=sendrecv has=CSeq:_3_INVITE
+    expect B media ok @0
+    expect B->A 200 @0
+    expect A media ok @0
+    expect A->B ACK @0
+    expect sdp A sendrecv
+    expect sdp B sendrecv
+    B hangup
+    expect B->A BYE @0
+    expect A->B 200 @0
+    expect A state disconnected @0 status=200
+    expect B state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 3261 §14.2 re-INVITE without an offer: the offer in the 200, the answer in the ACK") {
+  run("reinvite late offer", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A reinvite nooffer
+    expect A->B INVITE @0 hasnot=Content-Type has=CSeq:_2_INVITE
+    expect B->A 200 @0 has=m=audio
+    expect A media ok @0
+    expect A->B ACK @0 has=CSeq:_2_ACK has=m=audio
+    expect B media ok @0
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 3261 §12.2.2: a request with a lower CSeq gets 500; one for no dialog gets 481; the call goes on") {
+  run("cseq and unknown dialog", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A send INFO cseq=0
+    expect A->B INFO @0 has=CSeq:_0_INFO
+    expect B->A 500 @0 has=CSeq:_0_INFO
+    expect A stray 500 @0
+    A send INFO totag=nope
+    expect A->B INFO @0
+    expect B->A 481 @0
+    expect A stray 481 @0
+    A info
+    expect A->B INFO @0 has=Content-Type:_application/dtmf-relay
+    expect B request INFO @0
+    expect B->A 200 @0
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 3261 §14.2 glare: re-INVITEs that cross both get 491 and both calls stay up") {
+  run("glare", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    drop A->B INVITE
+    drop B->A INVITE
+    A reinvite hold
+    expect A->B INVITE @0 lost
+    B reinvite hold
+    expect B->A INVITE @0 lost
+    advance 600
+    expect A->B INVITE @500
+    expect B->A INVITE @500
+    expect B->A 491 @500 has=CSeq:_2_INVITE
+    expect A->B 491 @500
+    expect A->B ACK @500
+    expect B->A ACK @500
+    expect sdp A sendrecv
+    expect sdp B sendrecv
+    A hangup
+    expect A->B BYE @600
+    expect B->A 200 @600
+    expect B state disconnected @600 status=200
+    expect A state disconnected @600 status=200
+  )");
+}
+
+TEST_CASE("RFC 3261 §9.1: a 200 that crosses the CANCEL is ACKed and the call ended with BYE") {
+  run("cancel crosses 200", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0
+    expect B state early @0 status=0
+    expect A state early @0 status=0
+    drop B->A 200
+    B answer 200
+    expect B->A 200 @0 lost
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    A hangup
+    expect A->B CANCEL @0
+    expect B->A 200 @0
+    advance 600
+    expect B->A 200 @500
+    expect A->B ACK @500
+    expect A->B BYE @500 has=CSeq:_2_BYE
+    expect B state confirmed @500 status=200
+    expect B->A 200 @500
+    expect B state disconnected @500 status=200
+    expect A state disconnected @500 status=200
+  )");
+}
+
+TEST_CASE("RFC 3261 §15: the UAS hangs up before the ACK came: its BYE waits for the ACK") {
+  run("bye waits for ack", R"(
+    drop A->B ACK
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 lost
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    B hangup
+    advance 600
+    expect B->A 200 @500
+    expect A->B ACK @500
+    expect B state confirmed @500 status=200
+    expect B->A BYE @500
+    expect A->B 200 @500
+    expect A state disconnected @500 status=200
+    expect B state disconnected @500 status=200
+  )");
+}
+
+// --- the dialog alone (dialog.hpp) -------------------------------------------------
+
+namespace {
+namespace sip = sigwire::sip;
+namespace dlg = sigwire::sip::dialog;
+
+sip::message parsed(std::string text) {
+  sip::message m;
+  REQUIRE_FALSE(sip::message::parse(std::move(text), m));
+  return m;
+}
+
+const std::string invite_text =
+    "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnashds8\r\n"
+    "Max-Forwards: 70\r\nTo: Bob <sip:bob@biloxi.example.com>\r\n"
+    "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\n"
+    "Contact: <sip:alice@pc33.atlanta.example.com>\r\nContent-Length: 0\r\n\r\n";
+
+std::string response_text(int status, std::string_view to_tag, std::string_view extra) {
+  std::string r = "SIP/2.0 " + std::to_string(status) + " X\r\n"
+                  "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnashds8\r\n"
+                  "To: Bob <sip:bob@biloxi.example.com>" + (to_tag.empty() ? std::string{} : ";tag=" + std::string(to_tag)) + "\r\n"
+                  "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+                  "Call-ID: a84b4c76e66710\r\nCSeq: 314159 INVITE\r\n";
+  return r + std::string(extra) + "Content-Length: 0\r\n\r\n";
+}
+}  // namespace
+
+TEST_CASE("§12.1.2 UAC dialog: route set is Record-Route reversed, remote target from Contact, CSeq from the INVITE") {
+  const auto invite = parsed(invite_text);
+  const auto ok = parsed(response_text(200, "a6c85cf",
+                                       "Record-Route: <sip:p2.biloxi.example.com;lr>\r\n"
+                                       "Record-Route: <sip:p1.atlanta.example.com;lr>\r\n"
+                                       "Contact: <sip:bob@192.0.2.4>\r\n"));
+  dlg::dialog d;
+  REQUIRE(dlg::dialog::create_uac(invite.view(), ok.view(), d) == dlg::dialog_error::ok);
+  CHECK(d.state() == dlg::dialog_state::confirmed);
+  CHECK(d.id() == dlg::dialog_id{"a84b4c76e66710", "1928301774", "a6c85cf"});
+  REQUIRE(d.route_set().size() == 2);
+  CHECK(d.route_set()[0] == "<sip:p1.atlanta.example.com;lr>");
+  CHECK(d.route_set()[1] == "<sip:p2.biloxi.example.com;lr>");
+  CHECK(d.remote_target() == "sip:bob@192.0.2.4");
+  CHECK(d.local_cseq() == 314159u);
+  CHECK_FALSE(d.remote_cseq().has_value());
+
+  // §12.2.1.1 loose routing: Request-URI = remote target, Route = the route set in order.
+  std::string bye;
+  REQUIRE(d.create_request(sip::method::bye, {.via = "SIP/2.0/UDP pc33.atlanta.example.com", .branch = "z9hG4bKbye1"}, bye) ==
+          dlg::dialog_error::ok);
+  CHECK(bye.starts_with("BYE sip:bob@192.0.2.4 SIP/2.0\r\n"));
+  CHECK(bye.find("Route: <sip:p1.atlanta.example.com;lr>\r\nRoute: <sip:p2.biloxi.example.com;lr>\r\n") != std::string::npos);
+  CHECK(bye.find("CSeq: 314160 BYE\r\n") != std::string::npos);
+  CHECK(bye.find("To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n") != std::string::npos);
+  CHECK(bye.find("From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n") != std::string::npos);
+  CHECK(bye.find("Contact:") == std::string::npos);  // BYE is no target refresh
+  const auto parsed_bye = parsed(bye);
+  CHECK(parsed_bye->top_via()->branch == "z9hG4bKbye1");
+
+  // §13.2.2.4: the ACK keeps the INVITE's CSeq number.
+  std::string ack;
+  REQUIRE(d.create_ack(314159, {.via = "SIP/2.0/UDP pc33.atlanta.example.com", .branch = "z9hG4bKack1"}, ack) ==
+          dlg::dialog_error::ok);
+  CHECK(ack.find("CSeq: 314159 ACK\r\n") != std::string::npos);
+}
+
+TEST_CASE("§12.2.1.1 strict routing: the first route becomes the Request-URI, the remote target the last Route") {
+  const auto invite = parsed(invite_text);
+  const auto ok = parsed(response_text(200, "t1",
+                                       "Record-Route: <sip:p2.example.com>\r\n"
+                                       "Record-Route: <sip:p1.example.com;lr>\r\n"
+                                       "Contact: <sip:bob@192.0.2.4>\r\n"));
+  dlg::dialog d;
+  REQUIRE(dlg::dialog::create_uac(invite.view(), ok.view(), d) == dlg::dialog_error::ok);
+  d.set_route_set({"<sip:strict.example.com;maddr=192.0.2.9>", "<sip:p1.example.com;lr>"});
+  std::string info;
+  REQUIRE(d.create_request(sip::method::info, {.via = "SIP/2.0/UDP h", .branch = "z9hG4bKi"}, info) == dlg::dialog_error::ok);
+  CHECK(info.starts_with("INFO sip:strict.example.com;maddr=192.0.2.9 SIP/2.0\r\n"));
+  CHECK(info.find("Route: <sip:p1.example.com;lr>\r\nRoute: <sip:bob@192.0.2.4>\r\n") != std::string::npos);
+}
+
+TEST_CASE("§12.1.2: a 1xx without a To tag makes no dialog; a 2xx without one is refused; 100 and 3xx make none") {
+  const auto invite = parsed(invite_text);
+  dlg::dialog d;
+  CHECK(dlg::dialog::create_uac(invite.view(), parsed(response_text(180, "", "")).view(), d) == dlg::dialog_error::no_remote_tag);
+  CHECK(dlg::dialog::create_uac(invite.view(), parsed(response_text(200, "", "Contact: <sip:b@h>\r\n")).view(), d) ==
+        dlg::dialog_error::no_remote_tag);
+  CHECK(dlg::dialog::create_uac(invite.view(), parsed(response_text(100, "x", "")).view(), d) ==
+        dlg::dialog_error::not_dialog_creating);
+  CHECK(dlg::dialog::create_uac(invite.view(), parsed(response_text(486, "x", "")).view(), d) ==
+        dlg::dialog_error::not_dialog_creating);
+  // A 2xx must carry a Contact (§13.3.1.4); a 180 may omit it (the target stays the Request-URI).
+  CHECK(dlg::dialog::create_uac(invite.view(), parsed(response_text(200, "x", "")).view(), d) ==
+        dlg::dialog_error::missing_contact);
+  REQUIRE(dlg::dialog::create_uac(invite.view(), parsed(response_text(180, "x", "")).view(), d) == dlg::dialog_error::ok);
+  CHECK(d.state() == dlg::dialog_state::early);
+  CHECK(d.remote_target() == "sip:bob@biloxi.example.com");
+  // pjsip_dlg_fork: another To tag, another dialog of the same INVITE.
+  dlg::dialog forked;
+  REQUIRE(d.fork(parsed(response_text(183, "y", "Contact: <sip:carol@192.0.2.5>\r\n")).view(), forked) == dlg::dialog_error::ok);
+  CHECK(forked.id().remote_tag == "y");
+  CHECK(forked.remote_target() == "sip:carol@192.0.2.5");
+  CHECK(forked.local_cseq() == 314159u);
+  // §12.3: a non-2xx final to the INVITE ends the early dialog.
+  CHECK(d.receive_response(sip::method::invite, parsed(response_text(486, "x", "")).view()) == dlg::dialog_error::ok);
+  CHECK(d.state() == dlg::dialog_state::terminated);
+}
+
+TEST_CASE("§12.1.1 UAS dialog; §12.2.2 CSeq order and target refresh; RFC 5057 scopes of failures") {
+  const auto invite = parsed(
+      "INVITE sip:bob@192.0.2.4 SIP/2.0\r\nVia: SIP/2.0/UDP p1.example.com;branch=z9hG4bK1\r\n"
+      "Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n"
+      "To: <sip:bob@example.com>\r\nFrom: <sip:alice@example.com>;tag=a1\r\nCall-ID: c1\r\nCSeq: 10 INVITE\r\n"
+      "Contact: <sip:alice@192.0.2.1>\r\nContent-Length: 0\r\n\r\n");
+  dlg::dialog d;
+  CHECK(dlg::dialog::create_uas(invite.view(), "bad tag", "sip:bob@192.0.2.4", d) == dlg::dialog_error::build_failed);
+  REQUIRE(dlg::dialog::create_uas(invite.view(), "b1", "sip:bob@192.0.2.4", d) == dlg::dialog_error::ok);
+  CHECK(d.route_set() == std::vector<std::string>{"<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"});
+  CHECK(d.remote_cseq() == 10u);
+  CHECK(d.remote_target() == "sip:alice@192.0.2.1");
+
+  std::string ringing;
+  REQUIRE(d.create_response(invite.view(), 180, "Ringing", {}, ringing) == dlg::dialog_error::ok);
+  CHECK(ringing.find("To: <sip:bob@example.com>;tag=b1\r\n") != std::string::npos);
+  CHECK(ringing.find("Contact: <sip:bob@192.0.2.4>\r\n") != std::string::npos);
+  CHECK(ringing.find("Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>\r\n") != std::string::npos);
+
+  const auto in_dialog = [](unsigned cseq, std::string_view method, std::string_view contact) {
+    return parsed("" + std::string(method) + " sip:bob@192.0.2.4 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK" +
+                  std::to_string(cseq) + "\r\nTo: <sip:bob@example.com>;tag=b1\r\nFrom: <sip:alice@example.com>;tag=a1\r\n"
+                  "Call-ID: c1\r\nCSeq: " + std::to_string(cseq) + " " + std::string(method) + "\r\n" +
+                  std::string(contact) + "Content-Length: 0\r\n\r\n");
+  };
+  CHECK(d.receive_request(in_dialog(9, "INFO", "").view()) == dlg::dialog_error::out_of_order);
+  CHECK(d.remote_cseq() == 10u);
+  CHECK(d.receive_request(in_dialog(11, "INVITE", "Contact: <sip:alice@198.51.100.7>\r\n").view()) == dlg::dialog_error::ok);
+  CHECK(d.remote_target() == "sip:alice@198.51.100.7");  // target refresh
+  CHECK(d.receive_request(in_dialog(12, "INFO", "Contact: <sip:elsewhere@198.51.100.8>\r\n").view()) == dlg::dialog_error::ok);
+  CHECK(d.remote_target() == "sip:alice@198.51.100.7");  // INFO refreshes nothing
+  auto other_dialog = parsed("BYE sip:bob@192.0.2.4 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKo\r\n"
+                             "To: <sip:bob@example.com>;tag=zz\r\nFrom: <sip:alice@example.com>;tag=a1\r\n"
+                             "Call-ID: c1\r\nCSeq: 20 BYE\r\nContent-Length: 0\r\n\r\n");
+  CHECK(d.receive_request(other_dialog.view()) == dlg::dialog_error::wrong_dialog);
+
+  using dlg::response_scope;
+  CHECK(dlg::scope_of(488, sip::method::invite) == response_scope::transaction);  // a failed re-INVITE keeps the call
+  CHECK(dlg::scope_of(491, sip::method::invite) == response_scope::transaction);
+  CHECK(dlg::scope_of(481, sip::method::invite) == response_scope::usage);
+  CHECK(dlg::scope_of(408, sip::method::update) == response_scope::usage);
+  CHECK(dlg::scope_of(404, sip::method::info) == response_scope::dialog);
+  CHECK(dlg::scope_of(405, sip::method::info) == response_scope::transaction);
+  CHECK(dlg::scope_of(405, sip::method::invite) == response_scope::usage);
+  d.confirm();
+  std::string reinvite;
+  REQUIRE(d.create_request(sip::method::invite, {.via = "SIP/2.0/UDP b", .branch = "z9hG4bKr"}, reinvite) == dlg::dialog_error::ok);
+  CHECK(reinvite.find("CSeq: 1 INVITE\r\n") != std::string::npos);  // an empty local CSeq starts at 1
+  CHECK(reinvite.find("Contact: <sip:bob@192.0.2.4>\r\n") != std::string::npos);
+  CHECK(reinvite.starts_with("INVITE sip:alice@198.51.100.7 SIP/2.0\r\n"));
+  const auto failed = parsed("SIP/2.0 488 Not Acceptable Here\r\nVia: SIP/2.0/UDP b;branch=z9hG4bKr\r\n"
+                             "To: <sip:alice@example.com>;tag=a1\r\nFrom: <sip:bob@example.com>;tag=b1\r\n"
+                             "Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+  CHECK(d.receive_response(sip::method::invite, failed.view()) == dlg::dialog_error::ok);
+  CHECK(d.state() == dlg::dialog_state::confirmed);
+  const auto gone = parsed("SIP/2.0 481 Call Does Not Exist\r\nVia: SIP/2.0/UDP b;branch=z9hG4bKr\r\n"
+                           "To: <sip:alice@example.com>;tag=a1\r\nFrom: <sip:bob@example.com>;tag=b1\r\n"
+                           "Call-ID: c1\r\nCSeq: 2 INFO\r\nContent-Length: 0\r\n\r\n");
+  CHECK(d.receive_response(sip::method::info, gone.view()) == dlg::dialog_error::ok);
+  CHECK(d.state() == dlg::dialog_state::terminated);
+}
