@@ -4,12 +4,14 @@
 // either UA does is one line of output, and the script must expect each
 // line, in order, before its next input.
 //
-//   config t1=500 media=yes|no|A|B transport=udp|tcp      (first line only)
+//   config t1=500 media=yes|no|A|B transport=udp|tcp password=P   (first line only; P: A's password)
 //   A call [late]              A calls B (late: INVITE without an offer)
 //   B answer STATUS            B answers its incoming call
 //   A hangup | B reinvite [hold|resume|nooffer] | A info
 //   A send METHOD [cseq=N] [totag=T]   a request in A's dialog built outside A's layer (A sees its response as stray)
 //   A fork STATUS TAG          B answers the INVITE again as another UAS (a second To tag)
+//   B challenge 401|407 ALGS [stale]   B answers its call with a Digest challenge per algorithm (realm example.com)
+//   expect verified 401|407 PASSWORD   the last INVITE B got carries right credentials for the last challenge
 //   drop A->B WHAT [times=N]   the next N messages A sends to B that start with WHAT are lost
 //   wire A->B TEXT             A's side sends a raw message (its kind + its fields, below)
 //   advance MS
@@ -137,6 +139,7 @@ class runner {
       cfg.via = std::string("SIP/2.0/") + (reliable_ ? "TCP " : "UDP ") + host + ":5060";
       cfg.contact = std::string(i == 0 ? "sip:alice@" : "sip:bob@") + host + ":5060";
       if (media == "yes" || media == (i == 0 ? "A" : "B")) cfg.media = audio_capabilities();
+      if (i == 0 && o.count("password")) cfg.credentials = {{.realm = "", .username = "alice", .password = get("password", "")}};
       std::uint64_t seed = i == 0 ? 1000 : 2000;
       uas_[i].name = i == 0 ? "A" : "B";
       uas_[i].layer = std::make_unique<dlg::session_layer>(cfg, [seed]() mutable { return seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; });
@@ -176,6 +179,20 @@ class runner {
     } else if (action == "info") {
       REQUIRE(u.layer->send_request(u.call, sip::method::info, "application/dtmf-relay", "Signal=5\r\n", now) ==
               dlg::call_error::ok);
+    } else if (action == "challenge") {  // B challenge 401|407 ALG[,ALG...] [stale]
+      const int status = std::stoi(w.at(2));
+      std::vector<std::string> values;
+      std::string algs = w.at(3);
+      for (std::size_t p = 0; p <= algs.size();) {
+        const std::size_t e = std::min(algs.find(',', p), algs.size());
+        values.push_back(sip::challenge_value("example.com", "n" + std::to_string(step_),
+                                              *sip::parse_algorithm(algs.substr(p, e - p)), {}, w.size() > 4));
+        p = e + 1;
+      }
+      std::vector<dlg::header_line> lines;
+      for (const std::string& v : values) lines.push_back({status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate", v});
+      REQUIRE(u.layer->answer(u.call, status, now, {}, lines) == dlg::call_error::ok);
+      last_nonce_ = "n" + std::to_string(step_);
     } else if (action == "fork") {
       fork_answer(u, std::stoi(w.at(2)), w.at(3));
     } else if (action == "send") {
@@ -316,7 +333,7 @@ class runner {
 
   void expect(const std::vector<std::string>& w) {
     REQUIRE(w.size() >= 2);
-    if (std::getenv("DIALOG_TRACE") && w[1] != "calls" && w[1] != "sdp") return;
+    if (std::getenv("DIALOG_TRACE") && w[1] != "calls" && w[1] != "sdp" && w[1] != "verified") return;
     if (std::getenv("DIALOG_TRACE")) {
       require_all_expected("");
       std::cerr << "    " << join(w, 0) << "\n";
@@ -325,6 +342,15 @@ class runner {
       auto o = options_of(w, 2);
       CHECK(uas_[0].layer->calls() == std::stoul(o["A"]));
       CHECK(uas_[1].layer->calls() == std::stoul(o["B"]));
+      return;
+    }
+    if (w[1] == "verified") {  // expect verified 401|407 PASSWORD: the last INVITE's credentials are right
+      REQUIRE(!last_invite_.empty());
+      sip::message invite;
+      REQUIRE_FALSE(sip::message::parse(last_invite_, invite));
+      const auto* h = invite->find(w.at(2) == "401" ? sip::header_id::authorization : sip::header_id::proxy_authorization);
+      REQUIRE(h != nullptr);
+      CHECK_FALSE(sip::verify(h->value, "INVITE", w.at(3), "example.com", last_nonce_));
       return;
     }
     if (w[1] == "sdp") {
@@ -420,6 +446,7 @@ class runner {
   std::deque<std::pair<ua*, std::string>> pending_;
   std::vector<drop> drops_;
   std::string last_invite_;
+  std::string last_nonce_;
 };
 
 inline void run(std::string name, std::string_view script) { runner(std::move(name), script).run(); }

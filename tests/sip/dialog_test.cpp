@@ -472,6 +472,68 @@ TEST_CASE("RFC 3261 §15: the UAS hangs up before the ACK came: its BYE waits fo
   )");
 }
 
+TEST_CASE("RFC 3261 §22.2 / RFC 8760: a 401 offering SHA-256 and MD5 is answered with SHA-256, CSeq + 1; a second rejection ends the call") {
+  run("auth", R"(
+    config password=secret
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B challenge 401 MD5,SHA-256
+    expect B->A 401 @0 has=algorithm=MD5 has=algorithm=SHA-256
+    expect B state disconnected @0 status=401
+    expect A->B ACK @0
+    expect A->B INVITE @0 has=CSeq:_2_INVITE has=Authorization:_Digest_username="alice" has=algorithm=SHA-256 has=nc=00000001 has=m=audio
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    expect verified 401 secret
+    B challenge 401 SHA-256
+    expect B->A 401 @0
+    expect B state disconnected @0 status=401
+    expect A->B ACK @0
+    expect A state disconnected @0 status=401
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3261 §22.3: a 407 after a 180 is answered with Proxy-Authorization, and the call goes on") {
+  run("proxy auth", R"(
+    config password=secret
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0
+    expect B state early @0 status=0
+    expect A state early @0 status=0
+    B challenge 407 MD5
+    expect B->A 407 @0
+    expect B state disconnected @0 status=407
+    expect A->B ACK @0
+    expect A->B INVITE @0 has=CSeq:_2_INVITE has=Proxy-Authorization:_Digest has=algorithm=MD5
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    expect verified 407 secret
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A hangup
+    expect A->B BYE @0 has=CSeq:_3_BYE
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
 // --- the dialog alone (dialog.hpp) -------------------------------------------------
 
 namespace {

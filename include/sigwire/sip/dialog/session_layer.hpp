@@ -20,12 +20,16 @@
 // offer/answer through sdp::negotiator in the INVITE/2xx, the 2xx/ACK (late
 // offer) and re-INVITEs (488 keeps the call on the previous session).
 //
+// 401/407 to an INVITE are answered from session_config::credentials
+// (auth_client.hpp: strongest algorithm, nonce count, no second try with
+// credentials already refused).
+//
 // Not yet: PRACK (RFC 3262), UPDATE offers (RFC 3311), session timers
-// (RFC 4028), the §14.1 glare retry timer, digest challenges on INVITE, the
-// REGISTER client. docs/sip-dialog.md lists them with the PJSIP mapping.
+// (RFC 4028), the §14.1 glare retry timer. docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
 #include <sigwire/sdp/negotiator.hpp>
+#include <sigwire/sip/dialog/auth_client.hpp>
 #include <sigwire/sip/dialog/dialog.hpp>
 #include <sigwire/sip/dialog/invite_session.hpp>
 #include <sigwire/sip/transaction/layer.hpp>
@@ -53,6 +57,7 @@ struct session_config {
   std::string contact{};  // our Contact URI: "sip:alice@192.0.2.1:5060"
   std::optional<sdp::capabilities> media{};  // offer/answer through sdp::negotiator; none: bodies are ignored
   std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE";
+  std::vector<credential> credentials{};     // answers 401/407 to our INVITEs (auth_client.hpp)
 };
 
 // --- events for the user ------------------------------------------------------
@@ -102,7 +107,7 @@ class session_layer {
   using random_source = std::function<std::uint64_t()>;
 
   session_layer(session_config cfg, random_source random)
-      : cfg_(std::move(cfg)), random_(random), tl_(cfg_.transactions, std::move(random)) {}
+      : cfg_(std::move(cfg)), random_(random), tl_(cfg_.transactions, random), auth_(cfg_.credentials, std::move(random)) {}
 
   // --- UAC --------------------------------------------------------------------
   // INVITE `target` (a URI) from `from` (a From value without tag, e.g.
@@ -143,7 +148,9 @@ class session_layer {
   // with the ACK), 300-699 (disconnected). A 2xx carries the SDP answer (or
   // the offer, when the INVITE had none); when the offer cannot be answered
   // the call is refused with 488 instead.
-  call_error answer(call_id id, int status, instant now, std::string_view reason = {}) {
+  // `headers`: more header lines (a 401's WWW-Authenticate, a 3xx's Contact ...).
+  call_error answer(call_id id, int status, instant now, std::string_view reason = {},
+                    std::span<const header_line> headers = {}) {
     detail::call_record* c = find(id);
     if (!c || c->uac) return call_error::unknown_call;
     if (c->state != call_state::incoming && c->state != call_state::early) return call_error::wrong_state;
@@ -159,9 +166,9 @@ class session_layer {
     if (reason.empty()) reason = default_reason(status);
     dialog& d = c->dialogs.front();
     std::string response;
-    const header_line allow[] = {{"Allow", cfg_.allow}};
-    const response_options o{body.empty() ? std::string_view{} : "application/sdp", body,
-                             status >= 200 && status < 300 ? std::span<const header_line>(allow) : std::span<const header_line>{}};
+    std::vector<header_line> lines(headers.begin(), headers.end());
+    if (status >= 200 && status < 300) lines.push_back({"Allow", cfg_.allow});
+    const response_options o{body.empty() ? std::string_view{} : "application/sdp", body, lines};
     if (d.create_response(c->invite.view(), status, reason, o, response) != dialog_error::ok) return call_error::bad_input;
     transaction::shared_bytes bytes = transaction::share(std::move(response));
     if (tl_.send_response(c->invite_tsx, *bytes, now) != transaction::layer_error::ok) return call_error::transaction_failed;
@@ -489,9 +496,28 @@ class session_layer {
     if (status == 100) return;
     if (status < 200) return on_provisional(c, id, r, now);
     if (status < 300) return on_2xx(c, id, r, now);
+    if ((status == 401 || status == 407) && !c.hangup_requested && retry_with_credentials(c, id, r, now)) return;
     // §13.2.2.3: a non-2xx final ends every early dialog and the call (the transaction ACKs it).
     for (dialog& d : c.dialogs) d.terminate();
     disconnect(id, status, r.reason());
+  }
+
+  // RFC 3261 §22.2: the INVITE again with credentials, CSeq + 1, a new
+  // branch, in a new transaction; the call stays in its state.
+  bool retry_with_credentials(detail::call_record& c, call_id id, const message_view& r, instant now) {
+    std::string retry;
+    if (auth_.answer(c.invite.view(), r, tl_.new_branch(), retry) != auth_result::retry) return false;
+    sip::message invite;
+    if (sip::message::parse(std::move(retry), invite)) return false;
+    auto sent = tl_.send_request(invite.clone(), c.remote, now);
+    if (!sent) return false;
+    c.invite = std::move(invite);
+    c.invite_cseq = c.invite->cseq()->number;
+    c.invite_tsx = sent.id;
+    c.dialogs.clear();  // early dialogs belonged to the challenged INVITE
+    c.cancel_sent = false;
+    track(sent.id, id, method::invite);
+    return true;
   }
 
   void on_provisional(detail::call_record& c, call_id id, const message_view& r, instant now) {
@@ -938,6 +964,8 @@ class session_layer {
       case 182: return "Queued";
       case 183: return "Session Progress";
       case 200: return "OK";
+      case 401: return "Unauthorized";
+      case 407: return "Proxy Authentication Required";
       case 486: return "Busy Here";
       case 487: return "Request Terminated";
       case 488: return "Not Acceptable Here";
@@ -949,6 +977,7 @@ class session_layer {
   session_config cfg_;
   random_source random_;
   transaction::layer tl_;
+  auth_client auth_;
   std::vector<detail::call_record> calls_;
   std::vector<std::uint32_t> free_;
   std::size_t live_calls_ = 0;
