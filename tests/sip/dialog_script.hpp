@@ -10,6 +10,8 @@
 //   A hangup | B reinvite [hold|resume|nooffer] | A info
 //   A send METHOD [cseq=N] [totag=T]   a request in A's dialog built outside A's layer (A sees its response as stray)
 //   A fork STATUS TAG          B answers the INVITE again as another UAS (a second To tag)
+//   A register [expires=N] [password=P] | A unregister    A registers at B (B sees "outside REGISTER")
+//   B respond STATUS [expires=N]       B answers the last request outside a call (with the Contact;expires=N)
 //   B challenge 401|407 ALGS [stale]   B answers its call with a Digest challenge per algorithm (realm example.com)
 //   expect verified 401|407 PASSWORD   the last INVITE B got carries right credentials for the last challenge
 //   drop A->B WHAT [times=N]   the next N messages A sends to B that start with WHAT are lost
@@ -123,6 +125,9 @@ class runner {
     std::unique_ptr<dlg::session_layer> layer;
     dlg::call_id call{};
     std::string name;
+    dlg::registration_id reg{};
+    std::optional<sip::message> outside;  // the last request outside a call
+    tx::tsx_id outside_tsx{};
   };
 
   void configure(const std::map<std::string, std::string, std::less<>>& o) {
@@ -193,6 +198,23 @@ class runner {
       for (const std::string& v : values) lines.push_back({status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate", v});
       REQUIRE(u.layer->answer(u.call, status, now, {}, lines) == dlg::call_error::ok);
       last_nonce_ = "n" + std::to_string(step_);
+    } else if (action == "register") {  // A register [expires=N]: at the other UA as registrar
+      auto o = options_of(w, 2);
+      dlg::registration_config cfg{.registrar = "sip:example.com", .aor = "<sip:alice@example.com>",
+                                   .contact = "sip:alice@192.0.2.1:5060"};
+      if (o.count("expires")) cfg.expires = static_cast<std::uint32_t>(std::stoul(o["expires"]));
+      if (o.count("password")) cfg.credentials = {{.realm = "", .username = "alice", .password = o["password"]}};
+      u.reg = u.layer->add_registration(cfg, peer_of(other(u)), now);
+    } else if (action == "unregister") {
+      REQUIRE(u.layer->unregister(u.reg, now) == dlg::call_error::ok);
+    } else if (action == "respond") {  // B respond STATUS [expires=N]: to the last request outside a call
+      REQUIRE(u.outside);
+      auto o = options_of(w, 3);
+      std::string contact;
+      if (o.count("expires")) contact = std::string(u.outside->view().find(sip::header_id::contact)->value) + ";expires=" + o["expires"];
+      std::vector<dlg::header_line> lines;
+      if (!contact.empty()) lines.push_back({"Contact", contact});
+      REQUIRE(u.layer->respond(u.outside_tsx, *u.outside, std::stoi(w.at(2)), now, {}, lines) == tx::layer_error::ok);
     } else if (action == "fork") {
       fork_answer(u, std::stoi(w.at(2)), w.at(3));
     } else if (action == "send") {
@@ -304,6 +326,12 @@ class runner {
     }
     if (auto* s = std::get_if<dlg::request_event>(&e)) {
       trace_.push_back({now_, u.name + " outside " + std::string(s->request.view().method()), {}});
+      u.outside_tsx = s->tsx;
+      u.outside = std::move(s->request);
+      return;
+    }
+    if (auto* s = std::get_if<dlg::registration_event>(&e)) {
+      trace_.push_back({now_, u.name + " registration " + std::string(dlg::text(s->state)), {}, false, s->last_status});
       return;
     }
     if (auto* s = std::get_if<tx::stray_response_event>(&e)) {
@@ -372,7 +400,8 @@ class runner {
     } else if (w.at(2) == "state") {
       want = w[1] + " state " + w.at(3);
       opts_from = 4;
-    } else if (w.at(2) == "media" || w.at(2) == "request" || w.at(2) == "outside" || w.at(2) == "stray") {
+    } else if (w.at(2) == "media" || w.at(2) == "request" || w.at(2) == "outside" || w.at(2) == "stray" ||
+               w.at(2) == "registration") {
       want = w[1] + " " + w[2] + " " + w.at(3);
       opts_from = 4;
     } else {
@@ -407,7 +436,8 @@ class runner {
     if (std::getenv("DIALOG_TRACE")) {  // writing a script: print what happened instead of failing
       for (const output& o : trace_) {
         std::cerr << "    expect " << o.text << " @" << o.at << (o.lost ? " lost" : "")
-                  << (o.text.find(" state ") != std::string::npos ? " status=" + std::to_string(o.status) : "") << "\n";
+                  << (o.text.find(" state ") != std::string::npos || o.text.find(" registration ") != std::string::npos
+                       ? " status=" + std::to_string(o.status) : "") << "\n";
         if (std::getenv("DIALOG_TRACE")[0] == '2')
           for (std::size_t p = 0, e; p < o.bytes.size(); p = e + 2) {
             e = o.bytes.find("\r\n", p);

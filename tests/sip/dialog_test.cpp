@@ -534,6 +534,33 @@ TEST_CASE("RFC 3261 §22.3: a 407 after a 180 is answered with Proxy-Authorizati
   )");
 }
 
+TEST_CASE("RFC 3261 §10.2.4: a registration through the session layer refreshes before the granted expiry and unregisters") {
+  run("registration", R"(
+    A register expires=120
+    expect A->B REGISTER @0 has=Expires:_120 has=CSeq:_1_REGISTER
+    expect A registration registering @0 status=0
+    expect B outside REGISTER @0
+    B respond 200 expires=60
+    expect B->A 200 @0
+    expect A registration registered @0 status=200
+    advance 56000
+    expect A->B REGISTER @55000 has=CSeq:_2_REGISTER
+    expect A registration registering @55000 status=200
+    expect B outside REGISTER @55000
+    expect A->B REGISTER @55500
+    B respond 200 expires=60
+    expect B->A 200 @56000
+    expect A registration registered @56000 status=200
+    A unregister
+    expect A->B REGISTER @56000 has=Expires:_0 has=CSeq:_3_REGISTER
+    expect A registration unregistering @56000 status=200
+    expect B outside REGISTER @56000
+    B respond 200
+    expect B->A 200 @56000
+    expect A registration unregistered @56000 status=200
+  )");
+}
+
 // --- the dialog alone (dialog.hpp) -------------------------------------------------
 
 namespace {

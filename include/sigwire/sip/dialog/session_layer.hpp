@@ -24,6 +24,9 @@
 // (auth_client.hpp: strongest algorithm, nonce count, no second try with
 // credentials already refused).
 //
+// Registrations (registration.hpp) run on the same transaction layer:
+// add_registration() / unregister(), registration_event for each change.
+//
 // Not yet: PRACK (RFC 3262), UPDATE offers (RFC 3311), session timers
 // (RFC 4028), the §14.1 glare retry timer. docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
@@ -32,6 +35,7 @@
 #include <sigwire/sip/dialog/auth_client.hpp>
 #include <sigwire/sip/dialog/dialog.hpp>
 #include <sigwire/sip/dialog/invite_session.hpp>
+#include <sigwire/sip/dialog/registration.hpp>
 #include <sigwire/sip/transaction/layer.hpp>
 #include <sigwire/sip/uas.hpp>
 
@@ -84,9 +88,22 @@ struct request_event {  // a request outside any call (OPTIONS, MESSAGE, REGISTE
   sip::message request;
   peer from;
 };
+struct registration_id {
+  std::uint32_t index = UINT32_MAX;
+  bool valid() const noexcept { return index != UINT32_MAX; }
+  friend bool operator==(const registration_id&, const registration_id&) = default;
+};
+struct registration_event {  // a registration changed state (registration.hpp)
+  registration_id reg;
+  registration_state state;
+  int last_status = 0;
+  std::uint32_t expires = 0;  // granted, when registered
+  std::string contact;        // the Contact registered (rewritten when the registrar saw another address)
+};
 using session_event = std::variant<transaction::send_event, call_state_event, incoming_call_event,
                                    in_dialog_request_event, media_event, request_event,
-                                   transaction::stray_response_event, transaction::overloaded_event>;
+                                   transaction::stray_response_event, transaction::overloaded_event,
+                                   registration_event>;
 
 enum class call_error : std::uint8_t { ok, unknown_call, wrong_state, bad_input, transaction_failed, media_failed };
 
@@ -257,11 +274,38 @@ class session_layer {
 
   // A response to a request outside any call (request_event).
   transaction::layer_error respond(transaction::tsx_id tsx, const sip::message& request, int status, instant now,
-                                   std::string_view reason = {}) {
-    std::string r = stateless_response(request.view(), status, reason.empty() ? default_reason(status) : reason);
+                                   std::string_view reason = {}, std::span<const header_line> headers = {}) {
+    std::string r = stateless_response(request.view(), status, reason.empty() ? default_reason(status) : reason, headers);
     const auto e = tl_.send_response(tsx, std::move(r), now);
     drain(now);
     return e;
+  }
+
+  // --- registrations (registration.hpp) ---------------------------------------
+  // Registers cfg.contact at cfg.registrar (sent to `registrar`) and keeps it
+  // refreshed; registration_event reports each change. cfg.via defaults to ours.
+  registration_id add_registration(registration_config cfg, peer registrar, instant now) {
+    if (cfg.via.empty()) cfg.via = cfg_.via;
+    const registration_id id{static_cast<std::uint32_t>(registrations_.size())};
+    registrations_.push_back({std::make_unique<registration>(std::move(cfg), random_), registrar});
+    std::string out;
+    registrations_.back().usage->start(now, tl_.new_branch(), out);
+    send_register(id, std::move(out), now);
+    drain(now);
+    report(id);
+    return id;
+  }
+  call_error unregister(registration_id id, instant now) {
+    if (id.index >= registrations_.size()) return call_error::unknown_call;
+    std::string out;
+    registrations_[id.index].usage->stop(tl_.new_branch(), out);
+    send_register(id, std::move(out), now);
+    drain(now);
+    report(id);
+    return call_error::ok;
+  }
+  const registration* registration_of(registration_id id) const noexcept {
+    return id.index < registrations_.size() ? registrations_[id.index].usage.get() : nullptr;
   }
 
   // --- from the wire and the clock -------------------------------------------------
@@ -278,6 +322,14 @@ class session_layer {
   void on_timer(instant now) {
     tl_.on_timer(now);
     drain(now);
+    for (std::uint32_t i = 0; i < registrations_.size(); ++i) {  // refreshes (§10.2.4)
+      std::string out;
+      if (registrations_[i].usage->on_timer(now, tl_.new_branch(), out) == registration::action::send) {
+        send_register({i}, std::move(out), now);
+        drain(now);
+        report({i});
+      }
+    }
     while (!timers_.empty() && timers_.front().at <= now) {
       const timer_entry t = timers_.front();
       std::pop_heap(timers_.begin(), timers_.end(), later);
@@ -294,6 +346,8 @@ class session_layer {
     }
     std::optional<instant> t = tl_.next_deadline();
     if (!timers_.empty() && (!t || timers_.front().at < *t)) t = timers_.front().at;
+    for (const registration_slot& r : registrations_)
+      if (const auto at = r.usage->next_deadline(); at && (!t || *at < *t)) t = at;
     return t;
   }
   std::vector<session_event> take_events() { return std::exchange(out_, {}); }
@@ -379,7 +433,7 @@ class session_layer {
   }
 
   struct tsx_use {
-    std::uint32_t slot;
+    std::uint32_t slot;        // call slot, or registration index for REGISTER
     std::uint32_t generation;
     method m;
   };
@@ -433,6 +487,11 @@ class session_layer {
     const tsx_use use = it->second;
     tsx_.erase(it);
     if (e.cause != transaction::cause::timeout && e.cause != transaction::cause::transport_error) return;
+    if (use.m == method::register_) {
+      registrations_[use.slot].usage->on_failure(408);
+      report({use.slot});
+      return;
+    }
     const call_id id{use.slot, use.generation};
     detail::call_record* c = find(id);
     if (!c) return;
@@ -468,6 +527,7 @@ class session_layer {
     const auto it = tsx_.find(tsx_key(e.id));
     if (it == tsx_.end()) return;
     const tsx_use use = it->second;
+    if (use.m == method::register_) return on_register_response(use.slot, e.msg, now);
     const call_id id{use.slot, use.generation};
     detail::call_record* c = find(id);
     if (!c) return;
@@ -487,6 +547,38 @@ class session_layer {
     if (r.to() && r.to()->has_tag) return on_in_dialog_request(e, now);
     if (m == method::invite) return on_new_invite(e, now);
     emit(request_event{e.id, std::move(e.msg), e.from});
+  }
+
+  // --- registrations ------------------------------------------------------------------
+  struct registration_slot {
+    std::unique_ptr<registration> usage;
+    peer registrar;
+    bool reported = false;
+    registration_state last_state = registration_state::unregistered;
+    std::string last_contact{};
+  };
+  void send_register(registration_id id, std::string bytes, instant now) {
+    sip::message m;
+    if (bytes.empty() || sip::message::parse(std::move(bytes), m)) return;
+    const auto sent = tl_.send_request(std::move(m), registrations_[id.index].registrar, now);
+    if (sent) tsx_[tsx_key(sent.id)] = {id.index, 0, method::register_};
+  }
+  void on_register_response(std::uint32_t index, const sip::message& msg, instant now) {
+    if (msg->status() < 200) return;
+    registration& r = *registrations_[index].usage;
+    std::string out;
+    if (r.on_response(msg.view(), now, tl_.new_branch(), out) == registration::action::send)
+      send_register({index}, std::move(out), now);
+    report({index});
+  }
+  void report(registration_id id) {  // only what changed
+    registration_slot& slot = registrations_[id.index];
+    const registration& r = *slot.usage;
+    if (slot.reported && slot.last_state == r.state() && slot.last_contact == r.contact()) return;
+    slot.reported = true;
+    slot.last_state = r.state();
+    slot.last_contact = r.contact();
+    emit(registration_event{id, r.state(), r.last_status(), r.granted_expires(), r.contact()});
   }
 
   // --- UAC: the INVITE's responses --------------------------------------------------
@@ -866,10 +958,14 @@ class session_layer {
     buffer.resize(done.value.size());
     (void)tl_.send_response(tsx, std::move(buffer), now);
   }
-  std::string stateless_response(const message_view& r, int status, std::string_view reason) {
-    std::string buffer(r.size() + 128, '\0');
+  std::string stateless_response(const message_view& r, int status, std::string_view reason,
+                                 std::span<const header_line> headers = {}) {
+    std::size_t size = r.size() + 128;
+    for (const header_line& h : headers) size += h.name.size() + h.value.size() + 4;
+    std::string buffer(size, '\0');
     builder b(buffer);
     if (response_from_request(b, r, status, reason, status > 100 ? token(10) : std::string{})) return {};
+    for (const header_line& h : headers) b.header(h.name, h.value);
     const auto done = b.finish();
     if (!done) return {};
     buffer.resize(done.value.size());
@@ -984,6 +1080,7 @@ class session_layer {
   std::unordered_map<std::string, std::uint32_t> by_dialog_;  // Call-ID + local tag -> call slot
   std::unordered_map<std::uint64_t, tsx_use> tsx_;            // client / server tsx -> call
   std::vector<timer_entry> timers_;
+  std::vector<registration_slot> registrations_;
   instant now_{0};
   std::vector<session_event> out_;
 };
