@@ -4,12 +4,13 @@
 // either UA does is one line of output, and the script must expect each
 // line, in order, before its next input.
 //
-//   config t1=500 media=yes|no|A|B transport=udp|tcp password=P   (first line only; P: A's password)
+//   config t1=500 media=yes|no|A|B transport=udp|tcp password=P 100rel=no|yes|A|B
+//                                        (first line only; P: A's password; 100rel: who uses RFC 3262)
 //   A call [late]              A calls B (late: INVITE without an offer)
 //   B answer STATUS            B answers its incoming call
-//   A hangup | B reinvite [hold|resume|nooffer] | A info
+//   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
 //   A send METHOD [cseq=N] [totag=T]   a request in A's dialog built outside A's layer (A sees its response as stray)
-//   A fork STATUS TAG          B answers the INVITE again as another UAS (a second To tag)
+//   A fork STATUS TAG [reliable]   B answers the INVITE again as another UAS (a second To tag; reliable: RSeq 7)
 //   A register [expires=N] [password=P] | A unregister    A registers at B (B sees "outside REGISTER")
 //   B respond STATUS [expires=N]       B answers the last request outside a call (with the Contact;expires=N)
 //   B challenge 401|407 ALGS [stale]   B answers its call with a Digest challenge per algorithm (realm example.com)
@@ -144,6 +145,7 @@ class runner {
       cfg.via = std::string("SIP/2.0/") + (reliable_ ? "TCP " : "UDP ") + host + ":5060";
       cfg.contact = std::string(i == 0 ? "sip:alice@" : "sip:bob@") + host + ":5060";
       if (media == "yes" || media == (i == 0 ? "A" : "B")) cfg.media = audio_capabilities();
+      cfg.use_100rel = get("100rel", "no") == "yes" || get("100rel", "no") == (i == 0 ? "A" : "B");
       if (i == 0 && o.count("password")) cfg.credentials = {{.realm = "", .username = "alice", .password = get("password", "")}};
       std::uint64_t seed = i == 0 ? 1000 : 2000;
       uas_[i].name = i == 0 ? "A" : "B";
@@ -181,6 +183,11 @@ class runner {
       const std::string how = w.size() > 2 ? w[2] : "";
       if (how == "hold" || how == "resume") d = how == "hold" ? sdp::direction::sendonly : sdp::direction::sendrecv;
       REQUIRE(u.layer->reinvite(u.call, now, d, how != "nooffer") == dlg::call_error::ok);
+    } else if (action == "update") {
+      std::optional<sdp::direction> d;
+      const std::string how = w.size() > 2 ? w[2] : "";
+      if (how == "hold" || how == "resume") d = how == "hold" ? sdp::direction::sendonly : sdp::direction::sendrecv;
+      REQUIRE(u.layer->update(u.call, now, d) == dlg::call_error::ok);
     } else if (action == "info") {
       REQUIRE(u.layer->send_request(u.call, sip::method::info, "application/dtmf-relay", "Signal=5\r\n", now) ==
               dlg::call_error::ok);
@@ -216,7 +223,7 @@ class runner {
       if (!contact.empty()) lines.push_back({"Contact", contact});
       REQUIRE(u.layer->respond(u.outside_tsx, *u.outside, std::stoi(w.at(2)), now, {}, lines) == tx::layer_error::ok);
     } else if (action == "fork") {
-      fork_answer(u, std::stoi(w.at(2)), w.at(3));
+      fork_answer(u, std::stoi(w.at(2)), w.at(3), w.size() > 4 && w[4] == "reliable");
     } else if (action == "send") {
       send_raw(u, w);
     } else {
@@ -227,7 +234,7 @@ class runner {
 
   // B answers the INVITE it received again, as a second UAS behind a forking
   // proxy would: the same response with another To tag, straight to A.
-  void fork_answer(ua& u, int status, const std::string& tag) {
+  void fork_answer(ua& u, int status, const std::string& tag, bool reliable) {
     REQUIRE(!last_invite_.empty());
     sip::message invite;
     REQUIRE_FALSE(sip::message::parse(last_invite_, invite));
@@ -235,6 +242,7 @@ class runner {
     sip::builder b(buffer);
     REQUIRE_FALSE(sip::response_from_request(b, invite.view(), status, status < 200 ? "Ringing" : "OK", tag));
     b.header("Contact", "<sip:carol@192.0.2.3:5060>");
+    if (reliable) b.header("Require", "100rel").header("RSeq", "7");
     const auto done = b.finish();
     REQUIRE(done);
     deliver(u, std::string(done.value));

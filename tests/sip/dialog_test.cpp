@@ -561,6 +561,280 @@ TEST_CASE("RFC 3261 §10.2.4: a registration through the session layer refreshes
   )");
 }
 
+TEST_CASE("RFC 3262 §3-§5: a reliable 183 carries the answer; the PRACK stops its retransmission; the 200 has no SDP") {
+  run("prack answer in 183", R"(
+    config 100rel=yes
+    A call
+    expect A->B INVITE @0 has=Supported:_100rel has=m=audio
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 183
+    expect B->A 183 @0 has=Require:_100rel has=RSeq: has=m=audio
+    expect B media ok @0
+    expect B state early @0 status=0
+    expect A media ok @0
+    expect A->B PRACK @0 has=RAck: has=_1_INVITE has=CSeq:_2_PRACK hasnot=Content-Type
+    expect A state early @0 status=0
+    expect B->A 200 @0 has=CSeq:_2_PRACK
+    B answer 200
+    expect B->A 200 @0 has=CSeq:_1_INVITE hasnot=Content-Type
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 3262 §5 late offer: the reliable 180 carries B's offer, A's PRACK the answer") {
+  run("prack offer in 180", R"(
+    config 100rel=yes
+    A call late
+    expect A->B INVITE @0 hasnot=Content-Type
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0 has=Require:_100rel has=m=audio
+    expect B state early @0 status=0
+    expect A media ok @0
+    expect A->B PRACK @0 has=Content-Type:_application/sdp has=m=audio
+    expect A state early @0 status=0
+    expect B media ok @0
+    expect B->A 200 @0
+    B answer 200
+    expect B->A 200 @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 hasnot=Content-Type
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 3262 §3: a lost PRACK: the 183 is re-sent at T1 and PRACKed once more; no PRACK in 64*T1 refuses the INVITE with 500") {
+  run("prack lost", R"(
+    config 100rel=yes
+    drop A->B PRACK times=100
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 183
+    expect B->A 183 @0
+    expect B media ok @0
+    expect B state early @0 status=0
+    expect A media ok @0
+    expect A->B PRACK @0 lost
+    expect A state early @0 status=0
+    advance 40000
+    expect A->B PRACK @500 lost
+    expect B->A 183 @500
+    expect A->B PRACK @1500 lost
+    expect B->A 183 @1500
+    expect A->B PRACK @3500 lost
+    expect B->A 183 @3500
+    expect A->B PRACK @7500 lost
+    expect B->A 183 @7500
+    expect A->B PRACK @11500 lost
+    expect A->B PRACK @15500 lost
+    expect B->A 183 @15500
+    expect A->B PRACK @19500 lost
+    expect A->B PRACK @23500 lost
+    expect A->B PRACK @27500 lost
+    expect A->B PRACK @31500 lost
+    expect B->A 183 @31500
+    expect B->A 500 @32000 has=CSeq:_1_INVITE
+    expect B state disconnected @32000 status=500
+    expect A->B ACK @32000
+    expect A state disconnected @32000 status=500
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3262 §4 forked reliable provisionals: each early dialog's 183 is PRACKed in that dialog") {
+  run("prack forked", R"(
+    config 100rel=yes
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 183
+    expect B->A 183 @0
+    expect B media ok @0
+    expect B state early @0 status=0
+    expect A media ok @0
+    expect A->B PRACK @0
+    expect A state early @0 status=0
+    expect B->A 200 @0
+    B fork 183 carol2 reliable
+    expect B->A 183 @0
+    expect A->B PRACK @0 has=tag=carol2 has=PRACK_sip:carol@192.0.2.3:5060 has=RAck:_7_1_INVITE
+    expect B->A 481 @0
+    B answer 200
+    expect B->A 200 @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 3311: UPDATE in the early dialog after a reliable 183, and in the confirmed dialog (hold)") {
+  run("update", R"(
+    config 100rel=yes
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 183
+    expect B->A 183 @0
+    expect B media ok @0
+    expect B state early @0 status=0
+    expect A media ok @0
+    expect A->B PRACK @0
+    expect A state early @0 status=0
+    expect B->A 200 @0
+    A update
+    expect A->B UPDATE @0 has=CSeq:_3_UPDATE has=m=audio has=Contact:
+    expect B media ok @0
+    expect B request UPDATE @0
+    expect B->A 200 @0
+    expect A media ok @0
+    B answer 200
+    expect B->A 200 @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A update hold
+    expect A->B UPDATE @0 has=a=sendonly
+    expect B media ok @0
+    expect B request UPDATE @0
+    expect B->A 200 @0
+    expect A media ok @0
+    expect sdp A sendonly
+    expect sdp B recvonly
+    B hangup
+    expect B->A BYE @0
+    expect A->B 200 @0
+    expect A state disconnected @0 status=200
+    expect B state disconnected @0 status=200
+  )");
+}
+
+TEST_CASE("RFC 3311 §5.2: an UPDATE with an offer while ours is outstanding gets 491; ours, re-sent, then goes through") {
+  run("update glare", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    drop A->B UPDATE
+    A update hold
+    expect A->B UPDATE @0 lost
+    B update hold
+    expect B->A UPDATE @0
+    expect A->B 491 @0 has=CSeq:_1_UPDATE
+    advance 600
+    expect A->B UPDATE @500
+    expect B media ok @500
+    expect B request UPDATE @500
+    expect B->A 200 @500
+    expect A media ok @500
+    expect sdp A sendonly
+    expect sdp B recvonly
+    A hangup
+    expect A->B BYE @600
+    expect B->A 200 @600
+    expect B state disconnected @600 status=200
+    expect A state disconnected @600 status=200
+  )");
+}
+
+TEST_CASE("a call slot reused at once: the new call's 2xx goes again at T1 and 3*T1 after its own answer") {
+  run("slot reuse", R"(
+    drop A->B ACK
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 lost
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    advance 500
+    expect B->A 200 @500
+    expect A->B ACK @500
+    expect B state confirmed @500 status=200
+    A hangup
+    expect A->B BYE @500
+    expect B->A 200 @500
+    expect B state disconnected @500 status=200
+    expect A state disconnected @500 status=200
+    drop A->B ACK times=2
+    A call
+    expect A->B INVITE @500
+    expect A state calling @500 status=0
+    expect B state incoming @500 status=0
+    expect B incoming @500
+    B answer 200
+    expect B->A 200 @500
+    expect B media ok @500
+    expect B state connecting @500 status=200
+    expect A->B ACK @500 lost
+    expect A media ok @500
+    expect A state connecting @500 status=200
+    expect A state confirmed @500 status=200
+    advance 2000
+    expect B->A 200 @1000
+    expect A->B ACK @1000 lost
+    expect B->A 200 @2000
+    expect A->B ACK @2000
+    expect B state confirmed @2000 status=200
+    A hangup
+    expect A->B BYE @2500
+    expect B->A 200 @2500
+    expect B state disconnected @2500 status=200
+    expect A state disconnected @2500 status=200
+  )");
+}
+
 // --- the dialog alone (dialog.hpp) -------------------------------------------------
 
 namespace {

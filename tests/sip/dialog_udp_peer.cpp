@@ -7,7 +7,7 @@
 //       answer from the negotiator, or its offer when the INVITE had none);
 //       with --challenge, an INVITE without credentials gets 401 and one with
 //       wrong credentials 403. Re-INVITE, BYE, CANCEL as the layer does them.
-//       On SIGTERM it lets the calls in progress end (at most 40 s), then (or
+//       On SIGTERM it lets the calls in progress end (at most 70 s), then (or
 //       after SECONDS) prints one line of counts to stderr; open=N counts calls
 //       that never ended.
 //   dialog_udp_peer uac PORT CALLS [--late] [--password P] [--hold MS] [--must-end]
@@ -202,10 +202,11 @@ int run_uas(int seconds, const std::string& password) {
   auto end = d.now() + std::chrono::seconds(seconds);
   bool draining = false;
   while (d.now() < end) {
-    // SIGTERM: no new work, but every call in progress runs to its end (at most 40 s: 64*T1 and a BYE).
+    // SIGTERM: no new work, but every call in progress runs to its end: at most
+    // 64*T1 for a missing ACK, then 64*T1 for the BYE's transaction (70 s).
     if (stop_requested && !draining) {
       draining = true;
-      end = std::min(end, d.now() + std::chrono::seconds(40));
+      end = d.now() + std::chrono::seconds(70);
     }
     if (draining && d.layer().calls() == 0) break;
     d.turn(std::chrono::milliseconds(50), on_event);

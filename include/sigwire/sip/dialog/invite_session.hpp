@@ -72,6 +72,15 @@ struct call_record {
   bool offer_in_invite = false;    // UAC: we offered in the INVITE; UAS: the INVITE carried the offer
   bool offer_in_2xx = false;       // late offer: the 2xx carries the offer, the ACK the answer
 
+  // RFC 3262 (prack.hpp). UAS: the reliable 1xx awaiting its PRACK; UAC: the last RSeq per dialog.
+  bool reliable_1xx = false;       // UAS: the peer supports 100rel and so do we
+  std::uint32_t rseq = 0;          // UAS: RSeq of the last reliable 1xx sent
+  transaction::shared_bytes unacked_1xx;
+  transaction::duration rel_interval{0};
+  transaction::instant rel_deadline{0};
+  bool offer_in_1xx = false;       // UAS: our offer went in the reliable 1xx, the answer comes in the PRACK
+  std::vector<std::pair<std::string, std::uint32_t>> rseqs;  // UAC: remote tag -> last RSeq
+
   // UAC
   std::vector<sent_ack> acks;
   bool hangup_requested = false;   // CANCEL waits for a provisional (§9.1), BYE follows a 2xx that crosses it
@@ -84,11 +93,11 @@ struct call_record {
 
   // In-dialog client transactions of this call: BYE, re-INVITE, UPDATE, INFO ...
   bool bye_sent = false;
-  bool reinvite_pending = false;   // our re-INVITE is outstanding (glare: 491 to the peer's)
+  bool reinvite_pending = false;   // our re-INVITE or UPDATE offer is outstanding (glare: 491 to the peer's)
   bool peer_reinvite_pending = false;
 
-  std::uint32_t timer_stamp = 0;   // the call's one timer (2xx retransmission, ACK wait, CANCEL wait)
-  enum class timer_kind : std::uint8_t { none, retransmit_ok, ack_wait, cancel_wait } timer = timer_kind::none;
+  std::uint32_t timer_stamp = 0;   // the call's one timer: 2xx retransmission and ACK wait, or reliable 1xx retransmission
+  enum class timer_kind : std::uint8_t { none, retransmit_ok, retransmit_1xx } timer = timer_kind::none;
   transaction::instant ack_deadline{0};
 
   dialog* current() noexcept { return confirmed >= 0 ? &dialogs[static_cast<std::size_t>(confirmed)] : nullptr; }

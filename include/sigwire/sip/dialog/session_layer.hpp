@@ -27,14 +27,21 @@
 // Registrations (registration.hpp) run on the same transaction layer:
 // add_registration() / unregister(), registration_event for each change.
 //
-// Not yet: PRACK (RFC 3262), UPDATE offers (RFC 3311), session timers
-// (RFC 4028), the §14.1 glare retry timer. docs/sip-dialog.md lists them with the PJSIP mapping.
+// Reliable provisionals (RFC 3262, prack.hpp): our 1xx are reliable when the
+// caller supports 100rel, re-sent until the PRACK (500 after 64*T1); a
+// reliable 1xx we get is PRACKed, per early dialog, with offer/answer in the
+// 1xx and the PRACK. UPDATE (RFC 3311) in early and confirmed dialogs, 491
+// while an offer is outstanding.
+//
+// Not yet: session timers (RFC 4028), the §14.1 glare retry timer, one
+// negotiator per early dialog (forks with different answers: the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
 #include <sigwire/sdp/negotiator.hpp>
 #include <sigwire/sip/dialog/auth_client.hpp>
 #include <sigwire/sip/dialog/dialog.hpp>
 #include <sigwire/sip/dialog/invite_session.hpp>
+#include <sigwire/sip/dialog/prack.hpp>
 #include <sigwire/sip/dialog/registration.hpp>
 #include <sigwire/sip/transaction/layer.hpp>
 #include <sigwire/sip/uas.hpp>
@@ -62,6 +69,7 @@ struct session_config {
   std::optional<sdp::capabilities> media{};  // offer/answer through sdp::negotiator; none: bodies are ignored
   std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE";
   std::vector<credential> credentials{};     // answers 401/407 to our INVITEs (auth_client.hpp)
+  bool use_100rel = true;  // RFC 3262: Supported: 100rel in our INVITEs; our 1xx reliable when the caller supports it
 };
 
 // --- events for the user ------------------------------------------------------
@@ -172,9 +180,12 @@ class session_layer {
     if (!c || c->uac) return call_error::unknown_call;
     if (c->state != call_state::incoming && c->state != call_state::early) return call_error::wrong_state;
     if (status < 101 || status > 699) return call_error::bad_input;
+    const bool reliable = status > 100 && status < 200 && c->reliable_1xx;
+    if (reliable && c->unacked_1xx) return call_error::wrong_state;  // RFC 3262 §3: one unacknowledged at a time
     std::string body;
-    if (status < 300 && status >= 200 && c->media) {
-      if (!answer_media(*c, body)) {
+    bool negotiated_now = false;
+    if (c->media && (reliable || (status >= 200 && status < 300))) {
+      if (!answer_media(*c, body, negotiated_now, status >= 200)) {
         status = 488;
         reason = "Not Acceptable Here";
         emit(media_event{id, false});
@@ -184,16 +195,23 @@ class session_layer {
     dialog& d = c->dialogs.front();
     std::string response;
     std::vector<header_line> lines(headers.begin(), headers.end());
+    const std::string rseq = reliable ? std::to_string(c->rseq + 1) : std::string{};
+    if (reliable && status != 488) {
+      lines.push_back({"Require", prack::option_tag});
+      lines.push_back({"RSeq", rseq});
+    }
     if (status >= 200 && status < 300) lines.push_back({"Allow", cfg_.allow});
+    if (status >= 200 && status < 300 && cfg_.use_100rel) lines.push_back({"Supported", prack::option_tag});
     const response_options o{body.empty() ? std::string_view{} : "application/sdp", body, lines};
     if (d.create_response(c->invite.view(), status, reason, o, response) != dialog_error::ok) return call_error::bad_input;
     transaction::shared_bytes bytes = transaction::share(std::move(response));
     if (tl_.send_response(c->invite_tsx, *bytes, now) != transaction::layer_error::ok) return call_error::transaction_failed;
     drain(now);
+    if (negotiated_now) emit(media_event{id, true});  // late offer: at the ACK or the PRACK
     if (status < 200) {
+      if (reliable) start_1xx_retransmission(*c, id, std::move(bytes), now);
       set_state(id, call_state::early, status, reason);
     } else if (status < 300) {
-      if (!body.empty() && c->offer_in_invite) emit(media_event{id, true});  // late offer: at the ACK
       c->confirmed = 0;
       d.confirm();
       c->ok = std::move(bytes);
@@ -255,6 +273,28 @@ class session_layer {
       body = c->media->local_sdp();
     }
     send_in_dialog(*c, id, *c->current(), method::invite, body, now);
+    c->reinvite_pending = true;
+    drain(now);
+    return call_error::ok;
+  }
+
+  // RFC 3311: an UPDATE with a new offer, in the early dialog (once the
+  // first offer/answer is done, e.g. through a reliable 1xx) or the confirmed one.
+  call_error update(call_id id, instant now, std::optional<sdp::direction> direction = std::nullopt) {
+    detail::call_record* c = find(id);
+    if (!c) return call_error::unknown_call;
+    if (!c->media || c->reinvite_pending || c->bye_sent) return call_error::wrong_state;
+    dialog* d = c->current();
+    if (!d && c->state == call_state::early && !c->dialogs.empty()) d = &c->dialogs.front();
+    if (!d || d->state() == dialog_state::terminated) return call_error::wrong_state;
+    const sdp::session* active = c->media->active_local();
+    if (!active) return call_error::wrong_state;
+    sdp::session offer = *active;
+    if (direction)
+      for (sdp::media& m : offer.media)
+        if (m.port != 0) set_direction(m, *direction);
+    if (c->media->modify_local_offer(std::move(offer))) return call_error::media_failed;
+    send_in_dialog(*c, id, *d, method::update, c->media->local_sdp(), now);
     c->reinvite_pending = true;
     drain(now);
     return call_error::ok;
@@ -412,9 +452,11 @@ class session_layer {
   void release(call_id id) {
     detail::call_record& c = calls_[id.slot];
     by_dialog_.erase(dialog_key(c.call_id, c.local_tag));
-    const std::uint32_t generation = c.generation + 1;
+    // The timer stamp outlives the slot's reuse: heap entries of the old call stay stale.
+    const std::uint32_t generation = c.generation + 1, stamp = c.timer_stamp + 1;
     c = detail::call_record{};
     c.generation = generation;
+    c.timer_stamp = stamp;
     free_.push_back(id.slot);
     --live_calls_;
   }
@@ -619,8 +661,40 @@ class session_layer {
                                                : c.dialogs.front().fork(r, d);
       if (e == dialog_error::ok) c.dialogs.push_back(std::move(d));
     }
+    if (const auto rseq = prack::rseq_of(r); rseq && cfg_.use_100rel) on_reliable_provisional(c, id, r, *rseq, now);
     if (c.state == call_state::calling) set_state(id, call_state::early, r.status(), r.reason());
     if (c.hangup_requested) send_cancel(c, now);
+  }
+
+  // RFC 3262 §4: PRACK the next reliable 1xx of each early dialog (a
+  // retransmission or one out of order is dropped); its SDP is the answer to
+  // our offer, or the offer when the INVITE had none (then the PRACK answers).
+  void on_reliable_provisional(detail::call_record& c, call_id id, const message_view& r, std::uint32_t rseq, instant now) {
+    dialog* d = r.to() ? c.by_remote_tag(r.to()->tag) : nullptr;
+    if (!d) return;
+    auto last = std::find_if(c.rseqs.begin(), c.rseqs.end(), [&](const auto& p) { return p.first == d->id().remote_tag; });
+    if (last != c.rseqs.end() && rseq != last->second + 1) return;
+    if (last == c.rseqs.end()) c.rseqs.emplace_back(d->id().remote_tag, rseq);
+    else last->second = rseq;
+    std::string body;
+    if (c.media && !r.body().empty()) {
+      sdp::negotiator& n = *c.media;
+      using st = sdp::negotiator::state;
+      bool ok = true, exchanged = false;
+      if (n.current_state() == st::local_offer) {
+        exchanged = true;
+        ok = !n.set_remote_answer(r.body()) && !n.negotiate();
+      } else if (n.current_state() == st::null && !c.offer_in_invite) {
+        exchanged = true;
+        ok = !n.create_with_remote_offer(r.body()) && !n.create_answer();
+        if (ok) body = n.local_sdp();
+        ok = ok && !n.negotiate();
+      }
+      if (exchanged) emit(media_event{id, ok});
+    }
+    const std::string rack = prack::rack_value(rseq, c.invite_cseq);
+    const header_line lines[] = {{"RAck", rack}};
+    send_in_dialog(c, id, *d, method::prack, body, now, "application/sdp", lines);
   }
 
   void on_2xx(detail::call_record& c, call_id id, const message_view& r, instant now) {
@@ -652,6 +726,8 @@ class session_layer {
     // Late offer: the 2xx carries the offer and the ACK the answer.
     std::string ack_body;
     bool media_ok = true;
+    // Negotiated already when a reliable 1xx carried the answer (RFC 3262 §5): nothing new to report.
+    const bool media_news = first && c.media && c.media->current_state() != sdp::negotiator::state::done;
     if (first && c.media) media_ok = take_2xx_media(c, r, ack_body);
     send_ack(c, *d, ack_body);
     if (!first) {  // an extra fork: one call
@@ -663,7 +739,7 @@ class session_layer {
       send_bye(c, id, *d, now);
       return;
     }
-    if (c.media) emit(media_event{id, media_ok});
+    if (media_news) emit(media_event{id, media_ok});
     set_state(id, call_state::connecting, r.status(), r.reason());
     set_state(id, call_state::confirmed, r.status(), r.reason());
     // The other early dialogs stay until the INVITE transaction ends: a 2xx
@@ -676,6 +752,7 @@ class session_layer {
 
   bool take_2xx_media(detail::call_record& c, const message_view& r, std::string& ack_body) {
     sdp::negotiator& n = *c.media;
+    if (n.current_state() == sdp::negotiator::state::done) return true;  // answered in a reliable 1xx (RFC 3262 §5)
     if (c.offer_in_invite) return !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
     // Late offer (RFC 3261 §13.2.1): answer in the ACK.
     if (r.body().empty() || n.create_with_remote_offer(r.body()) || n.create_answer()) return false;
@@ -710,12 +787,13 @@ class session_layer {
   }
 
   void send_in_dialog(detail::call_record& c, call_id id, dialog& d, method m, std::string_view body, instant now,
-                      std::string_view content_type = "application/sdp") {
+                      std::string_view content_type = "application/sdp", std::span<const header_line> headers = {}) {
     std::string request;
     const std::string branch = tl_.new_branch();
     const header_line allow[] = {{"Allow", cfg_.allow}};
     request_options o{cfg_.via, branch, body.empty() ? std::string_view{} : content_type, body};
     if (m == method::invite) o.headers = allow;
+    if (!headers.empty()) o.headers = headers;
     if (d.create_request(m, o, request) != dialog_error::ok) return;
     sip::message msg;
     if (sip::message::parse(std::move(request), msg)) return;
@@ -731,9 +809,22 @@ class session_layer {
     const bool ends_call = m == method::bye && r.status() >= 200;
     (void)d->receive_response(m, r);
     if (m == method::invite && r.status() >= 200) on_reinvite_final(c, id, *d, r, now);
+    if (m == method::update && r.status() >= 200) on_update_final(c, id, r);
     if (&*d != c.current()) return;  // an extra fork's BYE
     if (ends_call) disconnect(id, 200, "BYE");
     else if (d->state() == dialog_state::terminated) disconnect(id, r.status(), r.reason());
+  }
+
+  void on_update_final(detail::call_record& c, call_id id, const message_view& r) {
+    c.reinvite_pending = false;
+    if (!c.media) return;
+    sdp::negotiator& n = *c.media;
+    if (r.status() >= 300) {  // RFC 3311 §5.1: the session stays as it was
+      (void)n.cancel_offer();
+      return;
+    }
+    const bool ok = !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
+    emit(media_event{id, ok});
   }
 
   void on_reinvite_final(detail::call_record& c, call_id id, dialog& d, const message_view& r, instant now) {
@@ -766,7 +857,10 @@ class session_layer {
   void on_new_invite(transaction::request_event& e, instant now) {
     const message_view& r = e.msg.view();
     if (e.merged) return reject(e.id, r, 482, "Loop Detected", now);  // §8.2.2.2
-    if (const owed_response owed = uas_check(r); owed.status != 0) {
+    static constexpr std::string_view with_100rel[] = {prack::option_tag};
+    uas_policy policy;
+    if (cfg_.use_100rel) policy.supported_extensions = with_100rel;
+    if (const owed_response owed = uas_check(r, policy); owed.status != 0) {
       if (owed.status == 420) return reject_unsupported(e.id, r, now);
       return reject(e.id, r, owed.status, owed.reason, now);
     }
@@ -778,6 +872,8 @@ class session_layer {
     c.call_id = r.call_id();
     c.local_tag = token(10);
     c.invite_cseq = r.cseq()->number;
+    c.reliable_1xx = cfg_.use_100rel && prack::peer_supports(r);
+    c.rseq = static_cast<std::uint32_t>(random_() % 0x3fffffffu);  // RFC 3262 §3: any start below 2^31
     dialog d;
     if (dialog::create_uas(r, c.local_tag, cfg_.contact, d) != dialog_error::ok) {
       release(id);
@@ -800,21 +896,37 @@ class session_layer {
     emit(incoming_call_event{id, &c.invite});
   }
 
-  // The answer to the INVITE's offer, or our offer when it had none (late offer).
-  bool answer_media(detail::call_record& c, std::string& body) {
+  // The SDP of a 2xx or reliable 1xx: the answer to the INVITE's offer, or
+  // our offer when it had none (late offer); nothing when a reliable 1xx
+  // already carried it (RFC 3262 §5, RFC 6337 §3.1).
+  bool answer_media(detail::call_record& c, std::string& body, bool& negotiated_now, bool final_response) {
     sdp::negotiator& n = *c.media;
+    using st = sdp::negotiator::state;
+    if (n.current_state() == st::done || n.current_state() == st::local_offer) return true;  // sent before
     if (!c.offer_in_invite) {
-      if (n.current_state() == sdp::negotiator::state::null && n.create_offer()) return false;
-      c.offer_in_2xx = true;
+      if (n.current_state() == st::null && n.create_offer()) return false;
+      (final_response ? c.offer_in_2xx : c.offer_in_1xx) = true;
       body = n.local_sdp();
       return true;
     }
     if (n.create_answer()) return false;
     body = n.local_sdp();
+    negotiated_now = true;
     return !n.negotiate();
   }
 
+  // RFC 3262 §3: the reliable 1xx again from T1, doubling, until its PRACK;
+  // none within 64*T1: the INVITE is refused with a 5xx.
+  void start_1xx_retransmission(detail::call_record& c, call_id id, transaction::shared_bytes bytes, instant now) {
+    ++c.rseq;
+    c.unacked_1xx = std::move(bytes);
+    c.rel_interval = tl_.timers().t1;
+    c.rel_deadline = now + 64 * tl_.timers().t1;
+    arm(c, id, detail::call_record::timer_kind::retransmit_1xx, now + c.rel_interval);
+  }
+
   void start_ok_retransmission(detail::call_record& c, call_id id, instant now) {
+    c.unacked_1xx.reset();  // the final response ends the reliable 1xx's retransmission
     c.ok_interval = tl_.timers().t1;
     c.ack_deadline = now + 64 * tl_.timers().t1;
     arm(c, id, detail::call_record::timer_kind::retransmit_ok, now + c.ok_interval);
@@ -894,15 +1006,60 @@ class session_layer {
         disconnect(id, 200, "BYE");
         return;
       case method::invite: return on_reinvite(*c, id, *d, e, now);
+      case method::prack: return on_prack(*c, id, *d, e, now);
+      case method::update: return on_update(*c, id, *d, e, now);
       case method::info:
       case method::message:
       case method::options:
-      case method::update:
         respond_in_dialog(*d, e.id, r, 200, "OK", {}, now);
         emit(in_dialog_request_event{id, std::move(e.msg)});
         return;
       default: return reject(e.id, r, 405, "Method Not Allowed", now);
     }
+  }
+
+  // RFC 3262 §3: the PRACK of our reliable 1xx (RAck matches): its
+  // retransmission stops; when that 1xx carried our offer, the PRACK answers it.
+  void on_prack(detail::call_record& c, call_id id, dialog& d, transaction::request_event& e, instant now) {
+    const message_view& r = e.msg.view();
+    const auto rack = prack::rack_of(r);
+    if (c.uac || !c.unacked_1xx || !rack || rack->rseq != c.rseq || rack->cseq != c.invite_cseq || rack->method != "INVITE")
+      return reject(e.id, r, 481, "Call/Transaction Does Not Exist", now);
+    disarm(c);
+    c.unacked_1xx.reset();
+    if (c.offer_in_1xx && c.media) {
+      c.offer_in_1xx = false;
+      sdp::negotiator& n = *c.media;
+      const bool ok = !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
+      emit(media_event{id, ok});
+      if (!ok) {
+        respond_in_dialog(d, e.id, r, 488, "Not Acceptable Here", {}, now);
+        (void)answer(id, 488, now);
+        return;
+      }
+    }
+    respond_in_dialog(d, e.id, r, 200, "OK", {}, now);
+  }
+
+  // RFC 3311 §5.2: an UPDATE with an offer, early or confirmed: 491 while an
+  // offer of ours (or an unanswered one) is outstanding, else 200 with the
+  // answer or 488 keeping the session as it was.
+  void on_update(detail::call_record& c, call_id id, dialog& d, transaction::request_event& e, instant now) {
+    const message_view& r = e.msg.view();
+    std::string body;
+    if (c.media && !r.body().empty()) {
+      sdp::negotiator& n = *c.media;
+      if (c.reinvite_pending || n.current_state() != sdp::negotiator::state::done)
+        return respond_in_dialog(d, e.id, r, 491, "Request Pending", {}, now);
+      bool ok = !n.set_remote_offer(r.body()) && !n.create_answer();
+      if (ok) body = n.local_sdp();
+      ok = ok && !n.negotiate();
+      if (n.current_state() != sdp::negotiator::state::done) (void)n.negotiate();
+      emit(media_event{id, ok});
+      if (!ok) return respond_in_dialog(d, e.id, r, 488, "Not Acceptable Here", {}, now);
+    }
+    respond_in_dialog(d, e.id, r, 200, "OK", body, now);
+    emit(in_dialog_request_event{id, std::move(e.msg)});
   }
 
   // RFC 3261 §14.2: a re-INVITE with an offer gets 200 with the answer, or
@@ -995,6 +1152,7 @@ class session_layer {
 
   void on_call_timer(detail::call_record& c, call_id id, instant at) {
     using kind = detail::call_record::timer_kind;
+    if (c.timer == kind::retransmit_1xx) return on_1xx_timer(c, id, at);
     if (c.timer != kind::retransmit_ok) return;
     if (at >= c.ack_deadline) {  // §13.3.1.4: no ACK in 64*T1: confirmed, then ended with BYE
       disarm(c);
@@ -1006,6 +1164,19 @@ class session_layer {
       emit(transaction::send_event{{}, c.remote, c.ok});  // Timer L ended the transaction
     c.ok_interval = std::min(2 * c.ok_interval, tl_.timers().t2);
     arm(c, id, kind::retransmit_ok, std::min(at + c.ok_interval, c.ack_deadline));
+  }
+
+  void on_1xx_timer(detail::call_record& c, call_id id, instant at) {
+    if (!c.unacked_1xx) return;
+    if (at >= c.rel_deadline) {  // RFC 3262 §3: no PRACK: refuse the INVITE
+      disarm(c);
+      c.unacked_1xx.reset();
+      (void)answer(id, 500, at, "Reliable Provisional Not Acknowledged");
+      return;
+    }
+    (void)tl_.send_response(c.invite_tsx, *c.unacked_1xx, at);
+    c.rel_interval = 2 * c.rel_interval;
+    arm(c, id, detail::call_record::timer_kind::retransmit_1xx, std::min(at + c.rel_interval, c.rel_deadline));
   }
 
   // --- building ----------------------------------------------------------------------
@@ -1025,6 +1196,7 @@ class session_layer {
     b.header(header_id::cseq, "1 INVITE");
     b.header(canonical_name(header_id::contact), {"<", cfg_.contact, ">"});
     b.header("Allow", cfg_.allow);
+    if (cfg_.use_100rel) b.header(header_id::supported, prack::option_tag);
     if (!body.empty()) b.header(header_id::content_type, "application/sdp");
     const auto done = b.finish();
     if (!done) return {};
