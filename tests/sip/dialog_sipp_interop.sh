@@ -14,6 +14,11 @@
 #      200 and checks our answer in the ACK.
 #   5. sipp answers our INVITE with 401 (sipp/auth_uas.xml) and verifies the
 #      credentials of our second INVITE (MD5, alice/secret).
+#   6. RFC 3262: sipp's reliable 183 carries the offer to our late-offer INVITE
+#      (sipp/prack_offer_uas.xml); our PRACK must carry RAck and the answer.
+#   7. RFC 3311: after the reliable 183 and its PRACK, sipp sends an UPDATE with a
+#      sendonly offer in the early dialog (sipp/update_early_uas.xml); our 200
+#      must answer recvonly.
 #   dialog_sipp_interop.sh PATH/TO/dialog_udp_peer
 set -u
 PEER=$(realpath "$1")
@@ -74,5 +79,7 @@ our_uac_calls_sipp uas-clean 10 "" yes -sn uas
 our_uac_calls_sipp uas-lost10 10 "--hold 2000 --must-end" no -sn uas -lost 10
 our_uac_calls_sipp late-offer 10 "--late" yes -sf "$SCENARIOS/late_offer_uas.xml"
 our_uac_calls_sipp auth 10 "--password secret" yes -sf "$SCENARIOS/auth_uas.xml"
+our_uac_calls_sipp prack-offer-in-183 10 "--late" yes -sf "$SCENARIOS/prack_offer_uas.xml"
+our_uac_calls_sipp update-early 10 "" yes -sf "$SCENARIOS/update_early_uas.xml"
 echo "dialog sipp interop: $failures failures"
 exit $((failures > 0))
