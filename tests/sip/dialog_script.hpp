@@ -5,7 +5,8 @@
 // line, in order, before its next input.
 //
 //   config t1=500 media=yes|no|A|B transport=udp|tcp password=P 100rel=no|yes|A|B
-//                                        (first line only; P: A's password; 100rel: who uses RFC 3262)
+//        se=N minse_a=N minse_b=N        (first line only; P: A's password; 100rel: who uses RFC 3262;
+//                                         se: Session-Expires both ask for; minse_*: each one's Min-SE)
 //   A call [late]              A calls B (late: INVITE without an offer)
 //   B answer STATUS            B answers its incoming call
 //   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
@@ -146,6 +147,8 @@ class runner {
       cfg.contact = std::string(i == 0 ? "sip:alice@" : "sip:bob@") + host + ":5060";
       if (media == "yes" || media == (i == 0 ? "A" : "B")) cfg.media = audio_capabilities();
       cfg.use_100rel = get("100rel", "no") == "yes" || get("100rel", "no") == (i == 0 ? "A" : "B");
+      cfg.session_expires = static_cast<std::uint32_t>(std::stoul(get("se", "1800")));
+      cfg.min_se = static_cast<std::uint32_t>(std::stoul(get(i == 0 ? "minse_a" : "minse_b", "90")));
       if (i == 0 && o.count("password")) cfg.credentials = {{.realm = "", .username = "alice", .password = get("password", "")}};
       std::uint64_t seed = i == 0 ? 1000 : 2000;
       uas_[i].name = i == 0 ? "A" : "B";

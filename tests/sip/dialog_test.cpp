@@ -835,6 +835,105 @@ TEST_CASE("a call slot reused at once: the new call's 2xx goes again at T1 and 3
   )");
 }
 
+TEST_CASE("RFC 4028 §10: the caller refreshes the session with a re-INVITE at half the interval") {
+  run("session timer refresh", R"(
+    config se=120
+    A call
+    expect A->B INVITE @0 has=Session-Expires:_120 has=Min-SE:_90 has=Supported:_timer
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Session-Expires:_120;refresher=uac has=Require:_timer
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    advance 130000
+    expect A->B INVITE @60000 has=CSeq:_2_INVITE has=Session-Expires:_120;refresher=uac
+    expect B media ok @60000
+    expect B->A 200 @60000
+    expect A media ok @60000
+    expect A->B ACK @60000
+    expect A->B INVITE @120000 has=CSeq:_3_INVITE
+    expect B media ok @120000
+    expect B->A 200 @120000
+    expect A media ok @120000
+    expect A->B ACK @120000
+    A hangup
+    expect A->B BYE @130000
+    expect B->A 200 @130000
+    expect B state disconnected @130000 status=200
+    expect A state disconnected @130000 status=200
+  )");
+}
+
+TEST_CASE("RFC 4028 §10: no refresh arrives: the callee ends the session with BYE at interval - 32 s") {
+  run("session timer expiry", R"(
+    config se=120
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    drop A->B INVITE times=20
+    advance 100000
+    expect A->B INVITE @60000 lost
+    expect A->B INVITE @60500 lost
+    expect A->B INVITE @61500 lost
+    expect A->B INVITE @63500 lost
+    expect A->B INVITE @67500 lost
+    expect A->B INVITE @75500 lost
+    expect B->A BYE @88000 has=CSeq:_1_BYE
+    expect A->B 200 @88000
+    expect A state disconnected @88000 status=200
+    expect B state disconnected @88000 status=200
+    expect A->B INVITE @91500 lost
+    advance 40000
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 4028 §7.4 / §8.1: an interval below the callee's Min-SE gets 422; the INVITE is retried with it") {
+  run("session timer 422", R"(
+    config se=60 minse_a=30 minse_b=90
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B->A 422 @0 has=Min-SE:_90
+    expect A->B ACK @0
+    expect A->B INVITE @0 has=CSeq:_2_INVITE has=Session-Expires:_90
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Session-Expires:_90;refresher=uac
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}
+
 // --- the dialog alone (dialog.hpp) -------------------------------------------------
 
 namespace {

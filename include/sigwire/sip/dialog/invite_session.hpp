@@ -96,6 +96,12 @@ struct call_record {
   bool reinvite_pending = false;   // our re-INVITE or UPDATE offer is outstanding (glare: 491 to the peer's)
   bool peer_reinvite_pending = false;
 
+  // RFC 4028 (session_timer.hpp): the negotiated interval (0: none) and who refreshes.
+  std::uint32_t session_interval = 0;
+  bool we_refresh = false;
+  bool peer_supports_timer = false;
+  std::uint32_t session_stamp = 0;  // the session timer's own heap stamp (refresh or expiry)
+
   std::uint32_t timer_stamp = 0;   // the call's one timer: 2xx retransmission and ACK wait, or reliable 1xx retransmission
   enum class timer_kind : std::uint8_t { none, retransmit_ok, retransmit_1xx } timer = timer_kind::none;
   transaction::instant ack_deadline{0};

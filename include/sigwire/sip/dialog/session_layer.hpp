@@ -33,7 +33,11 @@
 // 1xx and the PRACK. UPDATE (RFC 3311) in early and confirmed dialogs, 491
 // while an offer is outstanding.
 //
-// Not yet: session timers (RFC 4028), the §14.1 glare retry timer, one
+// Session timers (RFC 4028, session_timer.hpp): Session-Expires and Min-SE
+// in our INVITEs, 422 answered and retried, the refresher re-INVITEs at half
+// the interval, the other side sends BYE when no refresh came.
+//
+// Not yet: the §14.1 glare retry timer, one
 // negotiator per early dialog (forks with different answers: the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
@@ -43,6 +47,7 @@
 #include <sigwire/sip/dialog/invite_session.hpp>
 #include <sigwire/sip/dialog/prack.hpp>
 #include <sigwire/sip/dialog/registration.hpp>
+#include <sigwire/sip/dialog/session_timer.hpp>
 #include <sigwire/sip/transaction/layer.hpp>
 #include <sigwire/sip/uas.hpp>
 
@@ -70,6 +75,10 @@ struct session_config {
   std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE";
   std::vector<credential> credentials{};     // answers 401/407 to our INVITEs (auth_client.hpp)
   bool use_100rel = true;  // RFC 3262: Supported: 100rel in our INVITEs; our 1xx reliable when the caller supports it
+  // RFC 4028 (session_timer.hpp): the interval we ask for in our INVITEs (0: no session timer
+  // asked; one the caller asks for is still honoured) and the smallest we accept (below: 422).
+  std::uint32_t session_expires = 1800;
+  std::uint32_t min_se = 90;
 };
 
 // --- events for the user ------------------------------------------------------
@@ -201,6 +210,9 @@ class session_layer {
       lines.push_back({"RSeq", rseq});
     }
     if (status >= 200 && status < 300) lines.push_back({"Allow", cfg_.allow});
+    std::string se_value;
+    if (status >= 200 && status < 300)
+      for (const header_line& h : session_timer_lines(*c, false, false, se_value)) lines.push_back(h);
     if (status >= 200 && status < 300 && cfg_.use_100rel) lines.push_back({"Supported", prack::option_tag});
     const response_options o{body.empty() ? std::string_view{} : "application/sdp", body, lines};
     if (d.create_response(c->invite.view(), status, reason, o, response) != dialog_error::ok) return call_error::bad_input;
@@ -216,6 +228,7 @@ class session_layer {
       d.confirm();
       c->ok = std::move(bytes);
       start_ok_retransmission(*c, id, now);
+      start_session_timer(*c, id, now);
       set_state(id, call_state::connecting, status, reason);
     } else {
       d.terminate();
@@ -272,7 +285,10 @@ class session_layer {
       if (c->media->modify_local_offer(std::move(offer))) return call_error::media_failed;
       body = c->media->local_sdp();
     }
-    send_in_dialog(*c, id, *c->current(), method::invite, body, now);
+    std::string se_value;
+    std::vector<header_line> lines = session_timer_lines(*c, true, true, se_value);
+    if (!lines.empty()) lines.push_back({"Allow", cfg_.allow});
+    send_in_dialog(*c, id, *c->current(), method::invite, body, now, "application/sdp", lines);
     c->reinvite_pending = true;
     drain(now);
     return call_error::ok;
@@ -375,7 +391,10 @@ class session_layer {
       std::pop_heap(timers_.begin(), timers_.end(), later);
       timers_.pop_back();
       detail::call_record& c = calls_[t.slot];
-      if (c.live && c.timer_stamp == t.stamp) on_call_timer(c, {t.slot, c.generation}, t.at);
+      if (timer_valid(t)) {
+        if (t.session) on_session_timer(c, {t.slot, c.generation}, t.at);
+        else on_call_timer(c, {t.slot, c.generation}, t.at);
+      }
       drain(now);
     }
   }
@@ -453,10 +472,11 @@ class session_layer {
     detail::call_record& c = calls_[id.slot];
     by_dialog_.erase(dialog_key(c.call_id, c.local_tag));
     // The timer stamp outlives the slot's reuse: heap entries of the old call stay stale.
-    const std::uint32_t generation = c.generation + 1, stamp = c.timer_stamp + 1;
+    const std::uint32_t generation = c.generation + 1, stamp = c.timer_stamp + 1, session = c.session_stamp + 1;
     c = detail::call_record{};
     c.generation = generation;
     c.timer_stamp = stamp;
+    c.session_stamp = session;
     free_.push_back(id.slot);
     --live_calls_;
   }
@@ -631,6 +651,7 @@ class session_layer {
     if (status < 200) return on_provisional(c, id, r, now);
     if (status < 300) return on_2xx(c, id, r, now);
     if ((status == 401 || status == 407) && !c.hangup_requested && retry_with_credentials(c, id, r, now)) return;
+    if (status == 422 && !c.hangup_requested && retry_with_interval(c, id, r, now)) return;
     // §13.2.2.3: a non-2xx final ends every early dialog and the call (the transaction ACKs it).
     for (dialog& d : c.dialogs) d.terminate();
     disconnect(id, status, r.reason());
@@ -651,6 +672,37 @@ class session_layer {
     c.dialogs.clear();  // early dialogs belonged to the challenged INVITE
     c.cancel_sent = false;
     track(sent.id, id, method::invite);
+    return true;
+  }
+
+  // RFC 4028 §7.4: 422: the INVITE again asking for at least the peer's Min-SE.
+  bool retry_with_interval(detail::call_record& c, call_id id, const message_view& r, instant now) {
+    const auto min = session_timer::parse_min_se(r);
+    const auto asked = session_timer::parse_session_expires(c.invite.view());
+    if (!min || (asked && *min <= asked->seconds)) return false;  // nothing new to ask for: give up
+    const message_view& sent = c.invite.view();
+    std::string buffer(sent.size() + 128, '\0');
+    builder b(buffer, sent.body());
+    b.request_line(sent.method(), sent.request_uri_text());
+    const std::string branch = tl_.new_branch(), se = std::to_string(*min);
+    const std::string cseq = std::to_string(sent.cseq()->number + 1) + " INVITE";
+    for (const header_field& h : sent.headers()) {
+      const std::string_view name = h.id == header_id::other ? h.name : canonical_name(h.id);
+      if (h.id == header_id::via && sent.top_via()) b.header(name, {cfg_.via, ";branch=", branch});
+      else if (h.id == header_id::cseq) b.header(name, cseq);
+      else if (h.id == header_id::session_expires || core::ascii::iequals(name, "Min-SE")) b.header(name, se);
+      else b.header_unfolded(name, h.value);
+    }
+    const auto done = b.finish();
+    sip::message invite;
+    if (!done || sip::message::parse(std::string(done.value), invite)) return false;
+    auto sent_again = tl_.send_request(invite.clone(), c.remote, now);
+    if (!sent_again) return false;
+    c.invite = std::move(invite);
+    c.invite_cseq = c.invite->cseq()->number;
+    c.invite_tsx = sent_again.id;
+    c.dialogs.clear();
+    track(sent_again.id, id, method::invite);
     return true;
   }
 
@@ -735,6 +787,11 @@ class session_layer {
       return;
     }
     c.confirmed = static_cast<int>(d - c.dialogs.data());
+    if (const auto se = session_timer::parse_session_expires(r)) {  // RFC 4028 §7.2
+      c.session_interval = se->seconds;
+      c.we_refresh = se->who != session_timer::session_expires::refresher::uas;
+      start_session_timer(c, id, now);
+    }
     if (c.hangup_requested) {  // the 2xx crossed our CANCEL (§9.1): end it; the BYE's answer disconnects
       send_bye(c, id, *d, now);
       return;
@@ -829,6 +886,7 @@ class session_layer {
 
   void on_reinvite_final(detail::call_record& c, call_id id, dialog& d, const message_view& r, instant now) {
     c.reinvite_pending = false;
+    if (r.status() < 300) start_session_timer(c, id, now);  // RFC 4028 §10: a refresh
     if (r.status() >= 300) {  // RFC 3261 §14.1: the session stays as it was
       if (c.media) (void)c.media->cancel_offer();
       return;
@@ -857,9 +915,9 @@ class session_layer {
   void on_new_invite(transaction::request_event& e, instant now) {
     const message_view& r = e.msg.view();
     if (e.merged) return reject(e.id, r, 482, "Loop Detected", now);  // §8.2.2.2
-    static constexpr std::string_view with_100rel[] = {prack::option_tag};
+    static constexpr std::string_view with_100rel[] = {session_timer::option_tag, prack::option_tag};
     uas_policy policy;
-    if (cfg_.use_100rel) policy.supported_extensions = with_100rel;
+    policy.supported_extensions = std::span<const std::string_view>(with_100rel).first(cfg_.use_100rel ? 2 : 1);
     if (const owed_response owed = uas_check(r, policy); owed.status != 0) {
       if (owed.status == 420) return reject_unsupported(e.id, r, now);
       return reject(e.id, r, owed.status, owed.reason, now);
@@ -873,6 +931,21 @@ class session_layer {
     c.local_tag = token(10);
     c.invite_cseq = r.cseq()->number;
     c.reliable_1xx = cfg_.use_100rel && prack::peer_supports(r);
+    c.peer_supports_timer = prack::lists(r, header_id::supported, session_timer::option_tag) ||
+                            prack::lists(r, header_id::require, session_timer::option_tag);
+    if (const auto se = session_timer::parse_session_expires(r)) {
+      if (se->seconds < cfg_.min_se) {  // RFC 4028 §8.1: too small: 422 with our Min-SE
+        release(id);
+        const std::string min = std::to_string(cfg_.min_se);
+        const header_line lines[] = {{"Min-SE", min}};
+        (void)tl_.send_response(e.id, stateless_response(r, 422, "Session Interval Too Small", lines), now);
+        return;
+      }
+      // §9: the UAS keeps the caller's choice of refresher, else asks it to refresh when it can.
+      c.session_interval = se->seconds;
+      using who = session_timer::session_expires::refresher;
+      c.we_refresh = se->who == who::uas || (se->who == who::unspecified && !c.peer_supports_timer);
+    }
     c.rseq = static_cast<std::uint32_t>(random_() % 0x3fffffffu);  // RFC 3262 §3: any start below 2^31
     dialog d;
     if (dialog::create_uas(r, c.local_tag, cfg_.contact, d) != dialog_error::ok) {
@@ -1086,13 +1159,17 @@ class session_layer {
       }
     }
     c.peer_reinvite_pending = true;
-    respond_in_dialog(d, e.id, r, 200, "OK", body, now);
+    std::string se_value;
+    const std::vector<header_line> lines = session_timer_lines(c, false, false, se_value);
+    respond_in_dialog(d, e.id, r, 200, "OK", body, now, lines);
+    start_session_timer(c, id, now);  // the peer's re-INVITE refreshed the session
   }
 
   void respond_in_dialog(const dialog& d, transaction::tsx_id tsx, const message_view& r, int status,
-                         std::string_view reason, std::string_view body, instant now) {
+                         std::string_view reason, std::string_view body, instant now,
+                         std::span<const header_line> headers = {}) {
     std::string response;
-    const response_options o{body.empty() ? std::string_view{} : "application/sdp", body};
+    const response_options o{body.empty() ? std::string_view{} : "application/sdp", body, headers};
     if (d.create_response(r, status, reason, o, response) == dialog_error::ok)
       (void)tl_.send_response(tsx, std::move(response), now);
   }
@@ -1134,11 +1211,12 @@ class session_layer {
     instant at;
     std::uint32_t slot;
     std::uint32_t stamp;
+    bool session = false;  // the session timer (RFC 4028), else the call timer
   };
   static bool later(const timer_entry& a, const timer_entry& b) noexcept { return a.at > b.at; }
   bool timer_valid(const timer_entry& t) const noexcept {
     const detail::call_record& c = calls_[t.slot];
-    return c.live && c.timer_stamp == t.stamp;
+    return c.live && (t.session ? c.session_stamp : c.timer_stamp) == t.stamp;
   }
   void arm(detail::call_record& c, call_id id, detail::call_record::timer_kind kind, instant at) {
     c.timer = kind;
@@ -1148,6 +1226,40 @@ class session_layer {
   void disarm(detail::call_record& c) noexcept {
     ++c.timer_stamp;
     c.timer = detail::call_record::timer_kind::none;
+  }
+
+  // RFC 4028 §10: (re)started by every successful INVITE/re-INVITE/UPDATE.
+  void start_session_timer(detail::call_record& c, call_id id, instant now) {
+    if (c.session_interval == 0) return;
+    const instant at = now + (c.we_refresh ? session_timer::refresh_after(c.session_interval)
+                                           : session_timer::expire_after(c.session_interval));
+    timers_.push_back({at, id.slot, ++c.session_stamp, true});
+    std::push_heap(timers_.begin(), timers_.end(), later);
+  }
+  void on_session_timer(detail::call_record& c, call_id id, instant at) {
+    if (c.state != call_state::confirmed || c.bye_sent) return;
+    if (!c.we_refresh) {  // no refresh came: the session is over (§10)
+      c.reason = "Session Timer Expired";
+      send_bye(c, id, *c.current(), at);
+      return;
+    }
+    if (c.reinvite_pending) {  // an offer of ours is out: try again a little later
+      timers_.push_back({at + std::chrono::seconds(1), id.slot, ++c.session_stamp, true});
+      std::push_heap(timers_.begin(), timers_.end(), later);
+      return;
+    }
+    (void)reinvite(id, at);  // the refresh: the same session, offered again
+  }
+  // Session-Expires and Supported/Require: timer for a 2xx or a request we send.
+  std::vector<header_line> session_timer_lines(const detail::call_record& c, bool request, bool we_are_uac,
+                                               std::string& value) const {
+    std::vector<header_line> lines;
+    if (c.session_interval == 0) return lines;
+    value = session_timer::value(c.session_interval, c.we_refresh == we_are_uac);
+    lines.push_back({"Session-Expires", value});
+    if (!request && c.peer_supports_timer) lines.push_back({"Require", session_timer::option_tag});
+    if (request) lines.push_back({"Supported", session_timer::option_tag});
+    return lines;
   }
 
   void on_call_timer(detail::call_record& c, call_id id, instant at) {
@@ -1196,7 +1308,14 @@ class session_layer {
     b.header(header_id::cseq, "1 INVITE");
     b.header(canonical_name(header_id::contact), {"<", cfg_.contact, ">"});
     b.header("Allow", cfg_.allow);
-    if (cfg_.use_100rel) b.header(header_id::supported, prack::option_tag);
+    if (cfg_.use_100rel && cfg_.session_expires) b.header(header_id::supported, "100rel, timer");
+    else if (cfg_.use_100rel) b.header(header_id::supported, prack::option_tag);
+    else if (cfg_.session_expires) b.header(header_id::supported, session_timer::option_tag);
+    if (cfg_.session_expires) {
+      const std::string se = std::to_string(std::max(cfg_.session_expires, cfg_.min_se));
+      const std::string min = std::to_string(cfg_.min_se);
+      b.header(header_id::session_expires, se).header("Min-SE", min);
+    }
     if (!body.empty()) b.header(header_id::content_type, "application/sdp");
     const auto done = b.finish();
     if (!done) return {};
