@@ -934,6 +934,44 @@ TEST_CASE("RFC 4028 §7.4 / §8.1: an interval below the callee's Min-SE gets 42
   )");
 }
 
+TEST_CASE("RFC 3262: a PRACK that arrives after the 200 is answered 200, the call goes on; a second hangup sends no second BYE") {
+  run("prack after 200", R"(
+    config 100rel=yes
+    drop A->B PRACK
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0
+    expect B media ok @0
+    expect B state early @0 status=0
+    expect A media ok @0
+    expect A->B PRACK @0 lost
+    expect A state early @0 status=0
+    B answer 200
+    expect B->A 200 @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    advance 600
+    expect A->B PRACK @500
+    expect B->A 200 @500 has=CSeq:_2_PRACK
+    drop A->B BYE
+    A hangup
+    expect A->B BYE @600 lost
+    A hangup
+    advance 600
+    expect A->B BYE @1100
+    expect B->A 200 @1100
+    expect B state disconnected @1100 status=200
+    expect A state disconnected @1100 status=200
+  )");
+}
+
 // --- the dialog alone (dialog.hpp) -------------------------------------------------
 
 namespace {

@@ -258,6 +258,7 @@ class session_layer {
         c->bye_after_ack = true;
         return call_error::ok;
       case call_state::confirmed:
+        if (c->bye_sent) return call_error::ok;  // one BYE per call
         send_bye(*c, id, *c->current(), now);
         drain(now);
         return call_error::ok;
@@ -762,6 +763,10 @@ class session_layer {
       return;
     }
     dialog* d = c.by_remote_tag(r.to()->tag);
+    if (d && d->state() == dialog_state::terminated) {  // an early dialog ended (e.g. by a failed request): the 2xx makes it anew
+      dialog fresh;
+      if (dialog::create_uac(c.invite.view(), r, fresh) == dialog_error::ok) *d = std::move(fresh);
+    }
     if (!d) {
       dialog fresh;
       const dialog_error e = c.dialogs.empty() ? dialog::create_uac(c.invite.view(), r, fresh)
@@ -861,10 +866,17 @@ class session_layer {
   // --- UAC and UAS: responses inside the dialog --------------------------------
   void on_in_dialog_response(detail::call_record& c, call_id id, method m, const sip::message& msg, instant now) {
     const message_view& r = msg.view();
-    dialog* d = c.by_remote_tag(r.to() ? r.to()->tag : std::string_view{});
-    if (!d) return;
     const bool ends_call = m == method::bye && r.status() >= 200;
-    (void)d->receive_response(m, r);
+    dialog* d = c.by_remote_tag(r.to() ? r.to()->tag : std::string_view{});
+    // A peer without a tag in its From (RFC 2543) tags its responses anyway:
+    // the request went out in the call's dialog, so its answer belongs there.
+    if (!d) d = c.current() ? c.current() : (c.dialogs.empty() ? nullptr : &c.dialogs.front());
+    if (!d) {
+      if (ends_call) disconnect(id, 200, "BYE");
+      return;
+    }
+    // A PRACK's failure concerns that PRACK only: the INVITE's own final response decides the call.
+    if (m != method::prack) (void)d->receive_response(m, r);
     if (m == method::invite && r.status() >= 200) on_reinvite_final(c, id, *d, r, now);
     if (m == method::update && r.status() >= 200) on_update_final(c, id, r);
     if (&*d != c.current()) return;  // an extra fork's BYE
@@ -1096,8 +1108,9 @@ class session_layer {
   void on_prack(detail::call_record& c, call_id id, dialog& d, transaction::request_event& e, instant now) {
     const message_view& r = e.msg.view();
     const auto rack = prack::rack_of(r);
-    if (c.uac || !c.unacked_1xx || !rack || rack->rseq != c.rseq || rack->cseq != c.invite_cseq || rack->method != "INVITE")
+    if (c.uac || !rack || rack->rseq != c.rseq || rack->cseq != c.invite_cseq || rack->method != "INVITE")
       return reject(e.id, r, 481, "Call/Transaction Does Not Exist", now);
+    if (!c.unacked_1xx) return respond_in_dialog(d, e.id, r, 200, "OK", {}, now);  // late: the 2xx went out already
     disarm(c);
     c.unacked_1xx.reset();
     if (c.offer_in_1xx && c.media) {
