@@ -842,8 +842,12 @@ class session_layer {
     (void)tl_.send_request(std::move(m), c.remote, now);
   }
 
+  // May release the call (its dialog already ended): callers return right after.
   void send_bye(detail::call_record& c, call_id id, dialog& d, instant now) {
-    if (d.state() == dialog_state::terminated) return;
+    if (d.state() == dialog_state::terminated) {  // nothing to say BYE in: the call is over
+      if (&d == c.current()) disconnect(id, c.last_status, "Dialog Terminated");
+      return;
+    }
     send_in_dialog(c, id, d, method::bye, {}, now);
     if (&d == c.current()) c.bye_sent = true;
   }
@@ -879,9 +883,16 @@ class session_layer {
     if (m != method::prack) (void)d->receive_response(m, r);
     if (m == method::invite && r.status() >= 200) on_reinvite_final(c, id, *d, r, now);
     if (m == method::update && r.status() >= 200) on_update_final(c, id, r);
-    if (&*d != c.current()) return;  // an extra fork's BYE
-    if (ends_call) disconnect(id, 200, "BYE");
-    else if (d->state() == dialog_state::terminated) disconnect(id, r.status(), r.reason());
+    // A UAS's one dialog is the call's even before its 2xx; a UAC's early forks are not.
+    const bool the_calls = &*d == c.current() || (!c.uac && c.confirmed < 0);
+    if (!the_calls) return;  // an extra fork's BYE
+    if (ends_call) return disconnect(id, 200, "BYE");
+    if (d->state() != dialog_state::terminated) return;
+    // RFC 5057: the response ended the dialog, so the call: an INVITE still unanswered gets its final response.
+    if (!c.uac && (c.state == call_state::incoming || c.state == call_state::early))
+      (void)answer(id, 500, now, "Dialog Terminated");
+    else
+      disconnect(id, r.status(), r.reason());
   }
 
   void on_update_final(detail::call_record& c, call_id id, const message_view& r) {
