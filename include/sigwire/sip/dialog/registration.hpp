@@ -26,12 +26,12 @@
 #include <sigwire/sip/access.hpp>
 #include <sigwire/sip/builder.hpp>
 #include <sigwire/sip/dialog/auth_client.hpp>
+#include <sigwire/sip/dialog/prack.hpp>
 #include <sigwire/sip/owned_message.hpp>
 #include <sigwire/sip/transaction/timers.hpp>
 #include <sigwire/sip/uri.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -203,12 +203,10 @@ class registration {
     return u;
   }
 
-  static bool parse_u32(std::string_view s, std::uint32_t& out) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    if (s.empty()) return false;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc{} && p == s.data() + s.size();
+  static bool parse_u32(std::string_view s, std::uint32_t& out) noexcept {  // the one in prack.hpp, as out-parameter
+    const auto v = prack::parse_u32(s);
+    if (v) out = *v;
+    return v.has_value();
   }
 
   // REGISTER: same Call-ID and From tag each time, CSeq + 1 (§10.2.4);
