@@ -18,8 +18,8 @@ TEST_CASE("RFC 3665 §3.1 successful session establishment, offer in the INVITE,
     expect B incoming @0
     B answer 180
     expect B->A 180 @0 has=;tag=
-    expect B state early @0 status=0
-    expect A state early @0 status=0
+    expect B state early @0 status=180
+    expect A state early @0 status=180
     advance 1000
     B answer 200
     expect B->A 200 @1000 has=m=audio has=Contact:_<sip:bob@192.0.2.2:5060> has=Allow:_INVITE
@@ -74,8 +74,8 @@ TEST_CASE("RFC 3665 §3.8 / RFC 3261 §9: CANCEL of a ringing call: 200 to the C
     expect B incoming @0
     B answer 180
     expect B->A 180 @0
-    expect B state early @0 status=0
-    expect A state early @0 status=0
+    expect B state early @0 status=180
+    expect A state early @0 status=180
     A hangup
     expect A->B CANCEL @0 has=CSeq:_1_CANCEL
     expect B->A 200 @0 has=CSeq:_1_CANCEL
@@ -101,8 +101,8 @@ TEST_CASE("RFC 3261 §9.1: hangup before any provisional: the CANCEL waits for t
     expect B incoming @500
     B answer 180
     expect B->A 180 @500
-    expect B state early @500 status=0
-    expect A state early @500 status=0
+    expect B state early @500 status=180
+    expect A state early @500 status=180
     expect A->B CANCEL @500
     expect B->A 200 @500
     expect B->A 487 @500
@@ -243,8 +243,8 @@ TEST_CASE("RFC 3261 §12.1.2 / §13.2.2.4 forking: two early dialogs from two To
     expect B incoming @0
     B answer 180
     expect B->A 180 @0
-    expect B state early @0 status=0
-    expect A state early @0 status=0
+    expect B state early @0 status=180
+    expect A state early @0 status=180
     B fork 180 carol1
     expect B->A 180 @0 has=tag=carol1
     B answer 200
@@ -423,8 +423,8 @@ TEST_CASE("RFC 3261 §9.1: a 200 that crosses the CANCEL is ACKed and the call e
     expect B incoming @0
     B answer 180
     expect B->A 180 @0
-    expect B state early @0 status=0
-    expect A state early @0 status=0
+    expect B state early @0 status=180
+    expect A state early @0 status=180
     drop B->A 200
     B answer 200
     expect B->A 200 @0 lost
@@ -507,8 +507,8 @@ TEST_CASE("RFC 3261 §22.3: a 407 after a 180 is answered with Proxy-Authorizati
     expect B incoming @0
     B answer 180
     expect B->A 180 @0
-    expect B state early @0 status=0
-    expect A state early @0 status=0
+    expect B state early @0 status=180
+    expect A state early @0 status=180
     B challenge 407 MD5
     expect B->A 407 @0
     expect B state disconnected @0 status=407
@@ -572,10 +572,10 @@ TEST_CASE("RFC 3262 §3-§5: a reliable 183 carries the answer; the PRACK stops 
     B answer 183
     expect B->A 183 @0 has=Require:_100rel has=RSeq: has=m=audio
     expect B media ok @0
-    expect B state early @0 status=0
+    expect B state early @0 status=183
     expect A media ok @0
     expect A->B PRACK @0 has=RAck: has=_1_INVITE has=CSeq:_2_PRACK hasnot=Content-Type
-    expect A state early @0 status=0
+    expect A state early @0 status=183
     expect B->A 200 @0 has=CSeq:_2_PRACK
     B answer 200
     expect B->A 200 @0 has=CSeq:_1_INVITE hasnot=Content-Type
@@ -602,10 +602,10 @@ TEST_CASE("RFC 3262 §5 late offer: the reliable 180 carries B's offer, A's PRAC
     expect B incoming @0
     B answer 180
     expect B->A 180 @0 has=Require:_100rel has=m=audio
-    expect B state early @0 status=0
+    expect B state early @0 status=180
     expect A media ok @0
     expect A->B PRACK @0 has=Content-Type:_application/sdp has=m=audio
-    expect A state early @0 status=0
+    expect A state early @0 status=180
     expect B media ok @0
     expect B->A 200 @0
     B answer 200
@@ -635,10 +635,10 @@ TEST_CASE("RFC 3262 §3: a lost PRACK: the 183 is re-sent at T1 and PRACKed once
     B answer 183
     expect B->A 183 @0
     expect B media ok @0
-    expect B state early @0 status=0
+    expect B state early @0 status=183
     expect A media ok @0
     expect A->B PRACK @0 lost
-    expect A state early @0 status=0
+    expect A state early @0 status=183
     advance 40000
     expect A->B PRACK @500 lost
     expect B->A 183 @500
@@ -675,10 +675,10 @@ TEST_CASE("RFC 3262 §4 forked reliable provisionals: each early dialog's 183 is
     B answer 183
     expect B->A 183 @0
     expect B media ok @0
-    expect B state early @0 status=0
+    expect B state early @0 status=183
     expect A media ok @0
     expect A->B PRACK @0
-    expect A state early @0 status=0
+    expect A state early @0 status=183
     expect B->A 200 @0
     B fork 183 carol2 reliable
     expect B->A 183 @0
@@ -710,10 +710,10 @@ TEST_CASE("RFC 3311: UPDATE in the early dialog after a reliable 183, and in the
     B answer 183
     expect B->A 183 @0
     expect B media ok @0
-    expect B state early @0 status=0
+    expect B state early @0 status=183
     expect A media ok @0
     expect A->B PRACK @0
-    expect A state early @0 status=0
+    expect A state early @0 status=183
     expect B->A 200 @0
     A update
     expect A->B UPDATE @0 has=CSeq:_3_UPDATE has=m=audio has=Contact:
@@ -946,10 +946,10 @@ TEST_CASE("RFC 3262: a PRACK that arrives after the 200 is answered 200, the cal
     B answer 180
     expect B->A 180 @0
     expect B media ok @0
-    expect B state early @0 status=0
+    expect B state early @0 status=180
     expect A media ok @0
     expect A->B PRACK @0 lost
-    expect A state early @0 status=0
+    expect A state early @0 status=180
     B answer 200
     expect B->A 200 @0
     expect B state connecting @0 status=200

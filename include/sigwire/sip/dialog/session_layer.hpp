@@ -67,10 +67,18 @@ namespace sigwire::sip::dialog {
 using transaction::instant;
 using transaction::peer;
 
+// Our Via (without branch) and Contact URI toward one peer: a UA with several
+// transports (sip/transport/hub.hpp) gives each peer those of its transport.
+struct local_address {
+  std::string_view via;
+  std::string_view contact;
+};
+
 struct session_config {
   transaction::layer_config transactions{};
   std::string via{};      // this transport's Via without branch: "SIP/2.0/UDP 192.0.2.1:5060;rport"
   std::string contact{};  // our Contact URI: "sip:alice@192.0.2.1:5060"
+  std::function<local_address(const peer&)> local_for{};  // set: overrides via and contact per peer
   std::optional<sdp::capabilities> media{};  // offer/answer through sdp::negotiator; none: bodies are ignored
   std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE";
   std::vector<credential> credentials{};     // answers 401/407 to our INVITEs (auth_client.hpp)
@@ -338,11 +346,21 @@ class session_layer {
     return e;
   }
 
+  // A response without a transaction: the 503 an overloaded_event asks for
+  // (RFC 3261 §21.5.4). Never to an ACK (§17.1.1.3: ACKs get no response).
+  void respond_stateless(const sip::message& request, peer to, int status, std::string_view reason = {}) {
+    if (request.view().method() == "ACK") return;
+    std::string r = stateless_response(request.view(), status, reason.empty() ? default_reason(status) : reason);
+    if (!r.empty()) emit(transaction::send_event{{}, to, transaction::share(std::move(r))});
+  }
+
   // --- registrations (registration.hpp) ---------------------------------------
   // Registers cfg.contact at cfg.registrar (sent to `registrar`) and keeps it
-  // refreshed; registration_event reports each change. cfg.via defaults to ours.
+  // refreshed; registration_event reports each change. cfg.via and cfg.contact
+  // default to ours toward `registrar`.
   registration_id add_registration(registration_config cfg, peer registrar, instant now) {
-    if (cfg.via.empty()) cfg.via = cfg_.via;
+    if (cfg.via.empty()) cfg.via = via_for(registrar);
+    if (cfg.contact.empty()) cfg.contact = contact_for(registrar);
     const registration_id id{static_cast<std::uint32_t>(registrations_.size())};
     registrations_.push_back({std::make_unique<registration>(std::move(cfg), random_), registrar});
     std::string out;
@@ -375,6 +393,14 @@ class session_layer {
     const auto e = tl_.receive(std::move(m), from, now);
     drain(now);
     return e;
+  }
+  // A send_event's bytes could not be sent (a connection refused or broken):
+  // its transaction ends as RFC 3261 §17.1.4 / §17.2.4 say, and the call or
+  // registration with it. Stateless sends (invalid tsx) have nothing to end.
+  void transport_error(transaction::tsx_id tsx, instant now) {
+    if (!tsx.valid()) return;
+    (void)tl_.transport_error(tsx, now);
+    drain(now);
   }
   void on_timer(instant now) {
     tl_.on_timer(now);
@@ -516,7 +542,7 @@ class session_layer {
     const call_state from = c.state;
     if (from == to) return;
     c.state = to;
-    if (status >= 200 || to == call_state::disconnected) {
+    if (status >= 100 || to == call_state::disconnected) {  // provisionals too, as pjsua reports "EARLY (180 Ringing)"
       c.last_status = status;
       c.reason = reason;
     }
@@ -550,8 +576,12 @@ class session_layer {
     const tsx_use use = it->second;
     tsx_.erase(it);
     if (e.cause != transaction::cause::timeout && e.cause != transaction::cause::transport_error) return;
+    // RFC 3261 §8.1.3.1: a timeout is a 408, a transport failure a 503.
+    const bool transport = e.cause == transaction::cause::transport_error;
+    const int status = transport ? 503 : 408;
+    const std::string_view reason = transport ? "Service Unavailable" : "Request Timeout";
     if (use.m == method::register_) {
-      registrations_[use.slot].usage->on_failure(408);
+      registrations_[use.slot].usage->on_failure(status);
       report({use.slot});
       return;
     }
@@ -560,13 +590,13 @@ class session_layer {
     if (!c) return;
     // RFC 5057 §3.2: a timeout counts as 408; BYE, INVITE (initial) or any usage-ending request ends the call.
     if (use.m == method::bye || (use.m == method::invite && c->state != call_state::confirmed)) {
-      disconnect(id, 408, "Request Timeout");
+      disconnect(id, status, reason);
       return;
     }
     if (use.m == method::invite) c->reinvite_pending = false;
     if (dialog* d = c->current()) {
       d->transaction_timed_out(use.m);
-      if (d->state() == dialog_state::terminated) disconnect(id, 408, "Request Timeout");
+      if (d->state() == dialog_state::terminated) disconnect(id, status, reason);
     }
     (void)now;
   }
@@ -689,7 +719,7 @@ class session_layer {
     const std::string cseq = std::to_string(sent.cseq()->number + 1) + " INVITE";
     for (const header_field& h : sent.headers()) {
       const std::string_view name = h.id == header_id::other ? h.name : canonical_name(h.id);
-      if (h.id == header_id::via && sent.top_via()) b.header(name, {cfg_.via, ";branch=", branch});
+      if (h.id == header_id::via && sent.top_via()) b.header(name, {via_for(c.remote), ";branch=", branch});
       else if (h.id == header_id::cseq) b.header(name, cseq);
       else if (h.id == header_id::session_expires || core::ascii::iequals(name, "Min-SE")) b.header(name, se);
       else b.header_unfolded(name, h.value);
@@ -825,7 +855,7 @@ class session_layer {
   void send_ack(detail::call_record& c, const dialog& d, std::string_view body) {
     std::string ack;
     const std::string branch = tl_.new_branch();
-    const request_options o{cfg_.via, branch, body.empty() ? std::string_view{} : "application/sdp", body};
+    const request_options o{via_for(c.remote), branch, body.empty() ? std::string_view{} : "application/sdp", body};
     if (d.create_ack(c.invite_cseq, o, ack) != dialog_error::ok) return;
     transaction::shared_bytes bytes = transaction::share(std::move(ack));
     c.acks.push_back({d.id().remote_tag, bytes});
@@ -857,7 +887,7 @@ class session_layer {
     std::string request;
     const std::string branch = tl_.new_branch();
     const header_line allow[] = {{"Allow", cfg_.allow}};
-    request_options o{cfg_.via, branch, body.empty() ? std::string_view{} : content_type, body};
+    request_options o{via_for(c.remote), branch, body.empty() ? std::string_view{} : content_type, body};
     if (m == method::invite) o.headers = allow;
     if (!headers.empty()) o.headers = headers;
     if (d.create_request(m, o, request) != dialog_error::ok) return;
@@ -928,7 +958,7 @@ class session_layer {
     }
     std::string ack;
     const std::string branch = tl_.new_branch();
-    const request_options o{cfg_.via, branch, ack_body.empty() ? std::string_view{} : "application/sdp", ack_body};
+    const request_options o{via_for(c.remote), branch, ack_body.empty() ? std::string_view{} : "application/sdp", ack_body};
     if (d.create_ack(r.cseq() ? r.cseq()->number : 0, o, ack) == dialog_error::ok)
       emit(transaction::send_event{{}, c.remote, transaction::share(std::move(ack))});
     if (!ok) send_bye(c, id, d, now);
@@ -971,7 +1001,7 @@ class session_layer {
     }
     c.rseq = static_cast<std::uint32_t>(random_() % 0x3fffffffu);  // RFC 3262 §3: any start below 2^31
     dialog d;
-    if (dialog::create_uas(r, c.local_tag, cfg_.contact, d) != dialog_error::ok) {
+    if (dialog::create_uas(r, c.local_tag, contact_for(e.from), d) != dialog_error::ok) {
       release(id);
       return reject(e.id, r, 400, "Bad Request", now);
     }
@@ -1316,21 +1346,24 @@ class session_layer {
   }
 
   // --- building ----------------------------------------------------------------------
+  std::string_view via_for(const peer& p) const { return cfg_.local_for ? cfg_.local_for(p).via : cfg_.via; }
+  std::string_view contact_for(const peer& p) const { return cfg_.local_for ? cfg_.local_for(p).contact : cfg_.contact; }
   std::string build_invite(const detail::call_record& c, std::string_view target, std::string_view from,
                            std::string_view body) {
-    std::string buffer(target.size() * 2 + from.size() + c.call_id.size() + cfg_.via.size() + cfg_.contact.size() +
+    const std::string_view via = via_for(c.remote), contact = contact_for(c.remote);
+    std::string buffer(target.size() * 2 + from.size() + c.call_id.size() + via.size() + contact.size() +
                            cfg_.allow.size() + body.size() + 320,
                        '\0');
     builder b(buffer, body);
     const std::string branch = tl_.new_branch();
     b.request_line("INVITE", target);
-    b.header(canonical_name(header_id::via), {cfg_.via, ";branch=", branch});
+    b.header(canonical_name(header_id::via), {via, ";branch=", branch});
     b.header(header_id::max_forwards, "70");
     b.header(canonical_name(header_id::from), {from, ";tag=", c.local_tag});
     b.header(canonical_name(header_id::to), {"<", target, ">"});
     b.header(header_id::call_id, c.call_id);
     b.header(header_id::cseq, "1 INVITE");
-    b.header(canonical_name(header_id::contact), {"<", cfg_.contact, ">"});
+    b.header(canonical_name(header_id::contact), {"<", contact, ">"});
     b.header("Allow", cfg_.allow);
     if (cfg_.use_100rel && cfg_.session_expires) b.header(header_id::supported, "100rel, timer");
     else if (cfg_.use_100rel) b.header(header_id::supported, prack::option_tag);
