@@ -57,6 +57,29 @@ TEST_CASE("rfc5626_3_5_1 keep-alive pings are skipped and counted") {
   CHECK(fr.skipped == 8);
 }
 
+TEST_CASE("rfc5626_3_5_1 a connection that only pings keeps no bytes: drop_keepalive") {
+  sip::framer f;
+  std::string buf = "\r\n\r\n\r";  // one ping, and the start of the next
+  auto fr = f.next(buf);
+  CHECK(fr.pings == 1);
+  CHECK(fr.skipped == buf.size());
+  buf.erase(0, f.drop_keepalive());
+  CHECK(buf.empty());
+  buf += "\n\r\n";  // the ping split across reads still counts once
+  fr = f.next(buf);
+  CHECK(fr.pings == 1);
+  buf.erase(0, f.drop_keepalive());
+  const std::string msg = "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 2\r\n\r\nhi";
+  buf += msg.substr(0, 10);
+  fr = f.next(buf);
+  CHECK(fr.state == sip::frame::status::need_more);
+  CHECK(f.drop_keepalive() == 0);  // a message has begun: nothing to drop
+  buf += msg.substr(10);
+  fr = f.next(buf);
+  REQUIRE(fr.state == sip::frame::status::message);
+  CHECK(fr.message == msg);
+}
+
 TEST_CASE("rfc3261_18_3 framer rejects a missing or bad Content-Length on streams") {
   sip::framer f;
   const auto fr = f.next("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n\r\n");

@@ -103,6 +103,17 @@ class framer {
 
   bool failed() const noexcept { return failed_; }
 
+  // After next() returned need_more with every byte of `buf` skipped as
+  // keep-alive CR/LF: the caller may drop those bytes (this returns how many),
+  // so a connection that only pings holds no buffer. A CRLF run split across
+  // reads still counts as one ping; the ping count starts again at 0.
+  std::size_t drop_keepalive() noexcept {
+    const std::size_t n = head_end_ == 0 && scanned_ == 0 ? skip_ : 0;
+    skip_ -= n;
+    pings_ = 0;
+    return n;
+  }
+
  private:
   // Indexes only the head; a header index larger than the inline array is
   // fine here because the framer reads Content-Length only.
