@@ -1,0 +1,256 @@
+// SIP transports (sip/transport): the Via stamp of RFC 3261 §18.2.1 / RFC 3581
+// on raw bytes, and the Asio hub over UDP and TCP on the loopback with raw
+// sockets as the peer: framing, keep-alive pings, framing errors, transport
+// errors reported with their transaction, idle timeout, the flow limit.
+#include <sigwire/sip/transport/hub.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace sip = sigwire::sip;
+namespace transport = sigwire::sip::transport;
+namespace tx = sigwire::sip::transaction;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string request(std::string_view via, std::string_view body = {}) {
+  return "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\n" + std::string(via) +
+         "\r\nMax-Forwards: 70\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\n"
+         "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
+std::string stamped(std::string m, std::string_view address = "192.0.2.4", unsigned port = 5062) {
+  transport::stamp_received(m, address, port);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("rfc3581 §4 example: rport filled and received added") {
+  // RFC 3581 §4: "Via: SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKkjshdyff"
+  // from 192.0.2.1:9988 becomes ";received=192.0.2.1;rport=9988".
+  const std::string out = stamped(request("Via: SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKkjshdyff"), "192.0.2.1", 9988);
+  CHECK(out.find("Via: SIP/2.0/UDP 10.1.1.1:4540;rport=9988;branch=z9hG4bKkjshdyff;received=192.0.2.1\r\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("rfc3261 §18.2.1: received only when the sent-by host is not the source") {
+  const std::string same = request("Via: SIP/2.0/UDP 192.0.2.4:5062;branch=z9hG4bK1");
+  CHECK(stamped(same) == same);
+  CHECK(stamped(request("Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK1"))
+            .find("Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK1;received=192.0.2.4\r\n") != std::string::npos);
+  // rport with a value already, received already: nothing to add
+  const std::string done = request("Via: SIP/2.0/UDP 10.0.0.1;received=192.0.2.4;rport=5062;branch=z9hG4bK1");
+  CHECK(stamped(done) == done);
+}
+
+TEST_CASE("the top Via only: compact form, several values, quoted commas, responses left alone") {
+  CHECK(stamped(request("v: SIP/2.0/UDP 10.0.0.1 ;rport;branch=z9hG4bK1 , SIP/2.0/UDP 10.0.0.2;rport"))
+            .find("v: SIP/2.0/UDP 10.0.0.1 ;rport=5062;branch=z9hG4bK1;received=192.0.2.4 , SIP/2.0/UDP 10.0.0.2;rport\r\n") !=
+        std::string::npos);
+  CHECK(stamped(request("Via: SIP/2.0/UDP 10.0.0.1;x=\"a,b\";branch=z9hG4bK1, SIP/2.0/UDP 10.0.0.2"))
+            .find(";x=\"a,b\";branch=z9hG4bK1;received=192.0.2.4, SIP/2.0/UDP 10.0.0.2\r\n") != std::string::npos);
+  CHECK(stamped(request("Via: [2001:db8::1]:5060;branch=z9hG4bK1")).find("received") != std::string::npos);
+  CHECK(stamped(request("Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1"), "2001:db8::1", 5060).find("received") ==
+        std::string::npos);
+  const std::string response = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;rport;branch=z9hG4bK1\r\n\r\n";
+  CHECK(stamped(response) == response);
+  const std::string no_via = "OPTIONS sip:a@b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n";
+  CHECK(stamped(no_via) == no_via);
+  const std::string via_in_body = "OPTIONS sip:a@b SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\nVia: SIP/2.0/UDP 10.0.0.1;rport\r\n";
+  CHECK(stamped(via_in_body) == via_in_body);
+}
+
+// --- the hub on the loopback ----------------------------------------------------------
+namespace {
+
+struct received {
+  std::string bytes;
+  tx::peer from;
+};
+
+struct fixture {
+  asio::io_context io;
+  std::vector<received> in;
+  std::vector<tx::tsx_id> failed;
+  transport::hub net;
+  explicit fixture(transport::options o = {})
+      : net(io,
+            {.on_message = [this](std::string b, tx::peer p) { in.push_back({std::move(b), p}); },
+             .on_send_failed = [this](tx::tsx_id t) { failed.push_back(t); }},
+            std::move(o)) {}
+
+  // Runs the loop until `done` or 5 s (a bound for a broken test, never a measurement).
+  template <class F>
+  bool run_until(F done) {
+    const auto end = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      io.restart();
+      io.run_for(10ms);
+    }
+    return done();
+  }
+};
+
+const asio::ip::address loopback = asio::ip::make_address("127.0.0.1");
+
+}  // namespace
+
+TEST_CASE("hub: UDP request in with received/rport, response out to the source") {
+  fixture f;
+  const std::size_t l = f.net.listen(transport::protocol::udp, {loopback, 0});
+  asio::ip::udp::socket peer(f.io, {loopback, 0});
+  const unsigned peer_port = peer.local_endpoint().port();
+  peer.send_to(asio::buffer(request("Via: SIP/2.0/UDP 10.9.9.9:5060;rport;branch=z9hG4bK1")),
+               {loopback, f.net.local_endpoint(l).port()});
+  REQUIRE(f.run_until([&] { return !f.in.empty(); }));
+  CHECK(f.in[0].bytes.find(";rport=" + std::to_string(peer_port) + ";branch=z9hG4bK1;received=127.0.0.1\r\n") !=
+        std::string::npos);
+  CHECK_FALSE(f.in[0].from.reliable);
+  CHECK(f.net.via_for(f.in[0].from) == "SIP/2.0/UDP 127.0.0.1:" + std::to_string(f.net.local_endpoint(l).port()) + ";rport");
+  CHECK(f.net.remote_of(f.in[0].from).port() == peer_port);
+
+  f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\n\r\n"));
+  std::string got(100, '\0');
+  asio::ip::udp::endpoint from;
+  got.resize(peer.receive_from(asio::buffer(got), from));
+  CHECK(got == "SIP/2.0 200 OK\r\n\r\n");
+  // A keep-alive datagram is no message; the same source is the same flow.
+  peer.send_to(asio::buffer(std::string("\r\n\r\n")), {loopback, f.net.local_endpoint(l).port()});
+  peer.send_to(asio::buffer(request("Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK2")), {loopback, f.net.local_endpoint(l).port()});
+  REQUIRE(f.run_until([&] { return f.in.size() == 2; }));
+  CHECK(f.in[1].from == f.in[0].from);
+  CHECK(f.net.flows() == 0);  // UDP over IPv4: the peer id holds the address, no table entry per source
+}
+
+TEST_CASE("hub: UDP over IPv6 (::1), a flow per source in the table") {
+  fixture f;
+  const auto v6 = asio::ip::make_address("::1");
+  const std::size_t l = f.net.listen(transport::protocol::udp, {v6, 0});
+  asio::ip::udp::socket peer(f.io, {v6, 0});
+  peer.send_to(asio::buffer(request("Via: SIP/2.0/UDP [::1]:5060;rport;branch=z9hG4bK1")), {v6, f.net.local_endpoint(l).port()});
+  REQUIRE(f.run_until([&] { return !f.in.empty(); }));
+  CHECK(f.in[0].bytes.find(";rport=" + std::to_string(peer.local_endpoint().port()) + ";branch=z9hG4bK1;received=::1\r\n") !=
+        std::string::npos);
+  CHECK(f.net.flows() == 1);
+  CHECK(f.net.via_for(f.in[0].from).starts_with("SIP/2.0/UDP [::1]:"));
+  f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\n\r\n"));
+  std::string got(100, '\0');
+  asio::ip::udp::endpoint from;
+  got.resize(peer.receive_from(asio::buffer(got), from));
+  CHECK(got == "SIP/2.0 200 OK\r\n\r\n");
+}
+
+TEST_CASE("hub: TCP framing by Content-Length, split and joined messages, pings answered") {
+  fixture f;
+  const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
+  asio::ip::tcp::socket peer(f.io);
+  peer.connect({loopback, f.net.local_endpoint(l).port()});
+  const std::string one = request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1", "hello");
+  const std::string two = request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK2", "world!");
+  const std::string stream = "\r\n\r\n" + one + two;
+  // byte by byte for the first part, then the rest at once
+  for (std::size_t i = 0; i < 40; ++i) {
+    asio::write(peer, asio::buffer(stream.data() + i, 1));
+    f.io.restart();
+    f.io.poll();
+  }
+  asio::write(peer, asio::buffer(stream.substr(40)));
+  REQUIRE(f.run_until([&] { return f.in.size() == 2; }));
+  CHECK(f.in[0].bytes.ends_with("\r\n\r\nhello"));
+  CHECK(f.in[1].bytes.ends_with("\r\n\r\nworld!"));
+  CHECK(f.in[0].from == f.in[1].from);
+  CHECK(f.in[0].from.reliable);
+  CHECK(f.net.contact_for(f.in[0].from).ends_with(";transport=tcp"));
+  std::string pong(2, '\0');
+  REQUIRE(f.run_until([&] { return peer.available() >= 2; }));
+  asio::read(peer, asio::buffer(pong));
+  CHECK(pong == "\r\n");  // RFC 5626 §3.5.1: CRLFCRLF ping, CRLF pong
+  CHECK(f.net.stats().pings_answered == 1);
+  // a response on the same connection
+  f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+  std::string resp(std::string_view("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n").size(), '\0');
+  f.run_until([&] { return peer.available() >= resp.size(); });
+  asio::read(peer, asio::buffer(resp));
+  CHECK(resp == "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST_CASE("hub: a framing error closes the connection; later sends on it fail with their transaction") {
+  fixture f;
+  const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
+  asio::ip::tcp::socket peer(f.io);
+  peer.connect({loopback, f.net.local_endpoint(l).port()});
+  asio::write(peer, asio::buffer(request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1")));
+  REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
+  asio::write(peer, asio::buffer(std::string("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n")));
+  REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
+  CHECK(f.net.stats().framing_errors == 1);
+  std::error_code ec;
+  char c;
+  peer.read_some(asio::buffer(&c, 1), ec);
+  CHECK(ec == asio::error::eof);
+  f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\n\r\n"), {7, 1});
+  REQUIRE(f.failed.size() == 1);
+  CHECK(f.failed[0] == tx::tsx_id{7, 1});
+  CHECK(f.net.flows() == 0);  // the connection's flow is freed
+}
+
+TEST_CASE("hub: a connection we open that is refused reports every queued send") {
+  fixture f;
+  f.net.listen(transport::protocol::udp, {loopback, 0});
+  asio::ip::tcp::acceptor closed(f.io, {loopback, 0});
+  const unsigned short port = closed.local_endpoint().port();
+  closed.close();  // nobody listens there now
+  const tx::peer p = f.net.peer_for(transport::protocol::tcp, {loopback, port});
+  REQUIRE(p.id != 0);
+  CHECK(p.reliable);
+  CHECK(f.net.via_for(p).starts_with("SIP/2.0/TCP 127.0.0.1:"));
+  f.net.send(p, tx::share("INVITE"), {1, 1});
+  f.net.send(p, tx::share("BYE"), {2, 1});
+  REQUIRE(f.run_until([&] { return f.failed.size() == 2; }));
+  CHECK(f.failed[0] == tx::tsx_id{1, 1});
+  CHECK(f.failed[1] == tx::tsx_id{2, 1});
+  CHECK(f.net.connections() == 0);
+}
+
+TEST_CASE("hub: an outgoing connection is reused by target and carries the answers back") {
+  fixture f;
+  asio::ip::tcp::acceptor server(f.io, {loopback, 0});
+  const asio::ip::tcp::endpoint target{loopback, server.local_endpoint().port()};
+  const tx::peer p = f.net.peer_for(transport::protocol::tcp, target);
+  CHECK(f.net.peer_for(transport::protocol::tcp, target) == p);
+  f.net.send(p, tx::share(request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1")));
+  asio::ip::tcp::socket accepted = server.accept();
+  asio::write(accepted, asio::buffer(std::string("SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1\r\n"
+                                                 "Content-Length: 0\r\n\r\n")));
+  REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
+  CHECK(f.in[0].from == p);
+  CHECK(f.in[0].bytes.starts_with("SIP/2.0 200 OK"));
+}
+
+TEST_CASE("hub: idle connections are closed; the flow limit refuses new sources") {
+  transport::options o;
+  o.idle_timeout = 1s;
+  o.max_flows = 1;
+  fixture f(o);
+  const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
+  asio::ip::tcp::socket first(f.io), second(f.io);
+  first.connect({loopback, f.net.local_endpoint(l).port()});
+  REQUIRE(f.run_until([&] { return f.net.connections() == 1; }));
+  second.connect({loopback, f.net.local_endpoint(l).port()});  // over the limit: accepted and closed at once
+  REQUIRE(f.run_until([&] { return f.net.stats().refused_flows == 1; }));
+  char c;
+  std::error_code ec;
+  second.read_some(asio::buffer(&c, 1), ec);
+  CHECK(ec == asio::error::eof);
+  // nothing on `first` for a second or more: closed by the sweep
+  REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
+  first.read_some(asio::buffer(&c, 1), ec);
+  CHECK(ec == asio::error::eof);
+  CHECK(f.net.stats().connections_closed == 1);
+}
