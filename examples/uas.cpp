@@ -1,0 +1,114 @@
+// uas: a SIP user agent that answers every call, over UDP and TCP on one port.
+// The target of the load tests (bench/sip_ua_load.sh) and of softphones.
+//
+//   uas [--port 5070] [--address 127.0.0.1] [--ring]
+//       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P]
+//
+// Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
+// when the INVITE had none); --ring sends 180 first. ACK, BYE, CANCEL,
+// OPTIONS, re-INVITE, UPDATE, PRACK, INFO and MESSAGE are handled by the
+// session layer as a UA must. With --register it registers <sip:U@REGISTRAR>
+// with digest credentials, keeps it refreshed and prints each registration
+// state. SIGINT/SIGTERM unregister (at most 2 s) and stop it; it then prints
+// its counts on one line to stderr.
+#include <sigwire/sip/ua/user_agent.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+using namespace sigwire;
+namespace ua = sigwire::sip::ua;
+
+static sdp::capabilities audio(const std::string& address) {
+  sdp::capabilities caps;
+  caps.address = address;
+  caps.bundle = false;
+  caps.rtcp_mux = false;
+  sdp::media_capability audio;
+  audio.port = 4000;  // no media engine here: the port is only announced
+  audio.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
+                  {.name = "PCMA", .clock_rate = 8000, .payload_type = 8},
+                  {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
+  caps.media.push_back(std::move(audio));
+  return caps;
+}
+
+int main(int argc, char** argv) {
+  unsigned short port = 5070;
+  std::string address = "127.0.0.1";
+  bool ring = false;
+  std::string registrar, user = "uas", password;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--port") && i + 1 < argc) port = static_cast<unsigned short>(std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--address") && i + 1 < argc) address = argv[++i];
+    else if (!std::strcmp(argv[i], "--ring")) ring = true;
+    else if (!std::strcmp(argv[i], "--register") && i + 1 < argc) registrar = argv[++i];
+    else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
+    else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--register URI --user U --password P]\n");
+      return 2;
+    }
+  }
+  asio::io_context io;
+  unsigned incoming = 0, confirmed = 0, ended = 0;
+  sip::ua::user_agent uas(io, {.from = "<sip:uas@" + address + ">", .media = audio(address)}, {});
+  ua::callbacks cb;
+  cb.on_call_state = [&](ua::call_id, ua::call_state s, int, std::string_view) {
+    confirmed += s == ua::call_state::confirmed;
+    ended += s == ua::call_state::disconnected;
+  };
+  cb.on_incoming_call = [&](ua::call_id call, const sip::message&) {
+    ++incoming;
+    if (ring) uas.answer(call, 180);
+    uas.answer(call, 200);
+  };
+  bool stopping = false;
+  cb.on_registration = [&](ua::registration_id, const sip::dialog::registration_event& e) {
+    std::printf("registration: %s (last status %d, expires %u)\n", std::string(sip::dialog::text(e.state)).c_str(),
+                e.last_status, e.expires);
+    std::fflush(stdout);
+    if (stopping && e.state != sip::dialog::registration_state::unregistering) {
+      uas.close();
+      io.stop();
+    }
+  };
+  uas.set_callbacks(std::move(cb));
+  const asio::ip::address at = asio::ip::make_address(address);
+  uas.listen(ua::protocol::udp, {at, port});
+  uas.listen(ua::protocol::tcp, {at, uas.local_endpoint(0).port()});
+  std::printf("uas listening on udp and tcp %s:%u\n", address.c_str(), uas.local_endpoint(0).port());
+  std::fflush(stdout);
+  ua::registration_id account;
+  if (!registrar.empty()) {
+    const std::string domain = ua::resolve(registrar).endpoint.address().to_string();
+    account = uas.add_account(registrar, "<sip:" + user + "@" + domain + ">", {{.realm = "", .username = user, .password = password}});
+    if (!account.valid()) {
+      std::fprintf(stderr, "uas: cannot register at %s\n", registrar.c_str());
+      return 2;
+    }
+  }
+  asio::signal_set stop(io, SIGINT, SIGTERM);
+  asio::steady_timer give_up(io);
+  stop.async_wait([&](std::error_code, int) {
+    stopping = true;
+    if (account.valid() && uas.remove_account(account) == ua::call_error::ok) {
+      give_up.expires_after(std::chrono::seconds(2));  // the registrar may be gone already
+      give_up.async_wait([&](std::error_code) {
+        uas.close();
+        io.stop();
+      });
+      return;
+    }
+    uas.close();
+    io.stop();
+  });
+  io.run();
+  const auto& n = uas.transports().stats();
+  std::fprintf(stderr, "uas: incoming=%u confirmed=%u ended=%u open=%zu messages in=%llu out=%llu connections=%llu\n",
+               incoming, confirmed, ended, uas.calls(), static_cast<unsigned long long>(n.messages_in),
+               static_cast<unsigned long long>(n.messages_out), static_cast<unsigned long long>(n.connections_accepted));
+  return 0;
+}

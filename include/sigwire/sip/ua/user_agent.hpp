@@ -1,0 +1,274 @@
+// sigwire/sip/ua/user_agent.hpp - a SIP user agent on Asio: transports
+// (transport/hub.hpp), the sans-IO session layer (dialog/session_layer.hpp)
+// and one timer, with callbacks in the spirit of pjsua's Call and Account.
+//
+//   asio::io_context io;
+//   sip::ua::user_agent ua(io, {.from = "<sip:alice@192.0.2.1>", .media = caps},
+//                          {.on_call_state = [](auto call, auto state, int code, auto reason) {...}});
+//   ua.listen(sip::transport::protocol::udp, {asio::ip::make_address("192.0.2.1"), 5060});
+//   auto call = ua.make_call("sip:bob@192.0.2.2:5060");     // ;transport=tcp for TCP
+//   ua.hangup(call.call);
+//   io.run();
+//
+// Incoming calls reach on_incoming_call; answer() them (180, 200, 486 ...).
+// Everything a UA does by itself (ACK, 2xx and 1xx retransmission, PRACK,
+// session timers, 481/420/491 ...) happens in the session layer; this file
+// only moves bytes, time and events. Media: signalling and SDP only; read the
+// negotiated streams with negotiator_of(call) after on_media (the hook where
+// a media engine plugs in).
+//
+// Threads: one. Every call into the user agent and every callback runs on
+// the thread that runs `io`; post() to it from other threads.
+#pragma once
+
+#include <sigwire/sip/dialog/session_layer.hpp>
+#include <sigwire/sip/transport/hub.hpp>
+#include <sigwire/sip/uri.hpp>
+
+#include <asio.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sigwire::sip::ua {
+
+using dialog::call_error;
+using dialog::call_id;
+using dialog::call_state;
+using dialog::registration_id;
+using transport::protocol;
+
+struct config {
+  std::string from{};                         // our identity in calls: "\"Alice\" <sip:alice@example.com>"
+  std::optional<sdp::capabilities> media{};   // offer/answer through sdp::negotiator; none: no SDP
+  dialog::session_config session{};           // 100rel, session timers, credentials, T1 ...
+  transport::options transport{};
+};
+
+struct callbacks {
+  std::function<void(call_id, call_state, int last_status, std::string_view reason)> on_call_state{};
+  std::function<void(call_id, const sip::message& invite)> on_incoming_call{};  // answer() it
+  std::function<void(call_id, bool ok)> on_media{};  // an offer/answer completed: negotiator_of(call)
+  std::function<void(call_id, const sip::message& request)> on_in_call_request{};  // INFO, MESSAGE ... (answered 200)
+  // A request outside any call other than OPTIONS (answered 200 here): return
+  // the status to answer (MESSAGE: 200; unset: 405 Method Not Allowed).
+  std::function<int(const sip::message& request)> on_request{};
+  std::function<void(registration_id, const dialog::registration_event&)> on_registration{};
+};
+
+struct make_call_result {
+  call_id call{};
+  call_error error = call_error::ok;
+  std::string_view why{};  // for bad_input: what was wrong with the target
+  explicit operator bool() const noexcept { return error == call_error::ok; }
+};
+
+// Where a SIP URI's requests go: its host (an IP address: no DNS yet, RFC 3263)
+// and port (5060 when absent), over TCP when it says ;transport=tcp.
+struct next_hop {
+  protocol proto = protocol::udp;
+  asio::ip::tcp::endpoint endpoint{};
+  std::string_view error{};  // empty when resolved
+};
+inline next_hop resolve(std::string_view target) {
+  next_hop hop;
+  const auto u = sip::parse_uri(target, false);
+  if (!u || !u->is_sip()) return {.error = "not a sip: URI"};
+  std::string_view host = u->host;
+  if (u->is_ipv6()) host = host.substr(1, host.size() - 2);
+  std::error_code ec;
+  const auto address = asio::ip::make_address(std::string(host), ec);
+  if (ec) return {.error = "host is not an IP address (no DNS yet)"};
+  const auto transport = u->transport();
+  if (transport && sip::detail::ieq_lower(*transport, "tcp")) hop.proto = protocol::tcp;
+  else if (transport && !sip::detail::ieq_lower(*transport, "udp")) return {.error = "transport not supported yet"};
+  hop.endpoint = {address, static_cast<unsigned short>(u->has_port ? u->port : 5060)};
+  return hop;
+}
+
+class user_agent {
+ public:
+  user_agent(asio::io_context& io, config cfg, callbacks cb)
+      : io_(io),
+        cfg_(std::move(cfg)),
+        cb_(std::move(cb)),
+        net_(io, {.on_message = [this](std::string bytes, transaction::peer from) { on_message(std::move(bytes), from); },
+                  .on_send_failed = [this](transaction::tsx_id tsx) { on_send_failed(tsx); }},
+             cfg_.transport),
+        layer_(layer_config(), [this] { return random_(); }),
+        timer_(io) {}
+  user_agent(const user_agent&) = delete;
+  user_agent& operator=(const user_agent&) = delete;
+
+  // Callbacks that need the user agent itself are set once it exists.
+  void set_callbacks(callbacks cb) { cb_ = std::move(cb); }
+
+  // A transport to listen on (port 0: any; read it back with local_endpoint).
+  std::size_t listen(protocol p, const asio::ip::tcp::endpoint& at) { return net_.listen(p, at); }
+  asio::ip::tcp::endpoint local_endpoint(std::size_t listener) const { return net_.local_endpoint(listener); }
+
+  // --- calls (pjsua's Call) -----------------------------------------------------------
+  make_call_result make_call(std::string_view target, bool late_offer = false) {
+    const next_hop hop = resolve(target);
+    if (!hop.error.empty()) return {{}, call_error::bad_input, hop.error};
+    const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
+    if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the target"};
+    const auto r = layer_.make_call(target, cfg_.from, to, now(), late_offer);
+    pump();
+    return {r.call, r.error, {}};
+  }
+  call_error answer(call_id call, int status, std::string_view reason = {}) { return done(layer_.answer(call, status, now(), reason)); }
+  call_error hangup(call_id call) { return done(layer_.hangup(call, now())); }
+  // Hold and resume (RFC 3264 §8.4): a re-INVITE with sendonly, then sendrecv.
+  call_error hold(call_id call) { return done(layer_.reinvite(call, now(), sdp::direction::sendonly)); }
+  call_error resume(call_id call) { return done(layer_.reinvite(call, now(), sdp::direction::sendrecv)); }
+  call_error send_in_call(call_id call, sip::method m, std::string_view content_type, std::string_view body) {
+    return done(layer_.send_request(call, m, content_type, body, now()));
+  }
+  call_state state_of(call_id call) noexcept { return layer_.state_of(call); }
+  const sdp::negotiator* negotiator_of(call_id call) noexcept { return layer_.negotiator_of(call); }
+  std::size_t calls() const noexcept { return layer_.calls(); }
+
+  // --- accounts (pjsua's Account: registration with digest credentials) ----------------
+  // Registers `aor` ("<sip:alice@example.com>") at `registrar` ("sip:192.0.2.9"),
+  // refreshed before it expires; on_registration reports each change.
+  registration_id add_account(std::string_view registrar, std::string_view aor, std::vector<dialog::credential> credentials,
+                              std::uint32_t expires = 600) {
+    const next_hop hop = resolve(registrar);
+    if (!hop.error.empty()) return {};
+    const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
+    if (to.id == 0) return {};
+    dialog::registration_config rc;
+    rc.registrar = std::string(registrar);
+    rc.aor = std::string(aor);
+    rc.expires = expires;
+    rc.credentials = std::move(credentials);
+    const registration_id id = layer_.add_registration(std::move(rc), to, now());
+    pump();
+    return id;
+  }
+  call_error remove_account(registration_id id) { return done(layer_.unregister(id, now())); }
+
+  // The layers underneath, for what this API does not cover.
+  dialog::session_layer& sessions() noexcept { return layer_; }
+  transport::hub& transports() noexcept { return net_; }
+
+  // Closes every transport (calls in progress are abandoned: hang them up first).
+  void close() {
+    closed_ = true;
+    timer_.cancel();
+    net_.close();
+  }
+
+  transaction::instant now() const {
+    return std::chrono::duration_cast<transaction::instant>(std::chrono::steady_clock::now() - start_);
+  }
+
+ private:
+  dialog::session_config layer_config() {
+    dialog::session_config s = cfg_.session;
+    s.media = cfg_.media;
+    s.local_for = [this](const transaction::peer& p) {
+      return dialog::local_address{net_.via_for(p), net_.contact_for(p)};
+    };
+    return s;
+  }
+  call_error done(call_error e) {
+    pump();
+    return e;
+  }
+
+  void on_message(std::string bytes, transaction::peer from) {
+    (void)layer_.receive(std::move(bytes), from, now());  // a message that does not parse is dropped (counted by the layer)
+    pump();
+  }
+  void on_send_failed(transaction::tsx_id tsx) {
+    layer_.transport_error(tsx, now());
+    pump();
+  }
+
+  // Hands the layer's output out: bytes to the transports, the rest to the
+  // callbacks. A callback may call back in (answer() in on_incoming_call):
+  // what that produces is handed out by the loop already running.
+  void pump() {
+    if (pumping_) return;
+    pumping_ = true;
+    for (layer_.take_events(events_); !events_.empty(); layer_.take_events(events_)) {
+      std::vector<dialog::session_event> batch = std::move(events_);
+      for (dialog::session_event& e : batch) std::visit([this](auto& ev) { handle(ev); }, e);
+    }
+    pumping_ = false;
+    arm_timer();
+  }
+  void handle(transaction::send_event& s) { net_.send(s.to, std::move(s.data), s.id); }
+  void handle(dialog::call_state_event& e) {
+    if (cb_.on_call_state) cb_.on_call_state(e.call, e.to, e.last_status, e.reason);
+  }
+  void handle(dialog::incoming_call_event& e) {
+    if (cb_.on_incoming_call) cb_.on_incoming_call(e.call, *e.invite);
+    else (void)layer_.answer(e.call, 480, now(), "No Handler");
+  }
+  void handle(dialog::media_event& e) {
+    if (cb_.on_media) cb_.on_media(e.call, e.ok);
+  }
+  void handle(dialog::in_dialog_request_event& e) {
+    if (cb_.on_in_call_request) cb_.on_in_call_request(e.call, e.request);
+  }
+  void handle(dialog::request_event& e) {
+    const auto m = e.request.view().method();
+    int status = 405;
+    if (m == "OPTIONS") status = 200;  // RFC 3261 §11.2
+    else if (cb_.on_request) status = cb_.on_request(e.request);
+    const dialog::header_line allow[] = {{"Allow", cfg_.session.allow}};
+    (void)layer_.respond(e.tsx, e.request, status, now(), {}, status == 405 || status == 200 ? allow : std::span<const dialog::header_line>{});
+  }
+  void handle(dialog::registration_event& e) {
+    if (cb_.on_registration) cb_.on_registration(e.reg, e);
+  }
+  void handle(transaction::stray_response_event&) {}  // a response to nothing we sent: nothing to do (RFC 3261 §8.1.3.2)
+  void handle(transaction::overloaded_event& e) {     // the transaction table is full: 503 statelessly
+    layer_.respond_stateless(e.msg, e.from, 503);
+  }
+
+  // One steady_timer at the layer's next deadline. It is re-armed only when
+  // the deadline moves earlier; a wake-up for a deadline that moved later
+  // just runs on_timer (nothing due) and re-arms: no timer system call per message.
+  void arm_timer() {
+    if (closed_) return;
+    const auto next = layer_.next_deadline();
+    if (!next || (armed_ && *next >= armed_at_)) return;
+    armed_ = true;
+    armed_at_ = *next;
+    timer_.expires_at(start_ + *next);
+    timer_.async_wait([this, alive = alive_](std::error_code ec) {
+      if (!*alive || ec == asio::error::operation_aborted) return;
+      armed_ = false;
+      layer_.on_timer(now());
+      pump();
+    });
+  }
+
+  asio::io_context& io_;
+  config cfg_;
+  callbacks cb_;
+  std::mt19937_64 random_{std::random_device{}()};
+  transport::hub net_;
+  dialog::session_layer layer_;
+  asio::steady_timer timer_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::vector<dialog::session_event> events_;
+  transaction::instant armed_at_{};
+  bool armed_ = false, pumping_ = false, closed_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+ public:
+  ~user_agent() { *alive_ = false; }
+};
+
+}  // namespace sigwire::sip::ua

@@ -1,0 +1,97 @@
+#!/bin/bash
+# The user agent (sip/ua) through its examples against sipp (Debian
+# sip-tester) on the loopback. Every run must show every call succeed:
+#   1. sipp's built-in uac scenario calls examples/uas: 500 calls over UDP, then
+#      500 over TCP (one connection, -t t1); uas must end with no call open.
+#   2. examples/simplecall calls sipp's built-in uas scenario over UDP and over
+#      TCP: the call is confirmed, hung up after 1 s and simplecall exits 0.
+#   3. examples/uas registers with sipp as the registrar
+#      (tests/sip/sipp/register_401_registrar.xml): 401, then credentials sipp
+#      verifies (alice/secret), then 200; uas must print "registered".
+#   ua_sipp_interop.sh PATH/TO/uas PATH/TO/simplecall
+set -u
+UAS=$(realpath "$1")
+SIMPLECALL=$(realpath "$2")
+SCENARIOS=$(cd "$(dirname "$0")/sipp" && pwd)
+command -v sipp >/dev/null || { echo "FAIL: sipp not installed (Debian sip-tester)"; exit 1; }
+WORK=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+cd "$WORK"
+failures=0
+
+free_port() {  # a port free for both UDP and TCP on 127.0.0.1
+  /usr/bin/python3 -c '
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass'
+}
+successful() { grep -E "Successful call" "$1" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}'; }
+
+# 1. sipp uac -> uas, UDP then TCP, one uas process
+port=$(free_port)
+"$UAS" --port "$port" > uas.out 2> uas.err &
+UAS_PID=$!
+PIDS+=("$UAS_PID")
+for _ in $(seq 50); do grep -q listening uas.out 2>/dev/null && break; sleep 0.1; done
+for transport in u1 t1; do
+  timeout 120 sipp -sn uac 127.0.0.1:"$port" -t "$transport" -i 127.0.0.1 -m 500 -r 100 -l 200 \
+    -timeout 100s -timeout_error -nostdin -trace_err > "sipp-uac-$transport.out" 2>&1
+  rc=$?
+  ok=$(successful "sipp-uac-$transport.out")
+  echo "sipp uac -> uas over $transport: sipp exit $rc, $ok of 500 calls successful"
+  if [ "$rc" != 0 ] || [ "$ok" != 500 ]; then
+    failures=$((failures + 1)); tail -20 "sipp-uac-$transport.out"; head -40 ./*_errors.log 2>/dev/null
+  fi
+done
+kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+echo "  $(cat uas.err)"
+grep -q "confirmed=1000 ended=1000 open=0" uas.err || { failures=$((failures + 1)); echo "FAIL: uas did not end every call"; }
+
+# 2. simplecall -> sipp uas, UDP then TCP
+for transport in u1 t1; do
+  port=$(free_port)
+  timeout 60 sipp -sn uas -t "$transport" -i 127.0.0.1 -p "$port" -m 1 -timeout 50s -timeout_error -nostdin \
+    > "sipp-uas-$transport.out" 2>&1 &
+  spid=$!
+  PIDS+=("$spid")
+  sleep 0.5
+  target="sip:service@127.0.0.1:$port"
+  [ "$transport" = t1 ] && target="$target;transport=tcp"
+  timeout 30 "$SIMPLECALL" "$target" --duration 1 < /dev/null > "simplecall-$transport.out" 2>&1
+  rc=$?
+  wait "$spid"; src=$?
+  ok=$(successful "sipp-uas-$transport.out")
+  echo "simplecall -> sipp uas over $transport: simplecall exit $rc ($(tail -1 "simplecall-$transport.out")), sipp exit $src, $ok of 1 successful"
+  if [ "$rc" != 0 ] || [ "$src" != 0 ] || [ "$ok" != 1 ]; then
+    failures=$((failures + 1)); cat "simplecall-$transport.out"; tail -20 "sipp-uas-$transport.out"
+  fi
+done
+
+# 3. uas registers with sipp as the registrar (401 first)
+sport=$(free_port)
+timeout 60 sipp -sf "$SCENARIOS/register_401_registrar.xml" -i 127.0.0.1 -p "$sport" -m 1 -timeout 30s -timeout_error \
+  -nostdin > sipp-registrar.out 2>&1 &
+spid=$!
+PIDS+=("$spid")
+sleep 0.5
+port=$(free_port)
+"$UAS" --port "$port" --register "sip:127.0.0.1:$sport" --user alice --password secret > uas-reg.out 2>&1 &
+UAS_PID=$!
+PIDS+=("$UAS_PID")
+wait "$spid"; src=$?
+for _ in $(seq 50); do grep -q "registration: registered" uas-reg.out && break; sleep 0.1; done
+kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+ok=$(successful sipp-registrar.out)
+echo "uas REGISTER -> sipp registrar (401 then 200): sipp exit $src, $ok of 1 successful; uas: $(grep registration: uas-reg.out | tr '\n' ';')"
+if [ "$src" != 0 ] || [ "$ok" != 1 ] || ! grep -q "registration: registered (last status 200" uas-reg.out; then
+  failures=$((failures + 1)); cat uas-reg.out; tail -20 sipp-registrar.out
+fi
+
+echo "ua sipp interop: $failures failures"
+exit $((failures > 0))

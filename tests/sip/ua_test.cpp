@@ -1,0 +1,183 @@
+// The user agent (sip/ua/user_agent.hpp) over real sockets on the loopback:
+// two agents call each other over UDP and over TCP (call, hold, resume,
+// MESSAGE in the call, hang-up), OPTIONS outside a call, a call to a refused
+// TCP port ends with 503 (RFC 3261 §8.1.3.1), a target that is not an IP
+// address is refused with a reason. Interop with real peers is in
+// ua_sipp_interop.sh; this is the glue between hub, session layer and timer.
+#include <sigwire/sip/ua/user_agent.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace sip = sigwire::sip;
+namespace sdp = sigwire::sdp;
+namespace ua = sigwire::sip::ua;
+using namespace std::chrono_literals;
+
+namespace {
+
+sdp::capabilities audio() {
+  sdp::capabilities caps;
+  caps.address = "127.0.0.1";
+  caps.bundle = false;
+  caps.rtcp_mux = false;
+  sdp::media_capability a;
+  a.port = 4000;
+  a.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0}};
+  caps.media.push_back(std::move(a));
+  return caps;
+}
+
+struct agent {
+  std::vector<ua::call_state> states;
+  std::vector<int> statuses;
+  std::vector<std::string> in_call_bodies;
+  ua::call_id last_incoming{};
+  unsigned media_ok = 0;
+  ua::user_agent u;
+  agent(asio::io_context& io, bool answers) : u(io, {.from = "<sip:a@127.0.0.1>", .media = audio()}, {}) {
+    ua::callbacks cb;
+    cb.on_call_state = [this](ua::call_id, ua::call_state s, int status, std::string_view) {
+      states.push_back(s);
+      statuses.push_back(status);
+    };
+    cb.on_incoming_call = [this, answers](ua::call_id call, const sip::message& invite) {
+      CHECK(invite.view().method() == "INVITE");
+      last_incoming = call;
+      if (answers) {
+        u.answer(call, 180);
+        u.answer(call, 200);
+      }
+    };
+    cb.on_media = [this](ua::call_id, bool ok) { media_ok += ok; };
+    cb.on_in_call_request = [this](ua::call_id, const sip::message& r) { in_call_bodies.emplace_back(r.view().body()); };
+    u.set_callbacks(std::move(cb));
+  }
+  bool reached(ua::call_state s) const { return !states.empty() && states.back() == s; }
+};
+
+template <class F>
+bool run_until(asio::io_context& io, F done) {  // bounded at 10 s for a broken test; never a measurement
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (!done() && std::chrono::steady_clock::now() < end) {
+    io.restart();
+    io.run_for(5ms);
+  }
+  return done();
+}
+
+sdp::direction our_direction(ua::user_agent& u, ua::call_id c) {
+  const sdp::negotiator* n = u.negotiator_of(c);
+  return n && !n->streams().empty() ? n->streams().front().direction : sdp::direction::inactive;
+}
+
+void call_hold_resume_hangup(ua::protocol p) {
+  asio::io_context io;
+  agent alice(io, false), bob(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  bob.u.listen(p, {loopback, 0});
+  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
+  if (p == ua::protocol::tcp) target += ";transport=tcp";
+  const auto call = alice.u.make_call(target);
+  REQUIRE(call);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
+  CHECK(alice.states == std::vector{ua::call_state::calling, ua::call_state::early, ua::call_state::connecting,
+                                    ua::call_state::confirmed});
+  CHECK(alice.statuses[1] == 180);  // early, with the provisional that made it
+  CHECK(alice.media_ok == 1);
+  CHECK(bob.media_ok == 1);
+  CHECK(our_direction(alice.u, call.call) == sdp::direction::sendrecv);
+
+  // hold (RFC 3264 §8.4): we send only, the peer receives only
+  REQUIRE(alice.u.hold(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.media_ok == 2 && bob.media_ok == 2; }));
+  CHECK(our_direction(alice.u, call.call) == sdp::direction::sendonly);
+  CHECK(our_direction(bob.u, bob.last_incoming) == sdp::direction::recvonly);
+  REQUIRE(alice.u.resume(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.media_ok == 3 && bob.media_ok == 3; }));
+  CHECK(our_direction(bob.u, bob.last_incoming) == sdp::direction::sendrecv);
+
+  REQUIRE(alice.u.send_in_call(call.call, sip::method::message, "text/plain", "hello bob") == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return bob.in_call_bodies.size() == 1; }));
+  CHECK(bob.in_call_bodies[0] == "hello bob");
+
+  REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && bob.reached(ua::call_state::disconnected); }));
+  CHECK(alice.statuses.back() == 200);
+  CHECK(alice.u.calls() == 0);
+  CHECK(bob.u.calls() == 0);
+}
+
+}  // namespace
+
+TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over UDP") { call_hold_resume_hangup(ua::protocol::udp); }
+TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over TCP") { call_hold_resume_hangup(ua::protocol::tcp); }
+
+TEST_CASE("user agent: the callee rejects; the caller sees the final status") {
+  asio::io_context io;
+  agent alice(io, false), bob(io, false);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  bob.u.listen(ua::protocol::udp, {loopback, 0});
+  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()));
+  REQUIRE(run_until(io, [&] { return bob.last_incoming.valid(); }));
+  REQUIRE(bob.u.answer(bob.last_incoming, 486) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
+  CHECK(alice.statuses.back() == 486);
+  CHECK(alice.u.state_of(call.call) == ua::call_state::disconnected);
+}
+
+TEST_CASE("user agent: a refused TCP connection ends the call with 503 (RFC 3261 §8.1.3.1)") {
+  asio::io_context io;
+  agent alice(io, false);
+  alice.u.listen(ua::protocol::udp, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::acceptor gone(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const unsigned port = gone.local_endpoint().port();
+  gone.close();
+  const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(port) + ";transport=tcp");
+  REQUIRE(call);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
+  CHECK(alice.statuses.back() == 503);
+}
+
+TEST_CASE("user agent: targets it cannot reach are refused with the reason") {
+  asio::io_context io;
+  agent alice(io, false);
+  alice.u.listen(ua::protocol::udp, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto by_name = alice.u.make_call("sip:bob@example.com");
+  CHECK(by_name.error == ua::call_error::bad_input);
+  CHECK(by_name.why == "host is not an IP address (no DNS yet)");
+  CHECK(alice.u.make_call("tel:+1234").error == ua::call_error::bad_input);
+  CHECK(alice.u.make_call("sip:bob@127.0.0.1;transport=sctp").why == "transport not supported yet");
+  CHECK(alice.u.make_call("sip:bob@[::1]:5060").error == ua::call_error::transaction_failed);  // no IPv6 listener
+}
+
+TEST_CASE("user agent: OPTIONS outside a call gets 200 with Allow; other requests 405") {
+  asio::io_context io;
+  agent bob(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  bob.u.listen(ua::protocol::udp, {loopback, 0});
+  asio::ip::udp::socket peer(io, {loopback, 0});
+  const asio::ip::udp::endpoint to{loopback, bob.u.local_endpoint(0).port()};
+  const auto ask = [&](std::string_view method) {
+    const std::string m = std::string(method) + " sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
+                          std::to_string(peer.local_endpoint().port()) + ";branch=z9hG4bK" + std::string(method) +
+                          "\r\nMax-Forwards: 70\r\nFrom: <sip:x@127.0.0.1>;tag=9\r\nTo: <sip:bob@127.0.0.1>\r\n"
+                          "Call-ID: q" + std::string(method) + "\r\nCSeq: 1 " + std::string(method) +
+                          "\r\nContent-Length: 0\r\n\r\n";
+    peer.send_to(asio::buffer(m), to);
+    REQUIRE(run_until(io, [&] { return peer.available() > 0; }));
+    std::string got(4096, '\0');
+    asio::ip::udp::endpoint from;
+    got.resize(peer.receive_from(asio::buffer(got), from));
+    return got;
+  };
+  const std::string options = ask("OPTIONS");
+  CHECK(options.starts_with("SIP/2.0 200 "));
+  CHECK(options.find("\r\nAllow: INVITE, ACK, CANCEL, BYE") != std::string::npos);
+  CHECK(ask("SUBSCRIBE").starts_with("SIP/2.0 405 "));
+}
