@@ -121,9 +121,14 @@ int main(int argc, char** argv) {
     if (e.state == rs::failed || e.state == rs::unregistered) agent.close();  // no call without it; or done
   };
   agent.set_callbacks(std::move(cb));
-  agent.listen(ua::protocol::udp, {local, local_port});
-  if (hop.proto == ua::protocol::tcp || (!registrar.empty() && ua::resolve(registrar).proto == ua::protocol::tcp))
-    agent.listen(ua::protocol::tcp, {local, 0});
+  try {
+    agent.listen(ua::protocol::udp, {local, local_port});
+    if (hop.proto == ua::protocol::tcp || (!registrar.empty() && ua::resolve(registrar).proto == ua::protocol::tcp))
+      agent.listen(ua::protocol::tcp, {local, 0});
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "simplecall: cannot listen on %s:%u: %s\n", local.to_string().c_str(), local_port, e.what());
+    return 2;
+  }
   std::printf("calling %s from %s:%u\n", target.c_str(), local.to_string().c_str(), agent.local_endpoint(0).port());
   place_call = [&] {
     call_placed = true;

@@ -77,8 +77,12 @@ int main(int argc, char** argv) {
   };
   uas.set_callbacks(std::move(cb));
   const asio::ip::address at = asio::ip::make_address(address);
-  uas.listen(ua::protocol::udp, {at, port});
-  uas.listen(ua::protocol::tcp, {at, uas.local_endpoint(0).port()});
+  try {
+    uas.listen_udp_and_tcp({at, port});
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "uas: cannot listen on %s:%u: %s\n", address.c_str(), port, e.what());
+    return 2;
+  }
   std::printf("uas listening on udp and tcp %s:%u\n", address.c_str(), uas.local_endpoint(0).port());
   std::fflush(stdout);
   ua::registration_id account;

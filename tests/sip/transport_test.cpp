@@ -254,3 +254,51 @@ TEST_CASE("hub: idle connections are closed; the flow limit refuses new sources"
   CHECK(ec == asio::error::eof);
   CHECK(f.net.stats().connections_closed == 1);
 }
+
+TEST_CASE("hub: a peer that stops reading is closed when its send queue passes the limit; the rest go on") {
+  transport::options o;
+  o.max_send_queue = 256 * 1024;
+  fixture f(o);
+  const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
+  asio::ip::tcp::socket sleeper(f.io);
+  sleeper.open(asio::ip::tcp::v4());
+  sleeper.set_option(asio::socket_base::receive_buffer_size(4096));
+  sleeper.connect({loopback, f.net.local_endpoint(l).port()});
+  asio::write(sleeper, asio::buffer(request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1")));
+  REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
+  const auto big = tx::share("SIP/2.0 200 OK\r\nContent-Length: 60000\r\n\r\n" + std::string(60000, 'x'));
+  // The kernel's buffers take some; then the queue grows to the limit and the connection is closed.
+  for (std::uint32_t i = 0; i < 400 && f.net.connections() == 1; ++i) {
+    f.net.send(f.in[0].from, big, {i, 1});
+    f.io.restart();
+    f.io.poll();
+  }
+  CHECK(f.net.stats().slow_peers == 1);
+  CHECK(f.net.connections() == 0);
+  CHECK_FALSE(f.failed.empty());  // every message it never took is a transport error
+  // another client is served as before
+  asio::ip::tcp::socket other(f.io);
+  other.connect({loopback, f.net.local_endpoint(l).port()});
+  asio::write(other, asio::buffer(request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK2")));
+  REQUIRE(f.run_until([&] { return f.in.size() == 2; }));
+}
+
+TEST_CASE("hub: 5 rounds of 200 connections that send a message and close: the flow table returns to empty") {
+  fixture f;
+  const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
+  const std::string m = request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1");
+  for (int round = 0; round < 5; ++round) {
+    std::vector<asio::ip::tcp::socket> clients;
+    for (int i = 0; i < 200; ++i) {
+      clients.emplace_back(f.io);
+      clients.back().connect({loopback, f.net.local_endpoint(l).port()});
+      asio::write(clients.back(), asio::buffer(m));
+    }
+    REQUIRE(f.run_until([&] { return f.in.size() == static_cast<std::size_t>(200 * (round + 1)); }));
+    CHECK(f.net.connections() == 200);
+    clients.clear();  // closed by the peers
+    REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
+    CHECK(f.net.flows() == 0);
+  }
+  CHECK(f.net.stats().connections_closed == 1000);
+}

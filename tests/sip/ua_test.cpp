@@ -181,3 +181,61 @@ TEST_CASE("user agent: OPTIONS outside a call gets 200 with Allow; other request
   CHECK(options.find("\r\nAllow: INVITE, ACK, CANCEL, BYE") != std::string::npos);
   CHECK(ask("SUBSCRIBE").starts_with("SIP/2.0 405 "));
 }
+
+namespace {
+std::string invite_over_tcp(unsigned local_port) {
+  const std::string sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n";
+  return "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:" + std::to_string(local_port) +
+         ";branch=z9hG4bKgone\r\nMax-Forwards: 70\r\nFrom: <sip:x@127.0.0.1>;tag=9\r\nTo: <sip:bob@127.0.0.1>\r\n"
+         "Call-ID: gone\r\nCSeq: 1 INVITE\r\nContact: <sip:x@127.0.0.1:" + std::to_string(local_port) +
+         ";transport=tcp>\r\nContent-Type: application/sdp\r\nContent-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+}  // namespace
+
+TEST_CASE("user agent: a caller that disconnects before the answer: the 200 cannot be sent, the call ends with 503") {
+  asio::io_context io;
+  agent bob(io, false);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  bob.u.listen(ua::protocol::tcp, {loopback, 0});
+  asio::ip::tcp::socket caller(io);
+  caller.connect({loopback, bob.u.local_endpoint(0).port()});
+  asio::write(caller, asio::buffer(invite_over_tcp(caller.local_endpoint().port())));
+  REQUIRE(run_until(io, [&] { return bob.last_incoming.valid(); }));
+  caller.close();
+  REQUIRE(run_until(io, [&] { return bob.u.transports().connections() == 0; }));
+  (void)bob.u.answer(bob.last_incoming, 200);
+  REQUIRE(run_until(io, [&] { return bob.reached(ua::call_state::disconnected); }));
+  CHECK(bob.statuses.back() == 503);
+  CHECK(bob.u.calls() == 0);
+}
+
+TEST_CASE("user agent: a flood of malformed messages on UDP and TCP; it keeps answering the others") {
+  asio::io_context io;
+  agent bob(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  bob.u.listen_udp_and_tcp({loopback, 0});
+  const unsigned short port = bob.u.local_endpoint(0).port();
+  asio::ip::udp::socket flooder(io, {loopback, 0});
+  const std::string broken[] = {"INVITE sip:bob SIP/2.0\r\n\r\n", "SIP/2.0 200 OK\r\nVia: x\r\n\r\n", std::string(1500, '\xff'),
+                                "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: x\r\n\r\n",
+                                "BYE sip:a@b SIP/2.0\r\nContent-Length: 99999\r\n\r\n", "\r\n\r\n"};
+  for (int i = 0; i < 3000; ++i) {
+    flooder.send_to(asio::buffer(broken[i % 6]), {loopback, port});
+    if (i % 100 == 0) {
+      io.restart();
+      io.poll();
+    }
+  }
+  asio::ip::tcp::socket garbage(io);
+  garbage.connect({loopback, port});
+  asio::write(garbage, asio::buffer(std::string("GET / HTTP/1.1\r\nContent-Length: nope\r\n\r\n")));
+  REQUIRE(run_until(io, [&] { return bob.u.transports().stats().framing_errors == 1; }));
+  // a real call still goes through
+  agent alice(io, false);
+  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(port));
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed); }));
+  REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
+  CHECK(bob.u.calls() == 0);
+}

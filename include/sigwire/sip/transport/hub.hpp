@@ -63,12 +63,14 @@ struct options {
   sip::limits limits{};                      // message size for both transports (65,535 by default)
   std::size_t max_flows = 100'000;           // UDP remote addresses + connections; beyond: new ones refused
   std::chrono::seconds idle_timeout{600};    // a connection without traffic this long is closed
+  std::size_t max_send_queue = 1 << 20;      // bytes waiting for a peer that does not read; beyond: closed
   std::string user = "sigwire";              // user part of our Contact URIs
 };
 
 struct counters {
   std::uint64_t messages_in = 0, messages_out = 0, framing_errors = 0, send_failures = 0, refused_flows = 0;
   std::uint64_t connections_accepted = 0, connections_opened = 0, connections_closed = 0, pings_answered = 0;
+  std::uint64_t slow_peers = 0;  // connections closed because their send queue passed max_send_queue
 };
 
 class hub {
@@ -85,28 +87,23 @@ class hub {
   // Opens a listener; port 0 picks a free one (read it from local_endpoint()).
   // Returns the listener's index. Throws std::system_error when the address
   // cannot be bound (a configuration error, not network input).
-  std::size_t listen(protocol p, const asio::ip::tcp::endpoint& at) {
-    auto l = std::make_unique<listener>(io_, p);
-    if (p == protocol::udp) {
-      l->udp.open(at.protocol() == asio::ip::tcp::v4() ? asio::ip::udp::v4() : asio::ip::udp::v6());
-      l->udp.bind({at.address(), at.port()});
-      l->udp.non_blocking(true);  // a full send buffer drops the datagram instead of blocking the loop
-      l->local = {at.address(), l->udp.local_endpoint().port()};
-    } else {
-      l->acceptor.open(at.protocol());
-      l->acceptor.set_option(asio::socket_base::reuse_address(true));
-      l->acceptor.bind(at);
-      l->acceptor.listen();
-      l->local = l->acceptor.local_endpoint();
+  std::size_t listen(protocol p, const asio::ip::tcp::endpoint& at) { return start(bound(p, at)); }
+
+  // UDP and TCP on one port, as SIP servers listen (§18: the same port for
+  // both); port 0 picks one free for both. Returns the UDP listener's index
+  // (the TCP one is the next).
+  std::size_t listen_udp_and_tcp(const asio::ip::tcp::endpoint& at) {
+    for (int attempt = 0;; ++attempt) {
+      auto udp = bound(protocol::udp, at);
+      try {
+        auto tcp = bound(protocol::tcp, {at.address(), udp->local.port()});
+        const std::size_t index = start(std::move(udp));
+        start(std::move(tcp));
+        return index;
+      } catch (const std::system_error&) {
+        if (at.port() != 0 || attempt == 20) throw;  // a free UDP port taken on TCP: try another
+      }
     }
-    l->via = via_value(p, l->local);
-    l->contact = contact_uri(p, l->local);
-    listeners_.push_back(std::move(l));
-    const std::size_t index = listeners_.size() - 1;
-    if (p == protocol::udp) receive_datagram(index);
-    else accept_next(index);
-    arm_sweep();
-    return index;
   }
   asio::ip::tcp::endpoint local_endpoint(std::size_t listener) const { return listeners_.at(listener)->local; }
 
@@ -183,6 +180,36 @@ class hub {
   }
 
  private:
+  // --- listeners ----------------------------------------------------------------------
+  struct listener;
+  std::unique_ptr<listener> bound(protocol p, const asio::ip::tcp::endpoint& at) {
+    auto l = std::make_unique<listener>(io_, p);
+    if (p == protocol::udp) {
+      l->udp.open(at.protocol() == asio::ip::tcp::v4() ? asio::ip::udp::v4() : asio::ip::udp::v6());
+      l->udp.bind({at.address(), at.port()});
+      l->udp.non_blocking(true);  // a full send buffer drops the datagram instead of blocking the loop
+      l->local = {at.address(), l->udp.local_endpoint().port()};
+    } else {
+      l->acceptor.open(at.protocol());
+      l->acceptor.set_option(asio::socket_base::reuse_address(true));
+      l->acceptor.bind(at);
+      l->acceptor.listen();
+      l->local = l->acceptor.local_endpoint();
+    }
+    l->via = via_value(l->proto, l->local);
+    l->contact = contact_uri(l->proto, l->local);
+    return l;
+  }
+  std::size_t start(std::unique_ptr<listener> l) {
+    const protocol p = l->proto;
+    listeners_.push_back(std::move(l));
+    const std::size_t index = listeners_.size() - 1;
+    if (p == protocol::udp) receive_datagram(index);
+    else accept_next(index);
+    arm_sweep();
+    return index;
+  }
+
   // --- flows -------------------------------------------------------------------------
   class connection;
   struct flow {
@@ -339,6 +366,13 @@ class hub {
       });
     }
     void queue(transaction::shared_bytes bytes, transaction::tsx_id tsx) {
+      if (queued_ + bytes->size() > owner_.opt_.max_send_queue) {  // a peer that stopped reading
+        ++owner_.counters_.slow_peers;
+        drop();                // the flow is gone first: a report below that sends again fails at once
+        owner_.failed(tsx);
+        return;
+      }
+      queued_ += bytes->size();
       out_.push_back({std::move(bytes), tsx});
       if (out_.size() == 1 && connected_) write_next();
     }
@@ -351,6 +385,7 @@ class hub {
       socket.close(ignored);
       std::deque<pending> unsent = std::move(out_);
       out_.clear();
+      queued_ = 0;
       owner_.forget(index_, *this);
       for (const pending& p : unsent) owner_.failed(p.tsx);
     }
@@ -424,10 +459,14 @@ class hub {
     }
     void write_next() {
       if (out_.empty()) return;
-      asio::async_write(socket, asio::buffer(*out_.front().bytes), [self = shared_from_this()](std::error_code ec, std::size_t) {
+      // The handler holds the bytes too: drop() may clear the queue while the write is pending.
+      transaction::shared_bytes bytes = out_.front().bytes;
+      const auto buffer = asio::buffer(*bytes);
+      asio::async_write(socket, buffer, [self = shared_from_this(), bytes = std::move(bytes)](std::error_code ec, std::size_t) {
         if (self->gone(ec)) return;
         if (ec) return self->drop();
         self->last_activity = std::chrono::steady_clock::now();
+        self->queued_ -= self->out_.front().bytes->size();
         self->out_.pop_front();
         self->write_next();
       });
@@ -437,7 +476,7 @@ class hub {
     std::shared_ptr<const bool> alive_;
     sip::framer framer_;
     std::string in_;
-    std::size_t used_ = 0, pings_answered_ = 0;
+    std::size_t used_ = 0, pings_answered_ = 0, queued_ = 0;
     std::deque<pending> out_;
     std::uint32_t index_;
   };

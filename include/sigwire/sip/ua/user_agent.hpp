@@ -111,6 +111,8 @@ class user_agent {
 
   // A transport to listen on (port 0: any; read it back with local_endpoint).
   std::size_t listen(protocol p, const asio::ip::tcp::endpoint& at) { return net_.listen(p, at); }
+  // UDP and TCP on one port (0: one free for both); returns the UDP listener's index.
+  std::size_t listen_udp_and_tcp(const asio::ip::tcp::endpoint& at) { return net_.listen_udp_and_tcp(at); }
   asio::ip::tcp::endpoint local_endpoint(std::size_t listener) const { return net_.local_endpoint(listener); }
 
   // --- calls (pjsua's Call) -----------------------------------------------------------
