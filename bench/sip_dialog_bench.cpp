@@ -46,6 +46,7 @@
 //
 //   ninja -C build/gcc bench/sip_dialog_bench
 //   build/gcc/bench/sip_dialog_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/dialog/session_layer.hpp>
 
 #include <benchmark/benchmark.h>
@@ -125,16 +126,7 @@ namespace sdp = sigwire::sdp;
 
 // tests/sip/dialog_script.hpp's audio_capabilities().
 sdp::capabilities audio_capabilities() {
-  sdp::capabilities caps;
-  caps.address = "192.0.2.10";
-  caps.bundle = false;
-  caps.rtcp_mux = false;
-  sdp::media_capability audio;
-  audio.port = 49170;
-  audio.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
-                  {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
-  caps.media.push_back(audio);
-  return caps;
+  return sdp::presets::plain_audio("192.0.2.10", 49170, {sdp::presets::pcmu(), sdp::presets::telephone_event()});
 }
 
 constexpr std::int64_t t1_ms = 500;

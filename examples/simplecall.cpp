@@ -12,6 +12,7 @@
 // With --register it first registers <sip:U@REGISTRAR> (the call is placed
 // once registered) and unregisters after the call, as a softphone does.
 // Exit status: 0 when the call was established and ended cleanly, 1 otherwise.
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
 #include <unistd.h>
@@ -24,19 +25,8 @@
 using namespace sigwire;
 namespace ua = sigwire::sip::ua;
 
-static sdp::capabilities audio(const std::string& address) {
-  sdp::capabilities caps;
-  caps.address = address;
-  caps.bundle = false;
-  caps.rtcp_mux = false;
-  sdp::media_capability audio;
-  audio.port = 4002;  // no media engine here: the port is only announced
-  audio.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
-                  {.name = "PCMA", .clock_rate = 8000, .payload_type = 8},
-                  {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
-  caps.media.push_back(std::move(audio));
-  return caps;
-}
+// G.711 and DTMF events on RTP/AVP; no media engine here: port 4002 is only announced.
+static sdp::capabilities audio(const std::string& address) { return sdp::presets::plain_audio(address, 4002); }
 
 // The address this host sends from toward `to` (a connected UDP socket sends nothing).
 static asio::ip::address local_address_toward(asio::io_context& io, const asio::ip::tcp::endpoint& to) {

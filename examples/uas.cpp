@@ -11,6 +11,7 @@
 // with digest credentials, keeps it refreshed and prints each registration
 // state. SIGINT/SIGTERM unregister (at most 2 s) and stop it; it then prints
 // its counts on one line to stderr.
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
 #include <cstdio>
@@ -21,19 +22,8 @@
 using namespace sigwire;
 namespace ua = sigwire::sip::ua;
 
-static sdp::capabilities audio(const std::string& address) {
-  sdp::capabilities caps;
-  caps.address = address;
-  caps.bundle = false;
-  caps.rtcp_mux = false;
-  sdp::media_capability audio;
-  audio.port = 4000;  // no media engine here: the port is only announced
-  audio.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
-                  {.name = "PCMA", .clock_rate = 8000, .payload_type = 8},
-                  {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
-  caps.media.push_back(std::move(audio));
-  return caps;
-}
+// G.711 and DTMF events on RTP/AVP; no media engine here: port 4000 is only announced.
+static sdp::capabilities audio(const std::string& address) { return sdp::presets::plain_audio(address, 4000); }
 
 int main(int argc, char** argv) {
   unsigned short port = 5070;

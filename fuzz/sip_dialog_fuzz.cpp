@@ -17,6 +17,7 @@
 // (happy path, CANCEL, lost ACK, busy, re-INVITE, glare, late offer, a
 // mutated INVITE ...). With SIP_DIALOG_FUZZ_TRACE=1 each operation is
 // printed as it runs; =2 adds every delivered message.
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/dialog/session_layer.hpp>
 
 #include <openssl/rand.h>
@@ -100,16 +101,7 @@ struct input {
 };
 
 sdp::capabilities audio_capabilities() {  // tests/sip/dialog_script.hpp's
-  sdp::capabilities caps;
-  caps.address = "192.0.2.10";
-  caps.bundle = false;
-  caps.rtcp_mux = false;
-  sdp::media_capability audio;
-  audio.port = 49170;
-  audio.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
-                  {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
-  caps.media.push_back(audio);
-  return caps;
+  return sdp::presets::plain_audio("192.0.2.10", 49170, {sdp::presets::pcmu(), sdp::presets::telephone_event()});
 }
 
 std::string first_line(std::string_view bytes) {

@@ -6,5 +6,6 @@
 #include <sigwire/sdp/codec_match.hpp>
 #include <sigwire/sdp/error.hpp>
 #include <sigwire/sdp/negotiator.hpp>
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sdp/session.hpp>
 #include <sigwire/sdp/view.hpp>

@@ -27,6 +27,7 @@
 //   expect sdp A DIRECTION                 the direction of A's active local audio stream
 #pragma once
 
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/dialog/session_layer.hpp>
 
 #include <doctest/doctest.h>
@@ -66,16 +67,7 @@ inline std::map<std::string, std::string, std::less<>> options_of(const std::vec
 }
 
 inline sdp::capabilities audio_capabilities() {
-  sdp::capabilities caps;
-  caps.address = "192.0.2.10";
-  caps.bundle = false;
-  caps.rtcp_mux = false;
-  sdp::media_capability audio;
-  audio.port = 49170;
-  audio.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
-                  {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
-  caps.media.push_back(audio);
-  return caps;
+  return sdp::presets::plain_audio("192.0.2.10", 49170, {sdp::presets::pcmu(), sdp::presets::telephone_event()});
 }
 
 inline std::string first_word(std::string_view bytes) {

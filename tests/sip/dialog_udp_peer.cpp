@@ -16,6 +16,7 @@
 //       line per call. Exit 0 when every call was confirmed, its media
 //       negotiated, and ended by a BYE that was answered; with --must-end
 //       (a lossy peer that may give up), when every call ended either way.
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/dialog/session_layer.hpp>
 
 #include <arpa/inet.h>
@@ -42,19 +43,7 @@ namespace sdp = sigwire::sdp;
 
 namespace {
 
-sdp::capabilities audio() {
-  sdp::capabilities caps;
-  caps.address = "127.0.0.1";
-  caps.bundle = false;
-  caps.rtcp_mux = false;
-  sdp::media_capability a;
-  a.port = 6000;
-  a.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0},
-              {.name = "PCMA", .clock_rate = 8000, .payload_type = 8},
-              {.name = "telephone-event", .clock_rate = 8000, .payload_type = 101, .fmtp = "0-16"}};
-  caps.media.push_back(a);
-  return caps;
-}
+sdp::capabilities audio() { return sdp::presets::plain_audio("127.0.0.1", 6000); }
 
 class udp_driver {
  public:

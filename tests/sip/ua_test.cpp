@@ -4,6 +4,7 @@
 // TCP port ends with 503 (RFC 3261 §8.1.3.1), a target that is not an IP
 // address is refused with a reason. Interop with real peers is in
 // ua_sipp_interop.sh; this is the glue between hub, session layer and timer.
+#include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
 #include <doctest/doctest.h>
@@ -19,17 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-sdp::capabilities audio() {
-  sdp::capabilities caps;
-  caps.address = "127.0.0.1";
-  caps.bundle = false;
-  caps.rtcp_mux = false;
-  sdp::media_capability a;
-  a.port = 4000;
-  a.codecs = {{.name = "PCMU", .clock_rate = 8000, .payload_type = 0}};
-  caps.media.push_back(std::move(a));
-  return caps;
-}
+sdp::capabilities audio() { return sdp::presets::plain_audio("127.0.0.1", 4000, {sdp::presets::pcmu()}); }
 
 struct agent {
   std::vector<ua::call_state> states;
