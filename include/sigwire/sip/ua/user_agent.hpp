@@ -95,8 +95,7 @@ inline next_hop resolve(std::string_view target) {
 class user_agent {
  public:
   user_agent(asio::io_context& io, config cfg, callbacks cb)
-      : io_(io),
-        cfg_(std::move(cfg)),
+      : cfg_(std::move(cfg)),
         cb_(std::move(cb)),
         net_(io, {.on_message = [this](std::string bytes, transaction::peer from) { on_message(std::move(bytes), from); },
                   .on_send_failed = [this](transaction::tsx_id tsx) { on_send_failed(tsx); }},
@@ -256,7 +255,6 @@ class user_agent {
     });
   }
 
-  asio::io_context& io_;
   config cfg_;
   callbacks cb_;
   std::mt19937_64 random_{std::random_device{}()};
