@@ -230,3 +230,37 @@ TEST_CASE("user agent: a flood of malformed messages on UDP and TCP; it keeps an
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
   CHECK(bob.u.calls() == 0);
 }
+
+TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request; a refused TCP target gives 503") {
+  asio::io_context io;
+  agent alice(io, false), bob(io, false);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  bob.u.listen(ua::protocol::udp, {loopback, 0});
+  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  std::vector<std::string> bodies;
+  std::vector<int> results;
+  ua::callbacks bob_cb;
+  bob_cb.on_request = [&](const sip::message& m) {
+    bodies.emplace_back(m.view().body());
+    return m.view().method() == "MESSAGE" ? 200 : 405;
+  };
+  bob.u.set_callbacks(std::move(bob_cb));
+  ua::callbacks alice_cb;
+  alice_cb.on_request_result = [&](auto, int status, std::string_view) { results.push_back(status); };
+  alice.u.set_callbacks(std::move(alice_cb));
+  const auto id = alice.u.send_message("sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()), "text/plain",
+                                       "hello outside");
+  REQUIRE(id.valid());
+  REQUIRE(run_until(io, [&] { return results.size() == 1; }));
+  CHECK(results[0] == 200);
+  REQUIRE(bodies.size() == 1);
+  CHECK(bodies[0] == "hello outside");
+
+  asio::ip::tcp::acceptor gone(io, {loopback, 0});
+  const unsigned port = gone.local_endpoint().port();
+  gone.close();
+  REQUIRE(alice.u.send_message("sip:bob@127.0.0.1:" + std::to_string(port) + ";transport=tcp", "text/plain", "x").valid());
+  REQUIRE(run_until(io, [&] { return results.size() == 2; }));
+  CHECK(results[1] == 503);
+  CHECK_FALSE(alice.u.send_message("sip:bob@example.com", "text/plain", "x").valid());
+}

@@ -113,6 +113,11 @@ struct request_event {  // a request outside any call (OPTIONS, MESSAGE, REGISTE
   sip::message request;
   peer from;
 };
+struct request_result_event {  // the final answer to send_outside_dialog()'s request (408/503: no answer)
+  transaction::tsx_id tsx;
+  int status = 0;
+  std::string reason;
+};
 struct registration_id {
   std::uint32_t index = UINT32_MAX;
   bool valid() const noexcept { return index != UINT32_MAX; }
@@ -128,7 +133,7 @@ struct registration_event {  // a registration changed state (registration.hpp)
 using session_event = std::variant<transaction::send_event, call_state_event, incoming_call_event,
                                    in_dialog_request_event, media_event, request_event,
                                    transaction::stray_response_event, transaction::overloaded_event,
-                                   registration_event>;
+                                   registration_event, request_result_event>;
 
 enum class call_error : std::uint8_t { ok, unknown_call, wrong_state, bad_input, transaction_failed, media_failed };
 
@@ -346,6 +351,37 @@ class session_layer {
     return e;
   }
 
+  // A request outside any dialog (MESSAGE, OPTIONS, INFO ... RFC 3261 §8.1.1;
+  // RFC 3428 for MESSAGE): To <target>, a new Call-ID and From tag, CSeq 1.
+  // request_result_event reports its final status (408/503 when none came).
+  transaction::send_result send_outside_dialog(method m, std::string_view target, std::string_view from, peer to,
+                                               std::string_view content_type, std::string_view body, instant now) {
+    if (m == method::invite || m == method::ack || m == method::cancel || m == method::other)
+      return {{}, transaction::layer_error::not_allowed};
+    const std::string_view via = via_for(to), name = text(m);
+    const std::string call = token(20) + "@sigwire", tag = token(10), branch = tl_.new_branch();
+    const std::string cseq = "1 " + std::string(name);
+    std::string buffer(target.size() * 2 + from.size() + via.size() + content_type.size() + body.size() + 256, '\0');
+    builder b(buffer, body);
+    b.request_line(name, target);
+    b.header(canonical_name(header_id::via), {via, ";branch=", branch});
+    b.header(header_id::max_forwards, "70");
+    b.header(canonical_name(header_id::from), {from, ";tag=", tag});
+    b.header(canonical_name(header_id::to), {"<", target, ">"});
+    b.header(header_id::call_id, call);
+    b.header(header_id::cseq, cseq);
+    if (!body.empty()) b.header(header_id::content_type, content_type);
+    const auto done = b.finish();
+    sip::message msg;
+    if (!done) return {{}, transaction::layer_error::bad_message};
+    buffer.resize(done.value.size());
+    if (sip::message::parse(std::move(buffer), msg)) return {{}, transaction::layer_error::bad_message};
+    const auto sent = tl_.send_request(std::move(msg), to, now);
+    if (sent) tsx_[tsx_key(sent.id)] = {outside_dialog, 0, m};
+    drain(now);
+    return sent;
+  }
+
   // A response without a transaction: the 503 an overloaded_event asks for
   // (RFC 3261 §21.5.4). Never to an ACK (§17.1.1.3: ACKs get no response).
   void respond_stateless(const sip::message& request, peer to, int status, std::string_view reason = {}) {
@@ -521,6 +557,7 @@ class session_layer {
     return &calls_[it->second];
   }
 
+  static constexpr std::uint32_t outside_dialog = UINT32_MAX;  // tsx_use::slot of send_outside_dialog()'s requests
   struct tsx_use {
     std::uint32_t slot;        // call slot, or registration index for REGISTER
     std::uint32_t generation;
@@ -580,6 +617,7 @@ class session_layer {
     const bool transport = e.cause == transaction::cause::transport_error;
     const int status = transport ? 503 : 408;
     const std::string_view reason = transport ? "Service Unavailable" : "Request Timeout";
+    if (use.slot == outside_dialog) return emit(request_result_event{e.id, status, std::string(reason)});
     if (use.m == method::register_) {
       registrations_[use.slot].usage->on_failure(status);
       report({use.slot});
@@ -620,6 +658,11 @@ class session_layer {
     const auto it = tsx_.find(tsx_key(e.id));
     if (it == tsx_.end()) return;
     const tsx_use use = it->second;
+    if (use.slot == outside_dialog) {
+      if (e.msg.view().status() >= 200)
+        emit(request_result_event{e.id, e.msg.view().status(), std::string(e.msg.view().reason())});
+      return;
+    }
     if (use.m == method::register_) return on_register_response(use.slot, e.msg, now);
     const call_id id{use.slot, use.generation};
     detail::call_record* c = find(id);

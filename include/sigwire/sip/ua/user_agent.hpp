@@ -60,6 +60,8 @@ struct callbacks {
   // the status to answer (MESSAGE: 200; unset: 405 Method Not Allowed).
   std::function<int(const sip::message& request)> on_request{};
   std::function<void(registration_id, const dialog::registration_event&)> on_registration{};
+  // The final status of send_message() (408/503 when no answer came).
+  std::function<void(transaction::tsx_id, int status, std::string_view reason)> on_request_result{};
 };
 
 struct make_call_result {
@@ -135,6 +137,19 @@ class user_agent {
   call_state state_of(call_id call) noexcept { return layer_.state_of(call); }
   const sdp::negotiator* negotiator_of(call_id call) noexcept { return layer_.negotiator_of(call); }
   std::size_t calls() const noexcept { return layer_.calls(); }
+
+  // --- instant messages outside a call (RFC 3428; pjsua_im_send) ---------------------------
+  // MESSAGE to `target`; on_request_result reports its final status. An
+  // invalid id when the target cannot be reached (see make_call).
+  transaction::tsx_id send_message(std::string_view target, std::string_view content_type, std::string_view body) {
+    const next_hop hop = resolve(target);
+    if (!hop.error.empty()) return {};
+    const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
+    if (to.id == 0) return {};
+    const auto sent = layer_.send_outside_dialog(sip::method::message, target, cfg_.from, to, content_type, body, now());
+    pump();
+    return sent.id;
+  }
 
   // --- accounts (pjsua's Account: registration with digest credentials) ----------------
   // Registers `aor` ("<sip:alice@example.com>") at `registrar` ("sip:192.0.2.9"),
@@ -231,6 +246,9 @@ class user_agent {
   }
   void handle(dialog::registration_event& e) {
     if (cb_.on_registration) cb_.on_registration(e.reg, e);
+  }
+  void handle(dialog::request_result_event& e) {
+    if (cb_.on_request_result) cb_.on_request_result(e.tsx, e.status, e.reason);
   }
   void handle(transaction::stray_response_event&) {}  // a response to nothing we sent: nothing to do (RFC 3261 §8.1.3.2)
   void handle(transaction::overloaded_event& e) {     // the transaction table is full: 503 statelessly
