@@ -41,6 +41,7 @@
 // negotiator per early dialog (forks with different answers: the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
+#include <sigwire/core/slots.hpp>
 #include <sigwire/sdp/negotiator.hpp>
 #include <sigwire/sip/dialog/auth_client.hpp>
 #include <sigwire/sip/dialog/dialog.hpp>
@@ -363,13 +364,7 @@ class session_layer {
     const std::string cseq = "1 " + std::string(name);
     std::string buffer(target.size() * 2 + from.size() + via.size() + content_type.size() + body.size() + 256, '\0');
     builder b(buffer, body);
-    b.request_line(name, target);
-    b.header(canonical_name(header_id::via), {via, ";branch=", branch});
-    b.header(header_id::max_forwards, "70");
-    b.header(canonical_name(header_id::from), {from, ";tag=", tag});
-    b.header(canonical_name(header_id::to), {"<", target, ">"});
-    b.header(header_id::call_id, call);
-    b.header(header_id::cseq, cseq);
+    write_request_head(b, name, target, via, branch, from, tag, call, cseq);
     if (!body.empty()) b.header(header_id::content_type, content_type);
     const auto done = b.finish();
     sip::message msg;
@@ -508,14 +503,7 @@ class session_layer {
  private:
   // --- call table ---------------------------------------------------------------
   call_id new_call() {
-    std::uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-    } else {
-      slot = static_cast<std::uint32_t>(calls_.size());
-      calls_.emplace_back();
-    }
+    const std::uint32_t slot = sigwire::core::take_slot(calls_, free_);
     detail::call_record& c = calls_[slot];
     c.live = true;
     ++live_calls_;
@@ -1391,6 +1379,18 @@ class session_layer {
   // --- building ----------------------------------------------------------------------
   std::string_view via_for(const peer& p) const { return cfg_.local_for ? cfg_.local_for(p).via : cfg_.via; }
   std::string_view contact_for(const peer& p) const { return cfg_.local_for ? cfg_.local_for(p).contact : cfg_.contact; }
+  // The start of a request outside any dialog (RFC 3261 §8.1.1): To <target>, no To tag.
+  static void write_request_head(builder& b, std::string_view method_name, std::string_view target, std::string_view via,
+                                 std::string_view branch, std::string_view from, std::string_view from_tag,
+                                 std::string_view call_id, std::string_view cseq) {
+    b.request_line(method_name, target);
+    b.header(canonical_name(header_id::via), {via, ";branch=", branch});
+    b.header(header_id::max_forwards, "70");
+    b.header(canonical_name(header_id::from), {from, ";tag=", from_tag});
+    b.header(canonical_name(header_id::to), {"<", target, ">"});
+    b.header(header_id::call_id, call_id);
+    b.header(header_id::cseq, cseq);
+  }
   std::string build_invite(const detail::call_record& c, std::string_view target, std::string_view from,
                            std::string_view body) {
     const std::string_view via = via_for(c.remote), contact = contact_for(c.remote);
@@ -1399,13 +1399,7 @@ class session_layer {
                        '\0');
     builder b(buffer, body);
     const std::string branch = tl_.new_branch();
-    b.request_line("INVITE", target);
-    b.header(canonical_name(header_id::via), {via, ";branch=", branch});
-    b.header(header_id::max_forwards, "70");
-    b.header(canonical_name(header_id::from), {from, ";tag=", c.local_tag});
-    b.header(canonical_name(header_id::to), {"<", target, ">"});
-    b.header(header_id::call_id, c.call_id);
-    b.header(header_id::cseq, "1 INVITE");
+    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE");
     b.header(canonical_name(header_id::contact), {"<", contact, ">"});
     b.header("Allow", cfg_.allow);
     if (cfg_.use_100rel && cfg_.session_expires) b.header(header_id::supported, "100rel, timer");

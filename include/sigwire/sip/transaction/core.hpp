@@ -9,6 +9,7 @@
 // is skipped when it surfaces. Insert O(log n), cancel O(1), expiry O(log n).
 #pragma once
 
+#include <sigwire/core/slots.hpp>
 #include <sigwire/sip/owned_message.hpp>
 #include <sigwire/sip/transaction/event.hpp>
 #include <sigwire/sip/transaction/timers.hpp>
@@ -176,14 +177,7 @@ class core {
   // A fresh record in state null, linked under `key` (nullptr if the table is full).
   record* create(role ro, peer remote, std::string key) {
     if (full()) return nullptr;
-    std::uint32_t slot;
-    if (!free_.empty()) {
-      slot = free_.back();
-      free_.pop_back();
-    } else {
-      slot = static_cast<std::uint32_t>(records_.size());
-      records_.emplace_back();
-    }
+    const std::uint32_t slot = sigwire::core::take_slot(records_, free_);
     record& r = records_[slot];
     r.role = ro;
     r.state = state::null;

@@ -31,6 +31,7 @@
 // TCP (§18.1.1), DNS (RFC 3263): peers are IP addresses.
 #pragma once
 
+#include <sigwire/core/slots.hpp>
 #include <sigwire/sip/framer.hpp>
 #include <sigwire/sip/transaction/event.hpp>
 #include <sigwire/sip/transport/via_stamp.hpp>
@@ -284,14 +285,7 @@ class hub {
       ++counters_.refused_flows;
       return 0;
     }
-    std::uint32_t index;
-    if (!free_.empty()) {
-      index = free_.back();
-      free_.pop_back();
-    } else {
-      index = static_cast<std::uint32_t>(flows_.size());
-      flows_.emplace_back();
-    }
+    const std::uint32_t index = sigwire::core::take_slot(flows_, free_);
     flow& f = flows_[index];
     f.proto = p;
     f.in_use = true;
@@ -336,7 +330,15 @@ class hub {
     if (data.find_first_not_of("\r\n") == std::string_view::npos) return;  // a keep-alive: nothing to answer on UDP
     const transaction::peer from = udp_flow(index, l.from);
     if (from.id == 0) return;
-    deliver(std::string(data), from, l.from.address(), l.from.port());
+    deliver(with_room_for_stamp(data), from, l.from.address(), l.from.port());
+  }
+  // A message's own copy, with room for ";received=...;rport=..." so that the
+  // stamp does not allocate again.
+  static std::string with_room_for_stamp(std::string_view message) {
+    std::string bytes;
+    bytes.reserve(message.size() + 64);
+    bytes.assign(message);
+    return bytes;
   }
   void deliver(std::string bytes, const transaction::peer& from, const asio::ip::address& address, unsigned port) {
     ++counters_.messages_in;
@@ -440,7 +442,7 @@ class hub {
         }
         pings_answered_ = 0;
         const transaction::peer from = owner_.peer_of(index_);
-        std::string message(f.message);
+        std::string message = owner_.with_room_for_stamp(f.message);
         begin += f.consumed();
         owner_.deliver(std::move(message), from, remote.address(), remote.port());
         if (!socket.is_open()) return false;  // the handler closed us
