@@ -215,10 +215,9 @@ class user_agent {
   void pump() {
     if (pumping_) return;
     pumping_ = true;
-    for (layer_.take_events(events_); !events_.empty(); layer_.take_events(events_)) {
-      std::vector<dialog::session_event> batch = std::move(events_);
-      for (dialog::session_event& e : batch) std::visit([this](auto& ev) { handle(ev); }, e);
-    }
+    // take_events swaps buffers with the layer: no allocation per message.
+    for (layer_.take_events(events_); !events_.empty(); layer_.take_events(events_))
+      for (dialog::session_event& e : events_) std::visit([this](auto& ev) { handle(ev); }, e);
     pumping_ = false;
     arm_timer();
   }
