@@ -85,6 +85,13 @@ struct fixture {
              .on_send_failed = [this](tx::tsx_id t) { failed.push_back(t); }},
             std::move(o)) {}
 
+  // A TCP client connected to listener `l`.
+  asio::ip::tcp::socket client_of(std::size_t l) {
+    asio::ip::tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), net.local_endpoint(l).port()});
+    return s;
+  }
+
   // Runs the loop until `done` or 5 s (a bound for a broken test, never a measurement).
   template <class F>
   bool run_until(F done) {
@@ -149,8 +156,7 @@ TEST_CASE("hub: UDP over IPv6 (::1), a flow per source in the table") {
 TEST_CASE("hub: TCP framing by Content-Length, split and joined messages, pings answered") {
   fixture f;
   const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
-  asio::ip::tcp::socket peer(f.io);
-  peer.connect({loopback, f.net.local_endpoint(l).port()});
+  asio::ip::tcp::socket peer = f.client_of(l);
   const std::string one = request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1", "hello");
   const std::string two = request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK2", "world!");
   const std::string stream = "\r\n\r\n" + one + two;
@@ -183,8 +189,7 @@ TEST_CASE("hub: TCP framing by Content-Length, split and joined messages, pings 
 TEST_CASE("hub: a framing error closes the connection; later sends on it fail with their transaction") {
   fixture f;
   const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
-  asio::ip::tcp::socket peer(f.io);
-  peer.connect({loopback, f.net.local_endpoint(l).port()});
+  asio::ip::tcp::socket peer = f.client_of(l);
   asio::write(peer, asio::buffer(request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1")));
   REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
   asio::write(peer, asio::buffer(std::string("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n")));
@@ -239,10 +244,9 @@ TEST_CASE("hub: idle connections are closed; the flow limit refuses new sources"
   o.max_flows = 1;
   fixture f(o);
   const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
-  asio::ip::tcp::socket first(f.io), second(f.io);
-  first.connect({loopback, f.net.local_endpoint(l).port()});
+  asio::ip::tcp::socket first = f.client_of(l);
   REQUIRE(f.run_until([&] { return f.net.connections() == 1; }));
-  second.connect({loopback, f.net.local_endpoint(l).port()});  // over the limit: accepted and closed at once
+  asio::ip::tcp::socket second = f.client_of(l);  // over the limit: accepted and closed at once
   REQUIRE(f.run_until([&] { return f.net.stats().refused_flows == 1; }));
   char c;
   std::error_code ec;
@@ -277,8 +281,7 @@ TEST_CASE("hub: a peer that stops reading is closed when its send queue passes t
   CHECK(f.net.connections() == 0);
   CHECK_FALSE(f.failed.empty());  // every message it never took is a transport error
   // another client is served as before
-  asio::ip::tcp::socket other(f.io);
-  other.connect({loopback, f.net.local_endpoint(l).port()});
+  asio::ip::tcp::socket other = f.client_of(l);
   asio::write(other, asio::buffer(request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK2")));
   REQUIRE(f.run_until([&] { return f.in.size() == 2; }));
 }
@@ -290,8 +293,7 @@ TEST_CASE("hub: 5 rounds of 200 connections that send a message and close: the f
   for (int round = 0; round < 5; ++round) {
     std::vector<asio::ip::tcp::socket> clients;
     for (int i = 0; i < 200; ++i) {
-      clients.emplace_back(f.io);
-      clients.back().connect({loopback, f.net.local_endpoint(l).port()});
+      clients.push_back(f.client_of(l));
       asio::write(clients.back(), asio::buffer(m));
     }
     REQUIRE(f.run_until([&] { return f.in.size() == static_cast<std::size_t>(200 * (round + 1)); }));

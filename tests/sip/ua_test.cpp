@@ -50,6 +50,26 @@ struct agent {
   bool reached(ua::call_state s) const { return !states.empty() && states.back() == s; }
 };
 
+// A loopback TCP port nobody listens on (bound, then closed): connecting is refused.
+unsigned refused_tcp_port(asio::io_context& io) {
+  asio::ip::tcp::acceptor gone(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const unsigned port = gone.local_endpoint().port();
+  gone.close();
+  return port;
+}
+
+// Alice and Bob on UDP on the loopback, each on a free port.
+struct two_agents {
+  asio::io_context io;
+  agent alice, bob;
+  explicit two_agents(bool bob_answers) : alice(io, false), bob(io, bob_answers) {
+    const auto loopback = asio::ip::make_address("127.0.0.1");
+    bob.u.listen(ua::protocol::udp, {loopback, 0});
+    alice.u.listen(ua::protocol::udp, {loopback, 0});
+  }
+  std::string bob_uri() { return "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()); }
+};
+
 template <class F>
 bool run_until(asio::io_context& io, F done) {  // bounded at 10 s for a broken test; never a measurement
   const auto end = std::chrono::steady_clock::now() + 10s;
@@ -109,12 +129,11 @@ TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over UDP") { call_ho
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over TCP") { call_hold_resume_hangup(ua::protocol::tcp); }
 
 TEST_CASE("user agent: the callee rejects; the caller sees the final status") {
-  asio::io_context io;
-  agent alice(io, false), bob(io, false);
-  const auto loopback = asio::ip::make_address("127.0.0.1");
-  bob.u.listen(ua::protocol::udp, {loopback, 0});
-  alice.u.listen(ua::protocol::udp, {loopback, 0});
-  const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()));
+  two_agents t(false);
+  asio::io_context& io = t.io;
+  agent& alice = t.alice;
+  agent& bob = t.bob;
+  const auto call = alice.u.make_call(t.bob_uri());
   REQUIRE(run_until(io, [&] { return bob.last_incoming.valid(); }));
   REQUIRE(bob.u.answer(bob.last_incoming, 486) == ua::call_error::ok);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
@@ -126,9 +145,7 @@ TEST_CASE("user agent: a refused TCP connection ends the call with 503 (RFC 3261
   asio::io_context io;
   agent alice(io, false);
   alice.u.listen(ua::protocol::udp, {asio::ip::make_address("127.0.0.1"), 0});
-  asio::ip::tcp::acceptor gone(io, {asio::ip::make_address("127.0.0.1"), 0});
-  const unsigned port = gone.local_endpoint().port();
-  gone.close();
+  const unsigned port = refused_tcp_port(io);
   const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(port) + ";transport=tcp");
   REQUIRE(call);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
@@ -232,11 +249,10 @@ TEST_CASE("user agent: a flood of malformed messages on UDP and TCP; it keeps an
 }
 
 TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request; a refused TCP target gives 503") {
-  asio::io_context io;
-  agent alice(io, false), bob(io, false);
-  const auto loopback = asio::ip::make_address("127.0.0.1");
-  bob.u.listen(ua::protocol::udp, {loopback, 0});
-  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  two_agents t(false);
+  asio::io_context& io = t.io;
+  agent& alice = t.alice;
+  agent& bob = t.bob;
   std::vector<std::string> bodies;
   std::vector<int> results;
   ua::callbacks bob_cb;
@@ -248,17 +264,14 @@ TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request
   ua::callbacks alice_cb;
   alice_cb.on_request_result = [&](auto, int status, std::string_view) { results.push_back(status); };
   alice.u.set_callbacks(std::move(alice_cb));
-  const auto id = alice.u.send_message("sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()), "text/plain",
-                                       "hello outside");
+  const auto id = alice.u.send_message(t.bob_uri(), "text/plain", "hello outside");
   REQUIRE(id.valid());
   REQUIRE(run_until(io, [&] { return results.size() == 1; }));
   CHECK(results[0] == 200);
   REQUIRE(bodies.size() == 1);
   CHECK(bodies[0] == "hello outside");
 
-  asio::ip::tcp::acceptor gone(io, {loopback, 0});
-  const unsigned port = gone.local_endpoint().port();
-  gone.close();
+  const unsigned port = refused_tcp_port(io);
   REQUIRE(alice.u.send_message("sip:bob@127.0.0.1:" + std::to_string(port) + ";transport=tcp", "text/plain", "x").valid());
   REQUIRE(run_until(io, [&] { return results.size() == 2; }));
   CHECK(results[1] == 503);
