@@ -934,8 +934,13 @@ TEST_CASE("RFC 4028 §7.4 / §8.1: an interval below the callee's Min-SE gets 42
   )");
 }
 
-TEST_CASE("RFC 3262: a PRACK that arrives after the 200 is answered 200, the call goes on; a second hangup sends no second BYE") {
-  run("prack after 200", R"(
+TEST_CASE("RFC 3262 §3: a 2xx waits for the PRACK of a reliable 1xx with SDP; a second hangup sends no second BYE") {
+  // The 180 carried the SDP answer; its PRACK is lost. "The UAS MUST NOT send
+  // a final response ... until those provisional responses are acknowledged"
+  // when the final response is 2xx: B's 200 leaves after the retransmitted
+  // PRACK, not when B answers (found by the user agent's fault injection: a
+  // UAC that lost the 180 got a 200 without SDP and hung up).
+  run("2xx after prack", R"(
     config 100rel=yes
     drop A->B PRACK
     A call
@@ -951,15 +956,16 @@ TEST_CASE("RFC 3262: a PRACK that arrives after the 200 is answered 200, the cal
     expect A->B PRACK @0 lost
     expect A state early @0 status=180
     B answer 200
-    expect B->A 200 @0
-    expect B state connecting @0 status=200
-    expect A->B ACK @0
-    expect A state connecting @0 status=200
-    expect A state confirmed @0 status=200
-    expect B state confirmed @0 status=200
     advance 600
     expect A->B PRACK @500
+    expect B->A 180 @500
     expect B->A 200 @500 has=CSeq:_2_PRACK
+    expect B->A 200 @500 has=CSeq:_1_INVITE
+    expect B state connecting @500 status=200
+    expect A->B ACK @500
+    expect A state connecting @500 status=200
+    expect A state confirmed @500 status=200
+    expect B state confirmed @500 status=200
     drop A->B BYE
     A hangup
     expect A->B BYE @600 lost

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,13 @@ struct call_record {
   transaction::duration rel_interval{0};
   transaction::instant rel_deadline{0};
   bool offer_in_1xx = false;       // UAS: our offer went in the reliable 1xx, the answer comes in the PRACK
+  bool unacked_1xx_has_sdp = false;  // UAS: then a 2xx waits for its PRACK (RFC 3262 §3)
+  struct deferred_answer {
+    int status = 0;
+    std::string reason;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  std::optional<deferred_answer> deferred_2xx;  // UAS: answer(2xx) made while such a 1xx was unacknowledged
   std::vector<std::pair<std::string, std::uint32_t>> rseqs;  // UAC: remote tag -> last RSeq
 
   // UAC

@@ -205,6 +205,10 @@ class session_layer {
     if (status < 101 || status > 699) return call_error::bad_input;
     const bool reliable = status > 100 && status < 200 && c->reliable_1xx;
     if (reliable && c->unacked_1xx) return call_error::wrong_state;  // RFC 3262 §3: one unacknowledged at a time
+    if (status >= 200 && status < 300 && c->unacked_1xx && c->unacked_1xx_has_sdp) {
+      defer_2xx(*c, status, reason, headers);  // RFC 3262 §3: MUST NOT send it before that 1xx's PRACK
+      return call_error::ok;
+    }
     std::string body;
     bool negotiated_now = false;
     if (c->media && (reliable || (status >= 200 && status < 300))) {
@@ -235,7 +239,7 @@ class session_layer {
     drain(now);
     if (negotiated_now) emit(media_event{id, true});  // late offer: at the ACK or the PRACK
     if (status < 200) {
-      if (reliable) start_1xx_retransmission(*c, id, std::move(bytes), now);
+      if (reliable) start_1xx_retransmission(*c, id, std::move(bytes), !body.empty(), now);
       set_state(id, call_state::early, status, reason);
     } else if (status < 300) {
       c->confirmed = 0;
@@ -1074,12 +1078,29 @@ class session_layer {
 
   // RFC 3262 §3: the reliable 1xx again from T1, doubling, until its PRACK;
   // none within 64*T1: the INVITE is refused with a 5xx.
-  void start_1xx_retransmission(detail::call_record& c, call_id id, transaction::shared_bytes bytes, instant now) {
+  void start_1xx_retransmission(detail::call_record& c, call_id id, transaction::shared_bytes bytes, bool has_sdp,
+                                instant now) {
     ++c.rseq;
     c.unacked_1xx = std::move(bytes);
+    c.unacked_1xx_has_sdp = has_sdp;
     c.rel_interval = tl_.timers().t1;
     c.rel_deadline = now + 64 * tl_.timers().t1;
     arm(c, id, detail::call_record::timer_kind::retransmit_1xx, now + c.rel_interval);
+  }
+
+  static void defer_2xx(detail::call_record& c, int status, std::string_view reason, std::span<const header_line> headers) {
+    detail::call_record::deferred_answer a{status, std::string(reason), {}};
+    for (const header_line& h : headers) a.headers.emplace_back(h.name, h.value);
+    c.deferred_2xx = std::move(a);
+  }
+  // The 2xx that waited for the PRACK of a reliable 1xx with SDP, now.
+  void send_deferred_2xx(detail::call_record& c, call_id id, instant now) {
+    if (!c.deferred_2xx) return;
+    const detail::call_record::deferred_answer a = std::move(*c.deferred_2xx);
+    c.deferred_2xx.reset();
+    std::vector<header_line> lines;
+    for (const auto& [name, value] : a.headers) lines.push_back({name, value});
+    (void)answer(id, a.status, now, a.reason, lines);
   }
 
   void start_ok_retransmission(detail::call_record& c, call_id id, instant now) {
@@ -1191,12 +1212,14 @@ class session_layer {
       const bool ok = !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
       emit(media_event{id, ok});
       if (!ok) {
+        c.deferred_2xx.reset();
         respond_in_dialog(d, e.id, r, 488, "Not Acceptable Here", {}, now);
         (void)answer(id, 488, now);
         return;
       }
     }
     respond_in_dialog(d, e.id, r, 200, "OK", {}, now);
+    send_deferred_2xx(c, id, now);
   }
 
   // RFC 3311 §5.2: an UPDATE with an offer, early or confirmed: 491 while an
@@ -1368,6 +1391,7 @@ class session_layer {
     if (at >= c.rel_deadline) {  // RFC 3262 §3: no PRACK: refuse the INVITE
       disarm(c);
       c.unacked_1xx.reset();
+      c.deferred_2xx.reset();
       (void)answer(id, 500, at, "Reliable Provisional Not Acknowledged");
       return;
     }
