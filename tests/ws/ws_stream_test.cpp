@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../support/test_cert.hpp"
+
 #include <asio/experimental/as_tuple.hpp>
 
 #include <array>
@@ -215,19 +217,7 @@ TEST_CASE("stream_watermarks_drop_and_drain") {
   MESSAGE("queued " << queued << ", dropped " << dropped);
 }
 
-namespace {
-// A self-signed pair for CN/SAN localhost in a fresh temporary folder.
-std::filesystem::path make_test_cert(const char* tag) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("sigwire_" + std::string(tag) + "_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                          "-addext subjectAltName=DNS:localhost -keyout " + (dir / "key.pem").string() +
-                          " -out " + (dir / "cert.pem").string() + " >/dev/null 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  return dir;
-}
-}  // namespace
+using sigwire::test::make_test_cert;
 
 TEST_CASE("stream_over_tls_with_verification") {
   namespace fs = std::filesystem;

@@ -175,6 +175,11 @@ class stream {
   // (docs/ws.md, "Memory per connection").
   std::size_t read_buffer_bytes() const noexcept { return rbuf_.size(); }
 
+  // Closes the transport at once, without the close handshake (close code
+  // 1006): pending operations complete with errors and the stream's timer
+  // stops, so nothing of it keeps the io_context running.
+  void abort() { close_transport(); }
+
   // --- server --------------------------------------------------------------
   // Reads the HTTP request head only (TLS handshake first for wss), so a
   // server can answer plain HTTP (e.g. a test page) before upgrading.
