@@ -1,14 +1,16 @@
 // simplecall: place one call and print what happens to it; the C++
 // counterpart of PJSIP's simplecall.py.
 //
-//   simplecall sip:alice@127.0.0.1:5070 [--duration S] [--local-port P] [--late]
+//   simplecall sip:alice@127.0.0.1:5070 [--duration S] [--local-port P] [--late] [--ca ca.pem]
 //              [--register sip:REGISTRAR[;transport=tcp] --user U [--password P]]
 //
 // Opens a UDP transport (on port P, or any), calls the URI with an SDP offer
 // (--late: without one; the answer then goes in the ACK), prints each call
 // state and the last status code, and hangs up on Enter or S seconds after
 // the call is confirmed. A re-INVITE, UPDATE or BYE from the peer is answered
-// as a UA must (by the session layer). ;transport=tcp in the URI calls over TCP.
+// as a UA must (by the session layer). ;transport=tcp|tls|ws|wss in the URI
+// (or a sips: URI) calls over that transport; TLS and WSS verify the server's
+// certificate against --ca (default: the system's store).
 // With --register it first registers <sip:U@REGISTRAR> (the call is placed
 // once registered) and unregisters after the call, as a softphone does.
 // Exit status: 0 when the call was established and ended cleanly, 1 otherwise.
@@ -20,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 using namespace sigwire;
@@ -38,7 +41,9 @@ static asio::ip::address local_address_toward(asio::io_context& io, const asio::
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: simplecall sip:user@host[:port][;transport=tcp] [--duration S] [--local-port P] [--late]\n");
+    std::fprintf(stderr,
+                 "usage: simplecall sip:user@host[:port][;transport=tcp|tls|ws|wss] [--duration S] [--local-port P] [--late]\n"
+                 "                  [--ca ca.pem] [--register URI --user U [--password P]]\n");
     return 2;
   }
   const std::string target = argv[1];
@@ -46,8 +51,10 @@ int main(int argc, char** argv) {
   unsigned short local_port = 0;
   bool late = false;
   std::string registrar, user = "simplecall", password;
+  sip::transport::options transport;
   for (int i = 2; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--duration") && i + 1 < argc) duration = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--ca") && i + 1 < argc) transport.tls.ca_file = argv[++i];
+    else if (!std::strcmp(argv[i], "--duration") && i + 1 < argc) duration = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--local-port") && i + 1 < argc) local_port = static_cast<unsigned short>(std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--late")) late = true;
     else if (!std::strcmp(argv[i], "--register") && i + 1 < argc) registrar = argv[++i];
@@ -67,8 +74,18 @@ int main(int argc, char** argv) {
   asio::posix::stream_descriptor input(io, ::dup(STDIN_FILENO));
   std::string line(256, '\0');
 
-  const std::string domain = registrar.empty() ? local.to_string() : ua::resolve(registrar).endpoint.address().to_string();
-  ua::user_agent agent(io, {.from = "<sip:" + user + "@" + domain + ">", .media = audio(local.to_string())}, {});
+  const asio::ip::address domain_address = registrar.empty() ? local : ua::resolve(registrar).endpoint.address();
+  const std::string domain = domain_address.is_v6() ? "[" + domain_address.to_string() + "]" : domain_address.to_string();
+  std::unique_ptr<ua::user_agent> owned;
+  try {  // the CA file is loaded here
+    owned = std::make_unique<ua::user_agent>(
+        io, ua::config{.from = "<sip:" + user + "@" + domain + ">", .media = audio(local.to_string()), .transport = transport},
+        ua::callbacks{});
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "simplecall: cannot load the CA file: %s\n", e.what());
+    return 2;
+  }
+  ua::user_agent& agent = *owned;
   ua::registration_id account;
   const auto hangup = [&] {
     if (hung_up) return;

@@ -1,23 +1,31 @@
-// uas: a SIP user agent that answers every call, over UDP and TCP on one port.
-// The target of the load tests (bench/sip_ua_load.sh) and of softphones.
+// uas: a SIP user agent that answers every call, over UDP and TCP on one port,
+// and on request over WebSocket (RFC 7118), TLS and secure WebSocket.
+// The target of the load tests (bench/sip_ua_load.sh), of softphones and of
+// browser stacks (SIP.js, JsSIP).
 //
-//   uas [--port 5070] [--address 127.0.0.1] [--ring]
+//   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
+//       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
 //       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
-// when the INVITE had none); --ring sends 180 first. ACK, BYE, CANCEL,
+// when the INVITE had none); --ring sends 180 first; --hangup-after ends each
+// confirmed call with a BYE after MS milliseconds. ACK, BYE, CANCEL,
 // OPTIONS, re-INVITE, UPDATE, PRACK, INFO and MESSAGE are handled by the
 // session layer as a UA must. With --register it registers <sip:U@REGISTRAR>
 // with digest credentials, keeps it refreshed and prints each registration
-// state. SIGINT/SIGTERM unregister (at most 2 s) and stop it; it then prints
-// its counts on one line to stderr.
+// state. A MESSAGE outside a call is printed and answered 200. SIGINT/SIGTERM
+// unregister (at most 2 s) and stop it; it then prints its counts on one line
+// to stderr.
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <list>
+#include <memory>
 #include <string>
+#include <utility>
 
 using namespace sigwire;
 namespace ua = sigwire::sip::ua;
@@ -29,31 +37,73 @@ int main(int argc, char** argv) {
   unsigned short port = 5070;
   std::string address = "127.0.0.1";
   bool ring = false;
+  int hangup_after = -1;
   std::string registrar, user = "uas", password;
+  int ws_port = -1, tls_port = -1, wss_port = -1;  // -1: no such listener (0: any port)
+  sip::transport::options transport;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--port") && i + 1 < argc) port = static_cast<unsigned short>(std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--ws-port") && i + 1 < argc) ws_port = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--tls-port") && i + 1 < argc) tls_port = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--wss-port") && i + 1 < argc) wss_port = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--cert") && i + 1 < argc) transport.tls.certificate_chain_file = argv[++i];
+    else if (!std::strcmp(argv[i], "--key") && i + 1 < argc) transport.tls.private_key_file = argv[++i];
     else if (!std::strcmp(argv[i], "--address") && i + 1 < argc) address = argv[++i];
     else if (!std::strcmp(argv[i], "--ring")) ring = true;
+    else if (!std::strcmp(argv[i], "--hangup-after") && i + 1 < argc) hangup_after = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--register") && i + 1 < argc) registrar = argv[++i];
     else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
     else {
-      std::fprintf(stderr, "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--register URI --user U --password P]\n");
+      std::fprintf(stderr,
+                   "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
+                   "           [--wss-port P]\n"
+                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P]\n");
       return 2;
     }
   }
   asio::io_context io;
   unsigned incoming = 0, confirmed = 0, ended = 0;
-  sip::ua::user_agent uas(io, {.from = "<sip:uas@" + address + ">", .media = audio(address)}, {});
+  std::error_code bad_address;
+  const asio::ip::address at = asio::ip::make_address(address, bad_address);
+  if (bad_address) {
+    std::fprintf(stderr, "uas: --address %s is not an IP address\n", address.c_str());
+    return 2;
+  }
+  const std::string uri_host = at.is_v6() ? "[" + address + "]" : address;  // RFC 3261 §19.1.1
+  std::unique_ptr<sip::ua::user_agent> agent;
+  try {  // the certificate and key are loaded here
+    agent = std::make_unique<sip::ua::user_agent>(
+        io, sip::ua::config{.from = "<sip:uas@" + uri_host + ">", .media = audio(address), .transport = transport},
+        sip::ua::callbacks{});
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "uas: cannot load the TLS certificate or key: %s\n", e.what());
+    return 2;
+  }
+  sip::ua::user_agent& uas = *agent;
   ua::callbacks cb;
-  cb.on_call_state = [&](ua::call_id, ua::call_state s, int, std::string_view) {
+  std::list<asio::steady_timer> hangups;  // one per call waiting for --hangup-after
+  cb.on_call_state = [&](ua::call_id call, ua::call_state s, int, std::string_view) {
     confirmed += s == ua::call_state::confirmed;
+    if (s == ua::call_state::confirmed && hangup_after >= 0) {
+      auto& t = hangups.emplace_back(io, std::chrono::milliseconds(hangup_after));
+      t.async_wait([&, call, it = std::prev(hangups.end())](std::error_code ec) {
+        if (!ec) uas.hangup(call);
+        hangups.erase(it);
+      });
+    }
     ended += s == ua::call_state::disconnected;
   };
   cb.on_incoming_call = [&](ua::call_id call, const sip::message&) {
     ++incoming;
     if (ring) uas.answer(call, 180);
     uas.answer(call, 200);
+  };
+  cb.on_request = [](const sip::message& request) {
+    if (request.view().method() != "MESSAGE") return 405;
+    std::printf("MESSAGE: %.*s\n", static_cast<int>(request.view().body().size()), request.view().body().data());
+    std::fflush(stdout);
+    return 200;
   };
   bool stopping = false;
   cb.on_registration = [&](ua::registration_id, const sip::dialog::registration_event& e) {
@@ -66,14 +116,21 @@ int main(int argc, char** argv) {
     }
   };
   uas.set_callbacks(std::move(cb));
-  const asio::ip::address at = asio::ip::make_address(address);
   try {
     uas.listen_udp_and_tcp({at, port});
-  } catch (const std::system_error& e) {
-    std::fprintf(stderr, "uas: cannot listen on %s:%u: %s\n", address.c_str(), port, e.what());
+    std::printf("uas listening on udp and tcp %s:%u\n", address.c_str(), uas.local_endpoint(0).port());
+    const std::pair<int, sip::transport::protocol> more[] = {
+        {ws_port, sip::transport::protocol::ws}, {tls_port, sip::transport::protocol::tls}, {wss_port, sip::transport::protocol::wss}};
+    for (const auto& [p, proto] : more) {
+      if (p < 0) continue;
+      const std::size_t listener = uas.listen(proto, {at, static_cast<unsigned short>(p)});
+      std::printf("uas listening on %s %s:%u\n", std::string(sip::transport::uri_parameter(proto)).c_str(), address.c_str(),
+                  uas.local_endpoint(listener).port());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "uas: cannot listen on %s: %s\n", address.c_str(), e.what());
     return 2;
   }
-  std::printf("uas listening on udp and tcp %s:%u\n", address.c_str(), uas.local_endpoint(0).port());
   std::fflush(stdout);
   ua::registration_id account;
   if (!registrar.empty()) {

@@ -1,13 +1,19 @@
 // SIP transports (sip/transport): the Via stamp of RFC 3261 §18.2.1 / RFC 3581
-// on raw bytes, and the Asio hub over UDP and TCP on the loopback with raw
-// sockets as the peer: framing, keep-alive pings, framing errors, transport
-// errors reported with their transaction, idle timeout, the flow limit.
+// on raw bytes, and the Asio hub over UDP, TCP, TLS, WS and WSS on the
+// loopback with raw sockets, TLS streams and WebSocket clients as the peer:
+// framing, keep-alive pings, framing errors, transport errors reported with
+// their transaction, idle and handshake timeouts, the flow limit, the sip
+// subprotocol (RFC 7118), certificate verification.
 #include <sigwire/sip/transport/hub.hpp>
 
 #include <doctest/doctest.h>
 
+#include "../support/test_cert.hpp"
+
 #include <chrono>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sip = sigwire::sip;
@@ -303,4 +309,151 @@ TEST_CASE("hub: 5 rounds of 200 connections that send a message and close: the f
     CHECK(f.net.flows() == 0);
   }
   CHECK(f.net.stats().connections_closed == 1000);
+}
+
+// --- TLS, WS and WSS -------------------------------------------------------------------
+namespace {
+
+using ws_client = sigwire::ws::stream<asio::ip::tcp::socket>;
+
+// A WebSocket client (our stream, speaking as a browser would) connected to
+// listener `l` and through its handshake, offering `subprotocols`.
+std::error_code ws_connect(fixture& f, ws_client& c, std::size_t l, std::vector<std::string> subprotocols) {
+  c.next_layer().connect({loopback, f.net.local_endpoint(l).port()});
+  sigwire::ws::client_options o;
+  o.host = "127.0.0.1";
+  o.subprotocols = std::move(subprotocols);
+  std::optional<std::error_code> result;
+  c.async_handshake(std::move(o), [&](std::error_code ec) { result = ec; });
+  REQUIRE(f.run_until([&] { return result.has_value(); }));
+  return *result;
+}
+
+}  // namespace
+
+TEST_CASE("hub: WS (RFC 7118): subprotocol sip, one SIP message per WebSocket message, answers on the same connection") {
+  fixture f;
+  const std::size_t l = f.net.listen(transport::protocol::ws, {loopback, 0});
+  CHECK(f.net.via_for({}).starts_with("SIP/2.0/WS 127.0.0.1:"));
+  ws_client c(asio::ip::tcp::socket(f.io));
+  REQUIRE_FALSE(ws_connect(f, c, l, {"sip"}));
+  CHECK(c.subprotocol() == "sip");
+  // RFC 7118 §5.2: a browser's Via names an .invalid host; the hub adds received.
+  const std::string one = request("Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK1", "hello");
+  c.send_text(one);
+  c.send_text("\r\n\r\n");  // line ends only: not a SIP message, dropped
+  c.send_binary(request("Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK2"));
+  REQUIRE(f.run_until([&] { return f.in.size() == 2; }));
+  CHECK(f.in[0].bytes.find("Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK1;received=127.0.0.1\r\n") != std::string::npos);
+  CHECK(f.in[0].bytes.ends_with("\r\n\r\nhello"));
+  CHECK(f.in[0].from == f.in[1].from);
+  CHECK(f.in[0].from.reliable);
+  CHECK(f.net.protocol_of(f.in[0].from) == transport::protocol::ws);
+  CHECK(f.net.contact_for(f.in[0].from).ends_with(";transport=ws"));
+  // the response (and a request to the .invalid Contact) go back on this connection
+  f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+  std::string got;
+  std::optional<std::error_code> read;
+  c.async_read(got, [&](std::error_code ec, sigwire::ws::message_type t) {
+    read = ec;
+    CHECK(t == sigwire::ws::message_type::text);
+  });
+  REQUIRE(f.run_until([&] { return read.has_value(); }));
+  CHECK_FALSE(*read);
+  CHECK(got == "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST_CASE("hub: WS: a client without the sip subprotocol is refused; one that sends nothing is closed after the handshake timeout") {
+  transport::options o;
+  o.handshake_timeout = 1s;
+  fixture f(o);
+  const std::size_t l = f.net.listen(transport::protocol::ws, {loopback, 0});
+  ws_client plain(asio::ip::tcp::socket(f.io));
+  CHECK(ws_connect(f, plain, l, {"chat"}));  // RFC 7118 §4: the server requires sip (400)
+  REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
+  CHECK(f.in.empty());
+
+  asio::ip::tcp::socket silent = f.client_of(l);
+  REQUIRE(f.run_until([&] { return f.net.connections() == 1; }));
+  REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));  // within the 5 s bound: 1 s deadline, 1 s sweep
+  CHECK(f.net.flows() == 0);
+  CHECK(f.net.stats().handshake_failures == 2);
+}
+
+TEST_CASE("hub: TLS: framing over the secure stream, answers back; a TLS or WSS listener needs a certificate") {
+  const auto dir = sigwire::test::make_test_cert("hub", "IP:127.0.0.1");
+  transport::options o;
+  o.tls.certificate_chain_file = (dir / "cert.pem").string();
+  o.tls.private_key_file = (dir / "key.pem").string();
+  fixture f(o);
+  const std::size_t l = f.net.listen(transport::protocol::tls, {loopback, 0});
+  asio::ssl::context client_ctx(asio::ssl::context::tls_client);
+  client_ctx.load_verify_file((dir / "cert.pem").string());
+  asio::ssl::stream<asio::ip::tcp::socket> peer(f.io, client_ctx);
+  peer.set_verify_mode(asio::ssl::verify_peer);
+  peer.set_verify_callback(asio::ssl::host_name_verification("127.0.0.1"));
+  peer.lowest_layer().connect({loopback, f.net.local_endpoint(l).port()});
+  std::optional<std::error_code> shook;
+  peer.async_handshake(asio::ssl::stream_base::client, [&](std::error_code ec) { shook = ec; });
+  REQUIRE(f.run_until([&] { return shook.has_value(); }));
+  REQUIRE_FALSE(*shook);
+  const std::string two = request("Via: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK1", "one") +
+                          request("Via: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK2", "two");
+  asio::async_write(peer, asio::buffer(two), [](std::error_code, std::size_t) {});
+  REQUIRE(f.run_until([&] { return f.in.size() == 2; }));
+  CHECK(f.in[1].bytes.ends_with("\r\n\r\ntwo"));
+  CHECK(f.net.contact_for(f.in[0].from).ends_with(";transport=tls"));
+  f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+  std::string resp(std::string_view("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n").size(), '\0');
+  std::optional<std::error_code> read;
+  asio::async_read(peer, asio::buffer(resp), [&](std::error_code ec, std::size_t) { read = ec; });
+  REQUIRE(f.run_until([&] { return read.has_value(); }));
+  CHECK_FALSE(*read);
+  CHECK(resp == "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+
+  fixture no_cert;
+  CHECK_THROWS_AS(no_cert.net.listen(transport::protocol::tls, {loopback, 0}), std::invalid_argument);
+  CHECK_THROWS_AS(no_cert.net.listen(transport::protocol::wss, {loopback, 0}), std::invalid_argument);
+}
+
+TEST_CASE("hub: WSS and TLS connections we open: verified against the CA, refused when the name does not match") {
+  const auto dir = sigwire::test::make_test_cert("hubclient", "IP:127.0.0.1");
+  transport::options server_opt;
+  server_opt.tls.certificate_chain_file = (dir / "cert.pem").string();
+  server_opt.tls.private_key_file = (dir / "key.pem").string();
+  fixture f(server_opt);
+  const std::size_t wss = f.net.listen(transport::protocol::wss, {loopback, 0});
+  const std::size_t tls = f.net.listen(transport::protocol::tls, {loopback, 0});
+  transport::options client_opt;
+  client_opt.tls.ca_file = (dir / "cert.pem").string();
+  std::vector<received> answers;
+  std::vector<tx::tsx_id> failed;
+  transport::hub client(f.io,
+                        {.on_message = [&](std::string b, tx::peer p) { answers.push_back({std::move(b), p}); },
+                         .on_send_failed = [&](tx::tsx_id t) { failed.push_back(t); }},
+                        client_opt);
+  for (const auto& [listener, proto] : {std::pair{wss, transport::protocol::wss}, std::pair{tls, transport::protocol::tls}}) {
+    CAPTURE(transport::text(proto));
+    f.in.clear();
+    answers.clear();
+    const tx::peer to = client.peer_for(proto, {loopback, f.net.local_endpoint(listener).port()});
+    REQUIRE(to.id != 0);
+    CHECK(client.via_for(to).starts_with("SIP/2.0/" + std::string(transport::text(proto)) + " 127.0.0.1:"));
+    client.send(to, tx::share(request("Via: " + std::string(client.via_for(to)) + ";branch=z9hG4bK1")), {1, 1});
+    REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
+    f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    REQUIRE(f.run_until([&] { return answers.size() == 1; }));
+    CHECK(answers[0].from == to);
+    // a name the certificate does not carry: the handshake fails, the send is reported
+    const tx::peer wrong = client.peer_for(proto, {loopback, f.net.local_endpoint(listener).port()}, "sip.example.com");
+    CHECK(wrong == to);  // the open connection to that address is reused: it was verified already
+  }
+  CHECK(failed.empty());
+  client.close();
+  transport::hub strict(f.io, {.on_message = {}, .on_send_failed = [&](tx::tsx_id t) { failed.push_back(t); }}, client_opt);
+  const tx::peer wrong = strict.peer_for(transport::protocol::tls, {loopback, f.net.local_endpoint(tls).port()}, "sip.example.com");
+  strict.send(wrong, tx::share("OPTIONS"), {2, 1});
+  REQUIRE(f.run_until([&] { return failed.size() == 1; }));
+  CHECK(failed[0] == tx::tsx_id{2, 1});
+  CHECK(strict.stats().handshake_failures == 1);
 }

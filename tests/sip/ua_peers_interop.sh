@@ -6,13 +6,16 @@
 #      counts the call confirmed and ended, baresip logs "Call established".
 #   2. examples/simplecall calls baresip (auto-answer) over UDP and over TCP
 #      and exits 0.
-#   3. Kamailio (kamailio) as registrar and record-routing proxy: uas
-#      registers as bob, simplecall registers as alice and calls bob through
-#      Kamailio; over UDP, then both over TCP.
+#   3. Kamailio (kamailio, kamailio-websocket-modules) as registrar and
+#      record-routing proxy: uas registers as bob, simplecall registers as
+#      alice and calls bob through Kamailio; over UDP, then both over TCP,
+#      then both over WebSocket (RFC 7118: our WS client; Kamailio reaches
+#      uas over the connection its REGISTER opened).
 #   ua_peers_interop.sh PATH/TO/uas PATH/TO/simplecall
 set -u
 UAS=$(realpath "$1")
 SIMPLECALL=$(realpath "$2")
+. "$(dirname "$0")/interop/baresip.sh"
 command -v baresip >/dev/null || { echo "FAIL: baresip not installed (Debian baresip-core)"; exit 1; }
 KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
 [ -x "$KAMAILIO" ] || { echo "FAIL: kamailio not installed (Debian kamailio)"; exit 1; }
@@ -21,24 +24,6 @@ PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 cd "$WORK"
 failures=0
-
-# A port free for UDP and TCP, with the next one free too (baresip puts TLS on port+1).
-free_port_pair() {
-  /usr/bin/python3 -c '
-import socket
-while True:
-    socks = []
-    try:
-        t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]; socks.append(t)
-        for port in (p, p + 1):
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", port)); socks.append(u)
-        t2 = socket.socket(); t2.bind(("127.0.0.1", p + 1)); socks.append(t2)
-        print(p); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()'
-}
 
 start_uas() {  # label, uas options... -> UAS_PID, UAS_PORT
   local label=$1; shift
@@ -53,24 +38,8 @@ stop_uas() {  # label: stops uas and checks it saw one call confirmed and ended
   grep -q "incoming=1 confirmed=1 ended=1 open=0" "uas-$1.err"
 }
 
-# baresip's configuration: no sound card (aubridge), G.711, commands from -e.
 BARESIP_PORT=$(free_port_pair)
-mkdir -p baresip
-cat > baresip/config <<CFG
-poll_method epoll
-sip_listen 127.0.0.1:$BARESIP_PORT
-module_path /usr/lib/baresip/modules
-module stdio.so
-module g711.so
-module aubridge.so
-module_app account.so
-module_app menu.so
-audio_player aubridge,nil
-audio_source aubridge,nil
-audio_alert aubridge,nil
-rtp_ports 20000-20100
-CFG
-echo "<sip:baresip@127.0.0.1:$BARESIP_PORT>;regint=0;answermode=auto" > baresip/accounts
+write_baresip_config "$WORK/baresip" "$BARESIP_PORT"
 
 # 1. baresip -> uas
 for transport in udp tcp; do
@@ -122,8 +91,20 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "textops.so"
 loadmodule "siputils.so"
+loadmodule "xhttp.so"
+loadmodule "websocket.so"
 modparam("usrloc", "db_mode", 0)
 modparam("rr", "enable_full_lr", 1)
+tcp_accept_no_cl=yes
+# SIP over WebSocket (RFC 7118) on the TCP port: the upgrade is an HTTP request.
+# (Kamailio warns that WS routing wants nathelper or outbound: our WS clients'
+# Contacts carry their real address and port, so its connection lookup finds them.)
+event_route[xhttp:request] {
+  if (\$hdr(Upgrade) =~ "websocket" && \$hdr(Connection) =~ "Upgrade" && \$rm =~ "GET") {
+    if (ws_handle_handshake()) { exit; }
+  }
+  xhttp_reply("404", "Not Found", "", "");
+}
 request_route {
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (has_totag()) {
@@ -144,9 +125,9 @@ mkdir -p kamailio-run
 KAMAILIO_PID=$!
 PIDS+=("$KAMAILIO_PID")
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$KPORT") 2>/dev/null && break; sleep 0.1; done
-for transport in udp tcp; do
+for transport in udp tcp ws; do
   suffix=""
-  [ "$transport" = tcp ] && suffix=";transport=tcp"
+  [ "$transport" != udp ] && suffix=";transport=$transport"
   start_uas "kamailio-$transport" --register "sip:127.0.0.1:$KPORT$suffix" --user bob
   for _ in $(seq 50); do grep -q "registration: registered" "uas-kamailio-$transport.out" && break; sleep 0.1; done
   timeout 20 "$SIMPLECALL" "sip:bob@127.0.0.1:$KPORT$suffix" --duration 1 --register "sip:127.0.0.1:$KPORT$suffix" \

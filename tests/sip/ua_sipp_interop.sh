@@ -3,6 +3,7 @@
 # sip-tester) on the loopback. Every run must show every call succeed:
 #   1. sipp's built-in uac scenario calls examples/uas: 500 calls over UDP, then
 #      500 over TCP (one connection, -t t1); uas must end with no call open.
+#      Then 100 + 100 over IPv6 (::1).
 #   2. examples/simplecall calls sipp's built-in uas scenario over UDP and over
 #      TCP: the call is confirmed, hung up after 1 s and simplecall exits 0.
 #   3. examples/uas registers with sipp as the registrar
@@ -33,25 +34,34 @@ while True:
 }
 successful() { grep -E "Successful call" "$1" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}'; }
 
-# 1. sipp uac -> uas, UDP then TCP, one uas process
-port=$(free_port)
-"$UAS" --port "$port" > uas.out 2> uas.err &
-UAS_PID=$!
-PIDS+=("$UAS_PID")
-for _ in $(seq 50); do grep -q listening uas.out 2>/dev/null && break; sleep 0.1; done
-for transport in u1 t1; do
-  timeout 120 sipp -sn uac 127.0.0.1:"$port" -t "$transport" -i 127.0.0.1 -m 500 -r 100 -l 200 \
-    -timeout 100s -timeout_error -nostdin -trace_err > "sipp-uac-$transport.out" 2>&1
-  rc=$?
-  ok=$(successful "sipp-uac-$transport.out")
-  echo "sipp uac -> uas over $transport: sipp exit $rc, $ok of 500 calls successful"
-  if [ "$rc" != 0 ] || [ "$ok" != 500 ]; then
-    failures=$((failures + 1)); tail -20 "sipp-uac-$transport.out"; head -40 ./*_errors.log 2>/dev/null
-  fi
-done
-kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
-echo "  $(cat uas.err)"
-grep -q "confirmed=1000 ended=1000 open=0" uas.err || { failures=$((failures + 1)); echo "FAIL: uas did not end every call"; }
+# 1. sipp uac -> uas, UDP then TCP, one uas process per address family:
+# uac_through_uas LABEL ADDRESS CALLS (calls per transport)
+uac_through_uas() {
+  local label=$1 address=$2 calls=$3 host=$2
+  [[ "$address" == *:* ]] && host="[$address]"
+  "$UAS" --port 0 --address "$address" > "uas-$label.out" 2> "uas-$label.err" &
+  UAS_PID=$!
+  PIDS+=("$UAS_PID")
+  for _ in $(seq 50); do grep -q listening "uas-$label.out" 2>/dev/null && break; sleep 0.1; done
+  local port transport rc ok
+  port=$(sed -n 's/.*listening on udp and tcp .*:\([0-9]*\)$/\1/p' "uas-$label.out")
+  for transport in u1 t1; do
+    timeout 120 sipp -sn uac "$host:$port" -t "$transport" -i "$address" -m "$calls" -r 100 -l 200 \
+      -timeout 100s -timeout_error -nostdin -trace_err > "sipp-uac-$label-$transport.out" 2>&1
+    rc=$?
+    ok=$(successful "sipp-uac-$label-$transport.out")
+    echo "sipp uac -> uas over $label $transport: sipp exit $rc, $ok of $calls calls successful"
+    if [ "$rc" != 0 ] || [ "$ok" != "$calls" ]; then
+      failures=$((failures + 1)); tail -20 "sipp-uac-$label-$transport.out"; head -40 ./*_errors.log 2>/dev/null
+    fi
+  done
+  kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+  echo "  $(cat "uas-$label.err")"
+  grep -q "confirmed=$((2 * calls)) ended=$((2 * calls)) open=0" "uas-$label.err" ||
+    { failures=$((failures + 1)); echo "FAIL: uas ($label) did not end every call"; }
+}
+uac_through_uas IPv4 127.0.0.1 500
+uac_through_uas IPv6 ::1 100
 
 # 2. simplecall -> sipp uas, UDP then TCP
 for transport in u1 t1; do

@@ -1,6 +1,6 @@
 // The user agent (sip/ua/user_agent.hpp) over real sockets on the loopback:
-// two agents call each other over UDP and over TCP (call, hold, resume,
-// MESSAGE in the call, hang-up), OPTIONS outside a call, a call to a refused
+// two agents call each other over UDP, TCP, TLS, WS and WSS (call, hold,
+// resume, MESSAGE in the call, hang-up; TLS verified against a test CA), OPTIONS outside a call, a call to a refused
 // TCP port ends with 503 (RFC 3261 §8.1.3.1), a target that is not an IP
 // address is refused with a reason. Interop with real peers is in
 // ua_sipp_interop.sh; this is the glue between hub, session layer and timer.
@@ -8,6 +8,8 @@
 #include <sigwire/sip/ua/user_agent.hpp>
 
 #include <doctest/doctest.h>
+
+#include "../support/test_cert.hpp"
 
 #include <chrono>
 #include <string>
@@ -22,6 +24,12 @@ namespace {
 
 sdp::capabilities audio() { return sdp::presets::plain_audio("127.0.0.1", 4000, {sdp::presets::pcmu()}); }
 
+sip::dialog::session_config with_t1(std::chrono::milliseconds t1) {
+  sip::dialog::session_config s;
+  s.transactions.timers.t1 = t1;
+  return s;
+}
+
 struct agent {
   std::vector<ua::call_state> states;
   std::vector<int> statuses;
@@ -29,7 +37,8 @@ struct agent {
   ua::call_id last_incoming{};
   unsigned media_ok = 0;
   ua::user_agent u;
-  agent(asio::io_context& io, bool answers) : u(io, {.from = "<sip:a@127.0.0.1>", .media = audio()}, {}) {
+  agent(asio::io_context& io, bool answers, sip::transport::options transport = {}, std::chrono::milliseconds t1 = 500ms)
+      : u(io, {.from = "<sip:a@127.0.0.1>", .media = audio(), .session = with_t1(t1), .transport = std::move(transport)}, {}) {
     ua::callbacks cb;
     cb.on_call_state = [this](ua::call_id, ua::call_state s, int status, std::string_view) {
       states.push_back(s);
@@ -85,14 +94,27 @@ sdp::direction our_direction(ua::user_agent& u, ua::call_id c) {
   return n && !n->streams().empty() ? n->streams().front().direction : sdp::direction::inactive;
 }
 
+// Bob's certificate (for TLS and WSS) and Alice's trust in it.
+struct tls_pair {
+  sip::transport::options bob, alice;
+  explicit tls_pair(ua::protocol p) {
+    if (!sip::transport::is_secure(p)) return;
+    const auto dir = sigwire::test::make_test_cert("ua", "IP:127.0.0.1");
+    bob.tls.certificate_chain_file = (dir / "cert.pem").string();
+    bob.tls.private_key_file = (dir / "key.pem").string();
+    alice.tls.ca_file = (dir / "cert.pem").string();
+  }
+};
+
 void call_hold_resume_hangup(ua::protocol p) {
   asio::io_context io;
-  agent alice(io, false), bob(io, true);
+  const tls_pair tls(p);
+  agent alice(io, false, tls.alice), bob(io, true, tls.bob);
   const auto loopback = asio::ip::make_address("127.0.0.1");
   bob.u.listen(p, {loopback, 0});
   alice.u.listen(ua::protocol::udp, {loopback, 0});
   std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
-  if (p == ua::protocol::tcp) target += ";transport=tcp";
+  if (p != ua::protocol::udp) target += ";transport=" + std::string(sip::transport::uri_parameter(p));
   const auto call = alice.u.make_call(target);
   REQUIRE(call);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
@@ -127,6 +149,33 @@ void call_hold_resume_hangup(ua::protocol p) {
 
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over UDP") { call_hold_resume_hangup(ua::protocol::udp); }
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over TCP") { call_hold_resume_hangup(ua::protocol::tcp); }
+TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over TLS") { call_hold_resume_hangup(ua::protocol::tls); }
+TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WS (RFC 7118)") { call_hold_resume_hangup(ua::protocol::ws); }
+TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WSS") { call_hold_resume_hangup(ua::protocol::wss); }
+
+TEST_CASE("user agent: a TLS server whose certificate the caller does not trust: the call ends with 503") {
+  asio::io_context io;
+  const tls_pair tls(ua::protocol::tls);
+  agent alice(io, false), bob(io, true, tls.bob);  // alice trusts only the system's store
+  bob.u.listen(ua::protocol::tls, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()) + ";transport=tls");
+  REQUIRE(call);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
+  CHECK(alice.statuses.back() == 503);
+  CHECK(bob.last_incoming.valid() == false);
+  CHECK(alice.u.transports().stats().handshake_failures == 1);
+}
+
+TEST_CASE("user agent: sips: URIs go over TLS; ws and transports it does not know are refused") {
+  CHECK(ua::resolve("sips:bob@127.0.0.1").proto == ua::protocol::tls);
+  CHECK(ua::resolve("sips:bob@127.0.0.1").endpoint.port() == 5061);
+  CHECK(ua::resolve("sips:bob@127.0.0.1;transport=wss").proto == ua::protocol::wss);
+  CHECK(ua::resolve("sips:bob@127.0.0.1;transport=ws").error == "sips: URI over ws (use wss)");
+  CHECK(ua::resolve("sip:bob@127.0.0.1;transport=WS").proto == ua::protocol::ws);
+  CHECK(ua::resolve("sip:bob@127.0.0.1;transport=ws").endpoint.port() == 80);
+  CHECK(ua::resolve("sip:bob@127.0.0.1;transport=wss").endpoint.port() == 443);
+  CHECK(ua::resolve("sip:bob@127.0.0.1:5080;transport=tcp").endpoint.port() == 5080);
+}
 
 TEST_CASE("user agent: the callee rejects; the caller sees the final status") {
   two_agents t(false);
@@ -276,4 +325,84 @@ TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request
   REQUIRE(run_until(io, [&] { return results.size() == 2; }));
   CHECK(results[1] == 503);
   CHECK_FALSE(alice.u.send_message("sip:bob@example.com", "text/plain", "x").valid());
+}
+
+// --- fault injection: the first operation at one point of Alice's transport fails ---------------
+namespace {
+
+using sip::transport::io_point;
+
+// Alice calls Bob over `p` with the first `point` on her side failing:
+// the call ends with `expected` (0: it gets through anyway), and the next
+// call over the same agents is established and ended cleanly.
+void call_with_fault(ua::protocol p, io_point point, int expected) {
+  asio::io_context io;
+  const tls_pair tls(p);
+  int faults = 0;
+  sip::transport::options alice_opt = tls.alice;
+  alice_opt.inject_fault = [&](io_point at, ua::protocol) -> std::error_code {
+    if (at != point || faults > 0) return {};
+    ++faults;
+    return make_error_code(asio::error::connection_reset);
+  };
+  agent alice(io, false, alice_opt, 20ms), bob(io, true, tls.bob, 20ms);  // T1 20 ms: Timer B in 1.28 s
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  bob.u.listen(p, {loopback, 0});
+  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
+  if (p != ua::protocol::udp) target += ";transport=" + std::string(sip::transport::uri_parameter(p));
+  const auto first = alice.u.make_call(target);
+  REQUIRE(first);
+  const auto over = [&] { return alice.reached(ua::call_state::confirmed) || alice.reached(ua::call_state::disconnected); };
+  REQUIRE(run_until(io, over));
+  std::string history;
+  for (std::size_t i = 0; i < alice.states.size(); ++i)
+    history += std::string(sip::dialog::text(alice.states[i])) + "/" + std::to_string(alice.statuses[i]) + " ";
+  history += "| bob: ";
+  for (std::size_t i = 0; i < bob.states.size(); ++i)
+    history += std::string(sip::dialog::text(bob.states[i])) + "/" + std::to_string(bob.statuses[i]) + " ";
+  CAPTURE(history);
+  CHECK(faults == 1);
+  if (expected == 0) {
+    CHECK(alice.reached(ua::call_state::confirmed));
+    REQUIRE(alice.u.hangup(first.call) == ua::call_error::ok);
+  } else {
+    CHECK(alice.statuses.back() == expected);
+  }
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && alice.u.calls() == 0 && bob.u.calls() == 0; }));
+
+  const auto second = alice.u.make_call(target);
+  REQUIRE(second);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed); }));
+  REQUIRE(alice.u.hangup(second.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && bob.u.calls() == 0; }));
+  CHECK(alice.statuses.back() == 200);
+}
+
+}  // namespace
+
+// A failed send is a transport error of its transaction: the call ends with 503
+// (RFC 3261 §8.1.3.1, §17.1.4) at once, not after a timeout.
+TEST_CASE("user agent, fault injection: a UDP send fails: 503") { call_with_fault(ua::protocol::udp, io_point::udp_send, 503); }
+TEST_CASE("user agent, fault injection: a datagram lost on receive: the call gets through") {
+  call_with_fault(ua::protocol::udp, io_point::udp_receive, 0);
+}
+TEST_CASE("user agent, fault injection: connect, handshake or write fails on TCP, TLS, WS, WSS: 503") {
+  for (const ua::protocol p : {ua::protocol::tcp, ua::protocol::tls, ua::protocol::ws, ua::protocol::wss}) {
+    CAPTURE(sip::transport::text(p));
+    call_with_fault(p, io_point::connect, 503);
+    call_with_fault(p, io_point::write, 503);
+  }
+  call_with_fault(ua::protocol::tls, io_point::tls_handshake, 503);
+  call_with_fault(ua::protocol::ws, io_point::ws_handshake, 503);
+  call_with_fault(ua::protocol::wss, io_point::ws_handshake, 503);
+}
+// A read that fails closes the connection and frees its flow; the INVITE sent
+// on it cannot be answered there, and its transaction ends by Timer B (408):
+// the hub does not know which transactions wait on a connection.
+TEST_CASE("user agent, fault injection: a read fails on TCP, TLS, WS, WSS: the connection closes, the call ends 408") {
+  for (const ua::protocol p : {ua::protocol::tcp, ua::protocol::tls, ua::protocol::ws, ua::protocol::wss}) {
+    CAPTURE(sip::transport::text(p));
+    call_with_fault(p, io_point::read, 408);
+  }
 }

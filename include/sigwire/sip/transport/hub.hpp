@@ -1,24 +1,32 @@
-// sigwire/sip/transport/hub.hpp - SIP over UDP and TCP on Asio (RFC 3261 §18):
-// the thin adapter between sockets and the sans-IO layers.
+// sigwire/sip/transport/hub.hpp - SIP over UDP, TCP, TLS, WS and WSS on Asio
+// (RFC 3261 §18, RFC 7118): the thin adapter between sockets and the sans-IO
+// layers.
 //
 //   sip::transport::hub net(io, {.on_message = [&](std::string bytes, transaction::peer from) {...},
 //                                .on_send_failed = [&](transaction::tsx_id tsx) {...}});
 //   net.listen(protocol::udp, {asio::ip::make_address("127.0.0.1"), 5060});
 //   net.listen(protocol::tcp, {asio::ip::make_address("127.0.0.1"), 5060});
+//   net.listen(protocol::ws, {asio::ip::make_address("127.0.0.1"), 8080});   // RFC 7118, subprotocol sip
 //   transaction::peer p = net.peer_for(protocol::tcp, {address, 5070});  // connects when first used
 //   net.send(p, bytes, tsx);
 //
 // Every remote end is a "flow" the layers above know only as a
-// transaction::peer: a UDP listener and a remote address, or one TCP
-// connection (accepted or opened by us). A response goes back on the flow its
-// request came on: the connection for TCP, the source address for UDP
-// (§18.2.2 with RFC 3581 rport; the request's Via gets received/rport,
-// via_stamp.hpp). Streams are cut into messages by sip::framer (Content-Length,
-// §18.3); CRLFCRLF keep-alive pings are answered with CRLF (RFC 5626 §3.5.1).
+// transaction::peer: a UDP listener and a remote address, or one connection
+// (TCP, TLS, WS or WSS; accepted or opened by us; detail/connection.hpp). A
+// response goes back on the flow its request came on: the connection for
+// streams, the source address for UDP (§18.2.2 with RFC 3581 rport; the
+// request's Via gets received/rport, via_stamp.hpp). TCP and TLS are cut into
+// messages by sip::framer (Content-Length, §18.3), CRLFCRLF keep-alive pings
+// answered with CRLF (RFC 5626 §3.5.1); a WebSocket message is one SIP
+// message. A client whose Contact host is `.invalid` (RFC 7118 §5.2) is
+// reached on the flow its requests came on: keep the peer of its REGISTER or
+// INVITE, as the user agent does for its calls.
 // A framing error closes the connection; a connection idle for
-// options::idle_timeout is closed; a send that cannot be done (no connection,
-// connect refused, write failed) is reported with its transaction id, so the
-// transaction layer ends that transaction (§17.1.4, §17.2.4).
+// options::idle_timeout, or not connected and through its handshakes within
+// options::handshake_timeout, is closed; a send that cannot be done (no
+// connection, connect refused, handshake failed, write failed) is reported
+// with its transaction id, so the transaction layer ends that transaction
+// (§17.1.4, §17.2.4).
 //
 // Memory follows the traffic: a connection reads into a buffer that starts
 // at 4 KiB, grows to the message size limit only for a large message and
@@ -27,20 +35,22 @@
 // One thread: every handler runs on the io_context's thread that runs it
 // (docs/sip-transport.md has the rules for several threads).
 //
-// Not yet: TLS, WS and WSS (RFC 7118), a request too large for UDP moved to
-// TCP (§18.1.1), DNS (RFC 3263): peers are IP addresses.
+// Not yet: a request too large for UDP moved to TCP (§18.1.1), DNS
+// (RFC 3263): peers are IP addresses; RFC 5626 outbound (reg-id,
+// +sip.instance) is passed through, not interpreted.
 #pragma once
 
 #include <sigwire/core/slots.hpp>
-#include <sigwire/sip/framer.hpp>
 #include <sigwire/sip/transaction/event.hpp>
+#include <sigwire/sip/transport/detail/connection.hpp>
+#include <sigwire/sip/transport/options.hpp>
 #include <sigwire/sip/transport/via_stamp.hpp>
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -51,33 +61,14 @@
 
 namespace sigwire::sip::transport {
 
-enum class protocol : std::uint8_t { udp, tcp };
-
-constexpr std::string_view text(protocol p) noexcept { return p == protocol::udp ? "UDP" : "TCP"; }
-
-struct handlers {
-  std::function<void(std::string bytes, transaction::peer from)> on_message;  // one whole SIP message
-  std::function<void(transaction::tsx_id tsx)> on_send_failed;               // tell the transaction layer
-};
-
-struct options {
-  sip::limits limits{};                      // message size for both transports (65,535 by default)
-  std::size_t max_flows = 100'000;           // UDP remote addresses + connections; beyond: new ones refused
-  std::chrono::seconds idle_timeout{600};    // a connection without traffic this long is closed
-  std::size_t max_send_queue = 1 << 20;      // bytes waiting for a peer that does not read; beyond: closed
-  std::string user = "sigwire";              // user part of our Contact URIs
-};
-
-struct counters {
-  std::uint64_t messages_in = 0, messages_out = 0, framing_errors = 0, send_failures = 0, refused_flows = 0;
-  std::uint64_t connections_accepted = 0, connections_opened = 0, connections_closed = 0, pings_answered = 0;
-  std::uint64_t slow_peers = 0;  // connections closed because their send queue passed max_send_queue
-};
-
-class hub {
+class hub final : private detail::connection_owner {
  public:
+  // Throws std::system_error when options::tls names files that cannot be
+  // loaded (a configuration error).
   hub(asio::io_context& io, handlers h, options o = {})
-      : io_(io), handlers_(std::move(h)), opt_(std::move(o)), sweep_(io) {}
+      : io_(io), handlers_(std::move(h)), opt_(std::move(o)), tls_(asio::ssl::context::tls), sweep_(io) {
+    configure_tls();
+  }
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;
   ~hub() {
@@ -87,8 +78,13 @@ class hub {
 
   // Opens a listener; port 0 picks a free one (read it from local_endpoint()).
   // Returns the listener's index. Throws std::system_error when the address
-  // cannot be bound (a configuration error, not network input).
-  std::size_t listen(protocol p, const asio::ip::tcp::endpoint& at) { return start(bound(p, at)); }
+  // cannot be bound (a configuration error, not network input), and
+  // std::invalid_argument for TLS or WSS without a certificate.
+  std::size_t listen(protocol p, const asio::ip::tcp::endpoint& at) {
+    if (is_secure(p) && opt_.tls.certificate_chain_file.empty())
+      throw std::invalid_argument("a TLS or WSS listener needs options.tls.certificate_chain_file and private_key_file");
+    return start(bound(p, at));
+  }
 
   // UDP and TCP on one port, as SIP servers listen (§18: the same port for
   // both); port 0 picks one free for both. Returns the UDP listener's index
@@ -109,18 +105,20 @@ class hub {
   asio::ip::tcp::endpoint local_endpoint(std::size_t listener) const { return listeners_.at(listener)->local; }
 
   // The flow to `to` over `p`, for a request we start: UDP from our first
-  // listener of that address family; TCP over a connection already open to
-  // `to`, or a new one (connected when the first send needs it). An invalid
+  // listener of that address family; a stream over a connection already
+  // open to `to` with `p`, or a new one (connecting at once; messages wait
+  // until it is ready). `host` names the peer for TLS (SNI, certificate
+  // check) and the WebSocket Host header; empty: its IP address. An invalid
   // peer (id 0) when there is no such listener or the flow limit is reached.
-  transaction::peer peer_for(protocol p, const asio::ip::tcp::endpoint& to) {
+  transaction::peer peer_for(protocol p, const asio::ip::tcp::endpoint& to, std::string_view host = {}) {
     if (p == protocol::udp) {
       for (std::size_t i = 0; i < listeners_.size(); ++i)
         if (listeners_[i]->proto == protocol::udp && listeners_[i]->local.address().is_v4() == to.address().is_v4())
           return udp_flow(i, {to.address(), to.port()});
       return {};
     }
-    if (const auto it = connections_by_remote_.find(to); it != connections_by_remote_.end()) return peer_of(it->second);
-    return open_connection(to);
+    if (const auto it = connections_by_remote_.find({p, to}); it != connections_by_remote_.end()) return peer_of(it->second);
+    return open_connection(p, to, host.empty() ? to.address().to_string() : std::string(host));
   }
 
   // Sends one message (or a CRLF keep-alive) on a flow. A send that cannot be
@@ -130,8 +128,8 @@ class hub {
     if (!f) return failed(tsx);
     ++counters_.messages_out;
     if (f->proto == protocol::udp) {
-      std::error_code ec;
-      listeners_[f->listener]->udp.send_to(asio::buffer(*bytes), f->udp_remote, 0, ec);
+      std::error_code ec = with_faults(opt_, io_point::udp_send, protocol::udp, {});
+      if (!ec) listeners_[f->listener]->udp.send_to(asio::buffer(*bytes), f->udp_remote, 0, ec);
       // A full socket buffer drops the datagram as the network would: the
       // transaction layer retransmits. Anything else is a transport error.
       if (ec && ec != asio::error::would_block && ec != asio::error::no_buffer_space) failed(tsx);
@@ -141,18 +139,19 @@ class hub {
   }
 
   // Our Via (without branch) and Contact toward a peer: its listener's, or
-  // for a connection we opened, the first TCP listener's (so the peer may
-  // open connections back to us, §18.1.1), else the connection's own address.
+  // for a connection we opened, the first listener's of its protocol (so the
+  // peer may open connections back to us, §18.1.1), else the connection's
+  // own address.
   std::string_view via_for(const transaction::peer& p) const {
     const auto f = resolve(p);
     if (!f) return listeners_.empty() ? std::string_view{} : std::string_view(listeners_.front()->via);
-    if (f->proto == protocol::tcp && f->conn) return f->conn->via;
+    if (f->conn) return f->conn->via;
     return listeners_[f->listener]->via;
   }
   std::string_view contact_for(const transaction::peer& p) const {
     const auto f = resolve(p);
     if (!f) return listeners_.empty() ? std::string_view{} : std::string_view(listeners_.front()->contact);
-    if (f->proto == protocol::tcp && f->conn) return f->conn->contact;
+    if (f->conn) return f->conn->contact;
     return listeners_[f->listener]->contact;
   }
   // The remote address of a flow, for logs and for access rules.
@@ -163,7 +162,15 @@ class hub {
     return f->conn->remote;
   }
 
+  // The protocol of a flow (UDP for an unknown one).
+  protocol protocol_of(const transaction::peer& p) const {
+    const auto f = resolve(p);
+    return f ? f->proto : protocol::udp;
+  }
+
   std::size_t connections() const noexcept { return connections_by_remote_.size(); }
+  // The OpenSSL context of TLS and WSS, for settings options do not cover.
+  asio::ssl::context& tls_context() noexcept { return tls_; }
   std::size_t flows() const noexcept { return flows_.empty() ? 0 : flows_.size() - 1 - free_.size(); }  // slot 0 is "none"
   const counters& stats() const noexcept { return counters_; }
 
@@ -177,7 +184,7 @@ class hub {
       l->acceptor.close(ignored);
     }
     for (flow& f : flows_)
-      if (f.conn) f.conn->socket.close(ignored);
+      if (f.conn) f.conn->close_now();
   }
 
  private:
@@ -212,14 +219,14 @@ class hub {
   }
 
   // --- flows -------------------------------------------------------------------------
-  class connection;
+  using connection = detail::connection;
   struct flow {
     protocol proto = protocol::udp;
     std::uint32_t generation = 1;
     bool in_use = false;
     std::size_t listener = 0;                // UDP: the socket we send from
     asio::ip::udp::endpoint udp_remote{};
-    std::shared_ptr<connection> conn{};      // TCP
+    std::shared_ptr<connection> conn{};      // TCP, TLS, WS, WSS
   };
   struct listener {
     listener(asio::io_context& io, protocol p) : proto(p), udp(io), acceptor(io) {}
@@ -230,6 +237,16 @@ class hub {
     std::string via, contact;
     std::vector<char> datagram = std::vector<char>(65536);
     asio::ip::udp::endpoint from{};
+  };
+  struct remote_key {  // a connection's protocol and remote end
+    protocol proto;
+    asio::ip::tcp::endpoint remote;
+    friend bool operator==(const remote_key&, const remote_key&) = default;
+  };
+  struct remote_key_hash {
+    std::size_t operator()(const remote_key& k) const noexcept {
+      return std::hash<asio::ip::tcp::endpoint>{}(k.remote) * 31 + static_cast<std::size_t>(k.proto);
+    }
   };
   struct udp_key {
     std::size_t listener;
@@ -320,7 +337,7 @@ class hub {
     listener& l = *listeners_[index];
     l.udp.async_receive_from(asio::buffer(l.datagram), l.from, [this, alive = alive_, index](std::error_code ec, std::size_t n) {
       if (!*alive || closing_ || ec == asio::error::operation_aborted) return;
-      if (!ec) on_datagram(index, n);
+      if (!with_faults(opt_, io_point::udp_receive, protocol::udp, ec)) on_datagram(index, n);
       receive_datagram(index);
     });
   }
@@ -346,142 +363,43 @@ class hub {
     if (handlers_.on_message) handlers_.on_message(std::move(bytes), from);
   }
 
-  // --- TCP -----------------------------------------------------------------------------
-  class connection : public std::enable_shared_from_this<connection> {
-   public:
-    connection(hub& owner, asio::ip::tcp::socket s, std::uint32_t index)
-        : socket(std::move(s)), owner_(owner), alive_(owner.alive_), framer_(owner.opt_.limits), index_(index) {}
+  // --- connections (detail/connection.hpp) -------------------------------------------
+  const options& settings() const noexcept override { return opt_; }
+  counters& tally() noexcept override { return counters_; }
+  bool closing() const noexcept override { return closing_; }
+  void received(std::uint32_t index, std::string_view message) override {
+    const connection& c = *flows_[index].conn;
+    deliver(with_room_for_stamp(message), peer_of(index), c.remote.address(), c.remote.port());
+  }
+  void closed(std::uint32_t index, const connection& c) override {
+    if (index >= flows_.size() || flows_[index].conn.get() != &c) return;
+    ++counters_.connections_closed;
+    const auto it = connections_by_remote_.find({flows_[index].proto, c.remote});
+    if (it != connections_by_remote_.end() && it->second == index) connections_by_remote_.erase(it);
+    release_flow(index);
+  }
+  void send_failed(transaction::tsx_id tsx) override { failed(tsx); }
 
-    void start_reading() {
-      last_activity = std::chrono::steady_clock::now();
-      read_more();
-    }
-    void connect(const asio::ip::tcp::endpoint& to) {
-      socket.async_connect(to, [self = shared_from_this()](std::error_code ec) {
-        if (self->gone(ec)) return;
-        if (ec) return self->drop();
-        self->connected_ = true;
-        std::error_code ignored;
-        self->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        self->start_reading();
-        self->write_next();
-      });
-    }
-    void queue(transaction::shared_bytes bytes, transaction::tsx_id tsx) {
-      if (queued_ + bytes->size() > owner_.opt_.max_send_queue) {  // a peer that stopped reading
-        ++owner_.counters_.slow_peers;
-        drop();                // the flow is gone first: a report below that sends again fails at once
-        owner_.failed(tsx);
-        return;
-      }
-      queued_ += bytes->size();
-      out_.push_back({std::move(bytes), tsx});
-      if (out_.size() == 1 && connected_) write_next();
-    }
+  void configure_tls() {
+    tls_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    const tls_options& t = opt_.tls;
+    if (!t.certificate_chain_file.empty()) tls_.use_certificate_chain_file(t.certificate_chain_file);
+    if (!t.private_key_file.empty()) tls_.use_private_key_file(t.private_key_file, asio::ssl::context::pem);
+    if (!t.ca_file.empty()) tls_.load_verify_file(t.ca_file);
+    else tls_.set_default_verify_paths();
+  }
 
-    // Closes the connection and forgets its flow; every message still queued
-    // is a transport error (reported last: the report may send again).
-    void drop() {
-      auto keep = shared_from_this();
-      std::error_code ignored;
-      socket.close(ignored);
-      std::deque<pending> unsent = std::move(out_);
-      out_.clear();
-      queued_ = 0;
-      owner_.forget(index_, *this);
-      for (const pending& p : unsent) owner_.failed(p.tsx);
+  std::shared_ptr<connection> make_connection(protocol p, std::uint32_t index, asio::ip::tcp::socket s) {
+    auto& owner = static_cast<detail::connection_owner&>(*this);
+    switch (p) {
+      case protocol::tls: return std::make_shared<detail::stream_connection<detail::tls_socket>>(owner, alive_, index, std::move(s), tls_);
+      case protocol::ws: return std::make_shared<detail::websocket_connection<detail::tcp_socket>>(owner, alive_, index, std::move(s));
+      case protocol::wss:
+        return std::make_shared<detail::websocket_connection<detail::tls_socket>>(owner, alive_, index, std::move(s), tls_);
+      default: return std::make_shared<detail::stream_connection<detail::tcp_socket>>(owner, alive_, index, std::move(s));
     }
-
-    asio::ip::tcp::socket socket;
-    asio::ip::tcp::endpoint remote{};
-    std::string via, contact;
-    std::chrono::steady_clock::time_point last_activity{};
-    bool connected_ = false;
-
-   private:
-    struct pending {
-      transaction::shared_bytes bytes;
-      transaction::tsx_id tsx;
-    };
-    static constexpr std::size_t initial_buffer = 4096;
-
-    // A handler that must not run: the hub is destroyed or closing, or we
-    // closed the socket ourselves (drop() already forgot the flow).
-    bool gone(const std::error_code& ec) const { return !*alive_ || owner_.closing_ || ec == asio::error::operation_aborted; }
-
-    void read_more() {
-      if (in_.size() - used_ < initial_buffer / 2)
-        in_.resize(std::min(std::max(initial_buffer, in_.size() * 2), owner_.opt_.limits.max_message_size + initial_buffer));
-      socket.async_read_some(asio::buffer(in_.data() + used_, in_.size() - used_),
-                             [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                               if (self->gone(ec)) return;
-                               if (ec) return self->drop();
-                               self->used_ += n;
-                               self->last_activity = std::chrono::steady_clock::now();
-                               if (self->take_messages()) self->read_more();
-                             });
-    }
-    // Cuts whole messages off the front of the buffer; false when the stream broke.
-    bool take_messages() {
-      std::size_t begin = 0;
-      for (;;) {
-        const std::string_view rest(in_.data() + begin, used_ - begin);
-        const sip::frame f = framer_.next(rest);
-        answer_pings(f.pings);
-        if (f.state == sip::frame::status::failed) {
-          ++owner_.counters_.framing_errors;
-          drop();
-          return false;
-        }
-        if (f.state == sip::frame::status::need_more) {
-          if (f.skipped == rest.size()) {  // only keep-alives: keep nothing
-            begin += framer_.drop_keepalive();
-            pings_answered_ = 0;
-          }
-          break;
-        }
-        pings_answered_ = 0;
-        const transaction::peer from = owner_.peer_of(index_);
-        std::string message = owner_.with_room_for_stamp(f.message);
-        begin += f.consumed();
-        owner_.deliver(std::move(message), from, remote.address(), remote.port());
-        if (!socket.is_open()) return false;  // the handler closed us
-      }
-      std::memmove(in_.data(), in_.data() + begin, used_ - begin);
-      used_ -= begin;
-      if (used_ == 0 && in_.size() > initial_buffer) std::string(initial_buffer, '\0').swap(in_);  // give it back
-      return true;
-    }
-    void answer_pings(std::size_t pings) {
-      for (; pings_answered_ < pings; ++pings_answered_) {
-        ++owner_.counters_.pings_answered;
-        static const transaction::shared_bytes pong = transaction::share("\r\n");
-        queue(pong, {});
-      }
-    }
-    void write_next() {
-      if (out_.empty()) return;
-      // The handler holds the bytes too: drop() may clear the queue while the write is pending.
-      transaction::shared_bytes bytes = out_.front().bytes;
-      const auto buffer = asio::buffer(*bytes);
-      asio::async_write(socket, buffer, [self = shared_from_this(), bytes = std::move(bytes)](std::error_code ec, std::size_t) {
-        if (self->gone(ec)) return;
-        if (ec) return self->drop();
-        self->last_activity = std::chrono::steady_clock::now();
-        self->queued_ -= self->out_.front().bytes->size();
-        self->out_.pop_front();
-        self->write_next();
-      });
-    }
-
-    hub& owner_;
-    std::shared_ptr<const bool> alive_;
-    sip::framer framer_;
-    std::string in_;
-    std::size_t used_ = 0, pings_answered_ = 0, queued_ = 0;
-    std::deque<pending> out_;
-    std::uint32_t index_;
-  };
+  }
 
   void accept_next(std::size_t index) {
     listeners_[index]->acceptor.async_accept([this, alive = alive_, index](std::error_code ec, asio::ip::tcp::socket s) {
@@ -491,78 +409,89 @@ class hub {
     });
   }
   void adopt(std::size_t listener_index, asio::ip::tcp::socket s) {
+    const listener& l = *listeners_[listener_index];
     std::error_code ec;
     const auto remote = s.remote_endpoint(ec);
-    const std::uint32_t index = ec ? 0 : new_flow(protocol::tcp);
+    const std::uint32_t index = ec ? 0 : new_flow(l.proto);
     if (index == 0) return;  // the socket closes here
     ++counters_.connections_accepted;
     s.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto c = std::make_shared<connection>(*this, std::move(s), index);
+    auto c = make_connection(l.proto, index, std::move(s));
     c->remote = remote;
-    c->connected_ = true;
-    c->via = listeners_[listener_index]->via;
-    c->contact = listeners_[listener_index]->contact;
+    c->via = l.via;
+    c->contact = l.contact;
     flows_[index].conn = c;
     flows_[index].listener = listener_index;
-    connections_by_remote_[remote] = index;
-    c->start_reading();
+    connections_by_remote_[{l.proto, remote}] = index;
+    c->accepted();
   }
-  transaction::peer open_connection(const asio::ip::tcp::endpoint& to) {
-    const std::uint32_t index = new_flow(protocol::tcp);
+  transaction::peer open_connection(protocol p, const asio::ip::tcp::endpoint& to, std::string host) {
+    const std::uint32_t index = new_flow(p);
     if (index == 0) return {};
     ++counters_.connections_opened;
-    auto c = std::make_shared<connection>(*this, asio::ip::tcp::socket(io_), index);
+    auto c = make_connection(p, index, asio::ip::tcp::socket(io_));
     c->remote = to;
     flows_[index].conn = c;
-    connections_by_remote_[to] = index;
-    set_local_identity(*c);
-    c->connect(to);
+    connections_by_remote_[{p, to}] = index;
+    set_local_identity(p, *c);
+    arm_sweep();  // the handshake deadline holds without a listener too
+    c->connect(to, std::move(host));
     return peer_of(index);
   }
   // Via and Contact of a connection we open, known before it connects (the
-  // INVITE is built first): the first TCP listener's of the address family,
-  // so that the peer can open connections back to us (§18.1.1); else the
-  // connection's own address, bound now to a listener's address.
-  void set_local_identity(connection& c) {
+  // INVITE is built first): the first listener's of its protocol and address
+  // family, so that the peer can open connections back to us (§18.1.1); else
+  // the connection's own address, bound now to a listener's address.
+  void set_local_identity(protocol p, connection& c) {
     const bool v4 = c.remote.address().is_v4();
     for (const auto& l : listeners_)
-      if (l->proto == protocol::tcp && l->local.address().is_v4() == v4) {
+      if (l->proto == p && l->local.address().is_v4() == v4) {
         c.via = l->via;
         c.contact = l->contact;
         return;
       }
-    asio::ip::tcp::endpoint local(v4 ? asio::ip::tcp::v4() : asio::ip::tcp::v6(), 0);
+    asio::ip::tcp::endpoint local(source_address_toward(c.remote), 0);
     for (const auto& l : listeners_)
-      if (l->local.address().is_v4() == v4) local.address(l->local.address());
+      if (l->local.address().is_v4() == v4 && !l->local.address().is_unspecified()) local.address(l->local.address());
     std::error_code ec;
-    c.socket.open(local.protocol(), ec);
-    if (!ec) c.socket.bind(local, ec);
-    if (!ec) local = c.socket.local_endpoint(ec);
-    c.via = via_value(protocol::tcp, local);
-    c.contact = contact_uri(protocol::tcp, local);
-  }
-  void forget(std::uint32_t index, const connection& c) {
-    if (index >= flows_.size() || flows_[index].conn.get() != &c) return;
-    ++counters_.connections_closed;
-    if (const auto it = connections_by_remote_.find(c.remote); it != connections_by_remote_.end() && it->second == index)
-      connections_by_remote_.erase(it);
-    release_flow(index);
+    c.socket().open(local.protocol(), ec);
+    if (!ec) c.socket().bind(local, ec);
+    if (!ec) local = c.socket().local_endpoint(ec);
+    c.via = via_value(p, local);
+    c.contact = contact_uri(p, local);
   }
 
-  // One timer for every connection's idle timeout, not one per connection.
+  // The address the system sends from toward `to` (a connected UDP socket
+  // sends nothing; it only asks the routing table), so that a Via never
+  // says 0.0.0.0.
+  asio::ip::address source_address_toward(const asio::ip::tcp::endpoint& to) {
+    asio::ip::udp::socket probe(io_);
+    std::error_code ec;
+    probe.connect({to.address(), to.port()}, ec);
+    if (!ec) {
+      const auto local = probe.local_endpoint(ec);
+      if (!ec) return local.address();
+    }
+    return to.address().is_v4() ? asio::ip::address(asio::ip::address_v4::any()) : asio::ip::address(asio::ip::address_v6::any());
+  }
+
+  // One timer for every connection's idle timeout and handshake deadline,
+  // not one per connection.
   void arm_sweep() {
     if (sweep_armed_ || closing_) return;
     sweep_armed_ = true;
-    sweep_.expires_after(std::max<std::chrono::seconds>(std::chrono::seconds(1), opt_.idle_timeout / 4));
+    const auto period = std::min<std::chrono::seconds>(opt_.idle_timeout / 4, opt_.handshake_timeout);
+    sweep_.expires_after(std::max<std::chrono::seconds>(std::chrono::seconds(1), period));
     sweep_.async_wait([this, alive = alive_](std::error_code ec) {
       if (!*alive) return;
       sweep_armed_ = false;
       if (ec || closing_) return;
       const auto now = std::chrono::steady_clock::now();
-      std::vector<std::shared_ptr<connection>> idle;
+      std::vector<std::shared_ptr<connection>> expired;
       for (const flow& f : flows_)
-        if (f.in_use && f.conn && f.conn->connected_ && now - f.conn->last_activity > opt_.idle_timeout) idle.push_back(f.conn);
-      for (auto& c : idle) c->drop();
+        if (f.in_use && f.conn && now - f.conn->last_activity > (f.conn->ready ? opt_.idle_timeout : opt_.handshake_timeout))
+          expired.push_back(f.conn);
+      for (auto& c : expired) c->drop();
       arm_sweep();
     });
   }
@@ -577,7 +506,7 @@ class hub {
   }
   std::string contact_uri(protocol p, const asio::ip::tcp::endpoint& at) const {
     std::string c = "sip:" + opt_.user + "@" + host_text(at.address()) + ":" + std::to_string(at.port());
-    if (p == protocol::tcp) c += ";transport=tcp";
+    if (p != protocol::udp) c.append(";transport=").append(uri_parameter(p));
     return c;
   }
 
@@ -588,8 +517,9 @@ class hub {
   std::vector<flow> flows_;
   std::vector<std::uint32_t> free_;
   std::unordered_map<udp_key, std::uint32_t, udp_key_hash> udp_flows_;
-  std::unordered_map<asio::ip::tcp::endpoint, std::uint32_t> connections_by_remote_;
+  std::unordered_map<remote_key, std::uint32_t, remote_key_hash> connections_by_remote_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  asio::ssl::context tls_;
   asio::steady_timer sweep_;
   bool sweep_armed_ = false, closing_ = false;
   counters counters_{};

@@ -72,7 +72,9 @@ struct make_call_result {
 };
 
 // Where a SIP URI's requests go: its host (an IP address: no DNS yet, RFC 3263)
-// and port (5060 when absent), over TCP when it says ;transport=tcp.
+// and port, over the protocol its ;transport= names (udp, tcp, tls, ws, wss;
+// a sips: URI means TLS unless it says wss). Without a port: the protocol's
+// default (5060, 5061 for TLS, 80/443 for WS/WSS).
 struct next_hop {
   protocol proto = protocol::udp;
   asio::ip::tcp::endpoint endpoint{};
@@ -81,16 +83,22 @@ struct next_hop {
 inline next_hop resolve(std::string_view target) {
   next_hop hop;
   const auto u = sip::parse_uri(target, false);
-  if (!u || !u->is_sip()) return {.error = "not a sip: URI"};
+  if (!u || !u->is_sip()) return {.error = "not a sip: or sips: URI"};
   std::string_view host = u->host;
   if (u->is_ipv6()) host = host.substr(1, host.size() - 2);
   std::error_code ec;
   const auto address = asio::ip::make_address(std::string(host), ec);
   if (ec) return {.error = "host is not an IP address (no DNS yet)"};
-  const auto transport = u->transport();
-  if (transport && sip::detail::ieq_lower(*transport, "tcp")) hop.proto = protocol::tcp;
-  else if (transport && !sip::detail::ieq_lower(*transport, "udp")) return {.error = "transport not supported yet"};
-  hop.endpoint = {address, static_cast<unsigned short>(u->has_port ? u->port : 5060)};
+  if (const auto transport = u->transport()) {
+    const auto p = transport::protocol_from_parameter(*transport);
+    if (!p) return {.error = "transport not supported yet"};
+    hop.proto = *p;
+  }
+  if (u->scheme == sip::uri_scheme::sips && !transport::is_secure(hop.proto)) {  // RFC 3261 §19.1: sips: is TLS on every hop
+    if (hop.proto == protocol::ws) return {.error = "sips: URI over ws (use wss)"};
+    hop.proto = protocol::tls;
+  }
+  hop.endpoint = {address, u->has_port ? static_cast<unsigned short>(u->port) : transport::default_port(hop.proto)};
   return hop;
 }
 

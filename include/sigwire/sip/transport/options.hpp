@@ -1,0 +1,118 @@
+// sigwire/sip/transport/options.hpp - what the SIP transports are called and
+// configured with: the protocols of RFC 3261 §18 and RFC 7118, the hub's
+// handlers, limits and TLS and WebSocket settings.
+#pragma once
+
+#include <sigwire/sip/detail/ieq.hpp>
+#include <sigwire/sip/limits.hpp>
+#include <sigwire/sip/transaction/event.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace sigwire::sip::transport {
+
+enum class protocol : std::uint8_t { udp, tcp, tls, ws, wss };
+
+// The Via transport token (RFC 3261 §20.42, RFC 7118 §5.2).
+constexpr std::string_view text(protocol p) noexcept {
+  switch (p) {
+    case protocol::udp: return "UDP";
+    case protocol::tcp: return "TCP";
+    case protocol::tls: return "TLS";
+    case protocol::ws: return "WS";
+    case protocol::wss: return "WSS";
+  }
+  return "UDP";
+}
+// The value of a SIP URI's ;transport= parameter (RFC 3261 §19.1.1, RFC 7118 §7).
+constexpr std::string_view uri_parameter(protocol p) noexcept {
+  switch (p) {
+    case protocol::udp: return "udp";
+    case protocol::tcp: return "tcp";
+    case protocol::tls: return "tls";
+    case protocol::ws: return "ws";
+    case protocol::wss: return "wss";
+  }
+  return "udp";
+}
+// The protocol a ;transport= value names (case-insensitive); none when unknown.
+inline std::optional<protocol> protocol_from_parameter(std::string_view value) noexcept {
+  for (const protocol p : {protocol::udp, protocol::tcp, protocol::tls, protocol::ws, protocol::wss})
+    if (sip::detail::ieq_lower(value, uri_parameter(p))) return p;
+  return std::nullopt;
+}
+constexpr bool is_stream(protocol p) noexcept { return p != protocol::udp; }  // reliable: §17 timers change
+constexpr bool is_secure(protocol p) noexcept { return p == protocol::tls || p == protocol::wss; }
+constexpr bool is_websocket(protocol p) noexcept { return p == protocol::ws || p == protocol::wss; }
+// The port a SIP URI without one means: 5060, 5061 for TLS (RFC 3261 §19.1.2),
+// 80 and 443 for WS and WSS (RFC 7118 §7).
+constexpr unsigned short default_port(protocol p) noexcept {
+  switch (p) {
+    case protocol::tls: return 5061;
+    case protocol::ws: return 80;
+    case protocol::wss: return 443;
+    default: return 5060;
+  }
+}
+
+// Where a transport touches the network: the points fault injection can fail.
+enum class io_point : std::uint8_t { udp_receive, udp_send, connect, tls_handshake, ws_handshake, read, write };
+
+struct handlers {
+  std::function<void(std::string bytes, transaction::peer from)> on_message;  // one whole SIP message
+  std::function<void(transaction::tsx_id tsx)> on_send_failed;               // tell the transaction layer
+};
+
+// TLS (and WSS) through OpenSSL. A server listener needs a certificate and
+// key; connections we open verify the server's certificate and name
+// (the host given to hub::peer_for, else the IP address) unless told not to.
+struct tls_options {
+  std::string certificate_chain_file{};  // PEM; ours as a server (and as a client when set)
+  std::string private_key_file{};        // PEM
+  std::string ca_file{};                 // PEM; peers are verified against it (empty: the system's store)
+  bool verify_server = true;             // false only for tests against self-signed peers
+};
+
+// SIP over WebSocket (RFC 7118). The `sip` subprotocol is required on
+// accept and offered on connect; each SIP message is one WebSocket message.
+struct websocket_options {
+  std::string path = "/";                          // request target of connections we open
+  std::chrono::seconds ping_interval{30};          // a WebSocket ping after this much silence (0: none)
+};
+
+struct options {
+  sip::limits limits{};                      // message size for every transport (65,535 by default)
+  std::size_t max_flows = 100'000;           // UDP remote addresses + connections; beyond: new ones refused
+  std::chrono::seconds idle_timeout{600};    // a connection without SIP traffic this long is closed
+  std::chrono::seconds handshake_timeout{10};  // connect + TLS/WebSocket handshake, else closed
+  std::size_t max_send_queue = 1 << 20;      // bytes waiting for a peer that does not read; beyond: closed
+  std::string user = "sigwire";              // user part of our Contact URIs
+  tls_options tls{};
+  websocket_options websocket{};
+  // Fault injection, for tests: asked before each send and write (an error
+  // it returns fails it unsent) and after each receive, read, connect and
+  // handshake that succeeded (an error replaces the result, the data is
+  // dropped), as if the operation had failed so.
+  std::function<std::error_code(io_point, protocol)> inject_fault{};
+};
+
+// The result of an operation at `point`, after fault injection.
+inline std::error_code with_faults(const options& o, io_point point, protocol p, std::error_code ec) {
+  if (ec || !o.inject_fault) return ec;
+  return o.inject_fault(point, p);
+}
+
+struct counters {
+  std::uint64_t messages_in = 0, messages_out = 0, framing_errors = 0, send_failures = 0, refused_flows = 0;
+  std::uint64_t connections_accepted = 0, connections_opened = 0, connections_closed = 0, pings_answered = 0;
+  std::uint64_t slow_peers = 0;          // connections closed because their send queue passed max_send_queue
+  std::uint64_t handshake_failures = 0;  // TLS or WebSocket handshakes that failed or timed out
+};
+
+}  // namespace sigwire::sip::transport

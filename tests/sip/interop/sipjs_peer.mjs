@@ -1,0 +1,164 @@
+// A real SIP.js (npm sip.js@0.21.2) user agent as a SIP-over-WebSocket peer
+// (RFC 7118), with no WebRTC: a plain-SDP session description handler stands
+// in for the media stack. It proves that a server such as examples/uas,
+// spoken to over WS with the "sip" subprotocol, interoperates with SIP.js:
+//   1. an out-of-dialog MESSAGE is answered 2xx,
+//   2. an INVITE with a plain audio SDP offer is answered 200 with an SDP
+//      answer (m=audio, non-zero port), SIP.js ACKs it: the call is established,
+//   3. an in-dialog INFO and a re-INVITE (the same offer again) are answered 2xx,
+//   4. after HOLD_MS the BYE is answered 2xx and the session is terminated;
+//      with HOLD_MS "wait-bye" the server's BYE is awaited instead (sent to the
+//      .invalid Contact, so it must come over this WebSocket: RFC 7118 §5.2).
+// It prints one line per step, then "RESULT ok" (exit 0) or
+// "RESULT fail: <why>" (exit 1; also after 10 s in all).
+//
+// Run (sip.js and ws installed by the calling script):
+//   npm install --no-audit --no-fund --prefix "$NPM_PREFIX" sip.js@0.21.2 ws@8
+//   NPM_PREFIX=... node sipjs_peer.mjs WS_URL TARGET_URI [HOLD_MS]
+//   e.g. node sipjs_peer.mjs ws://127.0.0.1:5080 'sip:bob@127.0.0.1:5080;transport=ws' 500
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const OVERALL_TIMEOUT_MS = 10000;
+const [wsUrl, targetArg, holdArg] = process.argv.slice(2);
+const waitForBye = holdArg === 'wait-bye';
+const holdMs = waitForBye ? 0 : Number(holdArg ?? 300);
+let userAgent;
+let finished = false;
+let answerProblem = ''; // why the SDP answer was refused, if it was
+
+async function finish(ok, why) {
+  if (finished) return;
+  finished = true;
+  console.log(ok ? 'RESULT ok' : `RESULT fail: ${why}`);
+  if (userAgent) {
+    const stopped = userAgent.stop().catch(() => {});
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 1000))]);
+  }
+  process.exit(ok ? 0 : 1);
+}
+
+// sip.js is ESM (imported by file URL); ws is CommonJS (required from the prefix).
+async function loadLibraries(prefix) {
+  const require = createRequire(join(prefix, 'node_modules', 'noop.js'));
+  globalThis.WebSocket = require('ws').WebSocket; // SIP.js calls new WebSocket(url, "sip")
+  const index = join(prefix, 'node_modules', 'sip.js', 'lib', 'index.js');
+  return import(pathToFileURL(index).href);
+}
+
+// The SDP offer of RFC 8866 form that SIP.js sends with the INVITE.
+function audioOffer() {
+  const id = Date.now();
+  return ['v=0', `o=sipjs ${id} ${id} IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+    'm=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=sendrecv', ''].join('\r\n');
+}
+
+// SessionDescriptionHandler (SIP.js 0.21 api/session-description-handler.d.ts)
+// without media: a fixed offer out, the answer checked and kept.
+function plainSdpHandlerFactory() {
+  const offer = audioOffer();
+  return {
+    remoteSdp: undefined,
+    close() {},
+    getDescription() { return Promise.resolve({ body: offer, contentType: 'application/sdp' }); },
+    hasDescription(contentType) { return contentType === 'application/sdp'; },
+    rollbackDescription() { return Promise.resolve(); },
+    setDescription(sdp) {
+      const port = /^m=audio (\d+) /m.exec(sdp);
+      if (!port || Number(port[1]) === 0) {
+        answerProblem = 'SDP answer has no m=audio line with a non-zero port';
+        return Promise.reject(new Error(`${answerProblem}:\n${sdp}`));
+      }
+      this.remoteSdp = sdp;
+      return Promise.resolve();
+    },
+    sendDtmf() { return false; },
+  };
+}
+
+// A request delegate and a promise of the final status code of the request.
+function finalStatus() {
+  let resolve;
+  const status = new Promise((r) => { resolve = r; });
+  const settle = (response) => resolve(response.message.statusCode);
+  return { status, requestDelegate: { onAccept: settle, onReject: settle } };
+}
+
+async function expect2xx(label, status) {
+  const code = await status;
+  if (code < 200 || code > 299) throw new Error(`${label} answered ${code}`);
+  console.log(`${label} ${code}`);
+}
+
+function waitEstablished(session, SessionState, inviteStatus) {
+  return new Promise((resolve, reject) => {
+    session.stateChange.addListener((state) => {
+      if (state === SessionState.Established) resolve();
+      if (state === SessionState.Terminated) {
+        inviteStatus.then((code) => reject(new Error(
+          `call not established (INVITE answered ${code}${answerProblem ? `; ${answerProblem}` : ''})`)));
+      }
+    });
+  });
+}
+
+async function run() {
+  if (!wsUrl || !targetArg || !Number.isFinite(holdMs)) {
+    throw new Error('usage: node sipjs_peer.mjs WS_URL TARGET_URI [HOLD_MS]');
+  }
+  if (!process.env.NPM_PREFIX) throw new Error('NPM_PREFIX is not set');
+  const SIP = await loadLibraries(process.env.NPM_PREFIX);
+  const { UserAgent, Messager, Inviter, SessionState } = SIP;
+  const target = UserAgent.makeURI(targetArg);
+  if (!target) throw new Error(`bad target URI ${targetArg}`);
+
+  userAgent = new UserAgent({
+    uri: UserAgent.makeURI('sip:alice@sipjs.invalid'),
+    transportOptions: { server: wsUrl },
+    logLevel: 'warn',
+    logConfiguration: false,
+    sessionDescriptionHandlerFactory: plainSdpHandlerFactory,
+  });
+  await userAgent.start();
+
+  const message = finalStatus();
+  await new Messager(userAgent, target, 'hello from SIP.js', 'text/plain')
+    .message({ requestDelegate: message.requestDelegate });
+  await expect2xx('MESSAGE', message.status);
+
+  const inviter = new Inviter(userAgent, target);
+  const invite = finalStatus();
+  const established = waitEstablished(inviter, SessionState, invite.status);
+  await inviter.invite({ requestDelegate: invite.requestDelegate });
+  await established;
+  console.log('CALL established');
+
+  const info = finalStatus();
+  const infoBody = { contentDisposition: 'render', contentType: 'application/dtmf-relay',
+    content: 'Signal=5\r\nDuration=160\r\n' };
+  await inviter.info({ requestDelegate: info.requestDelegate, requestOptions: { body: infoBody } });
+  await expect2xx('INFO', info.status);
+
+  const reinvite = finalStatus();
+  await inviter.invite({ requestDelegate: reinvite.requestDelegate });
+  await expect2xx('re-INVITE', reinvite.status);
+
+  if (waitForBye) {
+    await new Promise((resolve) => {
+      if (inviter.state === SessionState.Terminated) return resolve();
+      inviter.stateChange.addListener((state) => { if (state === SessionState.Terminated) resolve(); });
+    });
+    console.log('BYE received');
+    return;
+  }
+  await new Promise((r) => setTimeout(r, holdMs));
+  const bye = finalStatus();
+  await inviter.bye({ requestDelegate: bye.requestDelegate });
+  await expect2xx('BYE', bye.status);
+  if (inviter.state !== SessionState.Terminated) throw new Error(`session ${inviter.state} after BYE`);
+}
+
+setTimeout(() => finish(false, `timed out after ${OVERALL_TIMEOUT_MS} ms`), OVERALL_TIMEOUT_MS);
+run().then(() => finish(true), (error) => finish(false, error.message ?? String(error)));

@@ -1,0 +1,100 @@
+#!/bin/bash
+# The user agent's examples over WebSocket (RFC 7118), TLS and secure
+# WebSocket against real peers on the loopback. Every run must show the call
+# established and ended cleanly:
+#   1. SIP.js (npm sip.js@0.21.2, the browser SIP stack, run by node with a
+#      media-less session description handler: interop/sipjs_peer.mjs) talks
+#      to examples/uas over WS and over WSS: MESSAGE, INVITE, INFO,
+#      re-INVITE answered 2xx, SIP.js's BYE answered 200; then uas hangs up
+#      itself (--hangup-after): its BYE goes to SIP.js's .invalid Contact
+#      and must arrive over SIP.js's own WebSocket.
+#   2. baresip (baresip-core) calls uas over TLS, and simplecall calls
+#      baresip over TLS (both verify the certificate against the test CA).
+#   3. simplecall calls uas over TLS, sips:, WS and WSS; an untrusted
+#      certificate ends the call with 503 and exit 1.
+#   ua_ws_tls_interop.sh PATH/TO/uas PATH/TO/simplecall NPM_PREFIX
+set -u
+UAS=$(realpath "$1")
+SIMPLECALL=$(realpath "$2")
+NPM_PREFIX=$(mkdir -p "$3" && realpath "$3")
+PEER=$(cd "$(dirname "$0")/interop" && pwd)/sipjs_peer.mjs
+. "$(dirname "$0")/interop/lib.sh"
+. "$(dirname "$0")/interop/baresip.sh"
+command -v node >/dev/null || { echo "FAIL: node not installed (Debian nodejs)"; exit 1; }
+command -v baresip >/dev/null || { echo "FAIL: baresip not installed (Debian baresip-core)"; exit 1; }
+if [ ! -f "$NPM_PREFIX/node_modules/sip.js/package.json" ] || [ ! -f "$NPM_PREFIX/node_modules/ws/package.json" ]; then
+  npm install --no-audit --no-fund --prefix "$NPM_PREFIX" sip.js@0.21.2 ws@8 > "$WORK/npm.log" 2>&1 ||
+    { echo "FAIL: npm install sip.js@0.21.2 ws@8"; tail -5 "$WORK/npm.log"; exit 1; }
+fi
+make_cert || { echo "FAIL: openssl could not make a test certificate"; exit 1; }
+CERT="$WORK/tls/cert.pem"
+KEY="$WORK/tls/key.pem"
+cd "$WORK"
+
+# 1. SIP.js -> uas over WS and WSS; its BYE, then ours
+sipjs() {  # label url target hold|wait-bye
+  NODE_EXTRA_CA_CERTS="$CERT" NPM_PREFIX="$NPM_PREFIX" timeout 20 node "$PEER" "$2" "$3" "$4" > "sipjs-$1.out" 2>&1
+}
+for scheme in ws wss; do
+  for who in sipjs uas; do
+    label="$scheme-$who-hangs-up"
+    hold=300
+    opts=(--"$scheme"-port 0 --cert "$CERT" --key "$KEY")
+    [ "$who" = uas ] && { hold=wait-bye; opts+=(--hangup-after 300); }
+    start_uas "$label" "${opts[@]}" || { fail "uas did not start"; continue; }
+    port=$(uas_port "$label" "$scheme")
+    sipjs "$label" "$scheme://127.0.0.1:$port" "sip:uas@127.0.0.1:$port;transport=$scheme" "$hold"
+    rc=$?
+    if stop_uas "$label" 1 && [ "$rc" = 0 ] && grep -q "MESSAGE: hello from SIP.js" "uas-$label.out"; then
+      echo "SIP.js -> uas over $scheme, $who hangs up: $(tr '\n' ' ' < "sipjs-$label.out")"
+    else
+      fail "SIP.js -> uas over $scheme, $who hangs up (node exit $rc)"
+      cat "sipjs-$label.out" "uas-$label.out" "uas-$label.err"
+    fi
+  done
+done
+
+# 2. baresip <-> uas / simplecall over TLS (baresip listens for TLS on its port + 1)
+BARESIP_PORT=$(free_port_pair)
+write_baresip_config "$WORK/baresip" "$BARESIP_PORT" "sip_certificate $WORK/tls/both.pem" "sip_cafile $CERT"
+start_uas baresip-tls --tls-port 0 --cert "$CERT" --key "$KEY" || fail "uas did not start"
+port=$(uas_port baresip-tls tls)
+timeout 20 baresip -f "$WORK/baresip" -e "/dial sip:uas@127.0.0.1:$port;transport=tls" -t 3 < /dev/null > baresip-tls.out 2>&1
+rc=$?
+if stop_uas baresip-tls 1 && [ "$rc" = 0 ] && grep -aq "Call established" baresip-tls.out; then
+  echo "baresip -> uas over tls: established and ended ($(cat uas-baresip-tls.err))"
+else
+  fail "baresip -> uas over tls (baresip exit $rc)"; cat uas-baresip-tls.err; grep -a -v "audio=" baresip-tls.out | tail -20
+fi
+timeout 30 baresip -f "$WORK/baresip" -t 10 < /dev/null > baresip-answer.out 2>&1 &
+BARESIP_PID=$!
+started "$BARESIP_PID"
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$((BARESIP_PORT + 1))") 2>/dev/null && break; sleep 0.1; done
+timeout 20 "$SIMPLECALL" "sip:baresip@127.0.0.1:$((BARESIP_PORT + 1));transport=tls" --duration 1 --ca "$CERT" \
+  < /dev/null > simplecall-baresip-tls.out 2>&1
+rc=$?
+echo "simplecall -> baresip over tls: exit $rc ($(tail -1 simplecall-baresip-tls.out))"
+[ "$rc" = 0 ] || { fail "simplecall -> baresip over tls"; cat simplecall-baresip-tls.out; }
+kill "$BARESIP_PID" 2>/dev/null
+
+# 3. simplecall -> uas over every secure and WebSocket transport, and an untrusted certificate
+start_uas own --ws-port 0 --tls-port 0 --wss-port 0 --cert "$CERT" --key "$KEY" || fail "uas did not start"
+tls=$(uas_port own tls); ws=$(uas_port own ws); wss=$(uas_port own wss)
+for target in "sip:uas@127.0.0.1:$tls;transport=tls" "sips:uas@127.0.0.1:$tls" \
+              "sip:uas@127.0.0.1:$ws;transport=ws" "sip:uas@127.0.0.1:$wss;transport=wss"; do
+  timeout 20 "$SIMPLECALL" "$target" --duration 1 --ca "$CERT" < /dev/null > simplecall.out 2>&1
+  rc=$?
+  echo "simplecall -> uas $target: exit $rc ($(tail -1 simplecall.out))"
+  [ "$rc" = 0 ] || { fail "simplecall -> uas $target"; cat simplecall.out; }
+done
+timeout 20 "$SIMPLECALL" "sip:uas@127.0.0.1:$tls;transport=tls" --duration 1 < /dev/null > simplecall-untrusted.out 2>&1
+rc=$?
+if [ "$rc" = 1 ] && grep -q "disconnected (last status 503" simplecall-untrusted.out; then
+  echo "simplecall -> uas over tls, certificate not trusted: refused, 503, exit 1"
+else
+  fail "untrusted certificate (exit $rc)"; cat simplecall-untrusted.out
+fi
+stop_uas own 4 || { fail "uas counts after simplecall"; cat uas-own.err; }
+
+echo "ua ws/tls interop: $failures failures"
+exit $((failures > 0))
