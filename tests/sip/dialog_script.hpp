@@ -13,9 +13,12 @@
 //   A send METHOD [cseq=N] [totag=T]   a request in A's dialog built outside A's layer (A sees its response as stray)
 //   A fork STATUS TAG [reliable]   B answers the INVITE again as another UAS (a second To tag; reliable: RSeq 7)
 //   A register [expires=N] [password=P] | A unregister    A registers at B (B sees "outside REGISTER")
-//   B respond STATUS [expires=N]       B answers the last request outside a call (with the Contact;expires=N)
+//   B respond STATUS [expires=N] [challenge=ALG]   B answers the last request outside a call (with the
+//                                      Contact;expires=N; with a Digest challenge, realm example.com)
+//   A message                          A sends MESSAGE to B outside a call ("expect A result status=N": its outcome)
 //   B challenge 401|407 ALGS [stale]   B answers its call with a Digest challenge per algorithm (realm example.com)
-//   expect verified 401|407 PASSWORD   the last INVITE B got carries right credentials for the last challenge
+//   expect verified 401|407 PASSWORD [outside]   the last INVITE (or request outside a call) B got carries
+//                                      right credentials for the last challenge
 //   drop A->B WHAT [times=N]   the next N messages A sends to B that start with WHAT are lost
 //   wire A->B TEXT             A's side sends a raw message (its kind + its fields, below)
 //   advance MS
@@ -122,6 +125,7 @@ class runner {
     dlg::registration_id reg{};
     std::optional<sip::message> outside;  // the last request outside a call
     tx::tsx_id outside_tsx{};
+    tx::tsx_id sent_outside{};            // what send_outside_dialog() returned
   };
 
   void configure(const std::map<std::string, std::string, std::less<>>& o) {
@@ -216,7 +220,19 @@ class runner {
       if (o.count("expires")) contact = std::string(u.outside->view().find(sip::header_id::contact)->value) + ";expires=" + o["expires"];
       std::vector<dlg::header_line> lines;
       if (!contact.empty()) lines.push_back({"Contact", contact});
-      REQUIRE(u.layer->respond(u.outside_tsx, *u.outside, std::stoi(w.at(2)), now, {}, lines) == tx::layer_error::ok);
+      const int status = std::stoi(w.at(2));
+      std::string challenge;
+      if (o.count("challenge")) {
+        challenge = sip::challenge_value("example.com", "n" + std::to_string(step_), *sip::parse_algorithm(o["challenge"]), {}, false);
+        lines.push_back({status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate", challenge});
+        last_nonce_ = "n" + std::to_string(step_);
+      }
+      REQUIRE(u.layer->respond(u.outside_tsx, *u.outside, status, now, {}, lines) == tx::layer_error::ok);
+    } else if (action == "message") {
+      const auto sent = u.layer->send_outside_dialog(sip::method::message, "sip:bob@example.com", "<sip:alice@example.com>",
+                                                     peer_of(other(u)), "text/plain", "hi", now);
+      REQUIRE(sent);
+      u.sent_outside = sent.id;
     } else if (action == "fork") {
       fork_answer(u, std::stoi(w.at(2)), w.at(3), w.size() > 4 && w[4] == "reliable");
     } else if (action == "send") {
@@ -337,6 +353,11 @@ class runner {
       trace_.push_back({now_, u.name + " registration " + std::string(dlg::text(s->state)), {}, false, s->last_status});
       return;
     }
+    if (auto* s = std::get_if<dlg::request_result_event>(&e)) {
+      CHECK(s->tsx == u.sent_outside);  // reported under the id the user got, retries or not
+      trace_.push_back({now_, u.name + " result", {}, false, s->status});
+      return;
+    }
     if (auto* s = std::get_if<tx::stray_response_event>(&e)) {
       trace_.push_back({now_, u.name + " stray " + std::to_string(s->msg.view().status()), {}});
       return;
@@ -375,13 +396,19 @@ class runner {
       CHECK(uas_[1].layer->calls() == std::stoul(o["B"]));
       return;
     }
-    if (w[1] == "verified") {  // expect verified 401|407 PASSWORD: the last INVITE's credentials are right
-      REQUIRE(!last_invite_.empty());
-      sip::message invite;
-      REQUIRE_FALSE(sip::message::parse(last_invite_, invite));
-      const auto* h = invite->find(w.at(2) == "401" ? sip::header_id::authorization : sip::header_id::proxy_authorization);
+    if (w[1] == "verified") {  // expect verified 401|407 PASSWORD [outside]: the last request's credentials are right
+      const bool outside = w.size() > 4 && w[4] == "outside";
+      sip::message request;
+      if (outside) {
+        REQUIRE(by_name("B").outside);
+        request = by_name("B").outside->clone();
+      } else {
+        REQUIRE(!last_invite_.empty());
+        REQUIRE_FALSE(sip::message::parse(last_invite_, request));
+      }
+      const auto* h = request->find(w.at(2) == "401" ? sip::header_id::authorization : sip::header_id::proxy_authorization);
       REQUIRE(h != nullptr);
-      CHECK_FALSE(sip::verify(h->value, "INVITE", w.at(3), "example.com", last_nonce_));
+      CHECK_FALSE(sip::verify(h->value, request->method(), w.at(3), "example.com", last_nonce_));
       return;
     }
     if (w[1] == "sdp") {

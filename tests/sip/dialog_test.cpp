@@ -978,6 +978,44 @@ TEST_CASE("RFC 3262 §3: a 2xx waits for the PRACK of a reliable 1xx with SDP; a
   )");
 }
 
+TEST_CASE("RFC 3261 §22.2 / RFC 3428: a MESSAGE outside a call challenged with 401 goes again with credentials; one result, under the first id") {
+  run("message 401", R"(
+    config password=secret
+    A message
+    expect A->B MESSAGE @0 has=CSeq:_1_MESSAGE
+    expect B outside MESSAGE @0
+    B respond 401 challenge=MD5
+    expect B->A 401 @0
+    expect A->B MESSAGE @0 has=CSeq:_2_MESSAGE has=Authorization:_Digest
+    expect B outside MESSAGE @0
+    expect verified 401 secret outside
+    B respond 200
+    expect B->A 200 @0
+    expect A result status=200
+    A message
+    expect A->B MESSAGE @0
+    expect B outside MESSAGE @0
+    B respond 407 challenge=SHA-256
+    expect B->A 407 @0
+    expect A->B MESSAGE @0 has=Proxy-Authorization:_Digest
+    expect B outside MESSAGE @0
+    expect verified 407 secret outside
+    B respond 407 challenge=SHA-256
+    expect B->A 407 @0
+    expect A result status=407
+  )");
+  // no credentials: the 401 is the result
+  run("message 401 without credentials", R"(
+    config media=no
+    A message
+    expect A->B MESSAGE @0
+    expect B outside MESSAGE @0
+    B respond 401 challenge=MD5
+    expect B->A 401 @0
+    expect A result status=401
+  )");
+}
+
 // --- the dialog alone (dialog.hpp) -------------------------------------------------
 
 namespace {

@@ -358,7 +358,9 @@ class session_layer {
 
   // A request outside any dialog (MESSAGE, OPTIONS, INFO ... RFC 3261 §8.1.1;
   // RFC 3428 for MESSAGE): To <target>, a new Call-ID and From tag, CSeq 1.
-  // request_result_event reports its final status (408/503 when none came).
+  // request_result_event reports its final status (408/503 when none came)
+  // with the id returned here; a 401/407 is answered once from
+  // session_config::credentials first (§22.2: CSeq + 1, a new transaction).
   transaction::send_result send_outside_dialog(method m, std::string_view target, std::string_view from, peer to,
                                                std::string_view content_type, std::string_view body, instant now) {
     if (m == method::invite || m == method::ack || m == method::cancel || m == method::other)
@@ -375,8 +377,13 @@ class session_layer {
     if (!done) return {{}, transaction::layer_error::bad_message};
     buffer.resize(done.value.size());
     if (sip::message::parse(std::move(buffer), msg)) return {{}, transaction::layer_error::bad_message};
+    std::optional<sip::message> kept;  // for a challenge, when we have credentials to answer it with
+    if (!auth_.empty()) kept = msg.clone();
     const auto sent = tl_.send_request(std::move(msg), to, now);
-    if (sent) tsx_[tsx_key(sent.id)] = {outside_dialog, 0, m};
+    if (sent) {
+      tsx_[tsx_key(sent.id)] = {outside_dialog, 0, m};
+      if (kept) outside_[tsx_key(sent.id)] = {std::move(*kept), sent.id, to};
+    }
     drain(now);
     return sent;
   }
@@ -609,7 +616,7 @@ class session_layer {
     const bool transport = e.cause == transaction::cause::transport_error;
     const int status = transport ? 503 : 408;
     const std::string_view reason = transport ? "Service Unavailable" : "Request Timeout";
-    if (use.slot == outside_dialog) return emit(request_result_event{e.id, status, std::string(reason)});
+    if (use.slot == outside_dialog) return emit(request_result_event{first_of_outside(e.id), status, std::string(reason)});
     if (use.m == method::register_) {
       registrations_[use.slot].usage->on_failure(status);
       report({use.slot});
@@ -651,8 +658,9 @@ class session_layer {
     if (it == tsx_.end()) return;
     const tsx_use use = it->second;
     if (use.slot == outside_dialog) {
-      if (e.msg.view().status() >= 200)
-        emit(request_result_event{e.id, e.msg.view().status(), std::string(e.msg.view().reason())});
+      const int status = e.msg.view().status();
+      if (status < 200 || ((status == 401 || status == 407) && retry_outside(e, now))) return;
+      emit(request_result_event{first_of_outside(e.id), status, std::string(e.msg.view().reason())});
       return;
     }
     if (use.m == method::register_) return on_register_response(use.slot, e.msg, now);
@@ -721,6 +729,34 @@ class session_layer {
     // §13.2.2.3: a non-2xx final ends every early dialog and the call (the transaction ACKs it).
     for (dialog& d : c.dialogs) d.terminate();
     disconnect(id, status, r.reason());
+  }
+
+  // The id send_outside_dialog() returned for the request `id` answers (a
+  // retry with credentials has its own transaction); forgets the request.
+  transaction::tsx_id first_of_outside(transaction::tsx_id id) {
+    const auto it = outside_.find(tsx_key(id));
+    if (it == outside_.end()) return id;
+    const transaction::tsx_id first = it->second.first;
+    outside_.erase(it);
+    return first;
+  }
+  // RFC 3261 §22.2 for a request outside a dialog: sent again with
+  // credentials (CSeq + 1, a new branch) in a new transaction.
+  bool retry_outside(const transaction::response_event& e, instant now) {
+    const auto it = outside_.find(tsx_key(e.id));
+    if (it == outside_.end()) return false;
+    std::string retry;
+    if (auth_.answer(it->second.request.view(), e.msg.view(), tl_.new_branch(), retry) != auth_result::retry) return false;
+    sip::message request;
+    if (sip::message::parse(std::move(retry), request)) return false;
+    sip::message kept = request.clone();
+    const auto sent = tl_.send_request(std::move(request), it->second.to, now);
+    if (!sent) return false;
+    outside_request next{std::move(kept), it->second.first, it->second.to};
+    outside_.erase(it);
+    tsx_[tsx_key(sent.id)] = {outside_dialog, 0, tsx_[tsx_key(e.id)].m};
+    outside_[tsx_key(sent.id)] = std::move(next);
+    return true;
   }
 
   // RFC 3261 §22.2: the INVITE again with credentials, CSeq + 1, a new
@@ -1488,6 +1524,12 @@ class session_layer {
   std::size_t live_calls_ = 0;
   std::unordered_map<std::string, std::uint32_t> by_dialog_;  // Call-ID + local tag -> call slot
   std::unordered_map<std::uint64_t, tsx_use> tsx_;            // client / server tsx -> call
+  struct outside_request {  // send_outside_dialog()'s request, kept to answer a challenge
+    sip::message request;
+    transaction::tsx_id first;  // the id the user got
+    peer to;
+  };
+  std::unordered_map<std::uint64_t, outside_request> outside_;
   std::vector<timer_entry> timers_;
   std::vector<registration_slot> registrations_;
   instant now_{0};
