@@ -457,3 +457,77 @@ TEST_CASE("hub: WSS and TLS connections we open: verified against the CA, refuse
   CHECK(failed[0] == tx::tsx_id{2, 1});
   CHECK(strict.stats().handshake_failures == 1);
 }
+
+TEST_CASE("hub: rfc3261 §18.1.1: a request over 1300 bytes for UDP goes over TCP with its Via saying so, back to UDP when TCP fails") {
+  fixture f;
+  const std::size_t l = f.net.listen_udp_and_tcp({loopback, 0});
+  const std::string ours = "SIP/2.0/UDP 127.0.0.1:" + std::to_string(f.net.local_endpoint(l).port());
+  const std::string big = request("Via: " + ours + ";rport;branch=z9hG4bKbig", std::string(1400, 'x'));
+  const std::string small = request("Via: " + ours + ";rport;branch=z9hG4bKsmall", "hi");
+
+  // the peer listens on UDP and TCP on one port
+  asio::ip::tcp::acceptor tcp_peer(f.io, {loopback, 0});
+  const unsigned short port = tcp_peer.local_endpoint().port();
+  asio::ip::udp::socket udp_peer(f.io, {loopback, port});
+  const tx::peer to = f.net.peer_for(transport::protocol::udp, {loopback, port});
+  f.net.send(to, tx::share(small), {1, 1});
+  f.net.send(to, tx::share(big), {2, 1});
+  f.net.send(to, tx::share("SIP/2.0 200 OK\r\nVia: " + ours + ";branch=z9hG4bK1\r\nContent-Length: 1400\r\n\r\n" +
+                           std::string(1400, 'y')));  // a response stays on UDP
+  asio::ip::tcp::socket accepted = tcp_peer.accept();  // the kernel completed the connect already
+  REQUIRE(f.run_until([&] { return accepted.available() >= big.size(); }));
+  std::string over_tcp(big.size(), '\0');
+  asio::read(accepted, asio::buffer(over_tcp));
+  CHECK(over_tcp.find("\r\nVia: SIP/2.0/TCP 127.0.0.1:" + std::to_string(f.net.local_endpoint(l + 1).port()) +
+                      ";rport;branch=z9hG4bKbig\r\n") != std::string::npos);
+  CHECK(over_tcp.ends_with(std::string(1400, 'x')));
+  std::vector<char> datagram(65536);
+  const std::size_t first = udp_peer.receive(asio::buffer(datagram));
+  CHECK(std::string_view(datagram.data(), first) == small);
+  const std::size_t second = udp_peer.receive(asio::buffer(datagram));
+  CHECK(std::string_view(datagram.data(), second).starts_with("SIP/2.0 200 OK"));
+  CHECK(f.net.stats().requests_moved_to_tcp == 1);
+
+  // a peer on UDP only: the TCP connection is refused, the request goes over UDP as it was
+  asio::ip::udp::socket udp_only(f.io, {loopback, 0});
+  const tx::peer to_udp_only = f.net.peer_for(transport::protocol::udp, {loopback, udp_only.local_endpoint().port()});
+  f.net.send(to_udp_only, tx::share(big), {3, 1});
+  REQUIRE(f.run_until([&] { return udp_only.available() > 0; }));
+  const std::size_t n = udp_only.receive(asio::buffer(datagram));
+  CHECK(std::string_view(datagram.data(), n) == big);
+  CHECK(f.net.stats().moved_back_to_udp == 1);
+  CHECK(f.failed.empty());
+
+  transport::options never;
+  never.udp_request_limit = 0;
+  fixture g(never);
+  g.net.listen(transport::protocol::udp, {loopback, 0});
+  asio::ip::udp::socket plain(g.io, {loopback, 0});
+  g.net.send(g.net.peer_for(transport::protocol::udp, {loopback, plain.local_endpoint().port()}), tx::share(big));
+  CHECK(plain.receive(asio::buffer(datagram)) == big.size());
+  CHECK(g.net.stats().requests_moved_to_tcp == 0);
+}
+
+TEST_CASE("hub: rfc5626 §4.4.1: a connection we opened sends CRLFCRLF pings when quiet, and is closed when no pong comes") {
+  transport::options o;
+  o.keepalive_interval = 1s;
+  o.pong_timeout = 1s;
+  fixture f(o);
+  asio::ip::tcp::acceptor server(f.io, {loopback, 0});
+  const tx::peer p = f.net.peer_for(transport::protocol::tcp, {loopback, server.local_endpoint().port()});
+  const std::string hello = request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1");
+  f.net.send(p, tx::share(hello));
+  asio::ip::tcp::socket peer = server.accept();
+  REQUIRE(f.run_until([&] { return peer.available() >= hello.size() + 4; }));  // the message, then a ping
+  std::string got(hello.size() + 4, '\0');
+  asio::read(peer, asio::buffer(got));
+  CHECK(got == hello + "\r\n\r\n");
+  asio::write(peer, asio::buffer(std::string("\r\n")));  // the pong
+  REQUIRE(f.run_until([&] { return f.net.stats().pings_sent == 2; }));  // quiet again: the next ping
+  CHECK(f.net.connections() == 1);
+  // no pong this time: the flow has failed
+  REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
+  CHECK(f.net.stats().keepalive_failures == 1);
+  CHECK(f.net.flows() == 0);
+  CHECK(f.in.empty());  // pongs are not messages
+}

@@ -35,9 +35,12 @@
 // One thread: every handler runs on the io_context's thread that runs it
 // (docs/sip-transport.md has the rules for several threads).
 //
-// Not yet: a request too large for UDP moved to TCP (§18.1.1), DNS
-// (RFC 3263): peers are IP addresses; RFC 5626 outbound (reg-id,
-// +sip.instance) is passed through, not interpreted.
+// A request for UDP larger than options::udp_request_limit (1300 bytes) goes
+// over TCP to the same address, its top Via saying so (§18.1.1), and over UDP
+// after all when that connection fails.
+//
+// Not yet: DNS (RFC 3263): peers are IP addresses; RFC 5626 outbound
+// (reg-id, +sip.instance) is passed through, not interpreted.
 #pragma once
 
 #include <sigwire/core/slots.hpp>
@@ -122,20 +125,11 @@ class hub final : private detail::connection_owner {
   }
 
   // Sends one message (or a CRLF keep-alive) on a flow. A send that cannot be
-  // done is reported through on_send_failed(tsx), now or when it fails.
+  // done is reported through on_send_failed(tsx), now or when it fails. A
+  // request for UDP larger than options::udp_request_limit goes over TCP
+  // (§18.1.1).
   void send(const transaction::peer& to, transaction::shared_bytes bytes, transaction::tsx_id tsx = {}) {
-    const auto f = resolve(to);
-    if (!f) return failed(tsx);
-    ++counters_.messages_out;
-    if (f->proto == protocol::udp) {
-      std::error_code ec = with_faults(opt_, io_point::udp_send, protocol::udp, {});
-      if (!ec) listeners_[f->listener]->udp.send_to(asio::buffer(*bytes), f->udp_remote, 0, ec);
-      // A full socket buffer drops the datagram as the network would: the
-      // transaction layer retransmits. Anything else is a transport error.
-      if (ec && ec != asio::error::would_block && ec != asio::error::no_buffer_space) failed(tsx);
-      return;
-    }
-    f->conn->queue(std::move(bytes), tsx);
+    send_on(to, std::move(bytes), tsx, true);
   }
 
   // Our Via (without branch) and Contact toward a peer: its listener's, or
@@ -327,6 +321,45 @@ class hub final : private detail::connection_owner {
     udp_flows_.emplace(key, index);
     return peer_of(index);
   }
+  void send_on(const transaction::peer& to, transaction::shared_bytes bytes, transaction::tsx_id tsx, bool may_move) {
+    const auto f = resolve(to);
+    if (!f) return failed(tsx);
+    ++counters_.messages_out;
+    if (f->proto != protocol::udp) return f->conn->queue(std::move(bytes), tsx);
+    if (may_move && too_large_for_udp(*bytes) && move_to_tcp(*f, to, bytes, tsx)) return;
+    std::error_code ec = with_faults(opt_, io_point::udp_send, protocol::udp, {});
+    if (!ec) listeners_[f->listener]->udp.send_to(asio::buffer(*bytes), f->udp_remote, 0, ec);
+    // A full socket buffer drops the datagram as the network would: the
+    // transaction layer retransmits. Anything else is a transport error.
+    if (ec && ec != asio::error::would_block && ec != asio::error::no_buffer_space) failed(tsx);
+  }
+
+  // RFC 3261 §18.1.1: "larger than 1300 bytes and the path MTU is unknown"
+  // (requests only; a response goes where its request came from).
+  bool too_large_for_udp(std::string_view message) const {
+    return opt_.udp_request_limit != 0 && message.size() > opt_.udp_request_limit && !message.starts_with("SIP/");
+  }
+  // The request goes over TCP to the address of the UDP flow, its top Via
+  // naming TCP and the connection's sent-by (the transaction is matched by
+  // branch, which stays); when the connection fails before it left, it goes
+  // over UDP as it was (the RFC's "SHOULD retry the request, using UDP").
+  bool move_to_tcp(const flow_ref& f, const transaction::peer& udp, const transaction::shared_bytes& bytes, transaction::tsx_id tsx) {
+    const asio::ip::tcp::endpoint remote{f.udp_remote.address(), f.udp_remote.port()};
+    const transaction::peer tcp = peer_for(protocol::tcp, remote);
+    const auto t = resolve(tcp);
+    if (!t || !t->conn) return false;
+    std::string moved(*bytes);
+    if (!replace_via_sent_by(moved, t->conn->via)) return false;
+    ++counters_.requests_moved_to_tcp;
+    t->conn->queue(transaction::share(std::move(moved)), tsx, udp, bytes);
+    return true;
+  }
+  void send_over_udp(const transaction::peer& udp, transaction::shared_bytes original, transaction::tsx_id tsx) override {
+    ++counters_.moved_back_to_udp;
+    --counters_.messages_out;  // counted once, when it was first sent
+    send_on(udp, std::move(original), tsx, false);
+  }
+
   void failed(transaction::tsx_id tsx) {
     ++counters_.send_failures;
     if (tsx.valid() && handlers_.on_send_failed) handlers_.on_send_failed(tsx);
@@ -431,6 +464,7 @@ class hub final : private detail::connection_owner {
     ++counters_.connections_opened;
     auto c = make_connection(p, index, asio::ip::tcp::socket(io_));
     c->remote = to;
+    c->opened_by_us = true;
     flows_[index].conn = c;
     connections_by_remote_[{p, to}] = index;
     set_local_identity(p, *c);
@@ -480,20 +514,40 @@ class hub final : private detail::connection_owner {
   void arm_sweep() {
     if (sweep_armed_ || closing_) return;
     sweep_armed_ = true;
-    const auto period = std::min<std::chrono::seconds>(opt_.idle_timeout / 4, opt_.handshake_timeout);
+    auto period = std::min<std::chrono::seconds>(opt_.idle_timeout / 4, opt_.handshake_timeout);
+    if (opt_.keepalive_interval.count() > 0) period = std::min(period, std::max(opt_.keepalive_interval / 4, std::chrono::seconds(1)));
+    period = std::min(period, opt_.pong_timeout);
     sweep_.expires_after(std::max<std::chrono::seconds>(std::chrono::seconds(1), period));
     sweep_.async_wait([this, alive = alive_](std::error_code ec) {
       if (!*alive) return;
       sweep_armed_ = false;
       if (ec || closing_) return;
-      const auto now = std::chrono::steady_clock::now();
-      std::vector<std::shared_ptr<connection>> expired;
-      for (const flow& f : flows_)
-        if (f.in_use && f.conn && now - f.conn->last_activity > (f.conn->ready ? opt_.idle_timeout : opt_.handshake_timeout))
-          expired.push_back(f.conn);
-      for (auto& c : expired) c->drop();
+      sweep(std::chrono::steady_clock::now());
       arm_sweep();
     });
+  }
+  // Closes connections idle too long, not ready in time or whose ping went
+  // unanswered; pings the quiet ones we opened.
+  void sweep(std::chrono::steady_clock::time_point now) {
+    std::vector<std::shared_ptr<connection>> expired, to_ping;
+    for (const flow& f : flows_) {
+      if (!f.in_use || !f.conn) continue;
+      const connection& c = *f.conn;
+      if (now - c.last_activity > (c.ready ? opt_.idle_timeout : opt_.handshake_timeout)) {
+        expired.push_back(f.conn);
+      } else if (c.ping_sent != std::chrono::steady_clock::time_point{}) {
+        if (now - c.ping_sent > opt_.pong_timeout) {  // RFC 5626 §4.4.1: the flow failed
+          ++counters_.keepalive_failures;
+          expired.push_back(f.conn);
+        }
+      } else if (c.ready && c.opened_by_us && opt_.keepalive_interval.count() > 0 &&
+                 now - c.last_received > opt_.keepalive_interval) {
+        to_ping.push_back(f.conn);
+      }
+    }
+    for (auto& c : expired) c->drop();
+    for (auto& c : to_ping)
+      if (c->send_ping()) ++counters_.pings_sent;
   }
 
   static std::string host_text(const asio::ip::address& a) {

@@ -91,7 +91,16 @@ struct options {
   std::size_t max_flows = 100'000;           // UDP remote addresses + connections; beyond: new ones refused
   std::chrono::seconds idle_timeout{600};    // a connection without SIP traffic this long is closed
   std::chrono::seconds handshake_timeout{10};  // connect + TLS/WebSocket handshake, else closed
+  // RFC 5626 §4.4.1: TCP and TLS connections we opened send a CRLFCRLF ping
+  // after this long without receiving a byte (0: never; the RFC's default
+  // keep-alive time for connection-oriented flows is 95-120 s), and are
+  // closed when no pong (any byte) comes within pong_timeout (§4.4.1: 10 s).
+  std::chrono::seconds keepalive_interval{110};
+  std::chrono::seconds pong_timeout{10};
   std::size_t max_send_queue = 1 << 20;      // bytes waiting for a peer that does not read; beyond: closed
+  // RFC 3261 §18.1.1: a request larger than this (path MTU unknown) goes over
+  // TCP to the same address, back to UDP if that connection fails. 0: never.
+  std::size_t udp_request_limit = 1300;
   std::string user = "sigwire";              // user part of our Contact URIs
   tls_options tls{};
   websocket_options websocket{};
@@ -112,7 +121,10 @@ struct counters {
   std::uint64_t messages_in = 0, messages_out = 0, framing_errors = 0, send_failures = 0, refused_flows = 0;
   std::uint64_t connections_accepted = 0, connections_opened = 0, connections_closed = 0, pings_answered = 0;
   std::uint64_t slow_peers = 0;          // connections closed because their send queue passed max_send_queue
-  std::uint64_t handshake_failures = 0;  // TLS or WebSocket handshakes that failed or timed out
+  std::uint64_t handshake_failures = 0;  // connections closed before ready: connect, TLS or WebSocket failed or timed out
+  std::uint64_t requests_moved_to_tcp = 0;  // §18.1.1, options::udp_request_limit
+  std::uint64_t moved_back_to_udp = 0;      // their TCP connection failed before they left
+  std::uint64_t pings_sent = 0, keepalive_failures = 0;  // RFC 5626 §4.4.1 on connections we opened
 };
 
 }  // namespace sigwire::sip::transport

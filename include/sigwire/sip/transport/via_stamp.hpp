@@ -19,6 +19,7 @@
 
 #include <sigwire/sip/detail/ieq.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -126,6 +127,20 @@ inline bool stamp_received(std::string& message, std::string_view source_address
   const std::size_t rport_at = top.begin + rport.value_end;
   if (fill_rport) message.insert(rport_at, insert);
   if (add_received) message.insert(top.end + insert.size(), ";received=" + std::string(source_address));
+  return true;
+}
+
+// Replaces the transport and sent-by of a request's top Via
+// ("SIP/2.0/UDP host:port;branch=..." -> "SIP/2.0/TCP host2:port2;branch=...")
+// with `sent_by` ("SIP/2.0/TCP host2:port2"), as RFC 3261 §18.1.1 requires
+// when a request changes transport; the parameters stay. False when the
+// message has no Via.
+inline bool replace_via_sent_by(std::string& message, std::string_view sent_by) {
+  const detail::via_span top = detail::find_top_via(message);
+  if (!top.found) return false;
+  const std::string_view via(message.data() + top.begin, top.end - top.begin);
+  const std::size_t params = std::min(via.find(';'), via.size());
+  message.replace(top.begin, params, sent_by);
   return true;
 }
 

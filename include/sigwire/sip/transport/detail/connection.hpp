@@ -43,6 +43,9 @@ class connection_owner {
   virtual void received(std::uint32_t flow, std::string_view message) = 0;  // one whole SIP message
   virtual void closed(std::uint32_t flow, const connection& c) = 0;         // forget the flow
   virtual void send_failed(transaction::tsx_id tsx) = 0;
+  // A request moved from UDP to this connection (§18.1.1) that could not
+  // leave: send its original bytes over UDP after all.
+  virtual void send_over_udp(const transaction::peer& udp, transaction::shared_bytes original, transaction::tsx_id tsx) = 0;
 
  protected:
   ~connection_owner() = default;
@@ -83,16 +86,20 @@ class connection : public std::enable_shared_from_this<connection> {
   // verification) and for the WebSocket Host header.
   virtual void connect(const asio::ip::tcp::endpoint& to, std::string host) = 0;
 
-  void queue(transaction::shared_bytes bytes, transaction::tsx_id tsx) {
-    if (queued_ + bytes->size() > owner_.settings().max_send_queue) return too_slow(tsx);
-    queued_ += bytes->size();
-    out_.push_back({std::move(bytes), tsx});
-    if (ready && !writing_) write_next();
+  // `udp` and `original`: a request moved here from UDP (§18.1.1), sent over
+  // UDP after all when this connection fails before it left.
+  void queue(transaction::shared_bytes bytes, transaction::tsx_id tsx, transaction::peer udp = {},
+             transaction::shared_bytes original = {}) {
+    push({std::move(bytes), tsx, udp, std::move(original), false});
   }
+  // A CRLF ping or pong (RFC 5626 §3.5.1): not SIP traffic for the idle timeout.
+  void queue_keepalive(transaction::shared_bytes bytes) { push({std::move(bytes), {}, {}, {}, true}); }
 
   // Closes the connection and forgets its flow; every message still queued
   // is a transport error (reported last: the report may send again).
   void drop() {
+    if (dropped_) return;  // a handler of the closed transport may call it again
+    dropped_ = true;
     auto keep = shared_from_this();
     close_now();
     if (!ready) ++owner_.tally().handshake_failures;
@@ -101,18 +108,31 @@ class connection : public std::enable_shared_from_this<connection> {
     out_.clear();
     queued_ = 0;
     owner_.closed(flow_, *this);
-    for (const pending& p : unsent) owner_.send_failed(p.tsx);
+    for (const pending& p : unsent) {
+      if (p.udp.id != 0) owner_.send_over_udp(p.udp, p.original, p.tsx);
+      else owner_.send_failed(p.tsx);
+    }
   }
 
   asio::ip::tcp::endpoint remote{};
   std::string via, contact;                             // ours on this connection
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();  // SIP traffic, or the start
+  std::chrono::steady_clock::time_point last_received = last_activity;  // any byte (a pong too)
+  std::chrono::steady_clock::time_point ping_sent{};    // RFC 5626 keep-alive awaiting its pong, when set
   bool ready = false;                                   // connected and every handshake done
+  bool opened_by_us = false;                            // we send its keep-alive pings
+
+  // RFC 5626 §3.5.1 / §4.4.1: a CRLFCRLF ping on TCP and TLS (WebSocket
+  // streams keep themselves alive with WebSocket pings).
+  virtual bool send_ping() { return false; }
 
  protected:
   struct pending {
     transaction::shared_bytes bytes;
     transaction::tsx_id tsx;
+    transaction::peer udp{};                   // §18.1.1: the UDP flow it was moved from
+    transaction::shared_bytes original{};      // and its bytes as they were
+    bool keepalive = false;
   };
 
   // A handler that must not run: the hub is destroyed or closing, or we
@@ -123,6 +143,12 @@ class connection : public std::enable_shared_from_this<connection> {
   // Sends out_.front(); calls wrote() when it left.
   virtual void write_front() = 0;
 
+  void push(pending p) {
+    if (queued_ + p.bytes->size() > owner_.settings().max_send_queue) return too_slow(p.tsx);
+    queued_ += p.bytes->size();
+    out_.push_back(std::move(p));
+    if (ready && !writing_) write_next();
+  }
   void became_ready() {
     ready = true;
     touch();
@@ -136,7 +162,7 @@ class connection : public std::enable_shared_from_this<connection> {
   }
   void wrote() {
     writing_ = false;
-    touch();
+    if (!out_.front().keepalive) touch();
     queued_ -= out_.front().bytes->size();
     out_.pop_front();
     write_next();
@@ -158,7 +184,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::uint32_t flow_;
   std::deque<pending> out_;
   std::size_t queued_ = 0;
-  bool writing_ = false;
+  bool writing_ = false, dropped_ = false;
 };
 
 // TCP or TLS: a byte stream cut into messages by sip::framer.
@@ -173,6 +199,13 @@ class stream_connection final : public connection {
       : connection(owner, std::move(alive), flow), stream_(std::forward<Args>(args)...), framer_(owner.settings().limits) {}
 
   lowest_socket& socket() noexcept override { return stream_.lowest_layer(); }
+
+  bool send_ping() override {
+    static const transaction::shared_bytes ping = transaction::share("\r\n\r\n");
+    ping_sent = std::chrono::steady_clock::now();
+    queue_keepalive(ping);
+    return ready;
+  }
 
   void accepted() override {
     if constexpr (tls) {
@@ -219,6 +252,8 @@ class stream_connection final : public connection {
       if (self->gone(ec)) return;
       if (self->checked(io_point::read, proto, ec)) return self->drop();
       self->used_ += n;
+      self->last_received = std::chrono::steady_clock::now();
+      self->ping_sent = {};  // any byte answers a ping
       if (self->take_messages()) self->start_reading();
     });
   }
@@ -260,7 +295,7 @@ class stream_connection final : public connection {
     for (; pings_answered_ < pings; ++pings_answered_) {
       ++owner_.tally().pings_answered;
       static const transaction::shared_bytes pong = transaction::share("\r\n");
-      queue(pong, {});
+      queue_keepalive(pong);
     }
   }
 
