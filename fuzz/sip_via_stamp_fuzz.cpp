@@ -3,7 +3,9 @@
 // (the input is a subsequence of the output, in order), a second stamp with
 // the same source changes nothing, and a request that parsed still parses
 // with the same number of Via values and the same top branch, unless the
-// added parameter is one more than sip::limits::max_params allows.
+// added parameter is one more than sip::limits::max_params allows. And a
+// parsed request whose top Via is moved to TCP (replace_via_sent_by, §18.1.1)
+// still parses, with that Via's transport and sent-by and the same branch.
 #include <sigwire/sip/message.hpp>
 #include <sigwire/sip/transport/via_stamp.hpp>
 
@@ -51,5 +53,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string branch_before, branch_after;
   if (via_count(before, branch_before) != via_count(after, branch_after)) abort();
   if (branch_before != branch_after) abort();
+
+  // RFC 3261 §18.1.1: the top Via moved to TCP keeps its parameters.
+  std::string moved = input;
+  if (!sip::transport::replace_via_sent_by(moved, "SIP/2.0/TCP 192.0.2.9:5061")) {
+    if (before.top_via()) abort();  // the scan missed a Via the parser found
+    return 0;
+  }
+  sip::message_view moved_view;
+  if (sip::parse(moved, moved_view)) abort();
+  std::string branch_moved;
+  if (via_count(moved_view, branch_moved) != via_count(before, branch_before) || branch_moved != branch_before) abort();
+  const auto top = moved_view.top_via();
+  if (!top || top->transport != "TCP" || top->host != "192.0.2.9" || top->port != 5061) abort();
   return 0;
 }
