@@ -432,7 +432,9 @@ TEST_CASE("hub: WSS and TLS connections we open: verified against the CA, refuse
                         {.on_message = [&](std::string b, tx::peer p) { answers.push_back({std::move(b), p}); },
                          .on_send_failed = [&](tx::tsx_id t) { failed.push_back(t); }},
                         client_opt);
-  for (const auto& [listener, proto] : {std::pair{wss, transport::protocol::wss}, std::pair{tls, transport::protocol::tls}}) {
+  for (const auto& listening : {std::pair{wss, transport::protocol::wss}, std::pair{tls, transport::protocol::tls}}) {
+    const std::size_t listener = listening.first;  // (not a structured binding: clang 14 cannot capture one)
+    const transport::protocol proto = listening.second;
     CAPTURE(transport::text(proto));
     f.in.clear();
     answers.clear();
