@@ -12,6 +12,7 @@
 #include "../support/test_cert.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -294,6 +295,37 @@ TEST_CASE("user agent: a flood of malformed messages on UDP and TCP; it keeps an
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed); }));
   REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
+  CHECK(bob.u.calls() == 0);
+}
+
+TEST_CASE("user agent: malformed and oversized messages over WebSocket; it keeps answering the others") {
+  asio::io_context io;
+  agent bob(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  const unsigned short port = bob.u.local_endpoint(bob.u.listen(ua::protocol::ws, {loopback, 0})).port();
+  sigwire::ws::stream<asio::ip::tcp::socket> flooder{asio::ip::tcp::socket(io)};
+  flooder.next_layer().connect({loopback, port});
+  sigwire::ws::client_options o;
+  o.host = "127.0.0.1";
+  o.subprotocols = {"sip"};
+  std::optional<std::error_code> shook;
+  flooder.async_handshake(std::move(o), [&](std::error_code ec) { shook = ec; });
+  REQUIRE(run_until(io, [&] { return shook.has_value(); }));
+  REQUIRE_FALSE(*shook);
+  const std::string broken[] = {"INVITE sip:bob SIP/2.0\r\n\r\n", "SIP/2.0 200 OK\r\nVia: x\r\n\r\n", std::string(1500, '\xff'),
+                                "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/WS h.invalid;branch=z9hG4bK1\r\nCSeq: x\r\n\r\n",
+                                "BYE sip:a@b SIP/2.0\r\nContent-Length: 99999\r\n\r\n", "\r\n\r\n"};
+  for (int i = 0; i < 600; ++i) flooder.send_binary(broken[i % 6]);
+  flooder.send_binary(std::string(70'000, 'x'));  // past the 65,535-byte SIP limit: the stream closes (1009)
+  REQUIRE(run_until(io, [&] { return bob.u.transports().connections() == 0; }));
+  CHECK(bob.u.calls() == 0);
+  // a real call over WebSocket still goes through
+  agent alice(io, false);
+  const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(port) + ";transport=ws");
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed); }));
+  REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
+  CHECK(alice.statuses.back() == 200);
   CHECK(bob.u.calls() == 0);
 }
 
