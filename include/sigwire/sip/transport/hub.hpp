@@ -380,15 +380,7 @@ class hub final : private detail::connection_owner {
     if (data.find_first_not_of("\r\n") == std::string_view::npos) return;  // a keep-alive: nothing to answer on UDP
     const transaction::peer from = udp_flow(index, l.from);
     if (from.id == 0) return;
-    deliver(with_room_for_stamp(data), from, l.from.address(), l.from.port());
-  }
-  // A message's own copy, with room for ";received=...;rport=..." so that the
-  // stamp does not allocate again.
-  static std::string with_room_for_stamp(std::string_view message) {
-    std::string bytes;
-    bytes.reserve(message.size() + 64);
-    bytes.assign(message);
-    return bytes;
+    deliver(detail::with_room_for_stamp(data), from, l.from.address(), l.from.port());
   }
   void deliver(std::string bytes, const transaction::peer& from, const asio::ip::address& address, unsigned port) {
     ++counters_.messages_in;
@@ -400,9 +392,9 @@ class hub final : private detail::connection_owner {
   const options& settings() const noexcept override { return opt_; }
   counters& tally() noexcept override { return counters_; }
   bool closing() const noexcept override { return closing_; }
-  void received(std::uint32_t index, std::string_view message) override {
+  void received(std::uint32_t index, std::string message) override {
     const connection& c = *flows_[index].conn;
-    deliver(with_room_for_stamp(message), peer_of(index), c.remote.address(), c.remote.port());
+    deliver(std::move(message), peer_of(index), c.remote.address(), c.remote.port());
   }
   void closed(std::uint32_t index, const connection& c) override {
     if (index >= flows_.size() || flows_[index].conn.get() != &c) return;
@@ -416,6 +408,10 @@ class hub final : private detail::connection_owner {
   void configure_tls() {
     tls_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    // An idle connection gives its TLS record buffers back (each up to a
+    // 16 KiB record plus overhead):
+    // signalling connections are idle most of their life.
+    SSL_CTX_set_mode(tls_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     const tls_options& t = opt_.tls;
     if (!t.certificate_chain_file.empty()) tls_.use_certificate_chain_file(t.certificate_chain_file);
     if (!t.private_key_file.empty()) tls_.use_private_key_file(t.private_key_file, asio::ssl::context::pem);

@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace sigwire::sip::transport::detail {
 
@@ -40,7 +41,7 @@ class connection_owner {
   virtual const options& settings() const noexcept = 0;
   virtual counters& tally() noexcept = 0;
   virtual bool closing() const noexcept = 0;
-  virtual void received(std::uint32_t flow, std::string_view message) = 0;  // one whole SIP message
+  virtual void received(std::uint32_t flow, std::string message) = 0;  // one whole SIP message
   virtual void closed(std::uint32_t flow, const connection& c) = 0;         // forget the flow
   virtual void send_failed(transaction::tsx_id tsx) = 0;
   // A request moved from UDP to this connection (§18.1.1) that could not
@@ -64,6 +65,15 @@ inline void prepare_tls_client(tls_socket& s, const std::string& host, bool veri
   if (!verify) return s.set_verify_mode(asio::ssl::verify_none);
   s.set_verify_mode(asio::ssl::verify_peer);
   s.set_verify_callback(asio::ssl::host_name_verification(host));
+}
+
+// A message's own copy, with room for ";received=...;rport=..." so that the
+// Via stamp (via_stamp.hpp) does not allocate again.
+inline std::string with_room_for_stamp(std::string_view message) {
+  std::string bytes;
+  bytes.reserve(message.size() + 64);
+  bytes.assign(message);
+  return bytes;
 }
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -281,7 +291,7 @@ class stream_connection final : public connection {
       touch();
       const std::string_view message = f.message;
       begin += f.consumed();
-      owner_.received(flow_, message);
+      owner_.received(flow_, with_room_for_stamp(message));
       if (!socket().is_open()) return false;  // the handler closed us
     }
     std::memmove(in_.data(), in_.data() + begin, used_ - begin);
@@ -389,7 +399,8 @@ class websocket_connection final : public connection {
       self->touch();
       // A message of line ends only is a keep-alive some clients send; not SIP.
       if (self->message_.find_first_not_of("\r\n") != std::string::npos) {
-        self->owner_.received(self->flow_, self->message_);
+        // handed over, not copied: an idle connection keeps no message buffer
+        self->owner_.received(self->flow_, std::exchange(self->message_, std::string()));
         if (!self->socket().is_open()) return;  // the handler closed us
       }
       self->start_reading();
