@@ -408,9 +408,8 @@ class hub final : private detail::connection_owner {
   void configure_tls() {
     tls_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    // An idle connection gives its TLS record buffers back (each up to a
-    // 16 KiB record plus overhead):
-    // signalling connections are idle most of their life.
+    // OpenSSL's own record buffers are given back while a connection is idle
+    // (Asio's ssl::stream keeps its engine's 4 x 17 KiB: docs/sip-transport.md).
     SSL_CTX_set_mode(tls_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
     const tls_options& t = opt_.tls;
     if (!t.certificate_chain_file.empty()) tls_.use_certificate_chain_file(t.certificate_chain_file);
