@@ -1,0 +1,203 @@
+// A real JsSIP (npm jssip@3.13.8) user agent as a SIP-over-WebSocket peer
+// (RFC 7118), with no browser: a fake RTCPeerConnection with a fixed plain-SDP
+// offer stands in for WebRTC. It proves that a server such as examples/uas,
+// spoken to over WS with the "sip" subprotocol, interoperates with JsSIP:
+//   1. an out-of-dialog MESSAGE is answered 2xx,
+//   2. an INVITE with a plain audio SDP offer is answered 200 with an SDP
+//      answer (m=audio, non-zero port), JsSIP ACKs it: the call is confirmed,
+//   3. an in-dialog INFO is answered 2xx,
+//   4. after HOLD_MS terminate() sends a BYE that is answered 2xx; with HOLD_MS
+//      "wait-bye" the server's BYE is awaited instead (sent to the .invalid
+//      Contact, so it must come over this WebSocket: RFC 7118 §5.2).
+// It prints one line per step, then "RESULT ok" (exit 0) or
+// "RESULT fail: <why>" (exit 1; also after 10 s in all). JsSIP's own warnings
+// and errors go to stderr (DEBUG=JsSIP:* for all its logs, on stdout).
+//
+// Run (jssip and ws installed by the calling script):
+//   npm install --no-audit --no-fund --prefix "$NPM_PREFIX" jssip@3.13.8 ws@8
+//   NPM_PREFIX=... node jssip_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]
+//   e.g. node jssip_peer.mjs ws://127.0.0.1:5097 'sip:bob@127.0.0.1:5097;transport=ws' 300
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const OVERALL_TIMEOUT_MS = 10000;
+const [wsUrl, targetArg, holdArg] = process.argv.slice(2);
+const waitForBye = holdArg === 'wait-bye';
+const holdMs = waitForBye ? 0 : Number(holdArg ?? 300);
+let ua;
+let finished = false;
+let answerProblem = ''; // why the SDP answer was refused, if it was
+let socketError = ''; // the last WebSocket error, if any
+let byeAnswered; // resolves with the final status code of our BYE
+const byeStatus = new Promise((r) => { byeAnswered = r; });
+
+async function finish(ok, why) {
+  if (finished) return;
+  finished = true;
+  console.log(ok ? 'RESULT ok' : `RESULT fail: ${why}`);
+  if (ua) {
+    const closed = new Promise((r) => ua.once('disconnected', r));
+    try { ua.stop(); } catch {}
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+  }
+  process.exit(ok ? 0 : 1);
+}
+
+// The SDP of RFC 8866 form that the fake peer connection offers (and answers).
+function audioSdp() {
+  const id = Date.now();
+  return ['v=0', `o=jssip ${id} ${id} IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+    'm=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=sendrecv', ''].join('\r\n');
+}
+
+// What JsSIP 3 (lib/RTCSession.js) uses of WebRTC, without media: the local
+// description is ready at once (iceGatheringState "complete", so no ICE
+// events are awaited and none are ever fired), the remote one is checked.
+class FakePeerConnection {
+  signalingState = 'stable';
+  iceGatheringState = 'complete';
+  iceConnectionState = 'new';
+  localDescription = null;
+  remoteDescription = null;
+  addEventListener() {}
+  removeEventListener() {}
+  createOffer() { return Promise.resolve({ type: 'offer', sdp: audioSdp() }); }
+  createAnswer() { return Promise.resolve({ type: 'answer', sdp: audioSdp() }); }
+  setLocalDescription(description) {
+    this.localDescription = description;
+    this.signalingState = description.type === 'offer' ? 'have-local-offer' : 'stable';
+    return Promise.resolve();
+  }
+  setRemoteDescription(description) {
+    const port = /^m=audio (\d+) /m.exec(description.sdp);
+    if (!port || Number(port[1]) === 0) {
+      answerProblem = `SDP ${description.type} has no m=audio line with a non-zero port`;
+      return Promise.reject(new Error(`${answerProblem}:\n${description.sdp}`));
+    }
+    this.remoteDescription = description;
+    this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
+    return Promise.resolve();
+  }
+  getSenders() { return []; }
+  getReceivers() { return []; }
+  getTransceivers() { return []; }
+  addTrack() {}
+  close() { this.signalingState = 'closed'; }
+}
+
+// jssip and ws are CommonJS (required from the prefix). JsSIP calls
+// new WebSocket(url, "sip") and tests window.RTCPeerConnection.
+function loadLibraries(prefix) {
+  const require = createRequire(join(prefix, 'node_modules', 'noop.js'));
+  const JsSIP = require('jssip');
+  JsSIP.debug.enable(process.env.DEBUG || 'JsSIP:WARN:*,JsSIP:ERROR:*');
+  globalThis.WebSocket = tappedWebSocket(require('ws').WebSocket);
+  globalThis.window = globalThis;
+  globalThis.RTCPeerConnection = FakePeerConnection;
+  globalThis.RTCSessionDescription = class { constructor({ type, sdp }) { this.type = type; this.sdp = sdp; } };
+  return JsSIP;
+}
+
+// JsSIP does not report the response to the BYE of terminate() (the session
+// ends at once): the final response is taken from the frames received.
+function tappedWebSocket(WebSocket) {
+  return class extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('error', ({ message }) => { socketError = message; });
+      this.addEventListener('message', ({ data }) => {
+        const text = typeof data === 'string' ? data : Buffer.from(data).toString();
+        const status = /^SIP\/2\.0 (\d{3}) /.exec(text);
+        if (status && Number(status[1]) >= 200 && /^CSeq:\s*\d+\s+BYE\s*$/im.test(text)) byeAnswered(Number(status[1]));
+      });
+    }
+  };
+}
+
+async function expect2xx(label, status) {
+  const code = await status;
+  if (code < 200 || code > 299) throw new Error(`${label} answered ${code}`);
+  console.log(`${label} ${code}`);
+}
+
+// The final status code of a request; a failure without a response rejects.
+function settle(resolve, reject, label) {
+  return {
+    succeeded: ({ response }) => resolve(response.status_code),
+    failed: ({ response, cause }) => (response ? resolve(response.status_code)
+      : reject(new Error(`${label} failed: ${cause}`))),
+  };
+}
+
+function waitConnected() {
+  return new Promise((resolve, reject) => {
+    ua.once('connected', resolve);
+    ua.once('disconnected', ({ code, reason }) => reject(new Error(
+      `WebSocket ${wsUrl} not connected (${code ?? 'no code'}${reason ? ` ${reason}` : ''}${socketError ? `: ${socketError}` : ''})`)));
+    ua.start();
+  });
+}
+
+function waitConfirmed(session) {
+  return new Promise((resolve, reject) => {
+    session.on('confirmed', resolve);
+    session.on('failed', ({ originator, message, cause }) => reject(new Error(`call not established (${originator}: ${cause}`
+      + `${message?.status_code ? `, INVITE answered ${message.status_code}` : ''}${answerProblem ? `; ${answerProblem}` : ''})`)));
+  });
+}
+
+function sendInfo(session, contentType, body) {
+  return new Promise((resolve, reject) => {
+    session.once('newInfo', ({ info }) => {
+      const handlers = settle(resolve, reject, 'INFO');
+      info.on('succeeded', handlers.succeeded).on('failed', handlers.failed);
+    });
+    session.sendInfo(contentType, body);
+  });
+}
+
+async function run() {
+  if (!wsUrl || !targetArg || !Number.isFinite(holdMs)) {
+    throw new Error('usage: node jssip_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]');
+  }
+  if (!process.env.NPM_PREFIX) throw new Error('NPM_PREFIX is not set');
+  const JsSIP = loadLibraries(process.env.NPM_PREFIX);
+  if (!JsSIP.URI.parse(targetArg)) throw new Error(`bad target URI ${targetArg}`);
+
+  ua = new JsSIP.UA({
+    uri: 'sip:alice@jssip.invalid',
+    sockets: [new JsSIP.WebSocketInterface(wsUrl)],
+    register: false,
+  });
+  await waitConnected();
+
+  await expect2xx('MESSAGE', new Promise((resolve, reject) => ua.sendMessage(targetArg, 'hello from JsSIP',
+    { contentType: 'text/plain', eventHandlers: settle(resolve, reject, 'MESSAGE') })));
+
+  const session = ua.call(targetArg, { mediaConstraints: { audio: false, video: false } });
+  const ended = new Promise((resolve) => session.on('ended', resolve));
+  await waitConfirmed(session);
+  console.log('CALL established');
+
+  await expect2xx('INFO', sendInfo(session, 'application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n'));
+
+  if (waitForBye) {
+    const { originator, cause } = await ended;
+    if (originator !== 'remote' || cause !== JsSIP.C.causes.BYE) throw new Error(`session ended: ${originator} ${cause}`);
+    console.log('BYE received');
+    return;
+  }
+  await new Promise((r) => setTimeout(r, holdMs));
+  if (session.isEnded()) {
+    const { originator, cause } = await ended;
+    throw new Error(`session ended before our BYE: ${originator} ${cause}`);
+  }
+  session.terminate();
+  const { originator, cause } = await ended; // at once, before any response
+  if (originator !== 'local' || cause !== JsSIP.C.causes.BYE) throw new Error(`session ended: ${originator} ${cause}`);
+  await expect2xx('BYE', byeStatus);
+}
+
+setTimeout(() => finish(false, `timed out after ${OVERALL_TIMEOUT_MS} ms`), OVERALL_TIMEOUT_MS);
+run().then(() => finish(true), (error) => finish(false, error.message ?? String(error)));
