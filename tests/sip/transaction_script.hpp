@@ -14,6 +14,7 @@
 //   user respond STATUS [to=METHOD] [error=E]
 //   user cancel [error=E]
 //   user transport-error [to=METHOD]
+//   user flow-failed [flow=N] ended=N      (the flow of every step is 1)
 //   wire request METHOD [branch=B|nocookie] [cseq=N] [totag=T] [fromtag=F] [callid=C] [error=E]
 //   wire response STATUS [to=METHOD] [branch=B]
 //   wire file NAME                         (a message of the RFC 4475 corpus)
@@ -224,6 +225,11 @@ class runner {
       const std::string method = o.get("to", last_client_method_);
       CHECK(layer().transport_error(client_ids_.count(method) ? client_ids_[method] : server_ids_[method], now()) ==
             tx::layer_error::ok);
+      return;
+    }
+    if (what == "flow-failed") {
+      const tx::peer flow{std::stoull(o.get("flow", "1")), reliable_};
+      CHECK(layer().flow_failed(flow, now()) == std::stoull(o.get("ended", "")));
       return;
     }
     FAIL("unknown user step");

@@ -153,6 +153,36 @@ TEST_CASE("§17.1.4: a transport error ends the INVITE client transaction") {
   )");
 }
 
+TEST_CASE("a failed flow ends the client transactions still awaiting a final response on it, no others") {
+  run("flow failed", R"(
+    transport tcp
+    user request INVITE
+    expect wire INVITE
+    expect state calling request_sent
+    user request OPTIONS
+    expect wire OPTIONS
+    expect state trying request_sent
+    user request INVITE branch=z9hG4bKanswered cseq=7
+    expect wire INVITE
+    expect state calling request_sent
+    wire response 200 branch=z9hG4bKanswered
+    expect state accepted final_response
+    expect user response 200
+    wire request MESSAGE
+    expect state trying request_received
+    expect user request MESSAGE
+    user flow-failed flow=2 ended=0
+    user flow-failed ended=2
+    expect state terminated transport_error role=client_invite
+    expect state terminated transport_error role=client_non_invite
+    user flow-failed ended=0
+    user respond 200 to=MESSAGE
+    expect wire 200
+    expect state completed final_response
+    expect state terminated timer_expired
+  )");
+}
+
 TEST_CASE("§17.1.3: the response must match branch and CSeq method; another branch is stray") {
   run("invite client matching", R"(
     transport udp

@@ -226,6 +226,7 @@ class core {
   }
   std::size_t heap_entries() const noexcept { return heap_.size(); }
   record& at(std::uint32_t slot) noexcept { return records_[slot]; }
+  std::uint32_t slot_count() const noexcept { return static_cast<std::uint32_t>(records_.size()); }
 
   // --- output -------------------------------------------------------------
   std::vector<event>& events() noexcept { return out_; }

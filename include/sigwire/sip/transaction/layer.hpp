@@ -159,13 +159,29 @@ class layer : private core {
     set_now(now);
     record* r = find(id);
     if (!r) return layer_error::unknown_transaction;
-    switch (r->role) {
-      case role::client_invite: client_invite::on_transport_error(*this, *r); break;
-      case role::client_non_invite: client_non_invite::on_transport_error(*this, *r); break;
-      case role::server_invite: server_invite::on_transport_error(*this, *r); break;
-      case role::server_non_invite: server_non_invite::on_transport_error(*this, *r); break;
-    }
+    end_by_transport_error(*r);
     return layer_error::ok;
+  }
+
+  // The flow to `remote` failed after requests left over it (a connection
+  // reset or closed by the peer, a keep-alive unanswered): their responses
+  // cannot come back over it, and a reliable transport retransmits nothing
+  // that could recover, so every client transaction on that flow still
+  // awaiting a final response ends as §17.1.4 says for a transport error
+  // (without this it would wait for Timer B or F: a 408 after 32 s). Server
+  // transactions are left alone: their next send fails and reports itself,
+  // and one that already answered has nothing left to lose. A walk over the
+  // table: flows fail rarely. Returns how many transactions it ended.
+  std::size_t flow_failed(peer remote, instant now) {
+    set_now(now);
+    std::size_t ended = 0;
+    for (std::uint32_t slot = 0; slot < slot_count(); ++slot) {
+      record& r = at(slot);
+      if (!r.live || r.remote != remote || !awaits_final_response(r)) continue;
+      end_by_transport_error(r);
+      ++ended;
+    }
+    return ended;
   }
 
   // --- time -------------------------------------------------------------------
@@ -204,6 +220,19 @@ class layer : private core {
   }
 
  private:
+  static bool awaits_final_response(const record& r) noexcept {
+    const bool client = r.role == role::client_invite || r.role == role::client_non_invite;
+    return client && (r.state == state::calling || r.state == state::trying || r.state == state::proceeding);
+  }
+  void end_by_transport_error(record& r) {
+    switch (r.role) {
+      case role::client_invite: client_invite::on_transport_error(*this, r); break;
+      case role::client_non_invite: client_non_invite::on_transport_error(*this, r); break;
+      case role::server_invite: server_invite::on_transport_error(*this, r); break;
+      case role::server_non_invite: server_non_invite::on_transport_error(*this, r); break;
+    }
+  }
+
   static int status_of(std::string_view response) noexcept {
     if (response.size() < 12 || response.substr(0, 8) != "SIP/2.0 ") return 0;
     int s = 0;
