@@ -84,11 +84,13 @@ struct fixture {
   asio::io_context io;
   std::vector<received> in;
   std::vector<tx::tsx_id> failed;
+  std::vector<tx::peer> failed_flows;
   transport::hub net;
   explicit fixture(transport::options o = {})
       : net(io,
             {.on_message = [this](std::string b, tx::peer p) { in.push_back({std::move(b), p}); },
-             .on_send_failed = [this](tx::tsx_id t) { failed.push_back(t); }},
+             .on_send_failed = [this](tx::tsx_id t) { failed.push_back(t); },
+             .on_flow_failed = [this](tx::peer p) { failed_flows.push_back(p); }},
             std::move(o)) {}
 
   // A TCP client connected to listener `l`.
@@ -159,6 +161,30 @@ TEST_CASE("hub: UDP over IPv6 (::1), a flow per source in the table") {
   CHECK(got == "SIP/2.0 200 OK\r\n\r\n");
 }
 
+TEST_CASE("hub: listeners on 0.0.0.0 never say 0.0.0.0 in Via or Contact") {
+  fixture f;
+  const asio::ip::tcp::endpoint any{asio::ip::address_v4::any(), 0};
+  const std::size_t u = f.net.listen(transport::protocol::udp, any);
+  const std::size_t t = f.net.listen(transport::protocol::tcp, any);
+  asio::ip::udp::socket udp_peer(f.io, {loopback, 0});
+  udp_peer.send_to(asio::buffer(request("Via: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK1")), {loopback, f.net.local_endpoint(u).port()});
+  asio::ip::tcp::socket tcp_peer = f.client_of(t);
+  asio::write(tcp_peer, asio::buffer(request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK2")));
+  REQUIRE(f.run_until([&] { return f.in.size() == 2; }));
+  for (const received& r : f.in) {
+    const std::string via(f.net.via_for(r.from)), contact(f.net.contact_for(r.from));
+    CAPTURE(via);
+    CAPTURE(contact);
+    CHECK(via.find("0.0.0.0") == std::string::npos);
+    CHECK(contact.find("0.0.0.0") == std::string::npos);
+    const unsigned port = f.net.local_endpoint(r.from.reliable ? t : u).port();
+    CHECK(via.find(":" + std::to_string(port)) != std::string::npos);
+  }
+  // the connection says the address it was reached at
+  const tx::peer over_tcp = f.in[0].from.reliable ? f.in[0].from : f.in[1].from;
+  CHECK(f.net.via_for(over_tcp) == "SIP/2.0/TCP 127.0.0.1:" + std::to_string(f.net.local_endpoint(t).port()));
+}
+
 TEST_CASE("hub: TCP framing by Content-Length, split and joined messages, pings answered") {
   fixture f;
   const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
@@ -201,6 +227,7 @@ TEST_CASE("hub: a framing error closes the connection; later sends on it fail wi
   asio::write(peer, asio::buffer(std::string("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: x\r\n\r\n")));
   REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
   CHECK(f.net.stats().framing_errors == 1);
+  CHECK(f.failed_flows == std::vector<tx::peer>{f.in[0].from});
   std::error_code ec;
   char c;
   peer.read_some(asio::buffer(&c, 1), ec);
@@ -244,6 +271,25 @@ TEST_CASE("hub: an outgoing connection is reused by target and carries the answe
   CHECK(f.in[0].bytes.starts_with("SIP/2.0 200 OK"));
 }
 
+TEST_CASE("hub: a connection the peer closes after our request reports its flow as failed") {
+  fixture f;
+  asio::ip::tcp::acceptor server(f.io, {loopback, 0});
+  const tx::peer p = f.net.peer_for(transport::protocol::tcp, {loopback, server.local_endpoint().port()});
+  const std::string invite = request("Via: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK1");
+  f.net.send(p, tx::share(invite), {3, 1});
+  asio::ip::tcp::socket accepted = server.accept();
+  REQUIRE(f.run_until([&] { return accepted.available() >= invite.size(); }));  // the hub writes only as it runs
+  std::string got(invite.size(), '\0');
+  asio::read(accepted, asio::buffer(got));
+  CHECK(got == invite);
+  accepted.close();  // no answer will come on this connection
+  REQUIRE(f.run_until([&] { return !f.failed_flows.empty(); }));
+  CHECK(f.failed_flows == std::vector<tx::peer>{p});
+  CHECK(f.failed.empty());  // the request left: no send failed
+  CHECK(f.net.connections() == 0);
+  CHECK(f.net.flows() == 0);
+}
+
 TEST_CASE("hub: idle connections are closed; the flow limit refuses new sources") {
   transport::options o;
   o.idle_timeout = 1s;
@@ -263,6 +309,7 @@ TEST_CASE("hub: idle connections are closed; the flow limit refuses new sources"
   first.read_some(asio::buffer(&c, 1), ec);
   CHECK(ec == asio::error::eof);
   CHECK(f.net.stats().connections_closed == 1);
+  CHECK(f.failed_flows.empty());  // closed by our choice, not failed
 }
 
 TEST_CASE("hub: a peer that stops reading is closed when its send queue passes the limit; the rest go on") {
@@ -531,5 +578,6 @@ TEST_CASE("hub: rfc5626 §4.4.1: a connection we opened sends CRLFCRLF pings whe
   REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
   CHECK(f.net.stats().keepalive_failures == 1);
   CHECK(f.net.flows() == 0);
+  CHECK(f.failed_flows == std::vector<tx::peer>{p});
   CHECK(f.in.empty());  // pongs are not messages
 }

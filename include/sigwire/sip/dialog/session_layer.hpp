@@ -444,6 +444,13 @@ class session_layer {
     (void)tl_.transport_error(tsx, now);
     drain(now);
   }
+  // The flow to `remote` failed (transaction::layer::flow_failed): its
+  // transactions end by transport error, and the calls, registrations and
+  // requests that waited on them as transport_error() says.
+  void flow_failed(transaction::peer remote, instant now) {
+    (void)tl_.flow_failed(remote, now);
+    drain(now);
+  }
   void on_timer(instant now) {
     tl_.on_timer(now);
     drain(now);

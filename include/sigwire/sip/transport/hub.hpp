@@ -198,8 +198,9 @@ class hub final : private detail::connection_owner {
       l->acceptor.listen();
       l->local = l->acceptor.local_endpoint();
     }
-    l->via = via_value(l->proto, l->local);
-    l->contact = contact_uri(l->proto, l->local);
+    const asio::ip::tcp::endpoint published{published_address(l->local.address()), l->local.port()};
+    l->via = via_value(l->proto, published);
+    l->contact = contact_uri(l->proto, published);
     return l;
   }
   std::size_t start(std::unique_ptr<listener> l) {
@@ -396,12 +397,14 @@ class hub final : private detail::connection_owner {
     const connection& c = *flows_[index].conn;
     deliver(std::move(message), peer_of(index), c.remote.address(), c.remote.port());
   }
-  void closed(std::uint32_t index, const connection& c) override {
+  void closed(std::uint32_t index, const connection& c, bool failed) override {
     if (index >= flows_.size() || flows_[index].conn.get() != &c) return;
     ++counters_.connections_closed;
     const auto it = connections_by_remote_.find({flows_[index].proto, c.remote});
     if (it != connections_by_remote_.end() && it->second == index) connections_by_remote_.erase(it);
-    release_flow(index);
+    const transaction::peer flow = peer_of(index);
+    release_flow(index);  // first: what the report sends again goes to a new flow
+    if (failed && !closing_ && handlers_.on_flow_failed) handlers_.on_flow_failed(flow);
   }
   void send_failed(transaction::tsx_id tsx) override { failed(tsx); }
 
@@ -444,10 +447,16 @@ class hub final : private detail::connection_owner {
     if (index == 0) return;  // the socket closes here
     ++counters_.connections_accepted;
     s.set_option(asio::ip::tcp::no_delay(true), ec);
+    const auto local = s.local_endpoint(ec);
     auto c = make_connection(l.proto, index, std::move(s));
     c->remote = remote;
-    c->via = l.via;
-    c->contact = l.contact;
+    if (l.local.address().is_unspecified() && !ec) {  // a wildcard listener: the address the peer reached
+      c->via = via_value(l.proto, local);
+      c->contact = contact_uri(l.proto, local);
+    } else {
+      c->via = l.via;
+      c->contact = l.contact;
+    }
     flows_[index].conn = c;
     flows_[index].listener = listener_index;
     connections_by_remote_[{l.proto, remote}] = index;
@@ -490,6 +499,20 @@ class hub final : private detail::connection_owner {
     c.contact = contact_uri(p, local);
   }
 
+  // A listener on 0.0.0.0 or :: cannot put that in Via or Contact: it
+  // publishes the address the system sends from toward the outside (asked of
+  // the routing table for an RFC 5737 / RFC 3849 documentation address; no
+  // packet leaves), else loopback. A connection it accepts says the address
+  // it was reached at instead (adopt()).
+  asio::ip::address published_address(const asio::ip::address& bound) {
+    if (!bound.is_unspecified()) return bound;
+    const auto outside = asio::ip::make_address(bound.is_v4() ? "192.0.2.1" : "2001:db8::1");
+    const auto a = source_address_toward({outside, 5060});
+    if (!a.is_unspecified()) return a;
+    if (bound.is_v4()) return asio::ip::address_v4::loopback();
+    return asio::ip::address_v6::loopback();
+  }
+
   // The address the system sends from toward `to` (a connected UDP socket
   // sends nothing; it only asks the routing table), so that a Via never
   // says 0.0.0.0.
@@ -524,23 +547,26 @@ class hub final : private detail::connection_owner {
   // Closes connections idle too long, not ready in time or whose ping went
   // unanswered; pings the quiet ones we opened.
   void sweep(std::chrono::steady_clock::time_point now) {
-    std::vector<std::shared_ptr<connection>> expired, to_ping;
+    std::vector<std::shared_ptr<connection>> idle, failed, to_ping;
     for (const flow& f : flows_) {
       if (!f.in_use || !f.conn) continue;
       const connection& c = *f.conn;
-      if (now - c.last_activity > (c.ready ? opt_.idle_timeout : opt_.handshake_timeout)) {
-        expired.push_back(f.conn);
+      if (c.ready && now - c.last_activity > opt_.idle_timeout) {
+        idle.push_back(f.conn);
+      } else if (!c.ready && now - c.last_activity > opt_.handshake_timeout) {
+        failed.push_back(f.conn);
       } else if (c.ping_sent != std::chrono::steady_clock::time_point{}) {
         if (now - c.ping_sent > opt_.pong_timeout) {  // RFC 5626 §4.4.1: the flow failed
           ++counters_.keepalive_failures;
-          expired.push_back(f.conn);
+          failed.push_back(f.conn);
         }
       } else if (c.ready && c.opened_by_us && opt_.keepalive_interval.count() > 0 &&
                  now - c.last_received > opt_.keepalive_interval) {
         to_ping.push_back(f.conn);
       }
     }
-    for (auto& c : expired) c->drop();
+    for (auto& c : idle) c->drop(false);
+    for (auto& c : failed) c->drop();
     for (auto& c : to_ping)
       if (c->send_ping()) ++counters_.pings_sent;
   }

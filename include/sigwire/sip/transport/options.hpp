@@ -65,8 +65,12 @@ constexpr unsigned short default_port(protocol p) noexcept {
 enum class io_point : std::uint8_t { udp_receive, udp_send, connect, tls_handshake, ws_handshake, read, write };
 
 struct handlers {
-  std::function<void(std::string bytes, transaction::peer from)> on_message;  // one whole SIP message
-  std::function<void(transaction::tsx_id tsx)> on_send_failed;               // tell the transaction layer
+  std::function<void(std::string bytes, transaction::peer from)> on_message{};  // one whole SIP message
+  std::function<void(transaction::tsx_id tsx)> on_send_failed{};             // tell the transaction layer
+  // A connection failed (reset or closed by the peer, a keep-alive or the
+  // handshake not answered in time; not one we closed as idle): requests
+  // sent over it wait for responses that cannot come (transaction::layer::flow_failed).
+  std::function<void(transaction::peer flow)> on_flow_failed{};
 };
 
 // TLS (and WSS) through OpenSSL. A server listener needs a certificate and

@@ -108,7 +108,8 @@ class user_agent {
       : cfg_(std::move(cfg)),
         cb_(std::move(cb)),
         net_(io, {.on_message = [this](std::string bytes, transaction::peer from) { on_message(std::move(bytes), from); },
-                  .on_send_failed = [this](transaction::tsx_id tsx) { on_send_failed(tsx); }},
+                  .on_send_failed = [this](transaction::tsx_id tsx) { on_send_failed(tsx); },
+                  .on_flow_failed = [this](transaction::peer flow) { on_flow_failed(flow); }},
              cfg_.transport),
         layer_(layer_config(), [this] { return random_(); }),
         timer_(io) {}
@@ -214,6 +215,10 @@ class user_agent {
   }
   void on_send_failed(transaction::tsx_id tsx) {
     layer_.transport_error(tsx, now());
+    pump();
+  }
+  void on_flow_failed(transaction::peer flow) {
+    layer_.flow_failed(flow, now());
     pump();
   }
 

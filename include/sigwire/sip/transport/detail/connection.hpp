@@ -42,7 +42,9 @@ class connection_owner {
   virtual counters& tally() noexcept = 0;
   virtual bool closing() const noexcept = 0;
   virtual void received(std::uint32_t flow, std::string message) = 0;  // one whole SIP message
-  virtual void closed(std::uint32_t flow, const connection& c) = 0;         // forget the flow
+  // Forget the flow; `failed`: it did not end by our choice (transport error,
+  // closed by the peer, keep-alive or handshake unanswered).
+  virtual void closed(std::uint32_t flow, const connection& c, bool failed) = 0;
   virtual void send_failed(transaction::tsx_id tsx) = 0;
   // A request moved from UDP to this connection (§18.1.1) that could not
   // leave: send its original bytes over UDP after all.
@@ -107,7 +109,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // Closes the connection and forgets its flow; every message still queued
   // is a transport error (reported last: the report may send again).
-  void drop() {
+  // `failed` is false only when we close a connection idle too long.
+  void drop(bool failed = true) {
     if (dropped_) return;  // a handler of the closed transport may call it again
     dropped_ = true;
     auto keep = shared_from_this();
@@ -117,7 +120,7 @@ class connection : public std::enable_shared_from_this<connection> {
     std::deque<pending> unsent = std::move(out_);
     out_.clear();
     queued_ = 0;
-    owner_.closed(flow_, *this);
+    owner_.closed(flow_, *this, failed);
     for (const pending& p : unsent) {
       if (p.udp.id != 0) owner_.send_over_udp(p.udp, p.original, p.tsx);
       else owner_.send_failed(p.tsx);
