@@ -2,12 +2,14 @@
 # The user agent's examples over WebSocket (RFC 7118), TLS and secure
 # WebSocket against real peers on the loopback. Every run must show the call
 # established and ended cleanly:
-#   1. SIP.js (npm sip.js@0.21.2, the browser SIP stack, run by node with a
-#      media-less session description handler: interop/sipjs_peer.mjs) talks
-#      to examples/uas over WS and over WSS: MESSAGE, INVITE, INFO,
-#      re-INVITE answered 2xx, SIP.js's BYE answered 200; then uas hangs up
-#      itself (--hangup-after): its BYE goes to SIP.js's .invalid Contact
-#      and must arrive over SIP.js's own WebSocket.
+#   1. The two browser SIP stacks, run by node without WebRTC: SIP.js (npm
+#      sip.js@0.21.2 with a media-less session description handler,
+#      interop/sipjs_peer.mjs) and JsSIP (npm jssip@3.13.8 with a fake
+#      RTCPeerConnection, interop/jssip_peer.mjs) talk to examples/uas over
+#      WS and over WSS: MESSAGE, INVITE, INFO (and with SIP.js a re-INVITE)
+#      answered 2xx, the peer's BYE answered 200; then uas hangs up itself
+#      (--hangup-after): its BYE goes to the peer's .invalid Contact and must
+#      arrive over the peer's own WebSocket (RFC 7118 §5.2).
 #   2. baresip (baresip-core) calls uas over TLS, and simplecall calls
 #      baresip over TLS (both verify the certificate against the test CA).
 #   3. simplecall calls uas over TLS, sips:, WS and WSS; an untrusted
@@ -17,40 +19,48 @@ set -u
 UAS=$(realpath "$1")
 SIMPLECALL=$(realpath "$2")
 NPM_PREFIX=$(mkdir -p "$3" && realpath "$3")
-PEER=$(cd "$(dirname "$0")/interop" && pwd)/sipjs_peer.mjs
+PEERS=$(cd "$(dirname "$0")/interop" && pwd)
 . "$(dirname "$0")/interop/lib.sh"
 . "$(dirname "$0")/interop/baresip.sh"
 command -v node >/dev/null || { echo "FAIL: node not installed (Debian nodejs)"; exit 1; }
 command -v baresip >/dev/null || { echo "FAIL: baresip not installed (Debian baresip-core)"; exit 1; }
-if [ ! -f "$NPM_PREFIX/node_modules/sip.js/package.json" ] || [ ! -f "$NPM_PREFIX/node_modules/ws/package.json" ]; then
-  npm install --no-audit --no-fund --prefix "$NPM_PREFIX" sip.js@0.21.2 ws@8 > "$WORK/npm.log" 2>&1 ||
-    { echo "FAIL: npm install sip.js@0.21.2 ws@8"; tail -5 "$WORK/npm.log"; exit 1; }
-fi
+NPM_PACKAGES=(sip.js@0.21.2 jssip@3.13.8 ws@8)
+for package in "${NPM_PACKAGES[@]}"; do
+  installed=$(node -p "require('$NPM_PREFIX/node_modules/${package%@*}/package.json').version" 2>/dev/null)
+  case "${package#*@}" in "$installed"|"${installed%%.*}") continue ;; esac
+  npm install --no-audit --no-fund --prefix "$NPM_PREFIX" "${NPM_PACKAGES[@]}" > "$WORK/npm.log" 2>&1 ||
+    { echo "FAIL: npm install ${NPM_PACKAGES[*]}"; tail -5 "$WORK/npm.log"; exit 1; }
+  break
+done
 make_cert || { echo "FAIL: openssl could not make a test certificate"; exit 1; }
 CERT="$WORK/tls/cert.pem"
 KEY="$WORK/tls/key.pem"
 cd "$WORK"
 
-# 1. SIP.js -> uas over WS and WSS; its BYE, then ours
-sipjs() {  # label url target hold|wait-bye
-  NODE_EXTRA_CA_CERTS="$CERT" NPM_PREFIX="$NPM_PREFIX" timeout 20 node "$PEER" "$2" "$3" "$4" > "sipjs-$1.out" 2>&1
+# 1. SIP.js and JsSIP -> uas over WS and WSS; the peer's BYE, then ours
+node_peer() {  # peer label url target hold|wait-bye
+  NODE_EXTRA_CA_CERTS="$CERT" NPM_PREFIX="$NPM_PREFIX" timeout 20 node "$PEERS/$1_peer.mjs" "$3" "$4" "$5" \
+    > "$1-$2.out" 2>&1
 }
-for scheme in ws wss; do
-  for who in sipjs uas; do
-    label="$scheme-$who-hangs-up"
-    hold=300
-    opts=(--"$scheme"-port 0 --cert "$CERT" --key "$KEY")
-    [ "$who" = uas ] && { hold=wait-bye; opts+=(--hangup-after 300); }
-    start_uas "$label" "${opts[@]}" || { fail "uas did not start"; continue; }
-    port=$(uas_port "$label" "$scheme")
-    sipjs "$label" "$scheme://127.0.0.1:$port" "sip:uas@127.0.0.1:$port;transport=$scheme" "$hold"
-    rc=$?
-    if stop_uas "$label" 1 && [ "$rc" = 0 ] && grep -q "MESSAGE: hello from SIP.js" "uas-$label.out"; then
-      echo "SIP.js -> uas over $scheme, $who hangs up: $(tr '\n' ' ' < "sipjs-$label.out")"
-    else
-      fail "SIP.js -> uas over $scheme, $who hangs up (node exit $rc)"
-      cat "sipjs-$label.out" "uas-$label.out" "uas-$label.err"
-    fi
+for peer in sipjs:SIP.js jssip:JsSIP; do
+  name=${peer#*:}; peer=${peer%:*}
+  for scheme in ws wss; do
+    for who in "$peer" uas; do
+      label="$scheme-$who-hangs-up"
+      hold=300
+      opts=(--"$scheme"-port 0 --cert "$CERT" --key "$KEY")
+      [ "$who" = uas ] && { hold=wait-bye; opts+=(--hangup-after 300); }
+      start_uas "$peer-$label" "${opts[@]}" || { fail "uas did not start"; continue; }
+      port=$(uas_port "$peer-$label" "$scheme")
+      node_peer "$peer" "$label" "$scheme://127.0.0.1:$port" "sip:uas@127.0.0.1:$port;transport=$scheme" "$hold"
+      rc=$?
+      if stop_uas "$peer-$label" 1 && [ "$rc" = 0 ] && grep -q "MESSAGE: hello from $name" "uas-$peer-$label.out"; then
+        echo "$name -> uas over $scheme, $who hangs up: $(tr '\n' ' ' < "$peer-$label.out")"
+      else
+        fail "$name -> uas over $scheme, $who hangs up (node exit $rc)"
+        cat "$peer-$label.out" "uas-$peer-$label.out" "uas-$peer-$label.err"
+      fi
+    done
   done
 done
 

@@ -17,38 +17,19 @@
 //   npm install --no-audit --no-fund --prefix "$NPM_PREFIX" jssip@3.13.8 ws@8
 //   NPM_PREFIX=... node jssip_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]
 //   e.g. node jssip_peer.mjs ws://127.0.0.1:5097 'sip:bob@127.0.0.1:5097;transport=ws' 300
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { audioPortProblem, audioSdp, expect2xx, parseArguments, requireFromNpmPrefix, runPeer } from './peer_common.mjs';
 
-const OVERALL_TIMEOUT_MS = 10000;
-const [wsUrl, targetArg, holdArg] = process.argv.slice(2);
-const waitForBye = holdArg === 'wait-bye';
-const holdMs = waitForBye ? 0 : Number(holdArg ?? 300);
 let ua;
-let finished = false;
 let answerProblem = ''; // why the SDP answer was refused, if it was
 let socketError = ''; // the last WebSocket error, if any
 let byeAnswered; // resolves with the final status code of our BYE
 const byeStatus = new Promise((r) => { byeAnswered = r; });
 
-async function finish(ok, why) {
-  if (finished) return;
-  finished = true;
-  console.log(ok ? 'RESULT ok' : `RESULT fail: ${why}`);
-  if (ua) {
-    const closed = new Promise((r) => ua.once('disconnected', r));
-    try { ua.stop(); } catch {}
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
-  }
-  process.exit(ok ? 0 : 1);
-}
-
-// The SDP of RFC 8866 form that the fake peer connection offers (and answers).
-function audioSdp() {
-  const id = Date.now();
-  return ['v=0', `o=jssip ${id} ${id} IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
-    'm=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
-    'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=sendrecv', ''].join('\r\n');
+function stopUserAgent() {
+  if (!ua) return undefined;
+  const closed = new Promise((r) => ua.once('disconnected', r));
+  try { ua.stop(); } catch {}
+  return closed;
 }
 
 // What JsSIP 3 (lib/RTCSession.js) uses of WebRTC, without media: the local
@@ -62,19 +43,16 @@ class FakePeerConnection {
   remoteDescription = null;
   addEventListener() {}
   removeEventListener() {}
-  createOffer() { return Promise.resolve({ type: 'offer', sdp: audioSdp() }); }
-  createAnswer() { return Promise.resolve({ type: 'answer', sdp: audioSdp() }); }
+  createOffer() { return Promise.resolve({ type: 'offer', sdp: audioSdp('jssip') }); }
+  createAnswer() { return Promise.resolve({ type: 'answer', sdp: audioSdp('jssip') }); }
   setLocalDescription(description) {
     this.localDescription = description;
     this.signalingState = description.type === 'offer' ? 'have-local-offer' : 'stable';
     return Promise.resolve();
   }
   setRemoteDescription(description) {
-    const port = /^m=audio (\d+) /m.exec(description.sdp);
-    if (!port || Number(port[1]) === 0) {
-      answerProblem = `SDP ${description.type} has no m=audio line with a non-zero port`;
-      return Promise.reject(new Error(`${answerProblem}:\n${description.sdp}`));
-    }
+    answerProblem = audioPortProblem(description.sdp, `SDP ${description.type}`);
+    if (answerProblem) return Promise.reject(new Error(`${answerProblem}:\n${description.sdp}`));
     this.remoteDescription = description;
     this.signalingState = description.type === 'offer' ? 'have-remote-offer' : 'stable';
     return Promise.resolve();
@@ -88,8 +66,8 @@ class FakePeerConnection {
 
 // jssip and ws are CommonJS (required from the prefix). JsSIP calls
 // new WebSocket(url, "sip") and tests window.RTCPeerConnection.
-function loadLibraries(prefix) {
-  const require = createRequire(join(prefix, 'node_modules', 'noop.js'));
+function loadLibraries() {
+  const { require } = requireFromNpmPrefix();
   const JsSIP = require('jssip');
   JsSIP.debug.enable(process.env.DEBUG || 'JsSIP:WARN:*,JsSIP:ERROR:*');
   globalThis.WebSocket = tappedWebSocket(require('ws').WebSocket);
@@ -115,12 +93,6 @@ function tappedWebSocket(WebSocket) {
   };
 }
 
-async function expect2xx(label, status) {
-  const code = await status;
-  if (code < 200 || code > 299) throw new Error(`${label} answered ${code}`);
-  console.log(`${label} ${code}`);
-}
-
 // The final status code of a request; a failure without a response rejects.
 function settle(resolve, reject, label) {
   return {
@@ -130,7 +102,7 @@ function settle(resolve, reject, label) {
   };
 }
 
-function waitConnected() {
+function waitConnected(wsUrl) {
   return new Promise((resolve, reject) => {
     ua.once('connected', resolve);
     ua.once('disconnected', ({ code, reason }) => reject(new Error(
@@ -158,11 +130,8 @@ function sendInfo(session, contentType, body) {
 }
 
 async function run() {
-  if (!wsUrl || !targetArg || !Number.isFinite(holdMs)) {
-    throw new Error('usage: node jssip_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]');
-  }
-  if (!process.env.NPM_PREFIX) throw new Error('NPM_PREFIX is not set');
-  const JsSIP = loadLibraries(process.env.NPM_PREFIX);
+  const { wsUrl, targetArg, waitForBye, holdMs } = parseArguments('jssip_peer.mjs');
+  const JsSIP = loadLibraries();
   if (!JsSIP.URI.parse(targetArg)) throw new Error(`bad target URI ${targetArg}`);
 
   ua = new JsSIP.UA({
@@ -170,7 +139,7 @@ async function run() {
     sockets: [new JsSIP.WebSocketInterface(wsUrl)],
     register: false,
   });
-  await waitConnected();
+  await waitConnected(wsUrl);
 
   await expect2xx('MESSAGE', new Promise((resolve, reject) => ua.sendMessage(targetArg, 'hello from JsSIP',
     { contentType: 'text/plain', eventHandlers: settle(resolve, reject, 'MESSAGE') })));
@@ -199,5 +168,4 @@ async function run() {
   await expect2xx('BYE', byeStatus);
 }
 
-setTimeout(() => finish(false, `timed out after ${OVERALL_TIMEOUT_MS} ms`), OVERALL_TIMEOUT_MS);
-run().then(() => finish(true), (error) => finish(false, error.message ?? String(error)));
+runPeer(run, stopUserAgent);

@@ -14,51 +14,26 @@
 //
 // Run (sip.js and ws installed by the calling script):
 //   npm install --no-audit --no-fund --prefix "$NPM_PREFIX" sip.js@0.21.2 ws@8
-//   NPM_PREFIX=... node sipjs_peer.mjs WS_URL TARGET_URI [HOLD_MS]
+//   NPM_PREFIX=... node sipjs_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]
 //   e.g. node sipjs_peer.mjs ws://127.0.0.1:5080 'sip:bob@127.0.0.1:5080;transport=ws' 500
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { audioPortProblem, audioSdp, expect2xx, parseArguments, requireFromNpmPrefix, runPeer } from './peer_common.mjs';
 
-const OVERALL_TIMEOUT_MS = 10000;
-const [wsUrl, targetArg, holdArg] = process.argv.slice(2);
-const waitForBye = holdArg === 'wait-bye';
-const holdMs = waitForBye ? 0 : Number(holdArg ?? 300);
 let userAgent;
-let finished = false;
 let answerProblem = ''; // why the SDP answer was refused, if it was
 
-async function finish(ok, why) {
-  if (finished) return;
-  finished = true;
-  console.log(ok ? 'RESULT ok' : `RESULT fail: ${why}`);
-  if (userAgent) {
-    const stopped = userAgent.stop().catch(() => {});
-    await Promise.race([stopped, new Promise((r) => setTimeout(r, 1000))]);
-  }
-  process.exit(ok ? 0 : 1);
-}
-
 // sip.js is ESM (imported by file URL); ws is CommonJS (required from the prefix).
-async function loadLibraries(prefix) {
-  const require = createRequire(join(prefix, 'node_modules', 'noop.js'));
+async function loadLibraries() {
+  const { require, modules } = requireFromNpmPrefix();
   globalThis.WebSocket = require('ws').WebSocket; // SIP.js calls new WebSocket(url, "sip")
-  const index = join(prefix, 'node_modules', 'sip.js', 'lib', 'index.js');
-  return import(pathToFileURL(index).href);
-}
-
-// The SDP offer of RFC 8866 form that SIP.js sends with the INVITE.
-function audioOffer() {
-  const id = Date.now();
-  return ['v=0', `o=sipjs ${id} ${id} IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
-    'm=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
-    'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=sendrecv', ''].join('\r\n');
+  return import(pathToFileURL(join(modules, 'sip.js', 'lib', 'index.js')).href);
 }
 
 // SessionDescriptionHandler (SIP.js 0.21 api/session-description-handler.d.ts)
 // without media: a fixed offer out, the answer checked and kept.
 function plainSdpHandlerFactory() {
-  const offer = audioOffer();
+  const offer = audioSdp('sipjs');
   return {
     remoteSdp: undefined,
     close() {},
@@ -66,11 +41,8 @@ function plainSdpHandlerFactory() {
     hasDescription(contentType) { return contentType === 'application/sdp'; },
     rollbackDescription() { return Promise.resolve(); },
     setDescription(sdp) {
-      const port = /^m=audio (\d+) /m.exec(sdp);
-      if (!port || Number(port[1]) === 0) {
-        answerProblem = 'SDP answer has no m=audio line with a non-zero port';
-        return Promise.reject(new Error(`${answerProblem}:\n${sdp}`));
-      }
+      answerProblem = audioPortProblem(sdp, 'SDP answer');
+      if (answerProblem) return Promise.reject(new Error(`${answerProblem}:\n${sdp}`));
       this.remoteSdp = sdp;
       return Promise.resolve();
     },
@@ -86,12 +58,6 @@ function finalStatus() {
   return { status, requestDelegate: { onAccept: settle, onReject: settle } };
 }
 
-async function expect2xx(label, status) {
-  const code = await status;
-  if (code < 200 || code > 299) throw new Error(`${label} answered ${code}`);
-  console.log(`${label} ${code}`);
-}
-
 function waitEstablished(session, SessionState, inviteStatus) {
   return new Promise((resolve, reject) => {
     session.stateChange.addListener((state) => {
@@ -105,11 +71,8 @@ function waitEstablished(session, SessionState, inviteStatus) {
 }
 
 async function run() {
-  if (!wsUrl || !targetArg || !Number.isFinite(holdMs)) {
-    throw new Error('usage: node sipjs_peer.mjs WS_URL TARGET_URI [HOLD_MS]');
-  }
-  if (!process.env.NPM_PREFIX) throw new Error('NPM_PREFIX is not set');
-  const SIP = await loadLibraries(process.env.NPM_PREFIX);
+  const { wsUrl, targetArg, waitForBye, holdMs } = parseArguments('sipjs_peer.mjs');
+  const SIP = await loadLibraries();
   const { UserAgent, Messager, Inviter, SessionState } = SIP;
   const target = UserAgent.makeURI(targetArg);
   if (!target) throw new Error(`bad target URI ${targetArg}`);
@@ -160,5 +123,4 @@ async function run() {
   if (inviter.state !== SessionState.Terminated) throw new Error(`session ${inviter.state} after BYE`);
 }
 
-setTimeout(() => finish(false, `timed out after ${OVERALL_TIMEOUT_MS} ms`), OVERALL_TIMEOUT_MS);
-run().then(() => finish(true), (error) => finish(false, error.message ?? String(error)));
+runPeer(run, () => userAgent?.stop());
