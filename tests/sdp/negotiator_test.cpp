@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <deque>
+#include <span>
 #include <string>
 
 namespace sdp = sigwire::sdp;
@@ -707,4 +709,38 @@ TEST_CASE("rfc4568_sdes_crypto_answer_offer_and_key_stability") {
   CHECK(x.streams()[0].local_srtp_key == y.streams()[0].remote_srtp_key);
   CHECK(x.streams()[0].remote_srtp_key == y.streams()[0].local_srtp_key);
   CHECK(x.streams()[0].local_srtp_key != x.streams()[0].remote_srtp_key);
+}
+
+TEST_CASE("an injected random source pins the session id and the SDES keys; the default draws new ones") {
+  auto caps = phone_caps();
+  caps.sdes_suites = {"AES_CM_128_HMAC_SHA1_80"};
+  caps.media.pop_back();
+  std::size_t drawn = 0;
+  auto counting = [&drawn](std::span<std::byte> out) {  // 0x01 0x02 0x03 ... across calls
+    for (std::byte& b : out) b = std::byte(++drawn & 0xff);
+  };
+  auto offer_of = [&](sdp::random_source random) {
+    sdp::negotiator n(caps, {}, std::move(random));
+    REQUIRE(!n.create_offer());
+    return n.local_sdp();
+  };
+  drawn = 0;
+  const std::string first = offer_of(counting);
+  drawn = 0;
+  const std::string second = offer_of(counting);
+  CHECK(first == second);
+  const auto o = parsed(first);
+  // Session id from bytes 01 02 03 04 (big-endian, 31 bits, odd).
+  CHECK(o.origin.session_id == std::to_string(0x01020304u | 1u));
+  // The key and salt of AES_CM_128_HMAC_SHA1_80 (30 bytes) are bytes 05 .. 22.
+  std::array<std::byte, 30> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = std::byte(5 + i);
+  const auto c = o.media[0].cryptos();
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].inline_key() == sigwire::core::base64::encode(key));
+  CHECK(drawn == 4 + 30);
+  // Without a source: RAND_bytes, a new session id and key each time.
+  const auto a = parsed(offer_of({})), b = parsed(offer_of({}));
+  CHECK(a.origin.session_id != b.origin.session_id);
+  CHECK(a.media[0].cryptos()[0].inline_key() != b.media[0].cryptos()[0].inline_key());
 }

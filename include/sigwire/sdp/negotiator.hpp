@@ -33,10 +33,14 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -174,12 +178,22 @@ inline std::vector<format_desc> describe_formats(const media_view& m) {
 // Sets port 0 (RFC 3264 §8.2 removal / §6 rejection).
 inline void disable(media& m) { m.port = 0; }
 
+// Where a negotiator's random bytes come from: the o= session id (RFC 8866
+// §5.2: unique, need not be secret) and SDES master keys and salts (RFC 4568
+// §6.1: secret, so the source must be cryptographically secure whenever
+// sdes_suites is set). Empty: OpenSSL's RAND_bytes (core::random_bytes).
+// Tests pin it to get the same SDP every run.
+using random_source = std::function<void(std::span<std::byte> out)>;
+
 class negotiator {
  public:
   enum class state { null, local_offer, remote_offer, wait_nego, done };
 
-  explicit negotiator(capabilities caps, parse_options opts = {})
-      : caps_(std::move(caps)), opts_(opts), session_id_(std::to_string(core::random_u32() | 1u)) {}
+  explicit negotiator(capabilities caps, parse_options opts = {}, random_source random = {})
+      : caps_(std::move(caps)),
+        opts_(opts),
+        random_(random ? std::move(random) : random_source(core::random_bytes)),
+        session_id_(new_session_id()) {}
 
   state current_state() const noexcept { return state_; }
   const capabilities& local_capabilities() const noexcept { return caps_; }
@@ -291,7 +305,8 @@ class negotiator {
   bool was_offerer() const noexcept { return !remote_is_offer_; }
 
   // An m-line for capability `cap` (for adding a stream in a re-offer).
-  media build_media(const media_capability& cap, std::string_view mid) const {
+  // Not const: an SDES m-line gets a new key.
+  media build_media(const media_capability& cap, std::string_view mid) {
     media m = cap.data_channel ? data_media(cap) : rtp_media(cap);
     if (!mid.empty()) m.attributes.insert(m.attributes.begin(), {"mid", std::string(mid), true});
     if (!cap.data_channel) add_rtp_tail(m, cap, cap.direction);
@@ -373,7 +388,7 @@ class negotiator {
   }
   bool webrtc() const noexcept { return caps_.dtls && caps_.ice; }
 
-  session build_offer() const {
+  session build_offer() {
     session s = base_session();
     std::string bundle = "BUNDLE";
     std::size_t index = 0;
@@ -518,11 +533,11 @@ class negotiator {
     return std::nullopt;
   }
 
-  std::string srtp_key(std::size_t index, std::string_view suite) const {
+  std::string srtp_key(std::size_t index, std::string_view suite) {
     auto& slot = sdes_keys_[index];
     if (slot.first != suite) {
       std::vector<std::byte> key(srtp_key_salt_size(suite));
-      core::random_bytes(key);
+      random_(key);
       slot = {std::string(suite), core::base64::encode(key)};
     }
     return slot.second;
@@ -640,7 +655,7 @@ class negotiator {
   }
 
   media answer_rtp(const session_view& offer, const media_view& m, const media_capability& cap,
-                   const std::vector<accepted_format>& accepted, std::size_t index) const {
+                   const std::vector<accepted_format>& accepted, std::size_t index) {
     media a;
     a.type = std::string(m.type);
     a.port = cap.port ? cap.port : 9;
@@ -711,7 +726,7 @@ class negotiator {
     return caps_.dtls ? caps_.dtls->answer_role : setup_role::active;
   }
 
-  session build_answer(const session_view& offer) const {
+  session build_answer(const session_view& offer) {
     session s = base_session();
     const auto offered_bundle = offer.bundle_group();
     std::string bundle = "BUNDLE";
@@ -864,15 +879,25 @@ class negotiator {
     return out;
   }
 
+  // 31 random bits, odd so never 0: fits every parser's integer (some read it as signed).
+  std::string new_session_id() {
+    std::array<std::byte, 4> b{};
+    random_(b);
+    std::uint32_t v = 0;
+    for (std::byte x : b) v = v << 8 | std::to_integer<std::uint32_t>(x);
+    return std::to_string((v & 0x7fffffffu) | 1u);
+  }
+
   capabilities caps_;
   parse_options opts_;
+  random_source random_;
   state state_ = state::null;
   std::string session_id_;
   std::uint64_t version_ = 0, active_version_ = 0;
   bool remote_is_offer_ = false;
   std::shared_ptr<parsed_sdp> pending_local_, pending_remote_, active_local_, active_remote_;
   std::vector<stream_result> streams_;
-  mutable std::map<std::size_t, std::pair<std::string, std::string>> sdes_keys_;  // slot -> suite, base64 key||salt
+  std::map<std::size_t, std::pair<std::string, std::string>> sdes_keys_;  // slot -> suite, base64 key||salt
 };
 
 constexpr std::string_view to_string(negotiator::state s) noexcept {

@@ -81,6 +81,7 @@ struct session_config {
   std::string contact{};  // our Contact URI: "sip:alice@192.0.2.1:5060"
   std::function<local_address(const peer&)> local_for{};  // set: overrides via and contact per peer
   std::optional<sdp::capabilities> media{};  // offer/answer through sdp::negotiator; none: bodies are ignored
+  sdp::random_source media_random{};          // the negotiators' session ids and SDES keys; empty: RAND_bytes
   std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE";
   std::vector<credential> credentials{};     // answers 401/407 to our INVITEs (auth_client.hpp)
   bool use_100rel = true;  // RFC 3262: Supported: 100rel in our INVITEs; our 1xx reliable when the caller supports it
@@ -172,7 +173,7 @@ class session_layer {
     c.invite_cseq = 1;
     std::string body;
     if (cfg_.media) {
-      c.media = std::make_unique<sdp::negotiator>(*cfg_.media);
+      c.media = std::make_unique<sdp::negotiator>(*cfg_.media, sdp::parse_options{}, cfg_.media_random);
       if (!late_offer) {
         if (c.media->create_offer()) return fail(id, call_error::media_failed);
         body = c.media->local_sdp();
@@ -1085,7 +1086,7 @@ class session_layer {
     }
     c.dialogs.push_back(std::move(d));
     if (cfg_.media) {
-      c.media = std::make_unique<sdp::negotiator>(*cfg_.media);
+      c.media = std::make_unique<sdp::negotiator>(*cfg_.media, sdp::parse_options{}, cfg_.media_random);
       c.offer_in_invite = !r.body().empty();
       if (c.offer_in_invite && c.media->create_with_remote_offer(r.body())) {
         release(id);
