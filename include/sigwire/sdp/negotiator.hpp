@@ -154,22 +154,45 @@ constexpr std::size_t srtp_key_salt_size(std::string_view suite) noexcept {
 
 // --- helpers ---------------------------------------------------------------------
 
+// The payload type an a=rtpmap or a=fmtp value starts with, if any.
+inline std::optional<unsigned> leading_payload_type(std::string_view value) noexcept {
+  return detail::to_uint<unsigned>(value.substr(0, value.find(' ')), 127);
+}
+
 // Formats of an m-line with their rtpmap (or the static table) and fmtp.
+// One pass indexes the rtpmap and fmtp lines by payload type (a WebRTC video
+// m-line has some 40 formats and 150 attributes: a search per format was
+// quadratic); a line the index cannot use falls back to the search, so the
+// result is rtpmap_for()'s and fmtp_for()'s exactly.
 inline std::vector<format_desc> describe_formats(const media_view& m) {
+  std::array<std::uint16_t, 128> rtpmap_at{}, fmtp_at{};  // 1 + attribute index; 0: none
+  for (std::size_t i = 0; i < m.attributes.size() && i < 0xffff; ++i) {
+    const attribute_view& a = m.attributes[i];
+    const bool is_rtpmap = a.name == "rtpmap";
+    if (!is_rtpmap && a.name != "fmtp") continue;
+    auto& table = is_rtpmap ? rtpmap_at : fmtp_at;
+    if (auto pt = leading_payload_type(a.value); pt && !table[*pt]) table[*pt] = static_cast<std::uint16_t>(i + 1);
+  }
   std::vector<format_desc> out;
   out.reserve(m.formats.size());
   for (auto f : m.formats) {
     auto pt = detail::to_uint<unsigned>(f, 127);
     if (!pt) continue;
+    std::optional<rtpmap> r;
+    if (rtpmap_at[*pt]) r = parse_rtpmap(m.attributes[rtpmap_at[*pt] - 1].value);
+    if (rtpmap_at[*pt] && !r) r = m.rtpmap_for(*pt);  // the first one is malformed: a later one may serve
     format_desc d;
-    if (auto r = m.rtpmap_for(*pt)) {
+    if (r) {
       d = {*pt, r->encoding, r->clock_rate, r->channels(), {}};
-    } else if (auto s = static_format(*pt)) {
-      d = *s;
+    } else if (auto st = static_format(*pt)) {
+      d = *st;
     } else {
       continue;  // dynamic PT without rtpmap: unusable (RFC 8866 §6.6)
     }
-    if (auto p = m.fmtp_for(f)) d.fmtp = p->params;
+    std::optional<fmtp> p;
+    if (fmtp_at[*pt]) p = parse_fmtp(m.attributes[fmtp_at[*pt] - 1].value);
+    if (fmtp_at[*pt] && (!p || p->format != f)) p = m.fmtp_for(f);  // "096" or malformed: search as before
+    if (p) d.fmtp = p->params;
     out.push_back(d);
   }
   return out;
