@@ -557,6 +557,55 @@ TEST_CASE("hub: rfc3261 §18.1.1: a request over 1300 bytes for UDP goes over TC
   CHECK(g.net.stats().requests_moved_to_tcp == 0);
 }
 
+TEST_CASE("hub: rfc3261 §9.1, §17.1.1.3: the CANCEL and the non-2xx ACK of an INVITE moved to TCP follow it") {
+  fixture f;
+  const std::size_t l = f.net.listen_udp_and_tcp({loopback, 0});
+  const std::string ours = "SIP/2.0/UDP 127.0.0.1:" + std::to_string(f.net.local_endpoint(l).port());
+  const std::string tcp_via = "SIP/2.0/TCP 127.0.0.1:" + std::to_string(f.net.local_endpoint(l + 1).port());
+  auto with_method = [](std::string m, std::string_view method) {
+    m.replace(0, m.find(' '), method);
+    m.replace(m.find("CSeq: 1 OPTIONS"), 15, "CSeq: 1 " + std::string(method));
+    return m;
+  };
+  const std::string invite = with_method(request("Via: " + ours + ";rport;branch=z9hG4bKinv", std::string(1400, 'x')), "INVITE");
+  const std::string cancel = with_method(request("Via: " + ours + ";rport;branch=z9hG4bKinv"), "CANCEL");
+  const std::string ack = with_method(request("Via: " + ours + ";rport;branch=z9hG4bKinv"), "ACK");
+  const std::string other_cancel = with_method(request("Via: " + ours + ";rport;branch=z9hG4bKother"), "CANCEL");
+
+  asio::ip::tcp::acceptor tcp_peer(f.io, {loopback, 0});
+  const unsigned short port = tcp_peer.local_endpoint().port();
+  asio::ip::udp::socket udp_peer(f.io, {loopback, port});
+  const tx::peer to = f.net.peer_for(transport::protocol::udp, {loopback, port});
+  f.net.send(to, tx::share(invite), {1, 1});
+  asio::ip::tcp::socket accepted = tcp_peer.accept();
+  REQUIRE(f.run_until([&] { return accepted.available() >= invite.size(); }));
+  std::string got(invite.size(), '\0');
+  asio::read(accepted, asio::buffer(got));
+  CHECK(got.starts_with("INVITE "));
+  // The CANCEL and the ACK take the INVITE's connection and its Via.
+  auto over_tcp = [&](const std::string& sent) {
+    std::string moved = sent;
+    moved.replace(moved.find(ours), ours.size(), tcp_via);
+    std::string in(moved.size(), '\0');
+    REQUIRE(f.run_until([&] { return accepted.available() >= moved.size(); }));
+    asio::read(accepted, asio::buffer(in));
+    CHECK(in == moved);
+  };
+  f.net.send(to, tx::share(cancel), {2, 1});
+  over_tcp(cancel);
+  f.net.send(to, tx::share(ack), {1, 1});
+  over_tcp(ack);
+  CHECK(f.net.stats().follow_ups_moved_to_tcp == 2);
+  // After the ACK, and for another branch, small requests stay on UDP.
+  std::vector<char> datagram(65536);
+  f.net.send(to, tx::share(ack), {1, 1});
+  CHECK(std::string_view(datagram.data(), udp_peer.receive(asio::buffer(datagram))) == ack);
+  f.net.send(to, tx::share(other_cancel), {3, 1});
+  CHECK(std::string_view(datagram.data(), udp_peer.receive(asio::buffer(datagram))) == other_cancel);
+  CHECK(f.net.stats().follow_ups_moved_to_tcp == 2);
+  CHECK(f.failed.empty());
+}
+
 TEST_CASE("hub: rfc5626 §4.4.1: a connection we opened sends CRLFCRLF pings when quiet, and is closed when no pong comes") {
   transport::options o;
   o.keepalive_interval = 1s;

@@ -37,7 +37,8 @@
 //
 // A request for UDP larger than options::udp_request_limit (1300 bytes) goes
 // over TCP to the same address, its top Via saying so (§18.1.1), and over UDP
-// after all when that connection fails.
+// after all when that connection fails. The CANCEL of a moved INVITE and the
+// ACK of its non-2xx answer follow it over that connection (§9.1, §17.1.1.3).
 //
 // Not yet: DNS (RFC 3263): peers are IP addresses; RFC 5626 outbound
 // (reg-id, +sip.instance) is passed through, not interpreted.
@@ -328,6 +329,7 @@ class hub final : private detail::connection_owner {
     ++counters_.messages_out;
     if (f->proto != protocol::udp) return f->conn->queue(std::move(bytes), tsx);
     if (may_move && too_large_for_udp(*bytes) && move_to_tcp(*f, to, bytes, tsx)) return;
+    if (may_move && !moved_invites_.empty() && follow_moved_invite(to, bytes, tsx)) return;
     std::error_code ec = with_faults(opt_, io_point::udp_send, protocol::udp, {});
     if (!ec) listeners_[f->listener]->udp.send_to(asio::buffer(*bytes), f->udp_remote, 0, ec);
     // A full socket buffer drops the datagram as the network would: the
@@ -352,8 +354,38 @@ class hub final : private detail::connection_owner {
     std::string moved(*bytes);
     if (!replace_via_sent_by(moved, t->conn->via)) return false;
     ++counters_.requests_moved_to_tcp;
+    if (bytes->starts_with("INVITE ") && moved_invites_.size() < opt_.max_flows)
+      if (const std::string_view branch = top_via_branch(*bytes); !branch.empty())
+        moved_invites_.insert_or_assign(std::string(branch), moved_invite{tcp, std::chrono::steady_clock::now()});
     t->conn->queue(transaction::share(std::move(moved)), tsx, udp, bytes);
     return true;
+  }
+  // RFC 3261 §9.1: a CANCEL goes to the "address, port, and transport" of the
+  // request it cancels; §17.1.1.3: so does the ACK of a non-2xx final
+  // response. Both carry the INVITE's branch: when that INVITE was moved to
+  // TCP they take its connection and its Via (over UDP as they are when the
+  // connection is gone). The ACK ends what the entry was for.
+  bool follow_moved_invite(const transaction::peer& udp, const transaction::shared_bytes& bytes, transaction::tsx_id tsx) {
+    const bool ack = bytes->starts_with("ACK ");
+    if (!ack && !bytes->starts_with("CANCEL ")) return false;
+    const auto it = moved_invites_.find(std::string(top_via_branch(*bytes)));
+    if (it == moved_invites_.end()) return false;
+    const auto t = resolve(it->second.tcp);
+    if (ack) moved_invites_.erase(it);
+    std::string moved(*bytes);
+    if (!t || !t->conn || !replace_via_sent_by(moved, t->conn->via)) return false;
+    ++counters_.follow_ups_moved_to_tcp;
+    t->conn->queue(transaction::share(std::move(moved)), tsx, udp, bytes);
+    return true;
+  }
+  static std::string_view top_via_branch(std::string_view request) noexcept {
+    const detail::via_span v = detail::find_top_via(request);
+    if (!v.found) return {};
+    const std::string_view via = request.substr(v.begin, v.end - v.begin);
+    const detail::param_found b = detail::find_param(via, "branch");
+    if (!b.found || !b.has_value) return {};
+    const std::size_t value = via.find('=', b.name_begin) + 1;
+    return via.substr(value, b.value_end - value);
   }
   void send_over_udp(const transaction::peer& udp, transaction::shared_bytes original, transaction::tsx_id tsx) override {
     ++counters_.moved_back_to_udp;
@@ -567,6 +599,9 @@ class hub final : private detail::connection_owner {
     }
     for (auto& c : idle) c->drop(false);
     for (auto& c : failed) c->drop();
+    std::erase_if(moved_invites_, [&](const auto& entry) {  // its connection gone, or long past any CANCEL
+      return !resolve(entry.second.tcp) || now - entry.second.at > moved_invite_memory;
+    });
     for (auto& c : to_ping)
       if (c->send_ping()) ++counters_.pings_sent;
   }
@@ -593,6 +628,14 @@ class hub final : private detail::connection_owner {
   std::vector<std::uint32_t> free_;
   std::unordered_map<udp_key, std::uint32_t, udp_key_hash> udp_flows_;
   std::unordered_map<remote_key, std::uint32_t, remote_key_hash> connections_by_remote_;
+  // INVITEs moved to TCP by branch, for their CANCEL and ACK (follow_moved_invite).
+  // Three minutes: Timer C's least (§16.6), longer than a caller usually rings.
+  struct moved_invite {
+    transaction::peer tcp;
+    std::chrono::steady_clock::time_point at;
+  };
+  static constexpr std::chrono::minutes moved_invite_memory{3};
+  std::unordered_map<std::string, moved_invite> moved_invites_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   asio::ssl::context tls_;
   asio::steady_timer sweep_;

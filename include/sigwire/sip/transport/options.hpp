@@ -128,6 +128,7 @@ struct counters {
   std::uint64_t handshake_failures = 0;  // connections closed before ready: connect, TLS or WebSocket failed or timed out
   std::uint64_t requests_moved_to_tcp = 0;  // §18.1.1, options::udp_request_limit
   std::uint64_t moved_back_to_udp = 0;      // their TCP connection failed before they left
+  std::uint64_t follow_ups_moved_to_tcp = 0;  // CANCELs and ACKs of a moved INVITE that followed it
   std::uint64_t pings_sent = 0, keepalive_failures = 0;  // RFC 5626 §4.4.1 on connections we opened
 };
 
