@@ -4,7 +4,7 @@
 #   2. ASan + UBSan build + tests at -O0 (leaks detected; interop suite skipped;
 #      -O0 compiles in a sixth of -O2's CPU time here: 227 s against 1615 s)
 #   3. clang build of everything (warning-free check, compile only)
-#   4. clang libFuzzer targets, each run ~20 s over its seed corpus
+#   4. clang libFuzzer targets, each run ~10 s over its seed corpus
 #   5. a separate meson project using sigwire as a subproject
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
@@ -13,7 +13,7 @@ cd "$root"
 "$root/scripts/bootstrap.sh" all || { echo "0 passed, 1 failed"; exit 1; }
 
 jobs=$(nproc)
-fuzz_seconds=${SIGWIRE_FUZZ_SECONDS:-20}
+fuzz_seconds=${SIGWIRE_FUZZ_SECONDS:-10}
 passed=0
 failed=0
 failures=()
