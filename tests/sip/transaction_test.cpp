@@ -7,9 +7,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
 using tsx_script::run;
@@ -624,6 +626,44 @@ TEST_CASE("a full table refuses new transactions as a distinct error (503), and 
   )");
 }
 
+TEST_CASE("timers of transactions ended early do not pile up: the heap follows the live transactions") {
+  // 100,000 client transactions each created and ended by a transport error
+  // with the clock standing still: each leaves two stale heap entries (E, F).
+  namespace sip = sigwire::sip;
+  namespace tx = sigwire::sip::transaction;
+  tx::layer l(tx::layer_config{}, [n = std::uint64_t{0}]() mutable { return ++n; });
+  const tx::peer udp{1, false};
+  std::vector<tx::event> events;
+  std::size_t most_entries = 0;
+  for (int i = 0; i < 100'000; ++i) {
+    sip::message m;
+    REQUIRE_FALSE(sip::message::parse("OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bK" +
+                                          std::to_string(i) + "\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+                                          "Call-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+                                      m));
+    const auto sent = l.send_request(std::move(m), udp, tx::instant{0});
+    REQUIRE(sent);
+    REQUIRE(l.transport_error(sent.id, tx::instant{0}) == tx::layer_error::ok);
+    l.take_events(events);
+    most_entries = std::max(most_entries, l.heap_entries());
+  }
+  CHECK(l.size() == 0);
+  CHECK(most_entries <= 4 * 1 + 4096 + 2);  // rebuilt at 4 * live + 4096 (live is 1 while one is armed), then two armed
+  // Timers armed after a rebuild still fire: one pending transaction's Timer E.
+  sip::message m;
+  REQUIRE_FALSE(sip::message::parse("OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKlast\r\n"
+                                    "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: c\r\n"
+                                    "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+                                    m));
+  REQUIRE(l.send_request(std::move(m), udp, tx::instant{0}));
+  l.take_events(events);
+  CHECK(l.next_deadline() == tx::instant{500});
+  l.on_timer(tx::instant{500});
+  l.take_events(events);
+  REQUIRE(events.size() == 1);
+  CHECK(std::holds_alternative<tx::send_event>(events[0]));
+}
+
 TEST_CASE("T1 is the layer's: with T1 = 100 ms Timer A starts at 100 ms and B is 6.4 s") {
   run("t1 per layer", R"(
     config t1=100
@@ -663,13 +703,15 @@ TEST_CASE("slot_index: random inserts and erases agree with std::map, through gr
     if (it != model.end()) {
       REQUIRE(found == it->second);
       ix.erase(records, found);
-      records[found].key.clear();
+      records[found].keys.clear();
+      records[found].key_size = 0;
       free_slots.push_back(found);
       model.erase(it);
     } else if (!free_slots.empty()) {
       const std::uint32_t s = free_slots.back();
       free_slots.pop_back();
-      records[s].key = key;
+      records[s].keys = key;
+      records[s].key_size = static_cast<std::uint32_t>(key.size());
       records[s].key_hash = index::hash(key);
       ix.insert(records, s);
       model[key] = s;

@@ -6,7 +6,8 @@
 // lazy deletion: each transaction has two timer slots (retransmit: A/E/G and
 // the 100 Trying timers; timeout: B/D/F/H/I/J/K/L/M), each with a stamp;
 // arming or cancelling bumps the stamp, so a heap entry whose stamp is old
-// is skipped when it surfaces. Insert O(log n), cancel O(1), expiry O(log n).
+// is skipped when it surfaces (or dropped when stale entries pile up).
+// Insert O(log n), cancel O(1), expiry O(log n).
 #pragma once
 
 #include <sigwire/core/slots.hpp>
@@ -20,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,64 +39,92 @@ struct record {
   peer remote{};
   duration interval{0};                 // current A/E/G interval
   std::array<std::uint32_t, 2> timer_stamp{};
-  shared_bytes request;                 // the request's bytes (client: re-sent; server: for its 100)
+  shared_bytes request;                 // client: the request's bytes, re-sent as they are
   shared_bytes resend;                  // server: last response sent; client INVITE: the ACK (§17.1.1.3)
-  std::string key, merge_key;
+  // One buffer, one allocation: the transaction key, then the merge key
+  // (§8.2.2.2; servers only, may be empty), then on a server the request's
+  // bytes (kept for its 100 Trying).
+  std::string keys;
+  std::uint32_t key_size = 0, merge_key_size = 0;
   std::size_t key_hash = 0, merge_hash = 0;
+
+  std::string_view key() const noexcept { return std::string_view(keys).substr(0, key_size); }
+  std::string_view merge_key() const noexcept { return std::string_view(keys).substr(key_size, merge_key_size); }
+  std::string_view request_bytes() const noexcept {
+    return request ? std::string_view(*request) : std::string_view(keys).substr(key_size + merge_key_size);
+  }
 };
+
+// A key and its hash, computed once per message.
+struct hashed_key {
+  std::string_view text;
+  std::size_t hash = 0;
+};
+inline hashed_key hashed(std::string_view key) noexcept { return {key, std::hash<std::string_view>{}(key)}; }
 
 // An open-addressing index (linear probing, at most half full) of record
 // slots; the key stays in its record (Key, with its hash in Hash), so an
-// entry costs 4 bytes, not a hash node and a second copy of the key.
-template <std::string record::*Key, std::size_t record::*Hash>
+// entry costs 8 bytes (the slot and 32 bits of the key's hash), not a hash
+// node and a second copy of the key. The hash bits in the entry spare a
+// probe, a rehash or a deletion from reading records it does not want: with
+// a million transactions each record read is a cache miss.
+template <std::string_view (record::*Key)() const noexcept, std::size_t record::*Hash>
 class slot_index {
  public:
   static constexpr std::uint32_t none = UINT32_MAX;
-  static std::size_t hash(std::string_view k) noexcept { return std::hash<std::string_view>{}(k); }
+  static std::size_t hash(std::string_view k) noexcept { return hashed(k).hash; }
 
   std::uint32_t find(const std::vector<record>& records, std::string_view key, std::size_t h) const noexcept {
     if (table_.empty()) return none;
-    for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
-      const std::uint32_t s = table_[i];
-      if (s == none) return none;
-      if (records[s].*Hash == h && records[s].*Key == key) return s;
+    const auto bits = static_cast<std::uint32_t>(h);
+    for (std::size_t i = home(bits);; i = next(i)) {
+      const entry e = table_[i];
+      if (e.slot == none) return none;
+      if (e.hash_bits == bits && (records[e.slot].*Key)() == key) return e.slot;
     }
   }
   void insert(const std::vector<record>& records, std::uint32_t slot) {
     if (2 * (used_ + 1) > table_.size()) {
-      std::vector<std::uint32_t> old(std::max<std::size_t>(16, 2 * table_.size()), none);
+      std::vector<entry> old(std::max<std::size_t>(16, 2 * table_.size()));
       old.swap(table_);
-      for (const std::uint32_t s : old)
-        if (s != none) place(records, s);
+      for (const entry e : old)
+        if (e.slot != none) place(e);
     }
-    place(records, slot);
+    place({slot, static_cast<std::uint32_t>(records[slot].*Hash)});
     ++used_;
   }
   // Backward-shift deletion: entries behind the hole that probed past it move up.
   void erase(const std::vector<record>& records, std::uint32_t slot) noexcept {
-    std::size_t i = records[slot].*Hash & mask();
-    while (table_[i] != slot) i = (i + 1) & mask();
-    for (std::size_t j = (i + 1) & mask(); table_[j] != none; j = (j + 1) & mask()) {
-      const std::size_t home = records[table_[j]].*Hash & mask();
+    std::size_t i = home(static_cast<std::uint32_t>(records[slot].*Hash));
+    while (table_[i].slot != slot) i = next(i);
+    for (std::size_t j = next(i); table_[j].slot != none; j = next(j)) {
+      const std::size_t h = home(table_[j].hash_bits);
       // table_[j] may fill the hole at i unless its home lies cyclically in (i, j].
-      const bool home_after_hole = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      const bool home_after_hole = i <= j ? (h > i && h <= j) : (h > i || h <= j);
       if (home_after_hole) continue;
       table_[i] = table_[j];
       i = j;
     }
-    table_[i] = none;
+    table_[i] = entry{};
     --used_;
   }
 
  private:
+  struct entry {
+    std::uint32_t slot = none;
+    std::uint32_t hash_bits = 0;  // the low 32 bits of the key's hash
+  };
+  // Tables hold at most 2^31 entries (slots are 32-bit), so 32 hash bits place them.
+  std::size_t home(std::uint32_t bits) const noexcept { return bits & mask(); }
+  std::size_t next(std::size_t i) const noexcept { return (i + 1) & mask(); }
   std::size_t mask() const noexcept { return table_.size() - 1; }
-  void place(const std::vector<record>& records, std::uint32_t slot) noexcept {
-    std::size_t i = records[slot].*Hash & mask();
-    while (table_[i] != none) i = (i + 1) & mask();
-    table_[i] = slot;
+  void place(entry e) noexcept {
+    std::size_t i = home(e.hash_bits);
+    while (table_[i].slot != none) i = next(i);
+    table_[i] = e;
   }
 
-  std::vector<std::uint32_t> table_;
+  std::vector<entry> table_;
   std::size_t used_ = 0;
 };
 
@@ -120,6 +150,7 @@ class core {
   }
 
   void arm(record& r, timer_slot s, duration after) {
+    compact_heap_if_mostly_stale();
     const auto which = static_cast<std::size_t>(s);
     const std::uint32_t stamp = ++r.timer_stamp[which];
     heap_.push_back({now_ + after, id_of(r).slot, stamp, static_cast<std::uint8_t>(which)});
@@ -147,7 +178,8 @@ class core {
     parse_options opt;
     opt.transport = r.remote.reliable ? transport_kind::stream : transport_kind::datagram;
     sip::message m;  // with an arena for requests beyond the inline headers
-    if (!r.request || sip::message::parse(*r.request, m, opt)) return false;
+    const std::string_view bytes = r.request_bytes();
+    if (bytes.empty() || sip::message::parse(std::string(bytes), m, opt)) return false;
     f(m.view());
     return true;
   }
@@ -163,19 +195,23 @@ class core {
     record& r = records_[id.slot];
     return r.live && r.generation == id.generation ? &r : nullptr;
   }
-  record* find_key(const std::string& key) noexcept {
-    if (key.empty()) return nullptr;
-    const std::uint32_t slot = by_key_.find(records_, key, key_index::hash(key));
+  record* find_key(hashed_key key) noexcept {
+    if (key.text.empty()) return nullptr;
+    const std::uint32_t slot = by_key_.find(records_, key.text, key.hash);
     return slot == key_index::none ? nullptr : &records_[slot];
   }
-  record* find_merge(const std::string& key) noexcept {
-    if (key.empty()) return nullptr;
-    const std::uint32_t slot = by_merge_.find(records_, key, merge_index::hash(key));
+  record* find_key(std::string_view key) noexcept { return find_key(hashed(key)); }
+  record* find_merge(hashed_key key) noexcept {
+    if (key.text.empty()) return nullptr;
+    const std::uint32_t slot = by_merge_.find(records_, key.text, key.hash);
     return slot == merge_index::none ? nullptr : &records_[slot];
   }
 
-  // A fresh record in state null, linked under `key` (nullptr if the table is full).
-  record* create(role ro, peer remote, std::string key) {
+  // A fresh record in state null, linked under the key that starts `keys`
+  // (its first key_size bytes, hashed as key_hash); nullptr if the table is
+  // full. What follows the key in `keys` is laid out by link_merge and
+  // request_bytes().
+  record* create(role ro, peer remote, std::string keys, std::size_t key_size, std::size_t key_hash) {
     if (full()) return nullptr;
     const std::uint32_t slot = sigwire::core::take_slot(records_, free_);
     record& r = records_[slot];
@@ -186,16 +222,20 @@ class core {
     r.last_status = 0;
     r.remote = remote;
     r.interval = duration{0};
-    r.key = std::move(key);
-    r.key_hash = key_index::hash(r.key);
+    r.keys = std::move(keys);
+    r.key_size = static_cast<std::uint32_t>(key_size);
+    r.merge_key_size = 0;
+    r.key_hash = key_hash;
     by_key_.insert(records_, slot);
     ++live_;
     return &r;
   }
-  void link_merge(record& r, std::string key) {
-    if (key.empty()) return;
-    r.merge_key = std::move(key);
-    r.merge_hash = merge_index::hash(r.merge_key);
+  // Links `r` under its merge key: the `size` bytes after its key in
+  // r.keys, hashed as `hash` (none when size is 0).
+  void link_merge(record& r, std::size_t size, std::size_t hash) {
+    if (size == 0) return;
+    r.merge_key_size = static_cast<std::uint32_t>(size);
+    r.merge_hash = hash;
     by_merge_.insert(records_, id_of(r).slot);
   }
 
@@ -246,21 +286,31 @@ class core {
     const record& r = records_[e.slot];
     return r.live && r.timer_stamp[e.which] == e.stamp;
   }
+  // Disarmed and re-armed timers leave stale entries that wait for their
+  // deadline to surface. When they outnumber the valid ones (at most two per
+  // live transaction) well beyond that, the heap is rebuilt from the valid
+  // ones, so its size follows the live transactions and not the rate of
+  // transactions ended early (amortised O(1) per arm).
+  void compact_heap_if_mostly_stale() {
+    if (heap_.size() < 4 * live_ + 4096) return;
+    std::erase_if(heap_, [this](const timer_entry& e) { return !valid(e); });
+    std::make_heap(heap_.begin(), heap_.end(), later);
+  }
   void pop_heap_top() {
     std::pop_heap(heap_.begin(), heap_.end(), later);
     heap_.pop_back();
   }
   void release(record& r) {
     by_key_.erase(records_, id_of(r).slot);
-    if (!r.merge_key.empty()) by_merge_.erase(records_, id_of(r).slot);
+    if (r.merge_key_size != 0) by_merge_.erase(records_, id_of(r).slot);
     disarm(r, timer_slot::retransmit);  // stamps outlive the slot's reuse: old entries stay stale
     disarm(r, timer_slot::timeout);
     r.live = false;
     ++r.generation;
     r.request.reset();
     r.resend.reset();
-    std::string().swap(r.key);
-    std::string().swap(r.merge_key);
+    std::string().swap(r.keys);
+    r.key_size = r.merge_key_size = 0;
     free_.push_back(id_of(r).slot);
     --live_;
   }

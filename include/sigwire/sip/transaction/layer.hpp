@@ -110,10 +110,13 @@ class layer : private core {
     if (request.empty() || !request->is_request()) return {{}, layer_error::bad_message};
     const method m = request.method();
     if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
-    std::string key = client_key(request.view());
-    if (key.empty()) return {{}, layer_error::bad_message};
+    std::string keys;
+    append_client_key(keys, request.view());
+    if (keys.empty()) return {{}, layer_error::bad_message};
+    const hashed_key key = hashed(keys);
     if (find_key(key)) return {{}, layer_error::duplicate};
-    record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, to, std::move(key));
+    record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, to, std::move(keys),
+                       key.text.size(), key.hash);
     if (!r) return {{}, layer_error::table_full};
     r->request = share(request.release_bytes());
     if (m == method::invite)
@@ -244,7 +247,7 @@ class layer : private core {
   }
 
   // RFC 3261 §17.1.3; no match: a stray response for the TU (a proxy forwards it, §16.7).
-  layer_error receive_response(sip::message m, peer from) {
+  layer_error receive_response(sip::message&& m, peer from) {
     record* r = find_key(client_key(m.view()));
     if (!r) {
       emit(stray_response_event{std::move(m), from});
@@ -257,10 +260,13 @@ class layer : private core {
     return layer_error::ok;
   }
 
-  layer_error receive_request(sip::message m, peer from) {
+  layer_error receive_request(sip::message&& m, peer from) {
     if (!m->top_via() || !m->cseq()) return layer_error::bad_message;
     const method me = m.method();
-    std::string key = server_key(m.view());
+    std::string keys;  // the key, and if this request starts a transaction its merge key and bytes (core.hpp)
+    keys.reserve(2 * key_room + m.bytes().size());
+    append_server_key(keys, m.view());
+    const hashed_key key = hashed(keys);
     if (record* r = find_key(key)) {  // a retransmission, or the ACK of a non-2xx (§17.2.3)
       if (me == method::ack) {
         if (r->role == role::server_invite && r->state != state::accepted) {
@@ -277,10 +283,15 @@ class layer : private core {
       emit(request_event{{}, std::move(m), from, {}, false});
       return layer_error::ok;
     }
-    return start_server(std::move(m), std::move(key), me, from);
+    return start_server(std::move(m), std::move(keys), key.hash, me, from);
   }
 
-  layer_error start_server(sip::message m, std::string key, method me, peer from) {
+  // Room reserved for a key beyond the request's bytes: enough for the usual
+  // branch, sent-by and Call-ID, so the buffer is allocated once.
+  static constexpr std::size_t key_room = 160;
+
+  // `keys` holds the request's transaction key (§17.2.3), hashed as `key_hash`.
+  layer_error start_server(sip::message&& m, std::string keys, std::size_t key_hash, method me, peer from) {
     if (full()) {
       emit(overloaded_event{std::move(m), from});
       return layer_error::table_full;
@@ -289,11 +300,17 @@ class layer : private core {
     if (me == method::cancel)  // §9.2: the INVITE this CANCEL matches
       if (record* inv = find_key(server_key(m.view(), true)); inv && inv->role == role::server_invite)
         cancels = id_of(*inv);
-    std::string merge = merge_key(m.view());
+    const std::size_t key_size = keys.size();
+    append_merge_key(keys, m.view());
+    const hashed_key merge = hashed(std::string_view(keys).substr(key_size));
     const bool merged = find_merge(merge) != nullptr;  // §8.2.2.2: another branch of this request
-    record* r = create(me == method::invite ? role::server_invite : role::server_non_invite, from, std::move(key));
-    if (!merged) link_merge(*r, std::move(merge));
-    r->request = share(std::string(m.bytes()));  // a copy of the bytes: the parsed message goes to the TU
+    const std::size_t merge_hash = merge.hash;
+    if (merged) keys.resize(key_size);  // the first branch stays the one linked
+    const std::size_t merge_size = keys.size() - key_size;
+    keys.append(m.bytes());  // a copy of the bytes for the 100 Trying: the parsed message goes to the TU
+    record* r = create(me == method::invite ? role::server_invite : role::server_non_invite, from, std::move(keys),
+                       key_size, key_hash);
+    link_merge(*r, merge_size, merge_hash);
     if (me == method::invite)
       server_invite::start(*this, *r);
     else
