@@ -48,6 +48,7 @@ class key_writer {
   ~key_writer() { out_.resize(written_end()); }
 
   key_writer& put(std::string_view s) noexcept {
+    if (s.empty()) return *this;  // an empty view may hold a null pointer, which memcpy must not get
     std::memcpy(at_, s.data(), s.size());
     at_ += s.size();
     return *this;
