@@ -2,6 +2,7 @@
 // and the layer's matching, as scripts on a virtual clock (the step language
 // is described in transaction_script.hpp). T1 = 500 ms, T2 = 4 s, T4 = 5 s.
 #include <sigwire/sip/transaction/layer.hpp>
+#include <sigwire/sip/transaction/timer_queue.hpp>
 
 #include "transaction_script.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <variant>
@@ -626,9 +628,9 @@ TEST_CASE("a full table refuses new transactions as a distinct error (503), and 
   )");
 }
 
-TEST_CASE("timers of transactions ended early do not pile up: the heap follows the live transactions") {
+TEST_CASE("timers of transactions ended early do not pile up: the timer queue follows the live transactions") {
   // 100,000 client transactions each created and ended by a transport error
-  // with the clock standing still: each leaves two stale heap entries (E, F).
+  // with the clock standing still: each leaves two stale timer entries (E, F).
   namespace sip = sigwire::sip;
   namespace tx = sigwire::sip::transaction;
   tx::layer l(tx::layer_config{}, [n = std::uint64_t{0}]() mutable { return ++n; });
@@ -645,7 +647,7 @@ TEST_CASE("timers of transactions ended early do not pile up: the heap follows t
     REQUIRE(sent);
     REQUIRE(l.transport_error(sent.id, tx::instant{0}) == tx::layer_error::ok);
     l.take_events(events);
-    most_entries = std::max(most_entries, l.heap_entries());
+    most_entries = std::max(most_entries, l.timer_entries());
   }
   CHECK(l.size() == 0);
   CHECK(most_entries <= 4 * 1 + 4096 + 2);  // rebuilt at 4 * live + 4096 (live is 1 while one is armed), then two armed
@@ -718,4 +720,58 @@ TEST_CASE("slot_index: random inserts and erases agree with std::map, through gr
     }
   }
   for (const auto& [key, slot] : model) CHECK(ix.find(records, key, index::hash(key)) == slot);
+}
+
+// --- the timer queue (buckets per deadline, lazy cancel) ------------------------
+
+TEST_CASE("timer_queue: random arms, cancels and expiries agree with a sorted reference, in armed order within a deadline") {
+  namespace tx = sigwire::sip::transaction;
+  using tx::instant;
+  tx::timer_queue q;
+  // Reference: (deadline, arm order) -> entry; an entry is stale once its
+  // transaction's stamp moved on (re-armed or cancelled).
+  std::map<std::pair<instant, std::uint64_t>, tx::timer_queue::entry> model;
+  std::vector<std::uint32_t> stamps(64, 0);
+  const auto stale = [&](const tx::timer_queue::entry& e) { return stamps[e.slot] != e.stamp; };
+  const auto model_next = [&]() -> std::optional<instant> {
+    for (const auto& [key, e] : model)
+      if (!stale(e)) return key.first;
+    return std::nullopt;
+  };
+  std::mt19937 rng(11);
+  instant now{0};
+  std::uint64_t armed = 0, fired = 0;
+  for (int op = 0; op < 100'000; ++op) {
+    const unsigned roll = rng() % 100;
+    if (roll < 55) {  // arm (re-arming makes the transaction's older entry stale)
+      const auto slot = static_cast<std::uint32_t>(rng() % stamps.size());
+      const instant at = now + instant{rng() % 40};
+      const tx::timer_queue::entry e{slot, ++stamps[slot], 0};
+      q.push(at, e);
+      model.emplace(std::pair{at, armed++}, e);
+    } else if (roll < 65) {  // cancel
+      ++stamps[rng() % stamps.size()];
+    } else if (roll < 67) {
+      q.drop_stale(stale);
+      CHECK(q.size() == static_cast<std::size_t>(std::count_if(model.begin(), model.end(), [&](const auto& m) { return !stale(m.second); })));
+    } else if (roll < 80) {
+      REQUIRE(q.next_deadline(stale) == model_next());
+    } else {  // the clock moves; everything due fires in order
+      now += instant{rng() % 15};
+      tx::timer_queue::entry got{};
+      while (q.pop_due(now, got, stale)) {
+        auto it = model.begin();
+        while (it != model.end() && stale(it->second)) it = model.erase(it);
+        REQUIRE(it != model.end());
+        REQUIRE(it->first.first <= now);
+        CHECK(got.slot == it->second.slot);
+        CHECK(got.stamp == it->second.stamp);
+        model.erase(it);
+        ++fired;
+      }
+      const auto next = model_next();
+      CHECK((!next || *next > now));
+    }
+  }
+  CHECK(fired > 10'000);
 }

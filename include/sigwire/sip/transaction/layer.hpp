@@ -62,7 +62,7 @@ struct send_result {
 // The machines work on the core; the user sees only the layer's API.
 class layer : private core {
  public:
-  using core::heap_entries;
+  using core::timer_entries;
   using core::max_transactions;
   using core::next_deadline;
   using core::size;
