@@ -5,8 +5,11 @@
 // line, in order, before its next input.
 //
 //   config t1=500 media=yes|no|A|B transport=udp|tcp password=P 100rel=no|yes|A|B
-//        se=N minse_a=N minse_b=N        (first line only; P: A's password; 100rel: who uses RFC 3262;
-//                                         se: Session-Expires both ask for; minse_*: each one's Min-SE)
+//        se=N se_a=N se_b=N minse_a=N minse_b=N refresh=update|invite
+//                                        (first line only; P: A's password; 100rel: who uses RFC 3262;
+//                                         se: Session-Expires both ask for, se_a/se_b: one's own (0: none);
+//                                         minse_*: each one's Min-SE; refresh: how a refresher refreshes
+//                                         when the peer allows UPDATE)
 //   A call [late]              A calls B (late: INVITE without an offer)
 //   B answer STATUS            B answers its incoming call
 //   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
@@ -143,7 +146,8 @@ class runner {
       cfg.contact = std::string(i == 0 ? "sip:alice@" : "sip:bob@") + host + ":5060";
       if (media == "yes" || media == (i == 0 ? "A" : "B")) cfg.media = audio_capabilities();
       cfg.use_100rel = get("100rel", "no") == "yes" || get("100rel", "no") == (i == 0 ? "A" : "B");
-      cfg.session_expires = static_cast<std::uint32_t>(std::stoul(get("se", "1800")));
+      cfg.session_expires = static_cast<std::uint32_t>(std::stoul(get(i == 0 ? "se_a" : "se_b", get("se", "1800"))));
+      cfg.refresh_by_update = get("refresh", "update") == "update";
       cfg.min_se = static_cast<std::uint32_t>(std::stoul(get(i == 0 ? "minse_a" : "minse_b", "90")));
       if (i == 0 && o.count("password")) cfg.credentials = {{.realm = "", .username = "alice", .password = get("password", "")}};
       std::uint64_t seed = i == 0 ? 1000 : 2000;

@@ -375,7 +375,7 @@ TEST_CASE("RFC 3261 §12.2.2: a request with a lower CSeq gets 500; one for no d
   )");
 }
 
-TEST_CASE("RFC 3261 §14.2 glare: re-INVITEs that cross both get 491 and both calls stay up") {
+TEST_CASE("RFC 3261 §14.2 glare: re-INVITEs that cross both get 491 and both calls stay up; §14.1: each side sends its re-INVITE again after its own random wait, the callee (0-2 s) before the caller (2.1-4 s)") {
   run("glare", R"(
     A call
     expect A->B INVITE @0
@@ -406,11 +406,63 @@ TEST_CASE("RFC 3261 §14.2 glare: re-INVITEs that cross both get 491 and both ca
     expect B->A ACK @500
     expect sdp A sendrecv
     expect sdp B sendrecv
+    advance 2000
+    expect B->A INVITE @910
+    expect A media ok @910
+    expect A->B 200 @910
+    expect B media ok @910
+    expect B->A ACK @910
+    expect sdp A recvonly
+    expect sdp B sendonly
+    advance 3000
+    expect A->B INVITE @3790
+    expect B media ok @3790
+    expect B->A 200 @3790
+    expect A media ok @3790
+    expect A->B ACK @3790
     A hangup
-    expect A->B BYE @600
-    expect B->A 200 @600
-    expect B state disconnected @600 status=200
-    expect A state disconnected @600 status=200
+    expect A->B BYE @5600
+    expect B->A 200 @5600
+    expect B state disconnected @5600 status=200
+    expect A state disconnected @5600 status=200
+  )");
+}
+
+TEST_CASE("§13.3.1.4/§14.1: the caller takes the ACK of a re-INVITE it answered: the callee's late-offer re-INVITE completes in that ACK, and its next re-INVITE is not refused with 491") {
+  run("callee re-INVITEs", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    B reinvite nooffer
+    expect B->A INVITE @0
+    expect A->B 200 @0 has=a=sendrecv
+    expect B media ok @0
+    expect B->A ACK @0 has=a=sendrecv
+    expect A media ok @0
+    B reinvite hold
+    expect B->A INVITE @0 has=a=sendonly
+    expect A media ok @0
+    expect A->B 200 @0 has=a=recvonly
+    expect B media ok @0
+    expect B->A ACK @0
+    expect sdp A recvonly
+    expect sdp B sendonly
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
   )");
 }
 
@@ -744,7 +796,7 @@ TEST_CASE("RFC 3311: UPDATE in the early dialog after a reliable 183, and in the
   )");
 }
 
-TEST_CASE("RFC 3311 §5.2: an UPDATE with an offer while ours is outstanding gets 491; ours, re-sent, then goes through") {
+TEST_CASE("RFC 3311 §5.2: an UPDATE with an offer while ours is outstanding gets 491; ours, re-sent, then goes through; §14.1 (RFC 3311 §5.1): the callee sends its UPDATE again after 0-2 s, each time it gets 491") {
   run("update glare", R"(
     A call
     expect A->B INVITE @0
@@ -767,6 +819,8 @@ TEST_CASE("RFC 3311 §5.2: an UPDATE with an offer while ours is outstanding get
     expect B->A UPDATE @0
     expect A->B 491 @0 has=CSeq:_1_UPDATE
     advance 600
+    expect B->A UPDATE @370
+    expect A->B 491 @370
     expect A->B UPDATE @500
     expect B media ok @500
     expect B request UPDATE @500
@@ -774,11 +828,17 @@ TEST_CASE("RFC 3311 §5.2: an UPDATE with an offer while ours is outstanding get
     expect A media ok @500
     expect sdp A sendonly
     expect sdp B recvonly
+    advance 3000
+    expect B->A UPDATE @780
+    expect A media ok @780
+    expect A request UPDATE @780
+    expect A->B 200 @780
+    expect B media ok @780
     A hangup
-    expect A->B BYE @600
-    expect B->A 200 @600
-    expect B state disconnected @600 status=200
-    expect A state disconnected @600 status=200
+    expect A->B BYE @3600
+    expect B->A 200 @3600
+    expect B state disconnected @3600 status=200
+    expect A state disconnected @3600 status=200
   )");
 }
 
@@ -837,7 +897,7 @@ TEST_CASE("a call slot reused at once: the new call's 2xx goes again at T1 and 3
 
 TEST_CASE("RFC 4028 §10: the caller refreshes the session with a re-INVITE at half the interval") {
   run("session timer refresh", R"(
-    config se=120
+    config se=120 refresh=invite
     A call
     expect A->B INVITE @0 has=Session-Expires:_120 has=Min-SE:_90 has=Supported:_timer
     expect A state calling @0 status=0
@@ -873,7 +933,7 @@ TEST_CASE("RFC 4028 §10: the caller refreshes the session with a re-INVITE at h
 
 TEST_CASE("RFC 4028 §10: no refresh arrives: the callee ends the session with BYE at interval - 32 s") {
   run("session timer expiry", R"(
-    config se=120
+    config se=120 refresh=invite
     A call
     expect A->B INVITE @0
     expect A state calling @0 status=0
@@ -901,6 +961,112 @@ TEST_CASE("RFC 4028 §10: no refresh arrives: the callee ends the session with B
     expect A state disconnected @88000 status=200
     expect B state disconnected @88000 status=200
     expect A->B INVITE @91500 lost
+    advance 40000
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 4028 §7.4: a peer that allows UPDATE is refreshed with an UPDATE without body; the non-refresher restarts its timer from it") {
+  run("session timer refresh by UPDATE", R"(
+    config se=120
+    A call
+    expect A->B INVITE @0 has=Session-Expires:_120 has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_OPTIONS,_INFO,_MESSAGE,_UPDATE
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Session-Expires:_120;refresher=uac has=UPDATE
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    advance 200000
+    expect A->B UPDATE @60000 has=CSeq:_2_UPDATE has=Session-Expires:_120;refresher=uac has=Supported:_timer hasnot=Content-Type
+    expect B request UPDATE @60000
+    expect B->A 200 @60000 has=Session-Expires:_120;refresher=uac hasnot=Content-Type
+    expect A->B UPDATE @120000 has=CSeq:_3_UPDATE
+    expect B request UPDATE @120000
+    expect B->A 200 @120000
+    expect A->B UPDATE @180000 has=CSeq:_4_UPDATE
+    expect B request UPDATE @180000
+    expect B->A 200 @180000
+    A hangup
+    expect A->B BYE @200000
+    expect B->A 200 @200000
+    expect B state disconnected @200000 status=200
+    expect A state disconnected @200000 status=200
+  )");
+}
+
+TEST_CASE("RFC 4028 §9: the callee starts a session timer the caller did not ask for; a caller without \"timer\" leaves the refreshing to it") {
+  run("session timer started by the UAS", R"(
+    config se_a=0 se_b=120
+    A call
+    expect A->B INVITE @0 hasnot=Session-Expires hasnot=timer
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Session-Expires:_120;refresher=uas hasnot=Require
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    advance 130000
+    expect B->A UPDATE @60000 has=CSeq:_1_UPDATE has=Session-Expires:_120;refresher=uac
+    expect A request UPDATE @60000
+    expect A->B 200 @60000 has=Session-Expires:_120;refresher=uac
+    expect B->A UPDATE @120000 has=CSeq:_2_UPDATE
+    expect A request UPDATE @120000
+    expect A->B 200 @120000
+    A hangup
+    expect A->B BYE @130000
+    expect B->A 200 @130000
+    expect B state disconnected @130000 status=200
+    expect A state disconnected @130000 status=200
+  )");
+}
+
+TEST_CASE("RFC 4028 §10: refreshes by UPDATE that never arrive: the non-refresher ends the session with BYE at interval - 32 s") {
+  run("session timer expiry, UPDATE", R"(
+    config se=120
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    drop A->B UPDATE times=20
+    advance 100000
+    expect A->B UPDATE @60000 lost
+    expect A->B UPDATE @60500 lost
+    expect A->B UPDATE @61500 lost
+    expect A->B UPDATE @63500 lost
+    expect A->B UPDATE @67500 lost
+    expect A->B UPDATE @71500 lost
+    expect A->B UPDATE @75500 lost
+    expect A->B UPDATE @79500 lost
+    expect A->B UPDATE @83500 lost
+    expect A->B UPDATE @87500 lost
+    expect B->A BYE @88000
+    expect A->B 200 @88000
+    expect A state disconnected @88000 status=200
+    expect B state disconnected @88000 status=200
+    expect A->B UPDATE @91500 lost
     advance 40000
     expect calls A=0 B=0
   )");

@@ -103,11 +103,24 @@ struct call_record {
   bool bye_sent = false;
   bool reinvite_pending = false;   // our re-INVITE or UPDATE offer is outstanding (glare: 491 to the peer's)
   bool peer_reinvite_pending = false;
+  // RFC 3261 §14.1: what our last re-INVITE or UPDATE asked for; after a 491
+  // it is asked again when the glare timer fires.
+  struct modification {
+    bool update = false;             // UPDATE (RFC 3311 §5.1 follows §14.1), else re-INVITE
+    bool with_offer = true;          // an UPDATE without offer: a session refresh (RFC 4028)
+    std::optional<sdp::direction> direction;
+  };
+  modification last_modification;
+  std::optional<modification> glare_retry;  // waiting for the glare timer
+  std::uint8_t glare_retries = 0;           // 491s in a row for the same modification
+  std::uint8_t glare_postponed = 0;         // waits of 500 ms for an offer still out
+  std::uint32_t glare_stamp = 0;            // the glare timer's own stamp
 
   // RFC 4028 (session_timer.hpp): the negotiated interval (0: none) and who refreshes.
   std::uint32_t session_interval = 0;
   bool we_refresh = false;
   bool peer_supports_timer = false;
+  bool peer_allows_update = false;  // its INVITE or 2xx listed UPDATE in Allow: refreshes go by UPDATE
   std::uint32_t session_stamp = 0;  // the session timer's own heap stamp (refresh or expiry)
 
   std::uint32_t timer_stamp = 0;   // the call's one timer: 2xx retransmission and ACK wait, or reliable 1xx retransmission

@@ -34,10 +34,15 @@
 // while an offer is outstanding.
 //
 // Session timers (RFC 4028, session_timer.hpp): Session-Expires and Min-SE
-// in our INVITEs, 422 answered and retried, the refresher re-INVITEs at half
-// the interval, the other side sends BYE when no refresh came.
+// in our INVITEs, 422 answered and retried, a UAS starts one when the caller
+// asked for none; the refresher refreshes at half the interval (UPDATE when
+// the peer allows it, else re-INVITE), the other side sends BYE when no
+// refresh came.
 //
-// Not yet: the §14.1 glare retry timer, one
+// Glare (§14.1): a re-INVITE or UPDATE of ours answered 491 is sent again
+// after a random wait (2.1-4 s when we chose the Call-ID, else 0-2 s).
+//
+// Not yet: one
 // negotiator per early dialog (forks with different answers: the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
@@ -89,6 +94,14 @@ struct session_config {
   // asked; one the caller asks for is still honoured) and the smallest we accept (below: 422).
   std::uint32_t session_expires = 1800;
   std::uint32_t min_se = 90;
+  // RFC 4028 §9: a UAS whose caller asked for no session timer starts one
+  // itself (interval session_expires; the caller refreshes when it said it
+  // supports "timer", else we do). false: only the caller's request is honoured.
+  bool uas_starts_session_timer = true;
+  // RFC 4028 §7.4: the refresher refreshes with an UPDATE without body when
+  // the peer allows UPDATE (no offer/answer, no ACK), else with a re-INVITE
+  // offering the same session.
+  bool refresh_by_update = true;
 };
 
 // --- events for the user ------------------------------------------------------
@@ -310,6 +323,7 @@ class session_layer {
     if (!lines.empty()) lines.push_back({"Allow", cfg_.allow});
     send_in_dialog(*c, id, *c->current(), method::invite, body, now, "application/sdp", lines);
     c->reinvite_pending = true;
+    c->last_modification = {.update = false, .with_offer = with_offer, .direction = direction};
     drain(now);
     return call_error::ok;
   }
@@ -332,6 +346,7 @@ class session_layer {
     if (c->media->modify_local_offer(std::move(offer))) return call_error::media_failed;
     send_in_dialog(*c, id, *d, method::update, c->media->local_sdp(), now);
     c->reinvite_pending = true;
+    c->last_modification = {.update = true, .with_offer = true, .direction = direction};
     drain(now);
     return call_error::ok;
   }
@@ -469,8 +484,12 @@ class session_layer {
       timers_.pop_back();
       detail::call_record& c = calls_[t.slot];
       if (timer_valid(t)) {
-        if (t.session) on_session_timer(c, {t.slot, c.generation}, t.at);
-        else on_call_timer(c, {t.slot, c.generation}, t.at);
+        const call_id id{t.slot, c.generation};
+        switch (t.which) {
+          case call_timer::call: on_call_timer(c, id, t.at); break;
+          case call_timer::session: on_session_timer(c, id, t.at); break;
+          case call_timer::glare: on_glare_timer(c, id, t.at); break;
+        }
       }
       drain(now);
     }
@@ -542,11 +561,13 @@ class session_layer {
     detail::call_record& c = calls_[id.slot];
     by_dialog_.erase(dialog_key(c.call_id, c.local_tag));
     // The timer stamp outlives the slot's reuse: heap entries of the old call stay stale.
-    const std::uint32_t generation = c.generation + 1, stamp = c.timer_stamp + 1, session = c.session_stamp + 1;
+    const std::uint32_t generation = c.generation + 1, stamp = c.timer_stamp + 1, session = c.session_stamp + 1,
+                        glare = c.glare_stamp + 1;
     c = detail::call_record{};
     c.generation = generation;
     c.timer_stamp = stamp;
     c.session_stamp = session;
+    c.glare_stamp = glare;
     free_.push_back(id.slot);
     --live_calls_;
   }
@@ -901,6 +922,7 @@ class session_layer {
       return;
     }
     c.confirmed = static_cast<int>(d - c.dialogs.data());
+    c.peer_allows_update = prack::lists(r, header_id::allow, "UPDATE");
     if (const auto se = session_timer::parse_session_expires(r)) {  // RFC 4028 §7.2
       c.session_interval = se->seconds;
       c.we_refresh = se->who != session_timer::session_expires::refresher::uas;
@@ -991,7 +1013,7 @@ class session_layer {
     // A PRACK's failure concerns that PRACK only: the INVITE's own final response decides the call.
     if (m != method::prack) (void)d->receive_response(m, r);
     if (m == method::invite && r.status() >= 200) on_reinvite_final(c, id, *d, r, now);
-    if (m == method::update && r.status() >= 200) on_update_final(c, id, r);
+    if (m == method::update && r.status() >= 200) on_update_final(c, id, r, now);
     // A UAS's one dialog is the call's even before its 2xx; a UAC's early forks are not.
     const bool the_calls = &*d == c.current() || (!c.uac && c.confirmed < 0);
     if (!the_calls) return;  // an extra fork's BYE
@@ -1004,9 +1026,13 @@ class session_layer {
       disconnect(id, r.status(), r.reason());
   }
 
-  void on_update_final(detail::call_record& c, call_id id, const message_view& r) {
+  void on_update_final(detail::call_record& c, call_id id, const message_view& r, instant now) {
     c.reinvite_pending = false;
-    if (!c.media) return;
+    if (r.status() == 491) start_glare_timer(c, id, now);
+    else c.glare_retries = 0;
+    if (r.status() < 300) start_session_timer(c, id, now);  // RFC 4028 §10: a refresh
+    // An UPDATE without offer (a session refresh) has no answer to take.
+    if (!c.media || c.media->current_state() != sdp::negotiator::state::local_offer) return;
     sdp::negotiator& n = *c.media;
     if (r.status() >= 300) {  // RFC 3311 §5.1: the session stays as it was
       (void)n.cancel_offer();
@@ -1018,6 +1044,8 @@ class session_layer {
 
   void on_reinvite_final(detail::call_record& c, call_id id, dialog& d, const message_view& r, instant now) {
     c.reinvite_pending = false;
+    if (r.status() == 491) start_glare_timer(c, id, now);
+    else c.glare_retries = 0;
     if (r.status() < 300) start_session_timer(c, id, now);  // RFC 4028 §10: a refresh
     if (r.status() >= 300) {  // RFC 3261 §14.1: the session stays as it was
       if (c.media) (void)c.media->cancel_offer();
@@ -1077,7 +1105,13 @@ class session_layer {
       c.session_interval = se->seconds;
       using who = session_timer::session_expires::refresher;
       c.we_refresh = se->who == who::uas || (se->who == who::unspecified && !c.peer_supports_timer);
+    } else if (cfg_.session_expires != 0 && cfg_.uas_starts_session_timer) {
+      // §9: the caller asked for none; we start one. A caller that supports
+      // "timer" is asked to refresh, else we refresh (refresher=uas, no Require).
+      c.session_interval = std::max(cfg_.session_expires, cfg_.min_se);
+      c.we_refresh = !c.peer_supports_timer;
     }
+    c.peer_allows_update = prack::lists(r, header_id::allow, "UPDATE");
     c.rseq = static_cast<std::uint32_t>(random_() % 0x3fffffffu);  // RFC 3262 §3: any start below 2^31
     dialog d;
     if (dialog::create_uas(r, c.local_tag, contact_for(e.from), d) != dialog_error::ok) {
@@ -1159,7 +1193,9 @@ class session_layer {
     if (!r.to() || !r.from()) return;
     call_id id;
     detail::call_record* c = find_by_dialog(r.call_id(), r.to()->tag, id);
-    if (!c || c->uac) return;  // an ACK for nothing we know: dropped (§17.2.3 ACKs are not answered)
+    // An ACK for nothing we know is dropped (§17.2.3: ACKs are not answered).
+    // The caller gets ACKs too: for re-INVITEs the callee sent it and it answered.
+    if (!c) return;
     dialog* d = c->current();
     if (!d || d->receive_request(r) != dialog_error::ok) return;
     if (c->state == call_state::connecting) {
@@ -1283,7 +1319,10 @@ class session_layer {
       emit(media_event{id, ok});
       if (!ok) return respond_in_dialog(d, e.id, r, 488, "Not Acceptable Here", {}, now);
     }
-    respond_in_dialog(d, e.id, r, 200, "OK", body, now);
+    std::string se_value;
+    const std::vector<header_line> lines = session_timer_lines(c, false, false, se_value);
+    respond_in_dialog(d, e.id, r, 200, "OK", body, now, lines);
+    if (c.state == call_state::confirmed) start_session_timer(c, id, now);  // RFC 4028 §10: the peer refreshed
     emit(in_dialog_request_event{id, std::move(e.msg)});
   }
 
@@ -1359,21 +1398,36 @@ class session_layer {
   }
 
   // --- the call timers (§13.3.1.4, §9.1) -------------------------------------------
+  // A call has three timers, each with its own stamp: the call timer (2xx or
+  // reliable 1xx retransmission), the session timer (RFC 4028) and the glare
+  // timer (§14.1).
+  enum class call_timer : std::uint8_t { call, session, glare };
   struct timer_entry {
     instant at;
     std::uint32_t slot;
     std::uint32_t stamp;
-    bool session = false;  // the session timer (RFC 4028), else the call timer
+    call_timer which = call_timer::call;
   };
   static bool later(const timer_entry& a, const timer_entry& b) noexcept { return a.at > b.at; }
-  bool timer_valid(const timer_entry& t) const noexcept {
-    const detail::call_record& c = calls_[t.slot];
-    return c.live && (t.session ? c.session_stamp : c.timer_stamp) == t.stamp;
+  static std::uint32_t& stamp_of(detail::call_record& c, call_timer which) noexcept {
+    switch (which) {
+      case call_timer::session: return c.session_stamp;
+      case call_timer::glare: return c.glare_stamp;
+      case call_timer::call: break;
+    }
+    return c.timer_stamp;
+  }
+  bool timer_valid(const timer_entry& t) noexcept {
+    detail::call_record& c = calls_[t.slot];
+    return c.live && stamp_of(c, t.which) == t.stamp;
+  }
+  void push_timer(detail::call_record& c, call_id id, call_timer which, instant at) {
+    timers_.push_back({at, id.slot, ++stamp_of(c, which), which});
+    std::push_heap(timers_.begin(), timers_.end(), later);
   }
   void arm(detail::call_record& c, call_id id, detail::call_record::timer_kind kind, instant at) {
     c.timer = kind;
-    timers_.push_back({at, id.slot, ++c.timer_stamp});
-    std::push_heap(timers_.begin(), timers_.end(), later);
+    push_timer(c, id, call_timer::call, at);
   }
   void disarm(detail::call_record& c) noexcept {
     ++c.timer_stamp;
@@ -1385,8 +1439,7 @@ class session_layer {
     if (c.session_interval == 0) return;
     const instant at = now + (c.we_refresh ? session_timer::refresh_after(c.session_interval)
                                            : session_timer::expire_after(c.session_interval));
-    timers_.push_back({at, id.slot, ++c.session_stamp, true});
-    std::push_heap(timers_.begin(), timers_.end(), later);
+    push_timer(c, id, call_timer::session, at);
   }
   void on_session_timer(detail::call_record& c, call_id id, instant at) {
     if (c.state != call_state::confirmed || c.bye_sent) return;
@@ -1396,11 +1449,57 @@ class session_layer {
       return;
     }
     if (c.reinvite_pending) {  // an offer of ours is out: try again a little later
-      timers_.push_back({at + std::chrono::seconds(1), id.slot, ++c.session_stamp, true});
-      std::push_heap(timers_.begin(), timers_.end(), later);
+      push_timer(c, id, call_timer::session, at + std::chrono::seconds(1));
       return;
     }
-    (void)reinvite(id, at);  // the refresh: the same session, offered again
+    refresh_session(c, id, at);
+  }
+  // The refresh (RFC 4028 §7.4): an UPDATE without body when the peer allows
+  // UPDATE, else a re-INVITE offering the same session again.
+  void refresh_session(detail::call_record& c, call_id id, instant now) {
+    if (!cfg_.refresh_by_update || !c.peer_allows_update) {
+      (void)reinvite(id, now);
+      return;
+    }
+    std::string se_value;
+    const std::vector<header_line> lines = session_timer_lines(c, true, true, se_value);
+    send_in_dialog(c, id, *c.current(), method::update, {}, now, {}, lines);
+    c.last_modification = {.update = true, .with_offer = false, .direction = std::nullopt};
+    drain(now);
+  }
+
+  // RFC 3261 §14.1 (and RFC 3311 §5.1 for UPDATE): after a 491 the UAC waits
+  // T, "randomly chosen between 2.1 and 4 seconds in units of 10 ms" when it
+  // owns the Call-ID (it chose it: the caller), "between 0 and 2 seconds in
+  // units of 10 ms" when it does not, then sends the request again. After
+  // max_glare_retries 491s in a row the modification is given up (the call
+  // stays as it was).
+  static constexpr std::uint8_t max_glare_retries = 5, max_glare_postponements = 64;
+  void start_glare_timer(detail::call_record& c, call_id id, instant now) {
+    if (++c.glare_retries > max_glare_retries) {
+      c.glare_retries = 0;
+      return;
+    }
+    const std::uint64_t tens_of_ms = c.uac ? 210 + random_() % 191 : random_() % 201;
+    c.glare_retry = c.last_modification;
+    push_timer(c, id, call_timer::glare, now + std::chrono::milliseconds(10 * tens_of_ms));
+  }
+  void on_glare_timer(detail::call_record& c, call_id id, instant at) {
+    if (!c.glare_retry || c.state != call_state::confirmed || c.bye_sent) return;
+    if (c.reinvite_pending || c.peer_reinvite_pending) {  // an offer is still out either way: a little later
+      if (++c.glare_postponed > max_glare_postponements) {  // for 32 s: the change is given up
+        c.glare_retry.reset();
+        c.glare_retries = c.glare_postponed = 0;
+        return;
+      }
+      push_timer(c, id, call_timer::glare, at + std::chrono::milliseconds(500));
+      return;
+    }
+    c.glare_postponed = 0;
+    const detail::call_record::modification m = *std::exchange(c.glare_retry, std::nullopt);
+    if (m.update && !m.with_offer) refresh_session(c, id, at);
+    else if (m.update) (void)update(id, at, m.direction);
+    else (void)reinvite(id, at, m.direction, m.with_offer);
   }
   // Session-Expires and Supported/Require: timer for a 2xx or a request we send.
   std::vector<header_line> session_timer_lines(const detail::call_record& c, bool request, bool we_are_uac,
