@@ -9,7 +9,8 @@
 //                                        (first line only; P: A's password; 100rel: who uses RFC 3262;
 //                                         se: Session-Expires both ask for, se_a/se_b: one's own (0: none);
 //                                         minse_*: each one's Min-SE; refresh: how a refresher refreshes
-//                                         when the peer allows UPDATE)
+//                                         when the peer allows UPDATE; noupdate=A|B: that one's Allow
+//                                         lists no UPDATE)
 //   A call [late]              A calls B (late: INVITE without an offer)
 //   B answer STATUS            B answers its incoming call
 //   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
@@ -148,6 +149,7 @@ class runner {
       cfg.use_100rel = get("100rel", "no") == "yes" || get("100rel", "no") == (i == 0 ? "A" : "B");
       cfg.session_expires = static_cast<std::uint32_t>(std::stoul(get(i == 0 ? "se_a" : "se_b", get("se", "1800"))));
       cfg.refresh_by_update = get("refresh", "update") == "update";
+      if (get("noupdate", "") == (i == 0 ? "A" : "B")) cfg.allow = "INVITE, ACK, CANCEL, BYE, OPTIONS";
       cfg.min_se = static_cast<std::uint32_t>(std::stoul(get(i == 0 ? "minse_a" : "minse_b", "90")));
       if (i == 0 && o.count("password")) cfg.credentials = {{.realm = "", .username = "alice", .password = get("password", "")}};
       std::uint64_t seed = i == 0 ? 1000 : 2000;

@@ -1001,6 +1001,37 @@ TEST_CASE("RFC 4028 §7.4: a peer that allows UPDATE is refreshed with an UPDATE
   )");
 }
 
+TEST_CASE("RFC 4028 §7.4: a peer whose Allow lists no UPDATE is refreshed with a re-INVITE") {
+  run("session timer refresh, no UPDATE allowed", R"(
+    config se=120 noupdate=B
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Session-Expires:_120;refresher=uac hasnot=UPDATE
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    advance 61000
+    expect A->B INVITE @60000 has=CSeq:_2_INVITE has=Session-Expires:_120;refresher=uac
+    expect B media ok @60000
+    expect B->A 200 @60000
+    expect A media ok @60000
+    expect A->B ACK @60000
+    A hangup
+    expect A->B BYE @61000
+    expect B->A 200 @61000
+    expect B state disconnected @61000 status=200
+    expect A state disconnected @61000 status=200
+  )");
+}
+
 TEST_CASE("RFC 4028 §9: the callee starts a session timer the caller did not ask for; a caller without \"timer\" leaves the refreshing to it") {
   run("session timer started by the UAS", R"(
     config se_a=0 se_b=120

@@ -121,6 +121,7 @@ struct call_record {
   bool we_refresh = false;
   bool peer_supports_timer = false;
   bool peer_allows_update = false;  // its INVITE or 2xx listed UPDATE in Allow: refreshes go by UPDATE
+  bool refresh_update_pending = false;  // our UPDATE without offer (a refresh) awaits its final response
   std::uint32_t session_stamp = 0;  // the session timer's own heap stamp (refresh or expiry)
 
   std::uint32_t timer_stamp = 0;   // the call's one timer: 2xx retransmission and ACK wait, or reliable 1xx retransmission

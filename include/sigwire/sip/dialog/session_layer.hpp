@@ -42,8 +42,8 @@
 // Glare (§14.1): a re-INVITE or UPDATE of ours answered 491 is sent again
 // after a random wait (2.1-4 s when we chose the Call-ID, else 0-2 s).
 //
-// Not yet: one
-// negotiator per early dialog (forks with different answers: the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
+// Not yet: one negotiator per early dialog (forks with different answers:
+// the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
 #include <sigwire/core/slots.hpp>
@@ -1028,9 +1028,19 @@ class session_layer {
 
   void on_update_final(detail::call_record& c, call_id id, const message_view& r, instant now) {
     c.reinvite_pending = false;
+    const bool was_refresh = std::exchange(c.refresh_update_pending, false);
     if (r.status() == 491) start_glare_timer(c, id, now);
     else c.glare_retries = 0;
     if (r.status() < 300) start_session_timer(c, id, now);  // RFC 4028 §10: a refresh
+    // A peer that listed UPDATE but refuses it as a refresh (501, 405, ...)
+    // is refreshed by re-INVITE from now on; 408 and 481 end the dialog
+    // (RFC 5057) and 491 is retried after the glare wait.
+    const int status = r.status();
+    if (was_refresh && status >= 300 && status != 491 && status != 408 && status != 481) {
+      c.peer_allows_update = false;
+      refresh_session(c, id, now);
+      return;
+    }
     // An UPDATE without offer (a session refresh) has no answer to take.
     if (!c.media || c.media->current_state() != sdp::negotiator::state::local_offer) return;
     sdp::negotiator& n = *c.media;
@@ -1464,6 +1474,7 @@ class session_layer {
     std::string se_value;
     const std::vector<header_line> lines = session_timer_lines(c, true, true, se_value);
     send_in_dialog(c, id, *c.current(), method::update, {}, now, {}, lines);
+    c.refresh_update_pending = true;
     c.last_modification = {.update = true, .with_offer = false, .direction = std::nullopt};
     drain(now);
   }
