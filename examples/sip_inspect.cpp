@@ -143,7 +143,8 @@ bool inspect(std::string_view source, std::string_view data, const options& o) {
     if (auto t = m.to()) out += ",\"to\":" + name_addr_json(*t);
     std::string contacts;
     auto cr = sip::for_each_contact(m, [&](const sip::name_addr& c) {
-      contacts += (contacts.empty() ? "" : ",") + name_addr_json(c);
+      if (!contacts.empty()) contacts += ',';
+      contacts += name_addr_json(c);
     });
     if (cr && !contacts.empty()) out += ",\"contacts\":[" + contacts + "]";
     if (auto cl = m.content_length()) out += ",\"content_length\":" + std::to_string(*cl);

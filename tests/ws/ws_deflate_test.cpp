@@ -289,7 +289,12 @@ struct bits_choice {
   int value = 0;  // 0: no value
   std::string text(std::string_view name) const {
     if (!present) return {};
-    return "; " + std::string(name) + (value ? "=" + std::to_string(value) : "");
+    // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for
+    // "literal" + std::string&& (the release build CI makes warns on it).
+    std::string out = "; ";
+    out.append(name);
+    if (value) out.append("=").append(std::to_string(value));
+    return out;
   }
 };
 
