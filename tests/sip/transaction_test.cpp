@@ -776,3 +776,37 @@ TEST_CASE("timer_queue: random arms, cancels and expiries agree with a sorted re
   }
   CHECK(fired > 10'000);
 }
+
+TEST_CASE("deadline_index: random inserts, erases and lookups agree with std::map, through growth and long probe runs") {
+  namespace tx = sigwire::sip::transaction;
+  tx::deadline_index ix;
+  std::map<std::int64_t, std::uint32_t> model;
+  std::mt19937_64 rng(5);
+  std::size_t max_size = 0;
+  for (int op = 0; op < 200'000; ++op) {
+    // Keys from a window that drifts up, as deadlines do, plus far outliers;
+    // many keys share a probe run in a table kept half full.
+    const std::int64_t key = (rng() % 8 == 0) ? static_cast<std::int64_t>(rng() % 1'000'000'000)
+                                               : op / 4 + static_cast<std::int64_t>(rng() % 3000);
+    const unsigned roll = rng() % 10;
+    if (roll < 4) {
+      if (!model.count(key)) {
+        const auto index = static_cast<std::uint32_t>(rng() % 100'000);
+        ix.insert(key, index);
+        model[key] = index;
+      }
+    } else if (roll < 8 && !model.empty()) {
+      // Erase a present key (from the low end, as retired deadlines are) or an absent one.
+      const std::int64_t victim = roll < 7 ? model.begin()->first : key;
+      ix.erase(victim);
+      model.erase(victim);
+    } else {
+      const auto it = model.find(key);
+      REQUIRE(ix.find(key) == (it == model.end() ? tx::deadline_index::none : it->second));
+    }
+    REQUIRE(ix.size() == model.size());
+    max_size = std::max(max_size, model.size());
+  }
+  for (const auto& [key, index] : model) REQUIRE(ix.find(key) == index);
+  CHECK(max_size > 1000);
+}

@@ -4,7 +4,10 @@
 // Timers are armed in bursts with the same few durations (T1, 64*T1, ...),
 // so many share a deadline. Each distinct deadline gets one bucket, a vector
 // of entries in the order they were armed; a min-heap orders the buckets by
-// deadline, and a hash map finds a deadline's bucket when a timer is armed.
+// deadline, and an open-addressing hash table finds a deadline's bucket when
+// a timer is armed (no allocation per deadline: at low rates every timer has
+// a deadline of its own, and a node-based map cost an allocation and two
+// cache misses for each).
 //
 //   arm:    append to the deadline's bucket          O(1), O(log buckets) for a new deadline
 //   expire: walk the earliest bucket front to back  O(1) per entry, memory read in order
@@ -26,11 +29,85 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <bit>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 namespace sigwire::sip::transaction {
+
+// Deadline (ms) -> bucket index: linear probing in a power-of-two table kept
+// at most half full; erase shifts the following entries back (no tombstones).
+class deadline_index {
+ public:
+  static constexpr std::uint32_t none = UINT32_MAX;
+
+  std::uint32_t find(std::int64_t at) const noexcept {
+    if (slots_.empty()) return none;
+    for (std::size_t i = home(at);; i = next(i)) {
+      if (slots_[i].index == none) return none;
+      if (slots_[i].at == at) return slots_[i].index;
+    }
+  }
+
+  // `at` must not be present.
+  void insert(std::int64_t at, std::uint32_t index) {
+    if (2 * (used_ + 1) > slots_.size()) grow();
+    place({at, index});
+    ++used_;
+  }
+
+  void erase(std::int64_t at) noexcept {
+    if (slots_.empty()) return;
+    std::size_t hole = home(at);
+    for (;; hole = next(hole)) {
+      if (slots_[hole].index == none) return;  // not present
+      if (slots_[hole].at == at) break;
+    }
+    // Backward-shift: move up each later entry of the run whose home does
+    // not lie cyclically in (hole, i].
+    for (std::size_t i = next(hole); slots_[i].index != none; i = next(i)) {
+      const std::size_t h = home(slots_[i].at);
+      const bool stays = hole < i ? (hole < h && h <= i) : (hole < h || h <= i);
+      if (stays) continue;
+      slots_[hole] = slots_[i];
+      hole = i;
+    }
+    slots_[hole] = slot{};
+    --used_;
+  }
+
+  std::size_t size() const noexcept { return used_; }
+
+ private:
+  struct slot {
+    std::int64_t at = 0;
+    std::uint32_t index = none;
+  };
+
+  std::size_t home(std::int64_t at) const noexcept {
+    // Fibonacci hashing: consecutive milliseconds spread over the table.
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(at) * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+  std::size_t next(std::size_t i) const noexcept { return (i + 1) & (slots_.size() - 1); }
+
+  void place(slot s) noexcept {
+    std::size_t i = home(s.at);
+    while (slots_[i].index != none) i = next(i);
+    slots_[i] = s;
+  }
+
+  void grow() {
+    std::vector<slot> old(std::max<std::size_t>(16, 2 * slots_.size()));
+    old.swap(slots_);
+    shift_ = 64 - std::countr_zero(slots_.size());
+    for (const slot& s : old)
+      if (s.index != none) place(s);
+  }
+
+  std::vector<slot> slots_;
+  std::size_t used_ = 0;
+  int shift_ = 64;
+};
 
 class timer_queue {
  public:
@@ -63,8 +140,8 @@ class timer_queue {
   template <class Stale>
   bool pop_due(instant now, entry& out, Stale&& stale) {
     while (!order_.empty()) {
+      if (order_.front().at > now) return false;  // the heap holds the deadline: no bucket read
       bucket& b = buckets_[order_.front().index];
-      if (b.at > now) return false;
       while (b.next < b.entries.size()) {
         out = b.entries[b.next];
         consume(b);
@@ -132,12 +209,10 @@ class timer_queue {
   std::uint32_t bucket_for(instant at) {
     for (const recent_deadline& r : recent_)
       if (r.index != none && r.at == at) return r.index;
-    std::uint32_t index;
-    if (const auto it = by_deadline_.find(at.count()); it != by_deadline_.end()) {
-      index = it->second;
-    } else {
+    std::uint32_t index = by_deadline_.find(at.count());
+    if (index == none) {
       index = new_bucket(at);
-      by_deadline_.emplace(at.count(), index);
+      by_deadline_.insert(at.count(), index);
       order_.push_back({at, index});
       std::push_heap(order_.begin(), order_.end(), later);
     }
@@ -182,7 +257,7 @@ class timer_queue {
   std::vector<bucket> buckets_;
   std::vector<std::uint32_t> free_;  // buckets_ not in use
   std::vector<deadline> order_;      // min-heap of the buckets in use
-  std::unordered_map<instant::rep, std::uint32_t> by_deadline_;
+  deadline_index by_deadline_;
   struct recent_deadline {
     instant at{0};
     std::uint32_t index = none;
