@@ -75,3 +75,41 @@ TEST_CASE("sip::message::parse reports the parser's error and stays empty") {
   CHECK(sip::message::parse("NOT SIP\r\n\r\n", m));
   CHECK(m.empty());
 }
+
+TEST_CASE("a parsed view handed back by one message and reused by the next carries nothing over") {
+  // Views of destroyed messages are kept per thread for the next parse:
+  // fill one with a large request with a body, then parse a bare response.
+  std::string big = invite.substr(0, invite.size() - 2 - std::string("Content-Length: 0\r\n").size());
+  for (int i = 0; i < 40; ++i) big += "X-H" + std::to_string(i) + ": v\r\n";
+  big += "Content-Length: 4\r\n\r\nbody";
+  const std::string bare =
+      "SIP/2.0 180 Ringing\r\n"
+      "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\n"
+      "To: Bob <sip:bob@biloxi.com>;tag=a6c85cf\r\n"
+      "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
+      "Call-ID: other@pc33.atlanta.com\r\n"
+      "CSeq: 314159 INVITE\r\n"
+      "\r\n";
+  for (int round = 0; round < 40; ++round) {  // more rounds than views are kept
+    {
+      std::vector<sip::message> held(3);
+      for (auto& h : held) REQUIRE_FALSE(sip::message::parse(big, h));
+      CHECK(held[2]->body() == "body");
+    }  // three views go back
+    sip::message r;
+    REQUIRE_FALSE(sip::message::parse(bare, r));
+    CHECK(r->is_response());
+    CHECK(r->status() == 180);
+    CHECK(r->method().empty());
+    CHECK(r->body().empty());
+    CHECK_FALSE(r->content_length());
+    CHECK_FALSE(r->max_forwards());
+    CHECK(r->headers().size() == 5u);
+    CHECK(r->find("X-H0") == nullptr);
+    CHECK(r->call_id() == "other@pc33.atlanta.com");
+    sip::message failed;
+    CHECK(sip::message::parse("NOT SIP\r\n\r\n", failed));  // a failed parse hands its view back too
+    CHECK(failed.empty());
+    CHECK(failed->headers().empty());
+  }
+}

@@ -20,8 +20,49 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace sigwire::sip {
+
+namespace detail {
+
+// A parsed view is about 2 KB: too large for malloc's per-thread cache, and
+// value-initialised on creation. A session parses one per message (nine per
+// call), so views freed on a thread are kept, up to a few, for the next
+// message parsed on it. The flag is trivially destructible, so a message
+// destroyed while the thread's objects are being destroyed still sees it.
+inline thread_local bool spare_views_gone = false;
+
+struct spare_views {
+  static constexpr std::size_t max_kept = 16;
+  std::vector<std::unique_ptr<message_view>> kept;
+  spare_views() { kept.reserve(max_kept); }
+  ~spare_views() { spare_views_gone = true; }
+  spare_views(const spare_views&) = delete;
+  spare_views& operator=(const spare_views&) = delete;
+
+  static spare_views* of_this_thread() noexcept {
+    if (spare_views_gone) return nullptr;
+    thread_local spare_views views;
+    return &views;
+  }
+};
+
+inline std::unique_ptr<message_view> take_view() {
+  spare_views* s = spare_views::of_this_thread();
+  if (!s || s->kept.empty()) return std::make_unique<message_view>();
+  std::unique_ptr<message_view> v = std::move(s->kept.back());
+  s->kept.pop_back();
+  return v;  // parse() resets every field it reads
+}
+
+inline void give_back_view(std::unique_ptr<message_view> v) noexcept {
+  if (!v) return;
+  spare_views* s = spare_views::of_this_thread();
+  if (s && s->kept.size() < spare_views::max_kept) s->kept.push_back(std::move(v));  // reserved: no throw
+}
+
+}  // namespace detail
 
 class message {
  public:
@@ -40,7 +81,7 @@ class message {
   }
   message(const message&) = delete;
   message& operator=(const message&) = delete;
-  ~message() = default;
+  ~message() { detail::give_back_view(std::move(view_)); }
 
   // A copy with its own buffer (parses the copy).
   message clone() const {
@@ -73,7 +114,7 @@ class message {
     return v;
   }
   std::error_code reparse() {
-    if (!view_) view_ = std::make_unique<message_view>();
+    if (!view_) view_ = detail::take_view();
     std::error_code ec = sip::parse(bytes_, *view_, opt_, arena_span());
     if (ec == make_error_code(error::too_many_headers) && arena_size_ == 0) {
       arena_size_ = opt_.lim.max_headers;
@@ -85,7 +126,7 @@ class message {
   }
   void clear() noexcept {
     bytes_.clear();
-    view_.reset();
+    detail::give_back_view(std::move(view_));
     arena_.reset();
     arena_size_ = 0;
   }
@@ -100,6 +141,7 @@ class message {
     opt_ = o.opt_;
     arena_ = std::move(o.arena_);
     arena_size_ = std::exchange(o.arena_size_, 0);
+    detail::give_back_view(std::move(view_));
     view_ = std::move(o.view_);
     o.clear();
     if (bytes_.data() != old_data && !bytes_.empty()) (void)reparse();

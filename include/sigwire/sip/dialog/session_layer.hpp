@@ -625,11 +625,25 @@ class session_layer {
   void drain(instant now) {
     now_ = now;
     for (;;) {
-      std::vector<transaction::event> batch;
+      std::vector<transaction::event> batch = spare_batch();
       tl_.take_events(batch);
-      if (batch.empty()) return;
+      if (batch.empty()) return keep_batch(std::move(batch));
       for (transaction::event& e : batch) std::visit([&](auto& ev) { on_tsx_event(ev, now); }, e);
+      keep_batch(std::move(batch));
     }
+  }
+  // drain() re-enters itself, so each level takes its own vector; emptied
+  // ones are kept, and the vectors swapped with the transaction layer keep
+  // their capacity (a fresh one per drain cost 9 allocations per call).
+  std::vector<transaction::event> spare_batch() {
+    if (spare_batches_.empty()) return {};
+    std::vector<transaction::event> v = std::move(spare_batches_.back());
+    spare_batches_.pop_back();
+    return v;
+  }
+  void keep_batch(std::vector<transaction::event>&& v) {
+    v.clear();
+    spare_batches_.push_back(std::move(v));
   }
 
   void on_tsx_event(transaction::send_event& e, instant) { emit(std::move(e)); }
@@ -1652,6 +1666,7 @@ class session_layer {
   std::vector<registration_slot> registrations_;
   instant now_{0};
   std::vector<session_event> out_;
+  std::vector<std::vector<transaction::event>> spare_batches_;  // for drain()
 };
 
 }  // namespace sigwire::sip::dialog
