@@ -810,3 +810,38 @@ TEST_CASE("deadline_index: random inserts, erases and lookups agree with std::ma
   for (const auto& [key, index] : model) REQUIRE(ix.find(key) == index);
   CHECK(max_size > 1000);
 }
+
+TEST_CASE("send_request of a request the caller keeps: the same transaction and bytes, and the caller's message intact") {
+  namespace sip = sigwire::sip;
+  namespace tx = sigwire::sip::transaction;
+  tx::layer l(tx::layer_config{}, [n = std::uint64_t{0}]() mutable { return ++n; });
+  const tx::peer udp{1, false};
+  const std::string text =
+      "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKkept\r\n"
+      "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
+      "Content-Length: 0\r\n\r\n";
+  sip::message kept;
+  REQUIRE_FALSE(sip::message::parse(text, kept));
+  const auto sent = l.send_request(kept, udp, tx::instant{0});
+  REQUIRE(sent);
+  CHECK(kept.bytes() == text);
+  CHECK(kept->top_via()->branch == "z9hG4bKkept");
+  CHECK(l.state_of(sent.id) == tx::state::calling);
+  std::vector<tx::event> events;
+  l.take_events(events);
+  std::vector<std::string> wire;
+  for (const auto& e : events)
+    if (const auto* s = std::get_if<tx::send_event>(&e)) wire.emplace_back(s->bytes());
+  REQUIRE(wire.size() == 1);
+  CHECK(wire[0] == text);
+  // Sent again, it is the same transaction (same branch, sent-by, method): refused.
+  CHECK(l.send_request(kept, udp, tx::instant{0}).error == tx::layer_error::duplicate);
+  // An empty message and a response are refused, as for the moving overload.
+  CHECK(l.send_request(sip::message{}, udp, tx::instant{0}).error == tx::layer_error::bad_message);
+  sip::message response;
+  REQUIRE_FALSE(sip::message::parse("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKx\r\n"
+                                    "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: c\r\n"
+                                    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+                                    response));
+  CHECK(l.send_request(response, udp, tx::instant{0}).error == tx::layer_error::bad_message);
+}

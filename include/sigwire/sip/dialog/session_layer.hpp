@@ -195,7 +195,7 @@ class session_layer {
     }
     std::string invite = build_invite(c, target, from, body);
     if (invite.empty() || sip::message::parse(invite, c.invite)) return fail(id, call_error::bad_input);
-    auto sent = tl_.send_request(c.invite.clone(), to, now);
+    auto sent = tl_.send_request(c.invite, to, now);  // the call keeps it: bytes copied, not parsed again
     if (!sent) return fail(id, call_error::transaction_failed);
     c.invite_tsx = sent.id;
     track(sent.id, id, method::invite);
@@ -394,8 +394,8 @@ class session_layer {
     buffer.resize(done.value.size());
     if (sip::message::parse(std::move(buffer), msg)) return {{}, transaction::layer_error::bad_message};
     std::optional<sip::message> kept;  // for a challenge, when we have credentials to answer it with
-    if (!auth_.empty()) kept = msg.clone();
-    const auto sent = tl_.send_request(std::move(msg), to, now);
+    const auto sent = auth_.empty() ? tl_.send_request(std::move(msg), to, now) : tl_.send_request(msg, to, now);
+    if (!auth_.empty()) kept = std::move(msg);
     if (sent) {
       tsx_[tsx_key(sent.id)] = {outside_dialog, 0, m};
       if (kept) outside_[tsx_key(sent.id)] = {std::move(*kept), sent.id, to};
@@ -792,10 +792,9 @@ class session_layer {
     if (auth_.answer(it->second.request.view(), e.msg.view(), tl_.new_branch(), retry) != auth_result::retry) return false;
     sip::message request;
     if (sip::message::parse(std::move(retry), request)) return false;
-    sip::message kept = request.clone();
-    const auto sent = tl_.send_request(std::move(request), it->second.to, now);
+    const auto sent = tl_.send_request(request, it->second.to, now);
     if (!sent) return false;
-    outside_request next{std::move(kept), it->second.first, it->second.to};
+    outside_request next{std::move(request), it->second.first, it->second.to};
     outside_.erase(it);
     tsx_[tsx_key(sent.id)] = {outside_dialog, 0, tsx_[tsx_key(e.id)].m};
     outside_[tsx_key(sent.id)] = std::move(next);
@@ -809,7 +808,7 @@ class session_layer {
     if (auth_.answer(c.invite.view(), r, tl_.new_branch(), retry) != auth_result::retry) return false;
     sip::message invite;
     if (sip::message::parse(std::move(retry), invite)) return false;
-    auto sent = tl_.send_request(invite.clone(), c.remote, now);
+    auto sent = tl_.send_request(invite, c.remote, now);
     if (!sent) return false;
     c.invite = std::move(invite);
     c.invite_cseq = c.invite->cseq()->number;
@@ -841,7 +840,7 @@ class session_layer {
     const auto done = b.finish();
     sip::message invite;
     if (!done || sip::message::parse(std::string(done.value), invite)) return false;
-    auto sent_again = tl_.send_request(invite.clone(), c.remote, now);
+    auto sent_again = tl_.send_request(invite, c.remote, now);
     if (!sent_again) return false;
     c.invite = std::move(invite);
     c.invite_cseq = c.invite->cseq()->number;

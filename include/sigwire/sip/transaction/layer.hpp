@@ -105,27 +105,14 @@ class layer : private core {
 
   // --- from the user --------------------------------------------------------
   // A client transaction for `request` (its top Via must carry the branch, e.g. new_branch()).
-  send_result send_request(sip::message request, peer to, instant now) {
-    set_now(now);
-    if (request.empty() || !request->is_request()) return {{}, layer_error::bad_message};
-    const method m = request.method();
-    if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
-    std::string keys;
-    append_client_key(keys, request.view());
-    if (keys.empty()) return {{}, layer_error::bad_message};
-    const hashed_key key = hashed(keys);
-    if (find_key(key)) return {{}, layer_error::duplicate};
-    record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, to, std::move(keys),
-                       key.text.size(), key.hash);
-    if (!r) return {{}, layer_error::table_full};
-    r->request = share(request.release_bytes());
-    if (m == method::invite)
-      client_invite::start(*this, *r);
-    else
-      client_non_invite::start(*this, *r);
-    return {id_of(*r), layer_error::ok};
+  send_result send_request(sip::message&& request, peer to, instant now) {
+    return start_client(request.view(), [&] { return request.release_bytes(); }, to, now);
   }
-
+  // The same for a request the caller keeps (the INVITE a call stores, a
+  // request kept to answer a challenge): its bytes are copied, not parsed again.
+  send_result send_request(const sip::message& request, peer to, instant now) {
+    return start_client(request.view(), [&] { return std::string(request.bytes()); }, to, now);
+  }
   // The TU's response on server transaction `id`.
   layer_error send_response(tsx_id id, std::string response, instant now) {
     set_now(now);
@@ -247,6 +234,30 @@ class layer : private core {
   }
 
   // RFC 3261 §17.1.3; no match: a stray response for the TU (a proxy forwards it, §16.7).
+  // The key comes from the parsed view; the record keeps only the bytes,
+  // which take_bytes() hands over once the key is made.
+  template <class TakeBytes>
+  send_result start_client(const message_view& request, TakeBytes&& take_bytes, peer to, instant now) {
+    set_now(now);
+    if (request.bytes().empty() || !request.is_request()) return {{}, layer_error::bad_message};
+    const method m = parse_method(request.method());
+    if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
+    std::string keys;
+    append_client_key(keys, request);
+    if (keys.empty()) return {{}, layer_error::bad_message};
+    const hashed_key key = hashed(keys);
+    if (find_key(key)) return {{}, layer_error::duplicate};
+    record* r = create(m == method::invite ? role::client_invite : role::client_non_invite, to, std::move(keys),
+                       key.text.size(), key.hash);
+    if (!r) return {{}, layer_error::table_full};
+    r->request = share(take_bytes());
+    if (m == method::invite)
+      client_invite::start(*this, *r);
+    else
+      client_non_invite::start(*this, *r);
+    return {id_of(*r), layer_error::ok};
+  }
+
   layer_error receive_response(sip::message&& m, peer from) {
     record* r = find_key(client_key(m.view()));
     if (!r) {
