@@ -970,7 +970,7 @@ TEST_CASE("RFC 4028 §7.4: a peer that allows UPDATE is refreshed with an UPDATE
   run("session timer refresh by UPDATE", R"(
     config se=120
     A call
-    expect A->B INVITE @0 has=Session-Expires:_120 has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_OPTIONS,_INFO,_MESSAGE,_UPDATE
+    expect A->B INVITE @0 has=Session-Expires:_120 has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_PRACK,_OPTIONS,_INFO,_MESSAGE,_UPDATE
     expect A state calling @0 status=0
     expect B state incoming @0 status=0
     expect B incoming @0
@@ -1382,4 +1382,42 @@ TEST_CASE("§12.1.1 UAS dialog; §12.2.2 CSeq order and target refresh; RFC 5057
                            "Call-ID: c1\r\nCSeq: 2 INFO\r\nContent-Length: 0\r\n\r\n");
   CHECK(d.receive_response(sip::method::info, gone.view()) == dlg::dialog_error::ok);
   CHECK(d.state() == dlg::dialog_state::terminated);
+}
+
+TEST_CASE("RFC 3261 §8.2.1: an in-dialog request whose method our Allow does not list gets 405 listing what we allow; the call goes on") {
+  run("405 for a method not allowed", R"(
+    config noupdate=B
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_OPTIONS hasnot=UPDATE
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A send UPDATE
+    expect A->B UPDATE @0
+    expect B->A 405 @0 has=CSeq:_2_UPDATE has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_OPTIONS
+    expect A stray 405 @0
+    A send INFO
+    expect A->B INFO @0
+    expect B->A 405 @0 has=CSeq:_2_INFO has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_OPTIONS
+    expect A stray 405 @0
+    A send OPTIONS
+    expect A->B OPTIONS @0
+    expect B request OPTIONS @0
+    expect B->A 200 @0 has=CSeq:_2_OPTIONS
+    expect A stray 200 @0
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
 }

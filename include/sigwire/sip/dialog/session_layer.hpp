@@ -87,7 +87,10 @@ struct session_config {
   std::function<local_address(const peer&)> local_for{};  // set: overrides via and contact per peer
   std::optional<sdp::capabilities> media{};  // offer/answer through sdp::negotiator; none: bodies are ignored
   sdp::random_source media_random{};          // the negotiators' session ids and SDES keys; empty: RAND_bytes
-  std::string allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE, UPDATE";
+  // RFC 3261 §20.5: sent in our INVITEs, their 2xx and every 405. An
+  // in-dialog request whose method it does not list is answered 405 (§8.2.1);
+  // INVITE, ACK, CANCEL and BYE are always accepted, and PRACK with use_100rel.
+  std::string allow = "INVITE, ACK, CANCEL, BYE, PRACK, OPTIONS, INFO, MESSAGE, UPDATE";
   std::vector<credential> credentials{};     // answers 401/407 to our INVITEs (auth_client.hpp)
   bool use_100rel = true;  // RFC 3262: Supported: 100rel in our INVITEs; our 1xx reliable when the caller supports it
   // RFC 4028 (session_timer.hpp): the interval we ask for in our INVITEs (0: no session timer
@@ -1267,6 +1270,7 @@ class session_layer {
   void on_in_dialog_request(transaction::request_event& e, instant now) {
     const message_view& r = e.msg.view();
     const method m = e.msg.method();
+    if (!accepts(m)) return reject(e.id, r, 405, "Method Not Allowed", now);
     call_id id;
     detail::call_record* c = find_by_dialog(r.call_id(), r.to()->tag, id);
     dialog* d = c ? c->by_remote_tag(r.from() ? r.from()->tag : std::string_view{}) : nullptr;
@@ -1295,8 +1299,29 @@ class session_layer {
         respond_in_dialog(*d, e.id, r, 200, "OK", {}, now);
         emit(in_dialog_request_event{id, std::move(e.msg)});
         return;
-      default: return reject(e.id, r, 405, "Method Not Allowed", now);
+      default: return reject(e.id, r, 405, "Method Not Allowed", now);  // a method we list but have no use for
     }
+  }
+  // RFC 3261 §8.2.1 for requests inside a dialog: what cfg_.allow lists, and
+  // what a UA that makes calls cannot refuse.
+  bool accepts(method m) const noexcept {
+    switch (m) {
+      case method::invite:
+      case method::ack:
+      case method::cancel:
+      case method::bye: return true;
+      case method::prack:
+        if (cfg_.use_100rel) return true;
+        break;
+      case method::other: return false;
+      default: break;
+    }
+    sip::detail::comma_splitter tokens(cfg_.allow);
+    std::string_view token;
+    bool bad = false;
+    while (tokens.next(token, bad))
+      if (token == text(m)) return true;
+    return false;
   }
 
   // RFC 3262 §3: the PRACK of our reliable 1xx (RAck matches): its
@@ -1389,7 +1414,8 @@ class session_layer {
   }
 
   void reject(transaction::tsx_id tsx, const message_view& r, int status, std::string_view reason, instant now) {
-    (void)tl_.send_response(tsx, stateless_response(r, status, reason), now);
+    const header_line allow[] = {{"Allow", cfg_.allow}};  // §8.2.1: a 405 MUST list what we allow
+    (void)tl_.send_response(tsx, stateless_response(r, status, reason, status == 405 ? allow : std::span<const header_line>{}), now);
   }
   void reject_unsupported(transaction::tsx_id tsx, const message_view& r, instant now) {
     std::string unsupported;  // §8.2.2.3: list what we do not support (we support no option tags yet)
