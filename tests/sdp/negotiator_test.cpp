@@ -422,6 +422,57 @@ TEST_CASE("rfc3264_8_4_hold_and_resume_both_ways") {
   CHECK(a.media[0].direction() == sdp::direction::recvonly);
 }
 
+TEST_CASE("rfc3264_8_4_both_hold: a stream each side holds is inactive, and stays held until its holder resumes") {
+  sdp::negotiator alice(phone_caps()), bob(phone_caps());
+  REQUIRE(!alice.create_offer());
+  REQUIRE(!bob.create_with_remote_offer(alice.local_sdp()));
+  REQUIRE(!bob.create_answer());
+  REQUIRE(!bob.negotiate());
+  REQUIRE(!alice.set_remote_answer(bob.local_sdp()));
+  REQUIRE(!alice.negotiate());
+  // One re-offer/answer round, `from` offering with every stream set to `dir`.
+  auto offer_from = [](sdp::negotiator& from, sdp::negotiator& to, sdp::direction dir) {
+    auto re = *from.active_local();
+    for (auto& m : re.media) m.set_direction(dir);
+    REQUIRE(!from.modify_local_offer(re));
+    REQUIRE(!to.set_remote_offer(from.local_sdp()));
+    REQUIRE(!to.create_answer());
+    REQUIRE(!to.negotiate());
+    REQUIRE(!from.set_remote_answer(to.local_sdp()));
+    REQUIRE(!from.negotiate());
+  };
+  offer_from(alice, bob, sdp::direction::sendonly);  // Alice holds
+  CHECK(bob.active_local()->media[0].direction() == sdp::direction::recvonly);
+  // Bob holds too, offering sendonly (RFC 6337 §5.3): Alice still holds, so
+  // her answer is inactive, not recvonly.
+  offer_from(bob, alice, sdp::direction::sendonly);
+  CHECK(alice.active_local()->media[0].direction() == sdp::direction::inactive);
+  CHECK(alice.streams()[0].direction == sdp::direction::inactive);
+  CHECK(bob.streams()[0].direction == sdp::direction::inactive);
+  // Bob resumes: Alice still holds, so the stream is sendonly from her side.
+  offer_from(bob, alice, sdp::direction::sendrecv);
+  CHECK(alice.active_local()->media[0].direction() == sdp::direction::sendonly);
+  CHECK(bob.streams()[0].direction == sdp::direction::recvonly);
+  // A re-offer that changes nothing (a session refresh) keeps her hold too.
+  offer_from(bob, alice, sdp::direction::sendrecv);
+  CHECK(alice.streams()[0].direction == sdp::direction::sendonly);
+  // Alice resumes with an offer of her own: both ways again, and Bob's next
+  // re-offer is answered sendrecv.
+  offer_from(alice, bob, sdp::direction::sendrecv);
+  CHECK(alice.streams()[0].direction == sdp::direction::sendrecv);
+  offer_from(bob, alice, sdp::direction::sendrecv);
+  CHECK(alice.active_local()->media[0].direction() == sdp::direction::sendrecv);
+  CHECK(bob.streams()[0].direction == sdp::direction::sendrecv);
+  // A hold whose offer was answered with an error does not count: Alice
+  // offers inactive, the answer is refused, and she answers Bob's offer as before.
+  auto re = *alice.active_local();
+  for (auto& m : re.media) m.set_direction(sdp::direction::inactive);
+  REQUIRE(!alice.modify_local_offer(re));
+  REQUIRE(!alice.cancel_offer());
+  offer_from(bob, alice, sdp::direction::sendrecv);
+  CHECK(alice.streams()[0].direction == sdp::direction::sendrecv);
+}
+
 TEST_CASE("rfc3264_8_old_style_hold_with_c_0_0_0_0") {
   std::string offer = alice_offer();
   offer.replace(offer.find("c=IN IP4 host.atlanta.example.com"), 33, "c=IN IP4 0.0.0.0");

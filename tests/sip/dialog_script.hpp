@@ -31,7 +31,8 @@
 //   expect A state STATE [status=N]
 //   expect A incoming | expect A media ok|failed | expect A request METHOD
 //   expect calls A=N B=N
-//   expect sdp A DIRECTION                 the direction of A's active local audio stream
+//   expect sdp A DIRECTION                 the direction A's active local SDP gives its audio stream
+//   expect stream A DIRECTION              the negotiated direction of A's audio stream, from A's side
 #pragma once
 
 #include <sigwire/sdp/presets.hpp>
@@ -422,6 +423,13 @@ class runner {
       REQUIRE(n != nullptr);
       REQUIRE(n->active_local() != nullptr);
       CHECK(n->local_sdp().find("a=" + w.at(3)) != std::string::npos);
+      return;
+    }
+    if (w[1] == "stream") {
+      const sdp::negotiator* n = by_name(w.at(2)).layer->negotiator_of(by_name(w.at(2)).call);
+      REQUIRE(n != nullptr);
+      REQUIRE_FALSE(n->streams().empty());
+      CHECK(sdp::to_string(n->streams()[0].direction) == w.at(3));
       return;
     }
     REQUIRE_MESSAGE(!trace_.empty(), "expected " << join(w, 1) << " but nothing more happened");

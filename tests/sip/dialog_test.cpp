@@ -420,6 +420,10 @@ TEST_CASE("RFC 3261 §14.2 glare: re-INVITEs that cross both get 491 and both ca
     expect B->A 200 @3790
     expect A media ok @3790
     expect A->B ACK @3790
+    expect sdp A sendonly
+    expect sdp B inactive
+    expect stream A inactive
+    expect stream B inactive
     A hangup
     expect A->B BYE @5600
     expect B->A 200 @5600
@@ -834,6 +838,10 @@ TEST_CASE("RFC 3311 §5.2: an UPDATE with an offer while ours is outstanding get
     expect A request UPDATE @780
     expect A->B 200 @780
     expect B media ok @780
+    expect sdp A inactive
+    expect sdp B sendonly
+    expect stream A inactive
+    expect stream B inactive
     A hangup
     expect A->B BYE @3600
     expect B->A 200 @3600

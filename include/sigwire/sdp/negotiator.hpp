@@ -307,6 +307,7 @@ class negotiator {
     active_local_ = std::move(pending_local_);
     active_remote_ = std::move(pending_remote_);
     active_version_ = version_;
+    if (we_offered) remember_offered_directions(active_local_->view);
     streams_ = compute_streams(active_local_->view, active_remote_->view, we_offered);
     state_ = state::done;
     return {};
@@ -665,6 +666,21 @@ class negotiator {
     return a.cap->fmtp;
   }
 
+  // RFC 3264 §8.4: a stream we put on hold (our last accepted offer said
+  // sendonly or inactive) stays held when the peer re-offers: their hold of
+  // a stream we hold makes it inactive, not recvonly. A new offer of ours
+  // (resume) lifts it; streams we never offered are not limited.
+  void remember_offered_directions(const session_view& ours) {
+    offered_directions_.clear();
+    for (const auto& m : ours.media) offered_directions_.push_back(offered_direction(ours, m));
+  }
+  direction offered_by_us(std::size_t index) const noexcept {
+    return index < offered_directions_.size() ? offered_directions_[index] : direction::sendrecv;
+  }
+  static direction narrower(direction a, direction b) noexcept {
+    return make_direction(sends(a) && sends(b), receives(a) && receives(b));
+  }
+
   static direction offered_direction(const session_view& offer, const media_view& m) noexcept {
     if (auto d = m.direction()) return *d;
     if (auto d = offer.direction()) return *d;
@@ -688,7 +704,8 @@ class negotiator {
     // RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly, inactive ->
     // inactive, each limited by what we can do.
     const direction od = offered_direction(offer, m);
-    const direction d = make_direction(receives(od) && sends(cap.direction), sends(od) && receives(cap.direction));
+    const direction can = narrower(cap.direction, offered_by_us(index));
+    const direction d = make_direction(receives(od) && sends(can), sends(od) && receives(can));
     const auto offered_ext = m.extmaps();
     for (const auto& e : offered_ext)
       if (std::find(cap.extmaps.begin(), cap.extmaps.end(), e.uri) != cap.extmaps.end())
@@ -920,6 +937,7 @@ class negotiator {
   bool remote_is_offer_ = false;
   std::shared_ptr<parsed_sdp> pending_local_, pending_remote_, active_local_, active_remote_;
   std::vector<stream_result> streams_;
+  std::vector<direction> offered_directions_;  // per m-line, of our last offer that was answered
   std::map<std::size_t, std::pair<std::string, std::string>> sdes_keys_;  // slot -> suite, base64 key||salt
 };
 
