@@ -213,14 +213,17 @@ class negotiator {
   enum class state { null, local_offer, remote_offer, wait_nego, done };
 
   explicit negotiator(capabilities caps, parse_options opts = {}, random_source random = {})
+      : negotiator(std::make_shared<const capabilities>(std::move(caps)), opts, std::move(random)) {}
+  // Capabilities shared by many negotiators (one per call): never copied,
+  // and never changed while a negotiator holds them. `caps` must not be null.
+  explicit negotiator(std::shared_ptr<const capabilities> caps, parse_options opts = {}, random_source random = {})
       : caps_(std::move(caps)),
         opts_(opts),
         random_(random ? std::move(random) : random_source(core::random_bytes)),
         session_id_(new_session_id()) {}
 
   state current_state() const noexcept { return state_; }
-  const capabilities& local_capabilities() const noexcept { return caps_; }
-  capabilities& local_capabilities() noexcept { return caps_; }
+  const capabilities& local_capabilities() const noexcept { return *caps_; }
 
   // --- NULL -> LOCAL_OFFER ----------------------------------------------------------
   std::error_code create_offer() {
@@ -336,14 +339,14 @@ class negotiator {
     if (!cap.data_channel) add_rtp_tail(m, cap, cap.direction);
     if (!cap.data_channel && m.proto == "RTP/SAVP") {
       unsigned tag = 0;
-      for (const auto& suite : caps_.sdes_suites) {
+      for (const auto& suite : caps_->sdes_suites) {
         if (!srtp_key_salt_size(suite)) continue;
         ++tag;
         const std::string key = srtp_key(offer_key_slot(mid, tag), suite);
         m.add("crypto", std::to_string(tag) + ' ' + suite + " inline:" + key);
       }
     }
-    add_transport(m, setup_role::actpass, caps_.ice.has_value(), caps_.dtls.has_value());
+    add_transport(m, setup_role::actpass, caps_->ice.has_value(), caps_->dtls.has_value());
     return m;
   }
 
@@ -383,10 +386,10 @@ class negotiator {
   // by one only when the description differs from the active one.
   void set_pending_local(session s) {
     s.origin.session_id = session_id_;
-    s.origin.username = caps_.username.empty() ? "-" : caps_.username;
+    s.origin.username = caps_->username.empty() ? "-" : caps_->username;
     if (s.origin.address == "0.0.0.0" || s.origin.address.empty()) {
-      s.origin.address = caps_.address;
-      s.origin.addrtype = addrtype_of(caps_.address);
+      s.origin.address = caps_->address;
+      s.origin.addrtype = addrtype_of(caps_->address);
     }
     if (active_local_) {
       const bool changed = body(s) != body(active_local_->session);
@@ -405,29 +408,29 @@ class negotiator {
   // --- building -------------------------------------------------------------------------
   session base_session() const {
     session s;
-    s.name = caps_.session_name;
-    s.origin.address = caps_.address;
-    s.origin.addrtype = addrtype_of(caps_.address);
+    s.name = caps_->session_name;
+    s.origin.address = caps_->address;
+    s.origin.addrtype = addrtype_of(caps_->address);
     return s;
   }
-  bool webrtc() const noexcept { return caps_.dtls && caps_.ice; }
+  bool webrtc() const noexcept { return caps_->dtls && caps_->ice; }
 
   session build_offer() {
     session s = base_session();
     std::string bundle = "BUNDLE";
     std::size_t index = 0;
-    for (const auto& cap : caps_.media) {
+    for (const auto& cap : caps_->media) {
       const std::string mid = std::to_string(index++);
       s.media.push_back(build_media(cap, webrtc() ? mid : std::string_view{}));
       bundle += ' ' + mid;
     }
-    add_session_attributes(s, webrtc() && caps_.bundle ? bundle : std::string{}, false);
+    add_session_attributes(s, webrtc() && caps_->bundle ? bundle : std::string{}, false);
     return s;
   }
 
   void add_session_attributes(session& s, const std::string& bundle, bool mixed) const {
     if (!bundle.empty()) s.add("group", bundle);
-    if (caps_.ice && caps_.ice->trickle) s.add("ice-options", "trickle");
+    if (caps_->ice && caps_->ice->trickle) s.add("ice-options", "trickle");
     if (mixed) s.add_flag("extmap-allow-mixed");
   }
 
@@ -435,8 +438,8 @@ class negotiator {
     media m;
     m.type = cap.type;
     m.port = cap.port;
-    m.proto = caps_.dtls ? "UDP/TLS/RTP/SAVPF" : caps_.sdes_suites.empty() ? "RTP/AVP" : "RTP/SAVP";
-    m.connections.push_back({"IN", addrtype_of(caps_.address), caps_.address});
+    m.proto = caps_->dtls ? "UDP/TLS/RTP/SAVPF" : caps_->sdes_suites.empty() ? "RTP/AVP" : "RTP/SAVP";
+    m.connections.push_back({"IN", addrtype_of(caps_->address), caps_->address});
     std::vector<bool> used(128, false);
     for (const auto& c : cap.codecs)
       if (c.payload_type >= 0 && c.payload_type < 128) used[static_cast<std::size_t>(c.payload_type)] = true;
@@ -488,7 +491,7 @@ class negotiator {
     m.port = cap.port;
     m.proto = "UDP/DTLS/SCTP";
     m.formats = {"webrtc-datachannel"};
-    m.connections.push_back({"IN", addrtype_of(caps_.address), caps_.address});
+    m.connections.push_back({"IN", addrtype_of(caps_->address), caps_->address});
     m.add("sctp-port", std::to_string(cap.sctp_port));
     m.add("max-message-size", std::to_string(cap.max_message_size));
     return m;
@@ -502,7 +505,7 @@ class negotiator {
     for (const auto& uri : cap.extmaps) head.push_back({"extmap", std::to_string(extmap_id(uri)) + ' ' + uri, true});
     head.push_back({std::string(to_string(d)), {}, false});
     if (sends(d) && !cap.msid.empty()) head.push_back({"msid", cap.msid, true});
-    if (caps_.rtcp_mux) head.push_back({"rtcp-mux", {}, false});
+    if (caps_->rtcp_mux) head.push_back({"rtcp-mux", {}, false});
     m.attributes.insert(at, head.begin(), head.end());
   }
 
@@ -510,7 +513,7 @@ class negotiator {
   // session, so an id must mean the same extension everywhere (RFC 9143 §9.2).
   unsigned extmap_id(std::string_view uri) const {
     std::vector<std::string_view> seen;
-    for (const auto& cap : caps_.media)
+    for (const auto& cap : caps_->media)
       for (const auto& u : cap.extmaps)
         if (std::find(seen.begin(), seen.end(), u) == seen.end()) {
           if (u == uri) return static_cast<unsigned>(seen.size() + 1);
@@ -520,23 +523,23 @@ class negotiator {
   }
 
   void add_transport(media& m, setup_role role, bool ice, bool dtls) const {
-    ice = ice && caps_.ice;
-    dtls = dtls && caps_.dtls;
+    ice = ice && caps_->ice;
+    dtls = dtls && caps_->dtls;
     std::vector<attribute> head;
     if (ice) {
-      head.push_back({"ice-ufrag", caps_.ice->ufrag, true});
-      head.push_back({"ice-pwd", caps_.ice->pwd, true});
+      head.push_back({"ice-ufrag", caps_->ice->ufrag, true});
+      head.push_back({"ice-pwd", caps_->ice->pwd, true});
     }
     if (dtls) {
-      head.push_back({"fingerprint", caps_.dtls->hash_function + ' ' + caps_.dtls->fingerprint, true});
+      head.push_back({"fingerprint", caps_->dtls->hash_function + ' ' + caps_->dtls->fingerprint, true});
       head.push_back({"setup", std::string(to_string(role)), true});
     }
     auto mid = std::find_if(m.attributes.begin(), m.attributes.end(),
                             [](const attribute& a) { return a.name == "mid"; });
     m.attributes.insert(mid == m.attributes.end() ? m.attributes.begin() : mid, head.begin(), head.end());
     if (ice) {
-      for (const auto& c : caps_.ice->candidates) m.add("candidate", c);
-      if (caps_.ice->end_of_candidates) m.add_flag("end-of-candidates");
+      for (const auto& c : caps_->ice->candidates) m.add("candidate", c);
+      if (caps_->ice->end_of_candidates) m.add_flag("end-of-candidates");
     }
   }
 
@@ -552,7 +555,7 @@ class negotiator {
   std::optional<sdp::crypto> chosen_crypto(const media_view& m) const {
     for (const auto& c : m.cryptos())
       if (srtp_key_salt_size(c.suite) && !c.inline_key().empty() &&
-          std::find(caps_.sdes_suites.begin(), caps_.sdes_suites.end(), c.suite) != caps_.sdes_suites.end())
+          std::find(caps_->sdes_suites.begin(), caps_->sdes_suites.end(), c.suite) != caps_->sdes_suites.end())
         return c;
     return std::nullopt;
   }
@@ -573,15 +576,15 @@ class negotiator {
 
   const media_capability* capability_for(const session_view& offer, const media_view& m) const {
     const bool has_fp = offer.find_in(m, "fingerprint").has_value();
-    for (const auto& cap : caps_.media) {
+    for (const auto& cap : caps_->media) {
       if (cap.type != m.type) continue;
       if (cap.data_channel) {
-        if (is_dtls_sctp(m.proto) && caps_.dtls && has_fp && m.formats.size() == 1 &&
+        if (is_dtls_sctp(m.proto) && caps_->dtls && has_fp && m.formats.size() == 1 &&
             m.formats[0] == "webrtc-datachannel")
           return &cap;
         continue;
       }
-      if (is_plain_rtp(m.proto) || (is_dtls_rtp(m.proto) && caps_.dtls && has_fp)) return &cap;
+      if (is_plain_rtp(m.proto) || (is_dtls_rtp(m.proto) && caps_->dtls && has_fp)) return &cap;
       if (is_sdes_rtp(m.proto) && chosen_crypto(m)) return &cap;
     }
     return nullptr;
@@ -594,7 +597,7 @@ class negotiator {
     r.proto = std::string(m.proto);
     r.formats.assign(m.formats.begin(), m.formats.end());
     if (r.formats.empty()) r.formats.push_back("0");
-    r.connections.push_back({"IN", addrtype_of(caps_.address), caps_.address});
+    r.connections.push_back({"IN", addrtype_of(caps_->address), caps_->address});
     if (auto mid = m.mid()) r.add("mid", std::string(*mid));
     return r;
   }
@@ -616,7 +619,7 @@ class negotiator {
       if (core::ascii::iequals(c.name, "rtx")) return false;
       return formats_match(o, format_desc{0, c.name, c.clock_rate, c.channels, c.fmtp});
     };
-    if (caps_.prefer_local_order) {
+    if (caps_->prefer_local_order) {
       for (const auto& c : cap.codecs)
         for (const auto& o : offered)
           if (matches(o, c)) take(o, c);
@@ -699,7 +702,7 @@ class negotiator {
     a.type = std::string(m.type);
     a.port = cap.port ? cap.port : 9;
     a.proto = std::string(m.proto);
-    a.connections.push_back({"IN", addrtype_of(caps_.address), caps_.address});
+    a.connections.push_back({"IN", addrtype_of(caps_->address), caps_->address});
     if (auto mid = m.mid()) a.add("mid", std::string(*mid));
     // RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly, inactive ->
     // inactive, each limited by what we can do.
@@ -712,11 +715,11 @@ class negotiator {
         a.add("extmap", std::to_string(e.id) + ' ' + std::string(e.uri));
     a.add_flag(std::string(to_string(d)));
     if (sends(d) && !cap.msid.empty()) a.add("msid", cap.msid);
-    if (caps_.rtcp_mux && m.rtcp_mux()) a.add_flag("rtcp-mux");
+    if (caps_->rtcp_mux && m.rtcp_mux()) a.add_flag("rtcp-mux");
     if (is_sdes_rtp(m.proto))
       if (auto c = chosen_crypto(m))
         a.add("crypto", std::to_string(c->tag) + ' ' + std::string(c->suite) + " inline:" + srtp_key(index, c->suite));
-    if (m.rtcp_rsize() && caps_.rtcp_mux) a.add_flag("rtcp-rsize");
+    if (m.rtcp_rsize() && caps_->rtcp_mux) a.add_flag("rtcp-rsize");
     const auto offered_fb = m.rtcp_fbs();
     for (const auto& f : accepted) {
       const unsigned pt = f.offered.payload_type;  // keep the offerer's PT (§6.1)
@@ -743,7 +746,7 @@ class negotiator {
     a.port = cap.port ? cap.port : 9;
     a.proto = std::string(m.proto);
     a.formats = {"webrtc-datachannel"};
-    a.connections.push_back({"IN", addrtype_of(caps_.address), caps_.address});
+    a.connections.push_back({"IN", addrtype_of(caps_->address), caps_->address});
     if (auto mid = m.mid()) a.add("mid", std::string(*mid));
     a.add("sctp-port", std::to_string(cap.sctp_port));
     const auto remote_max = m.max_message_size();
@@ -763,7 +766,7 @@ class negotiator {
       case setup_role::holdconn: return setup_role::holdconn;
       case setup_role::actpass: break;
     }
-    return caps_.dtls ? caps_.dtls->answer_role : setup_role::active;
+    return caps_->dtls ? caps_->dtls->answer_role : setup_role::active;
   }
 
   session build_answer(const session_view& offer) {
@@ -784,7 +787,7 @@ class negotiator {
       add_transport(a, answer_setup(offer, m), offer.find_in(m, "ice-ufrag").has_value(),
                     is_dtls_rtp(m.proto) || is_dtls_sctp(m.proto));
       // RFC 9143 §7.3: the answer's BUNDLE group holds the accepted offered tags.
-      if (auto mid = m.mid(); mid && offered_bundle && caps_.bundle && offered_bundle->contains(*mid)) {
+      if (auto mid = m.mid(); mid && offered_bundle && caps_->bundle && offered_bundle->contains(*mid)) {
         bundle += ' ' + std::string(*mid);
         any_bundled = true;
       }
@@ -928,7 +931,7 @@ class negotiator {
     return std::to_string((v & 0x7fffffffu) | 1u);
   }
 
-  capabilities caps_;
+  std::shared_ptr<const capabilities> caps_;
   parse_options opts_;
   random_source random_;
   state state_ = state::null;

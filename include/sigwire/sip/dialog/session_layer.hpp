@@ -172,7 +172,11 @@ class session_layer {
   using random_source = std::function<std::uint64_t()>;
 
   session_layer(session_config cfg, random_source random)
-      : cfg_(std::move(cfg)), random_(random), tl_(cfg_.transactions, random), auth_(cfg_.credentials, std::move(random)) {}
+      : cfg_(std::move(cfg)),
+        media_caps_(cfg_.media ? std::make_shared<const sdp::capabilities>(*cfg_.media) : nullptr),
+        random_(random),
+        tl_(cfg_.transactions, random),
+        auth_(cfg_.credentials, std::move(random)) {}
 
   // --- UAC --------------------------------------------------------------------
   // INVITE `target` (a URI) from `from` (a From value without tag, e.g.
@@ -189,7 +193,7 @@ class session_layer {
     c.invite_cseq = 1;
     std::string body;
     if (cfg_.media) {
-      c.media = std::make_unique<sdp::negotiator>(*cfg_.media, sdp::parse_options{}, cfg_.media_random);
+      c.media = new_negotiator();
       if (!late_offer) {
         if (c.media->create_offer()) return fail(id, call_error::media_failed);
         body = c.media->local_sdp();
@@ -620,6 +624,10 @@ class session_layer {
   void disconnect(call_id id, int status, std::string_view reason) {
     set_state(id, call_state::disconnected, status, reason);
     release(id);
+  }
+
+  std::unique_ptr<sdp::negotiator> new_negotiator() const {
+    return std::make_unique<sdp::negotiator>(media_caps_, sdp::parse_options{}, cfg_.media_random);
   }
 
   // The transaction layer's events, turned into the calls' behaviour. Called
@@ -1146,7 +1154,7 @@ class session_layer {
     }
     c.dialogs.push_back(std::move(d));
     if (cfg_.media) {
-      c.media = std::make_unique<sdp::negotiator>(*cfg_.media, sdp::parse_options{}, cfg_.media_random);
+      c.media = new_negotiator();
       c.offer_in_invite = !r.body().empty();
       if (c.offer_in_invite && c.media->create_with_remote_offer(r.body())) {
         release(id);
@@ -1673,6 +1681,7 @@ class session_layer {
   }
 
   session_config cfg_;
+  std::shared_ptr<const sdp::capabilities> media_caps_;  // cfg_.media, shared by every call's negotiator
   random_source random_;
   transaction::layer tl_;
   auth_client auth_;
