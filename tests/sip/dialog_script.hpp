@@ -15,7 +15,8 @@
 //   B answer STATUS            B answers its incoming call
 //   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
 //   A send METHOD [cseq=N] [totag=T]   a request in A's dialog built outside A's layer (A sees its response as stray)
-//   A fork STATUS TAG [reliable]   B answers the INVITE again as another UAS (a second To tag; reliable: RSeq 7)
+//   A fork STATUS TAG [reliable] [sdp=PORT]   B answers the INVITE again as another UAS (a second To tag;
+//                                      reliable: RSeq 7; sdp: with an answer from 192.0.2.3:PORT)
 //   A register [expires=N] [password=P] | A unregister    A registers at B (B sees "outside REGISTER")
 //   B respond STATUS [expires=N] [challenge=ALG]   B answers the last request outside a call (with the
 //                                      Contact;expires=N; with a Digest challenge, realm example.com)
@@ -33,6 +34,7 @@
 //   expect calls A=N B=N
 //   expect sdp A DIRECTION                 the direction A's active local SDP gives its audio stream
 //   expect stream A DIRECTION              the negotiated direction of A's audio stream, from A's side
+//   expect remote A ADDRESS:PORT           where A's audio stream goes (the peer's c= and m= port)
 #pragma once
 
 #include <sigwire/sdp/presets.hpp>
@@ -241,7 +243,8 @@ class runner {
       REQUIRE(sent);
       u.sent_outside = sent.id;
     } else if (action == "fork") {
-      fork_answer(u, std::stoi(w.at(2)), w.at(3), w.size() > 4 && w[4] == "reliable");
+      auto o = options_of(w, 4);
+      fork_answer(u, std::stoi(w.at(2)), w.at(3), o.count("reliable") != 0, o.count("sdp") ? std::stoi(o["sdp"]) : 0);
     } else if (action == "send") {
       send_raw(u, w);
     } else {
@@ -252,13 +255,22 @@ class runner {
 
   // B answers the INVITE it received again, as a second UAS behind a forking
   // proxy would: the same response with another To tag, straight to A.
-  void fork_answer(ua& u, int status, const std::string& tag, bool reliable) {
+  // sdp_port != 0: with an SDP answer to the INVITE's offer from 192.0.2.3:sdp_port.
+  void fork_answer(ua& u, int status, const std::string& tag, bool reliable, int sdp_port) {
     REQUIRE(!last_invite_.empty());
     sip::message invite;
     REQUIRE_FALSE(sip::message::parse(last_invite_, invite));
+    std::string answer;
+    if (sdp_port != 0) {
+      sdp::negotiator carol(sdp::presets::plain_audio("192.0.2.3", static_cast<std::uint16_t>(sdp_port), {sdp::presets::pcmu()}));
+      REQUIRE_FALSE(carol.create_with_remote_offer(invite->body()));
+      REQUIRE_FALSE(carol.create_answer());
+      answer = carol.local_sdp();
+    }
     std::string buffer(4096, '\0');
-    sip::builder b(buffer);
+    sip::builder b(buffer, answer);
     REQUIRE_FALSE(sip::response_from_request(b, invite.view(), status, status < 200 ? "Ringing" : "OK", tag));
+    if (!answer.empty()) b.header("Content-Type", "application/sdp");
     b.header("Contact", "<sip:carol@192.0.2.3:5060>");
     if (reliable) b.header("Require", "100rel").header("RSeq", "7");
     const auto done = b.finish();
@@ -423,6 +435,13 @@ class runner {
       REQUIRE(n != nullptr);
       REQUIRE(n->active_local() != nullptr);
       CHECK(n->local_sdp().find("a=" + w.at(3)) != std::string::npos);
+      return;
+    }
+    if (w[1] == "remote") {  // expect remote A ADDRESS:PORT
+      const sdp::negotiator* n = by_name(w.at(2)).layer->negotiator_of(by_name(w.at(2)).call);
+      REQUIRE(n != nullptr);
+      REQUIRE_FALSE(n->streams().empty());
+      CHECK(n->streams()[0].remote_address + ":" + std::to_string(n->streams()[0].remote_port) == w.at(3));
       return;
     }
     if (w[1] == "stream") {

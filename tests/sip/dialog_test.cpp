@@ -1429,3 +1429,49 @@ TEST_CASE("RFC 3261 §8.2.1: an in-dialog request whose method our Allow does no
     expect A state disconnected @0 status=200
   )");
 }
+
+TEST_CASE("RFC 3261 §13.2.2.1 with RFC 3264: each early dialog of a forked INVITE has its own offer/answer; the 2xx's dialog's answer is the call's") {
+  run("forked early media", R"(
+    config 100rel=yes
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 183
+    expect B->A 183 @0
+    expect B media ok @0
+    expect B state early @0 status=183
+    expect A media ok @0
+    expect A->B PRACK @0
+    expect A state early @0 status=183
+    expect B->A 200 @0
+    expect remote A 192.0.2.10:49170
+    B fork 183 carol2 reliable sdp=40000
+    expect B->A 183 @0 has=c=IN_IP4_192.0.2.3
+    expect A media ok @0
+    expect A->B PRACK @0 has=tag=carol2
+    expect B->A 481 @0
+    expect remote A 192.0.2.10:49170
+    B fork 200 carol2
+    expect B->A 200 @0
+    expect A->B ACK @0 has=tag=carol2
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect remote A 192.0.2.3:40000
+    expect stream A sendrecv
+    B answer 200
+    expect B->A 200 @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A->B BYE @0
+    expect B state confirmed @0 status=200
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect remote A 192.0.2.3:40000
+    A hangup
+    expect A->B BYE @0 has=tag=carol2
+    expect B->A 481 @0
+    expect A state disconnected @0 status=200
+  )");
+}

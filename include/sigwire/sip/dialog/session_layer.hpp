@@ -344,14 +344,15 @@ class session_layer {
     dialog* d = c->current();
     if (!d && c->state == call_state::early && !c->dialogs.empty()) d = &c->dialogs.front();
     if (!d || d->state() == dialog_state::terminated) return call_error::wrong_state;
-    const sdp::session* active = c->media->active_local();
+    sdp::negotiator& n = *media_of(*c, *d);
+    const sdp::session* active = n.active_local();
     if (!active) return call_error::wrong_state;
     sdp::session offer = *active;
     if (direction)
       for (sdp::media& m : offer.media)
         if (m.port != 0) set_direction(m, *direction);
-    if (c->media->modify_local_offer(std::move(offer))) return call_error::media_failed;
-    send_in_dialog(*c, id, *d, method::update, c->media->local_sdp(), now);
+    if (n.modify_local_offer(std::move(offer))) return call_error::media_failed;
+    send_in_dialog(*c, id, *d, method::update, n.local_sdp(), now);
     c->reinvite_pending = true;
     c->last_modification = {.update = true, .with_offer = true, .direction = direction};
     drain(now);
@@ -629,6 +630,34 @@ class session_layer {
   std::unique_ptr<sdp::negotiator> new_negotiator() const {
     return std::make_unique<sdp::negotiator>(media_caps_, sdp::parse_options{}, cfg_.media_random);
   }
+  // The negotiator of dialog `d`: a UAC's early dialogs each have their own
+  // (call_record::media_tag); otherwise the call's one.
+  sdp::negotiator* media_of(detail::call_record& c, const dialog& d) {
+    if (!c.media || !c.uac || c.confirmed >= 0) return c.media.get();
+    const std::string& tag = d.id().remote_tag;
+    if (c.media_tag.empty()) {  // the first early dialog to need one: keep the INVITE's state for the others
+      c.media_at_invite = std::make_unique<sdp::negotiator>(*c.media);
+      c.media_tag = tag;
+    }
+    if (tag == c.media_tag) return c.media.get();
+    for (auto& [fork_tag, n] : c.fork_media)
+      if (fork_tag == tag) return n.get();
+    c.fork_media.emplace_back(tag, std::make_unique<sdp::negotiator>(*c.media_at_invite));
+    return c.fork_media.back().second.get();
+  }
+  // The 2xx on dialog `d` makes the call: its negotiator becomes the call's.
+  void adopt_media(detail::call_record& c, const dialog& d) {
+    if (!c.media) return;
+    const std::string& tag = d.id().remote_tag;
+    if (!c.media_tag.empty() && tag != c.media_tag) {
+      auto fork = std::find_if(c.fork_media.begin(), c.fork_media.end(), [&](const auto& f) { return f.first == tag; });
+      if (fork != c.fork_media.end()) std::swap(c.media, fork->second);
+      else c.media = std::move(c.media_at_invite);  // no offer/answer on this dialog yet
+    }
+    c.media_tag = tag;
+    c.media_at_invite.reset();
+    std::vector<std::pair<std::string, std::unique_ptr<sdp::negotiator>>>().swap(c.fork_media);
+  }
 
   // The transaction layer's events, turned into the calls' behaviour. Called
   // again from set_state(), so what a step sent is reported before the state
@@ -885,7 +914,7 @@ class session_layer {
     else last->second = rseq;
     std::string body;
     if (c.media && !r.body().empty()) {
-      sdp::negotiator& n = *c.media;
+      sdp::negotiator& n = *media_of(c, *d);
       using st = sdp::negotiator::state;
       bool ok = true, exchanged = false;
       if (n.current_state() == st::local_offer) {
@@ -934,6 +963,7 @@ class session_layer {
     }
     d->confirm();
     const bool first = c.confirmed < 0;
+    if (first) adopt_media(c, *d);
     // Late offer: the 2xx carries the offer and the ACK the answer.
     std::string ack_body;
     bool media_ok = true;
@@ -1037,7 +1067,7 @@ class session_layer {
     // A PRACK's failure concerns that PRACK only: the INVITE's own final response decides the call.
     if (m != method::prack) (void)d->receive_response(m, r);
     if (m == method::invite && r.status() >= 200) on_reinvite_final(c, id, *d, r, now);
-    if (m == method::update && r.status() >= 200) on_update_final(c, id, r, now);
+    if (m == method::update && r.status() >= 200) on_update_final(c, id, *d, r, now);
     // A UAS's one dialog is the call's even before its 2xx; a UAC's early forks are not.
     const bool the_calls = &*d == c.current() || (!c.uac && c.confirmed < 0);
     if (!the_calls) return;  // an extra fork's BYE
@@ -1050,7 +1080,7 @@ class session_layer {
       disconnect(id, r.status(), r.reason());
   }
 
-  void on_update_final(detail::call_record& c, call_id id, const message_view& r, instant now) {
+  void on_update_final(detail::call_record& c, call_id id, const dialog& d, const message_view& r, instant now) {
     c.reinvite_pending = false;
     const bool was_refresh = std::exchange(c.refresh_update_pending, false);
     if (r.status() == 491) start_glare_timer(c, id, now);
@@ -1066,8 +1096,9 @@ class session_layer {
       return;
     }
     // An UPDATE without offer (a session refresh) has no answer to take.
-    if (!c.media || c.media->current_state() != sdp::negotiator::state::local_offer) return;
-    sdp::negotiator& n = *c.media;
+    sdp::negotiator* media = media_of(c, d);
+    if (!media || media->current_state() != sdp::negotiator::state::local_offer) return;
+    sdp::negotiator& n = *media;
     if (r.status() >= 300) {  // RFC 3311 §5.1: the session stays as it was
       (void)n.cancel_offer();
       return;
@@ -1365,7 +1396,7 @@ class session_layer {
     const message_view& r = e.msg.view();
     std::string body;
     if (c.media && !r.body().empty()) {
-      sdp::negotiator& n = *c.media;
+      sdp::negotiator& n = *media_of(c, d);
       if (c.reinvite_pending || n.current_state() != sdp::negotiator::state::done)
         return respond_in_dialog(d, e.id, r, 491, "Request Pending", {}, now);
       bool ok = !n.set_remote_offer(r.body()) && !n.create_answer();
