@@ -25,7 +25,6 @@
 //   expect verified 401|407 PASSWORD [outside]   the last INVITE (or request outside a call) B got carries
 //                                      right credentials for the last challenge
 //   drop A->B WHAT [times=N]   the next N messages A sends to B that start with WHAT are lost
-//   wire A->B TEXT             A's side sends a raw message (its kind + its fields, below)
 //   advance MS
 //   expect A->B FIRST [@MS] [has=TEXT]     ("_" in TEXT stands for a space; FIRST: method or status)
 //   expect A->B FIRST lost                 a dropped message
