@@ -14,7 +14,10 @@
 //   A call [late]              A calls B (late: INVITE without an offer)
 //   B answer STATUS            B answers its incoming call
 //   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
-//   A send METHOD [cseq=N] [totag=T]   a request in A's dialog built outside A's layer (A sees its response as stray)
+//   A send METHOD [cseq=N] [totag=T] [rack] [sdp=sendonly|sendrecv]   a request in A's dialog built outside
+//                                      A's layer (A sees its response as stray); rack: RAck for the last
+//                                      reliable 1xx delivered (its RSeq, CSeq 1 INVITE); sdp: an
+//                                      offer, A's active session with that direction
 //   A fork STATUS TAG [reliable] [sdp=PORT]   B answers the INVITE again as another UAS (a second To tag;
 //                                      reliable: RSeq 7; sdp: with an answer from 192.0.2.3:PORT)
 //   A register [expires=N] [password=P] | A unregister    A registers at B (B sees "outside REGISTER")
@@ -284,8 +287,25 @@ class runner {
     REQUIRE(d != nullptr);
     auto o = options_of(w, 3);
     dlg::dialog copy = *d;
-    std::string bytes;
-    REQUIRE(copy.create_request(sip::parse_method(w.at(2)), {.via = "SIP/2.0/UDP 192.0.2.9:5060", .branch = "z9hG4bKraw" + std::to_string(step_)}, bytes) == dlg::dialog_error::ok);
+    std::string bytes, offer, rack;
+    std::vector<dlg::header_line> lines;
+    if (o.count("rack")) {  // rack: RAck <the last reliable 1xx's RSeq> 1 INVITE
+      REQUIRE(!last_rseq_.empty());
+      rack = last_rseq_ + " 1 INVITE";
+      lines.push_back({"RAck", rack});
+    }
+    if (o.count("sdp")) {  // sdp=DIRECTION: an offer, u's active session with that direction
+      const sdp::negotiator* n = u.layer->negotiator_of(u.call);
+      REQUIRE((n != nullptr && n->active_local() != nullptr));
+      sdp::session s = *n->active_local();
+      for (sdp::media& m : s.media) m.set_direction(o["sdp"] == "sendonly" ? sdp::direction::sendonly : sdp::direction::sendrecv);
+      s.origin.session_version = std::to_string(std::stoull(s.origin.session_version) + 1);
+      offer = s.to_string();
+    }
+    const std::string branch = "z9hG4bKraw" + std::to_string(step_);
+    const dlg::request_options options{.via = "SIP/2.0/UDP 192.0.2.9:5060", .branch = branch,
+                                       .content_type = offer.empty() ? "" : "application/sdp", .body = offer, .headers = lines};
+    REQUIRE(copy.create_request(sip::parse_method(w.at(2)), options, bytes) == dlg::dialog_error::ok);
     if (o.count("cseq")) {
       const auto p = bytes.find("CSeq: ");
       const auto e = bytes.find(' ', p + 6);
@@ -320,6 +340,8 @@ class runner {
         auto [to, bytes] = std::move(pending_.front());
         pending_.pop_front();
         if (bytes.starts_with("INVITE")) last_invite_ = bytes;
+        if (const auto rseq = bytes.find("\r\nRSeq: "); rseq != std::string::npos)
+          last_rseq_ = bytes.substr(rseq + 8, bytes.find('\r', rseq + 8) - (rseq + 8));
         (void)to->layer->receive(bytes, peer_of(other(*to)), std::chrono::milliseconds(now_));
         break;  // one delivery, then collect what it caused
       }
@@ -538,6 +560,7 @@ class runner {
   std::deque<std::pair<ua*, std::string>> pending_;
   std::vector<drop> drops_;
   std::string last_invite_;
+  std::string last_rseq_;  // of the last reliable 1xx delivered
   std::string last_nonce_;
 };
 

@@ -1475,3 +1475,43 @@ TEST_CASE("RFC 3261 §13.2.2.1 with RFC 3264: each early dialog of a forked INVI
     expect A state disconnected @0 status=200
   )");
 }
+
+TEST_CASE("RFC 6337 §2.1 pattern 5 (RFC 3262 §5): after the answer in a reliable 183, a PRACK with a new offer gets its answer in the 200 to the PRACK") {
+  run("offer in prack", R"(
+    config 100rel=yes
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    drop A->B PRACK
+    B answer 183
+    expect B->A 183 @0 has=RSeq: has=m=audio
+    expect B media ok @0
+    expect B state early @0 status=183
+    expect A media ok @0
+    expect A->B PRACK @0 lost
+    expect A state early @0 status=183
+    expect stream B sendrecv
+    A send PRACK rack sdp=sendonly
+    expect A->B PRACK @0 has=a=sendonly has=RAck:
+    expect B media ok @0
+    expect B->A 200 @0 has=CSeq:_3_PRACK has=a=recvonly
+    expect A stray 200 @0
+    expect sdp B recvonly
+    expect stream B recvonly
+    B answer 200
+    expect B->A 200 @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    expect stream B recvonly
+    A hangup
+    expect A->B BYE @0
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+}

@@ -1373,6 +1373,7 @@ class session_layer {
     if (!c.unacked_1xx) return respond_in_dialog(d, e.id, r, 200, "OK", {}, now);  // late: the 2xx went out already
     disarm(c);
     c.unacked_1xx.reset();
+    std::string body;
     if (c.offer_in_1xx && c.media) {
       c.offer_in_1xx = false;
       sdp::negotiator& n = *c.media;
@@ -1384,9 +1385,35 @@ class session_layer {
         (void)answer(id, 488, now);
         return;
       }
+    } else if (c.media && !r.body().empty()) {
+      // RFC 6337 §2.1 pattern 5: after the offer/answer of the INVITE and the
+      // reliable 1xx, a PRACK may carry a new offer; its 200 the answer. A
+      // refused offer leaves the session (and the INVITE) as they were.
+      if (const int refused = take_new_offer(c, id, d, r, body)) {
+        respond_in_dialog(d, e.id, r, refused, reason_of_refusal(refused), {}, now);
+        send_deferred_2xx(c, id, now);
+        return;
+      }
     }
-    respond_in_dialog(d, e.id, r, 200, "OK", {}, now);
+    respond_in_dialog(d, e.id, r, 200, "OK", body, now);
     send_deferred_2xx(c, id, now);
+  }
+
+  // A new offer in an UPDATE or a PRACK (RFC 3311 §5.2, RFC 3262 §5): 491
+  // while an offer of ours (or an unanswered one) is outstanding, 488 when it
+  // cannot be answered (the session stays as it was); else 0 and the answer.
+  int take_new_offer(detail::call_record& c, call_id id, const dialog& d, const message_view& r, std::string& answer) {
+    sdp::negotiator& n = *media_of(c, d);
+    if (c.reinvite_pending || n.current_state() != sdp::negotiator::state::done) return 491;
+    bool ok = !n.set_remote_offer(r.body()) && !n.create_answer();
+    if (ok) answer = n.local_sdp();
+    ok = ok && !n.negotiate();
+    if (n.current_state() != sdp::negotiator::state::done) (void)n.negotiate();
+    emit(media_event{id, ok});
+    return ok ? 0 : 488;
+  }
+  static std::string_view reason_of_refusal(int status) noexcept {
+    return status == 491 ? "Request Pending" : "Not Acceptable Here";
   }
 
   // RFC 3311 §5.2: an UPDATE with an offer, early or confirmed: 491 while an
@@ -1395,17 +1422,9 @@ class session_layer {
   void on_update(detail::call_record& c, call_id id, dialog& d, transaction::request_event& e, instant now) {
     const message_view& r = e.msg.view();
     std::string body;
-    if (c.media && !r.body().empty()) {
-      sdp::negotiator& n = *media_of(c, d);
-      if (c.reinvite_pending || n.current_state() != sdp::negotiator::state::done)
-        return respond_in_dialog(d, e.id, r, 491, "Request Pending", {}, now);
-      bool ok = !n.set_remote_offer(r.body()) && !n.create_answer();
-      if (ok) body = n.local_sdp();
-      ok = ok && !n.negotiate();
-      if (n.current_state() != sdp::negotiator::state::done) (void)n.negotiate();
-      emit(media_event{id, ok});
-      if (!ok) return respond_in_dialog(d, e.id, r, 488, "Not Acceptable Here", {}, now);
-    }
+    if (c.media && !r.body().empty())
+      if (const int refused = take_new_offer(c, id, d, r, body))
+        return respond_in_dialog(d, e.id, r, refused, reason_of_refusal(refused), {}, now);
     std::string se_value;
     const std::vector<header_line> lines = session_timer_lines(c, false, false, se_value);
     respond_in_dialog(d, e.id, r, 200, "OK", body, now, lines);
