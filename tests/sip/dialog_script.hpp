@@ -28,6 +28,8 @@
 //   expect verified 401|407 PASSWORD [outside]   the last INVITE (or request outside a call) B got carries
 //                                      right credentials for the last challenge
 //   drop A->B WHAT [times=N]   the next N messages A sends to B that start with WHAT are lost
+//   rewrite A->B WHAT HEADER VALUE   the next message A sends to B that starts with WHAT has HEADER's
+//                                      value replaced ("_" in VALUE stands for a space): a peer that lies
 //   advance MS
 //   expect A->B FIRST [@MS] [has=TEXT]     ("_" in TEXT stands for a space; FIRST: method or status)
 //   expect A->B FIRST lost                 a dropped message
@@ -174,6 +176,12 @@ class runner {
     if (w[0] == "advance") return advance(std::stol(w.at(1)));
     if (w[0] == "drop") {
       drops_.push_back({w.at(1), w.at(2), w.size() > 3 ? std::stoi(options_of(w, 3)["times"]) : 1});
+      return;
+    }
+    if (w[0] == "rewrite") {  // rewrite B->A 200 HEADER VALUE: the next such message, with that header's value replaced
+      std::string value = w.at(4);
+      std::replace(value.begin(), value.end(), '_', ' ');
+      rewrites_.push_back({w.at(1), w.at(2), w.at(3), value});
       return;
     }
     ua& u = by_name(w[0]);
@@ -352,6 +360,15 @@ class runner {
   void record(ua& from, std::string_view, std::string bytes) {
     ua& to = other(from);
     const std::string what = first_word(bytes);
+    for (auto it = rewrites_.begin(); it != rewrites_.end(); ++it) {
+      if (it->path != from.name + "->" + to.name || it->what != what) continue;
+      const auto at = bytes.find("\r\n" + it->header + ": ");
+      REQUIRE(at != std::string::npos);
+      const auto start = at + 2 + it->header.size() + 2;
+      bytes.replace(start, bytes.find('\r', start) - start, it->value);
+      rewrites_.erase(it);
+      break;
+    }
     output o{now_, from.name + "->" + to.name + " " + what, bytes};
     for (auto it = drops_.begin(); it != drops_.end(); ++it) {
       if (it->path == from.name + "->" + to.name && it->what == what) {
@@ -559,6 +576,10 @@ class runner {
   std::deque<output> trace_;
   std::deque<std::pair<ua*, std::string>> pending_;
   std::vector<drop> drops_;
+  struct rewrite {
+    std::string path, what, header, value;
+  };
+  std::vector<rewrite> rewrites_;
   std::string last_invite_;
   std::string last_rseq_;  // of the last reliable 1xx delivered
   std::string last_nonce_;

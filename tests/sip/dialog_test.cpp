@@ -1040,6 +1040,46 @@ TEST_CASE("RFC 4028 §7.4: a peer whose Allow lists no UPDATE is refreshed with 
   )");
 }
 
+TEST_CASE("RFC 4028 §7.4: a peer that lists UPDATE but refuses it as a refresh (405) is refreshed by re-INVITE from then on") {
+  run("session timer refresh, UPDATE refused", R"(
+    config se=120 noupdate=B
+    rewrite B->A 200 Allow INVITE,_ACK,_CANCEL,_BYE,_OPTIONS,_UPDATE
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_OPTIONS,_UPDATE has=refresher=uac
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    advance 61000
+    expect A->B UPDATE @60000 has=CSeq:_2_UPDATE hasnot=m=audio
+    expect B->A 405 @60000 has=Allow:_INVITE,_ACK,_CANCEL,_BYE,_OPTIONS
+    expect A->B INVITE @60000 has=CSeq:_3_INVITE has=Session-Expires:_120;refresher=uac
+    expect B media ok @60000
+    expect B->A 200 @60000
+    expect A media ok @60000
+    expect A->B ACK @60000
+    advance 60000
+    expect A->B INVITE @120000 has=CSeq:_4_INVITE
+    expect B media ok @120000
+    expect B->A 200 @120000
+    expect A media ok @120000
+    expect A->B ACK @120000
+    A hangup
+    expect A->B BYE @121000
+    expect B->A 200 @121000
+    expect B state disconnected @121000 status=200
+    expect A state disconnected @121000 status=200
+  )");
+}
+
 TEST_CASE("RFC 4028 §9: the callee starts a session timer the caller did not ask for; a caller without \"timer\" leaves the refreshing to it") {
   run("session timer started by the UAS", R"(
     config se_a=0 se_b=120
