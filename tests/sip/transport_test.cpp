@@ -507,6 +507,62 @@ TEST_CASE("hub: WSS and TLS connections we open: verified against the CA, refuse
   CHECK(strict.stats().handshake_failures == 1);
 }
 
+TEST_CASE("hub: mutual TLS: a listener with verify_client takes a client whose certificate its CA file vouches for, and refuses one without") {
+  const auto server_cert = sigwire::test::make_test_cert("mtls_server", "IP:127.0.0.1");
+  const auto client_cert = sigwire::test::make_test_cert("mtls_client", "DNS:client.example.com");
+  transport::options server_opt;
+  server_opt.tls.certificate_chain_file = (server_cert / "cert.pem").string();
+  server_opt.tls.private_key_file = (server_cert / "key.pem").string();
+  server_opt.tls.ca_file = (client_cert / "cert.pem").string();
+  server_opt.tls.verify_client = true;
+  fixture f(server_opt);
+  const std::size_t tls = f.net.listen(transport::protocol::tls, {loopback, 0});
+  const std::size_t wss = f.net.listen(transport::protocol::wss, {loopback, 0});
+
+  transport::options with_cert;
+  with_cert.tls.certificate_chain_file = (client_cert / "cert.pem").string();
+  with_cert.tls.private_key_file = (client_cert / "key.pem").string();
+  with_cert.tls.ca_file = (server_cert / "cert.pem").string();
+  std::vector<received> answers;
+  transport::hub client(f.io, {.on_message = [&](std::string b, tx::peer p) { answers.push_back({std::move(b), p}); }}, with_cert);
+  for (const auto& listening : {std::pair{tls, transport::protocol::tls}, std::pair{wss, transport::protocol::wss}}) {
+    const std::size_t listener = listening.first;
+    const transport::protocol proto = listening.second;
+    CAPTURE(transport::text(proto));
+    f.in.clear();
+    answers.clear();
+    const tx::peer to = client.peer_for(proto, {loopback, f.net.local_endpoint(listener).port()});
+    client.send(to, tx::share(request("Via: " + std::string(client.via_for(to)) + ";branch=z9hG4bKm1")), {1, 1});
+    REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
+    f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    REQUIRE(f.run_until([&] { return answers.size() == 1; }));
+  }
+  CHECK(f.net.stats().handshake_failures == 0);
+
+  // A client with no certificate (it trusts the server): refused in the handshake, nothing arrives.
+  transport::options no_cert;
+  no_cert.tls.ca_file = (server_cert / "cert.pem").string();
+  transport::hub anonymous(f.io, {}, no_cert);
+  f.in.clear();
+  const tx::peer to = anonymous.peer_for(transport::protocol::tls, {loopback, f.net.local_endpoint(tls).port()});
+  anonymous.send(to, tx::share(request("Via: " + std::string(anonymous.via_for(to)) + ";branch=z9hG4bKm2")), {2, 1});
+  REQUIRE(f.run_until([&] { return f.net.stats().handshake_failures == 1; }));
+  CHECK(f.in.empty());  // the server never reads past a handshake it refused
+  // One whose certificate the server's CA file does not vouch for: refused as well.
+  const auto stranger_cert = sigwire::test::make_test_cert("mtls_stranger", "DNS:stranger.example.com");
+  transport::options wrong_cert = with_cert;
+  wrong_cert.tls.certificate_chain_file = (stranger_cert / "cert.pem").string();
+  wrong_cert.tls.private_key_file = (stranger_cert / "key.pem").string();
+  transport::hub stranger(f.io, {}, wrong_cert);
+  const tx::peer to2 = stranger.peer_for(transport::protocol::tls, {loopback, f.net.local_endpoint(tls).port()});
+  stranger.send(to2, tx::share(request("Via: " + std::string(stranger.via_for(to2)) + ";branch=z9hG4bKm3")), {3, 1});
+  REQUIRE(f.run_until([&] { return f.net.stats().handshake_failures == 2; }));
+  CHECK(f.in.empty());
+  client.close();
+  anonymous.close();
+  stranger.close();
+}
+
 TEST_CASE("hub: rfc3261 §18.1.1: a request over 1300 bytes for UDP goes over TCP with its Via saying so, back to UDP when TCP fails") {
   fixture f;
   const std::size_t l = f.net.listen_udp_and_tcp({loopback, 0});

@@ -451,6 +451,9 @@ class hub final : private detail::connection_owner {
     if (!t.private_key_file.empty()) tls_.use_private_key_file(t.private_key_file, asio::ssl::context::pem);
     if (!t.ca_file.empty()) tls_.load_verify_file(t.ca_file);
     else tls_.set_default_verify_paths();
+    // The context's mode is the server side's: connections we open set
+    // their own (prepare_tls_client, ws::stream_options::tls_verify).
+    if (t.verify_client) tls_.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   }
 
   std::shared_ptr<connection> make_connection(protocol p, std::uint32_t index, asio::ip::tcp::socket s) {

@@ -76,11 +76,16 @@ struct handlers {
 // TLS (and WSS) through OpenSSL. A server listener needs a certificate and
 // key; connections we open verify the server's certificate and name
 // (the host given to hub::peer_for, else the IP address) unless told not to.
+// Mutual TLS (RFC 5630 §3.1.1 allows it; RFC 5923 relies on it): with
+// verify_client our listeners ask every client for a certificate and refuse
+// a client without one that ca_file vouches for; as a client we present
+// certificate_chain_file when a server asks.
 struct tls_options {
   std::string certificate_chain_file{};  // PEM; ours as a server (and as a client when set)
   std::string private_key_file{};        // PEM
   std::string ca_file{};                 // PEM; peers are verified against it (empty: the system's store)
   bool verify_server = true;             // false only for tests against self-signed peers
+  bool verify_client = false;            // listeners require a client certificate (mutual TLS)
 };
 
 // SIP over WebSocket (RFC 7118). The `sip` subprotocol is required on
