@@ -71,13 +71,17 @@ struct call_record {
   // Offer/answer (RFC 3264 through sdp::negotiator); absent without media capabilities.
   std::unique_ptr<sdp::negotiator> media;
   // A forked INVITE (RFC 3261 §13.2.2.1) has an offer/answer per early
-  // dialog. `media` serves dialog `media_tag` (the first to answer; empty:
-  // none yet); each other early dialog gets a copy of `media_at_invite`
-  // (`media` as the INVITE left it) in `fork_media`. The 2xx's dialog's
-  // negotiator becomes `media`, and the others go (session_layer::media_of).
-  std::string media_tag;
-  std::unique_ptr<sdp::negotiator> media_at_invite;
-  std::vector<std::pair<std::string, std::unique_ptr<sdp::negotiator>>> fork_media;
+  // dialog. Once an early dialog answers (a reliable 1xx), `media` serves
+  // that dialog (`tag`); each other early dialog gets a copy of `at_invite`
+  // (`media` as the INVITE left it) in `forks`. The 2xx's dialog's
+  // negotiator becomes `media`, and the rest goes (session_layer::media_of).
+  // Absent until needed: a call answered in its 2xx never has it.
+  struct early_media {
+    std::string tag;
+    std::unique_ptr<sdp::negotiator> at_invite;
+    std::vector<std::pair<std::string, std::unique_ptr<sdp::negotiator>>> forks;
+  };
+  std::unique_ptr<early_media> early;
   bool offer_in_invite = false;    // UAC: we offered in the INVITE; UAS: the INVITE carried the offer
   bool offer_in_2xx = false;       // late offer: the 2xx carries the offer, the ACK the answer
 

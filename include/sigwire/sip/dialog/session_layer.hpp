@@ -631,32 +631,32 @@ class session_layer {
     return std::make_unique<sdp::negotiator>(media_caps_, sdp::parse_options{}, cfg_.media_random);
   }
   // The negotiator of dialog `d`: a UAC's early dialogs each have their own
-  // (call_record::media_tag); otherwise the call's one.
+  // (call_record::early_media); otherwise the call's one.
   sdp::negotiator* media_of(detail::call_record& c, const dialog& d) {
     if (!c.media || !c.uac || c.confirmed >= 0) return c.media.get();
     const std::string& tag = d.id().remote_tag;
-    if (c.media_tag.empty()) {  // the first early dialog to need one: keep the INVITE's state for the others
-      c.media_at_invite = std::make_unique<sdp::negotiator>(*c.media);
-      c.media_tag = tag;
+    if (!c.early) {  // the first early dialog to need one: keep the INVITE's state for the others
+      c.early = std::make_unique<detail::call_record::early_media>();
+      c.early->tag = tag;
+      c.early->at_invite = std::make_unique<sdp::negotiator>(*c.media);
     }
-    if (tag == c.media_tag) return c.media.get();
-    for (auto& [fork_tag, n] : c.fork_media)
+    if (tag == c.early->tag) return c.media.get();
+    for (auto& [fork_tag, n] : c.early->forks)
       if (fork_tag == tag) return n.get();
-    c.fork_media.emplace_back(tag, std::make_unique<sdp::negotiator>(*c.media_at_invite));
-    return c.fork_media.back().second.get();
+    c.early->forks.emplace_back(tag, std::make_unique<sdp::negotiator>(*c.early->at_invite));
+    return c.early->forks.back().second.get();
   }
   // The 2xx on dialog `d` makes the call: its negotiator becomes the call's.
   void adopt_media(detail::call_record& c, const dialog& d) {
-    if (!c.media) return;
+    if (!c.media || !c.early) return;  // no early dialog answered: `media` is the 2xx's
     const std::string& tag = d.id().remote_tag;
-    if (!c.media_tag.empty() && tag != c.media_tag) {
-      auto fork = std::find_if(c.fork_media.begin(), c.fork_media.end(), [&](const auto& f) { return f.first == tag; });
-      if (fork != c.fork_media.end()) std::swap(c.media, fork->second);
-      else c.media = std::move(c.media_at_invite);  // no offer/answer on this dialog yet
+    if (tag != c.early->tag) {
+      auto& forks = c.early->forks;
+      auto fork = std::find_if(forks.begin(), forks.end(), [&](const auto& f) { return f.first == tag; });
+      if (fork != forks.end()) std::swap(c.media, fork->second);
+      else c.media = std::move(c.early->at_invite);  // no offer/answer on this dialog yet
     }
-    c.media_tag = tag;
-    c.media_at_invite.reset();
-    std::vector<std::pair<std::string, std::unique_ptr<sdp::negotiator>>>().swap(c.fork_media);
+    c.early.reset();
   }
 
   // The transaction layer's events, turned into the calls' behaviour. Called
