@@ -74,9 +74,13 @@ class deadline_index {
     }
     slots_[hole] = slot{};
     --used_;
+    // A table an eighth full shrinks to a quarter full: a burst of deadlines
+    // does not keep its memory once it has passed.
+    if (slots_.size() > 64 && used_ * 8 < slots_.size()) rehash(std::bit_ceil(std::max<std::size_t>(16, used_ * 4)));
   }
 
   std::size_t size() const noexcept { return used_; }
+  std::size_t slot_count() const noexcept { return slots_.size(); }  // capacity, for tests
 
  private:
   struct slot {
@@ -96,8 +100,9 @@ class deadline_index {
     slots_[i] = s;
   }
 
-  void grow() {
-    std::vector<slot> old(std::max<std::size_t>(16, 2 * slots_.size()));
+  void grow() { rehash(std::max<std::size_t>(16, 2 * slots_.size())); }
+  void rehash(std::size_t size) {  // size: a power of two, more than twice used_
+    std::vector<slot> old(size);
     old.swap(slots_);
     shift_ = 64 - std::countr_zero(slots_.size());
     for (const slot& s : old)
@@ -241,7 +246,11 @@ class timer_queue {
     free_bucket(index);
   }
 
-  // A bucket kept for reuse keeps a modest capacity, not a burst's.
+  // A bucket kept for reuse keeps a modest capacity, not a burst's, and
+  // only the first spare_with_storage spare buckets keep any: at low rates
+  // every timer has a bucket of its own, and a pool of them all would hold
+  // the peak's memory for good.
+  static constexpr std::size_t spare_with_storage = 1024;
   void free_bucket(std::uint32_t index) {
     bucket& b = buckets_[index];
     by_deadline_.erase(b.at.count());
@@ -250,7 +259,7 @@ class timer_queue {
     size_ -= b.entries.size() - b.next;
     b.next = 0;
     b.entries.clear();
-    if (b.entries.capacity() > 4096) std::vector<entry>().swap(b.entries);
+    if (b.entries.capacity() > 4096 || free_.size() >= spare_with_storage) std::vector<entry>().swap(b.entries);
     free_.push_back(index);
   }
 
