@@ -299,7 +299,10 @@ class negotiator {
     if (state_ != state::wait_nego) return error::invalid_state;
     const bool we_offered = !remote_is_offer_;
     std::error_code ec;
-    if (we_offered) ec = check_answer(pending_local_->view, pending_remote_->view);
+    // Our description is parsed only here, for the comparison with the
+    // peer's: a negotiator keeps its own SDP as text and session, not views.
+    const session_view local_view = parse(pending_local_->text);
+    if (we_offered) ec = check_answer(local_view, pending_remote_->view);
     if (ec) {
       pending_local_.reset();
       pending_remote_.reset();
@@ -310,8 +313,8 @@ class negotiator {
     active_local_ = std::move(pending_local_);
     active_remote_ = std::move(pending_remote_);
     active_version_ = version_;
-    if (we_offered) remember_offered_directions(active_local_->view);
-    streams_ = compute_streams(active_local_->view, active_remote_->view, we_offered);
+    if (we_offered) remember_offered_directions(local_view);
+    streams_ = compute_streams(local_view, active_remote_->view, we_offered);
     state_ = state::done;
     return {};
   }
@@ -351,23 +354,28 @@ class negotiator {
   }
 
  private:
-  // One SDP kept as text plus its views (a shared buffer, so moving the
-  // negotiator never invalidates the views).
+  // The peer's SDP kept as text plus its views (a shared buffer, so moving
+  // or copying the negotiator never invalidates the views).
   struct parsed_sdp {
     std::string text;
     session_view view;
-    sdp::session session;
-    static std::shared_ptr<parsed_sdp> make(std::string_view t, const parse_options& opts) {
+    static std::shared_ptr<const parsed_sdp> make(std::string_view t, const parse_options& opts) {
       auto p = std::make_shared<parsed_sdp>();
       p->text.assign(t);
       p->view = parse(p->text, opts);
       return p;
     }
-    static std::shared_ptr<parsed_sdp> make(sdp::session s) {
-      auto p = std::make_shared<parsed_sdp>();
+  };
+  // Ours, as built and as sent; negotiate() parses the text when it needs
+  // views (keeping them would double what a call holds; the 2 KB view of a
+  // 200-byte SDP is most of it).
+  struct own_sdp {
+    sdp::session session;
+    std::string text;
+    static std::shared_ptr<const own_sdp> make(sdp::session s) {
+      auto p = std::make_shared<own_sdp>();
       p->session = std::move(s);
       p->text = p->session.to_string();
-      p->view = parse(p->text);
       return p;
     }
   };
@@ -398,7 +406,7 @@ class negotiator {
       version_ = 1;
     }
     s.origin.session_version = std::to_string(version_);
-    pending_local_ = parsed_sdp::make(std::move(s));
+    pending_local_ = own_sdp::make(std::move(s));
   }
   static std::string body(session s) {
     s.origin.session_version = "0";
@@ -938,7 +946,8 @@ class negotiator {
   std::string session_id_;
   std::uint64_t version_ = 0, active_version_ = 0;
   bool remote_is_offer_ = false;
-  std::shared_ptr<parsed_sdp> pending_local_, pending_remote_, active_local_, active_remote_;
+  std::shared_ptr<const own_sdp> pending_local_, active_local_;  // shared by copies (a fork's negotiator)
+  std::shared_ptr<const parsed_sdp> pending_remote_, active_remote_;
   std::vector<stream_result> streams_;
   std::vector<direction> offered_directions_;  // per m-line, of our last offer that was answered
   std::map<std::size_t, std::pair<std::string, std::string>> sdes_keys_;  // slot -> suite, base64 key||salt
