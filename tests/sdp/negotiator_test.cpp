@@ -790,8 +790,14 @@ TEST_CASE("an injected random source pins the session id and the SDES keys; the 
   REQUIRE(c.size() == 1);
   CHECK(c[0].inline_key() == sigwire::core::base64::encode(key));
   CHECK(drawn == 4 + 30);
-  // Without a source: RAND_bytes, a new session id and key each time.
+  // Without a source: a new session id (core::unique_u64, odd, below 2^31)
+  // and a new key (RAND_bytes) each time.
   const auto a = parsed(offer_of({})), b = parsed(offer_of({}));
   CHECK(a.origin.session_id != b.origin.session_id);
+  for (const auto* s : {&a, &b}) {
+    const auto id = std::stoull(std::string(s->origin.session_id));
+    CHECK(id % 2 == 1);
+    CHECK(id < (1ull << 31));
+  }
   CHECK(a.media[0].cryptos()[0].inline_key() != b.media[0].cryptos()[0].inline_key());
 }

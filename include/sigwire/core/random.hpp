@@ -35,6 +35,24 @@ inline std::uint32_t random_u32() {
          std::uint32_t(a[3]) << 24;
 }
 
+// A number unique enough for identifiers that must not repeat but need not
+// be secret (an SDP o= session id, RFC 8866 §5.2): splitmix64 over a
+// per-thread state seeded once from RAND_bytes. RAND_bytes itself costs a
+// getpid() system call per call (OpenSSL's fork check), which is most of
+// what answering a small offer costs.
+inline std::uint64_t unique_u64() noexcept {
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = 0;
+    auto a = random_array<8>();
+    for (std::byte b : a) seed = seed << 8 | std::to_integer<std::uint64_t>(b);
+    return seed;
+  }();
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
 // `n` random characters from [0-9a-z]: usable as a SIP token (tag, branch
 // suffix, Call-ID). Each character carries log2(36) ~ 5.17 bits.
 inline std::string random_token(std::size_t n) {

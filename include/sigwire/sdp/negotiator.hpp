@@ -204,7 +204,10 @@ inline void disable(media& m) { m.port = 0; }
 // Where a negotiator's random bytes come from: the o= session id (RFC 8866
 // §5.2: unique, need not be secret) and SDES master keys and salts (RFC 4568
 // §6.1: secret, so the source must be cryptographically secure whenever
-// sdes_suites is set). Empty: OpenSSL's RAND_bytes (core::random_bytes).
+// sdes_suites is set). Empty: SDES keys from OpenSSL's RAND_bytes
+// (core::random_bytes), session ids from core::unique_u64() (seeded from
+// RAND_bytes once per thread; a RAND_bytes call per negotiator was a fifth
+// of answering a G.711 offer).
 // Tests pin it to get the same SDP every run.
 using random_source = std::function<void(std::span<std::byte> out)>;
 
@@ -219,7 +222,7 @@ class negotiator {
   explicit negotiator(std::shared_ptr<const capabilities> caps, parse_options opts = {}, random_source random = {})
       : caps_(std::move(caps)),
         opts_(opts),
-        random_(random ? std::move(random) : random_source(core::random_bytes)),
+        random_(std::move(random)),
         session_id_(new_session_id()) {}
 
   state current_state() const noexcept { return state_; }
@@ -301,7 +304,11 @@ class negotiator {
     std::error_code ec;
     // Our description is parsed only here, for the comparison with the
     // peer's: a negotiator keeps its own SDP as text and session, not views.
-    const session_view local_view = parse(pending_local_->text);
+    // Built by session::to_string(): its attribute syntax needs no checking.
+    parse_options own = opts_;
+    own.check_attributes = false;
+    own.fragment = false;
+    const session_view local_view = parse(pending_local_->text, own);
     if (we_offered) ec = check_answer(local_view, pending_remote_->view);
     if (ec) {
       pending_local_.reset();
@@ -572,7 +579,8 @@ class negotiator {
     auto& slot = sdes_keys_[index];
     if (slot.first != suite) {
       std::vector<std::byte> key(srtp_key_salt_size(suite));
-      random_(key);
+      if (random_) random_(key);
+      else core::random_bytes(key);
       slot = {std::string(suite), core::base64::encode(key)};
     }
     return slot.second;
@@ -932,16 +940,20 @@ class negotiator {
 
   // 31 random bits, odd so never 0: fits every parser's integer (some read it as signed).
   std::string new_session_id() {
-    std::array<std::byte, 4> b{};
-    random_(b);
     std::uint32_t v = 0;
-    for (std::byte x : b) v = v << 8 | std::to_integer<std::uint32_t>(x);
+    if (random_) {
+      std::array<std::byte, 4> b{};
+      random_(b);
+      for (std::byte x : b) v = v << 8 | std::to_integer<std::uint32_t>(x);
+    } else {
+      v = static_cast<std::uint32_t>(core::unique_u64());
+    }
     return std::to_string((v & 0x7fffffffu) | 1u);
   }
 
   std::shared_ptr<const capabilities> caps_;
   parse_options opts_;
-  random_source random_;
+  random_source random_;  // empty: see random_source
   state state_ = state::null;
   std::string session_id_;
   std::uint64_t version_ = 0, active_version_ = 0;
