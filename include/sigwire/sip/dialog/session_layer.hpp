@@ -405,7 +405,7 @@ class session_layer {
     const auto sent = auth_.empty() ? tl_.send_request(std::move(msg), to, now) : tl_.send_request(msg, to, now);
     if (!auth_.empty()) kept = std::move(msg);
     if (sent) {
-      tsx_[tsx_key(sent.id)] = {outside_dialog, 0, m};
+      tsx_.set(sent.id, {outside_dialog, 0, m});
       if (kept) outside_[tsx_key(sent.id)] = {std::move(*kept), sent.id, to};
     }
     drain(now);
@@ -602,7 +602,35 @@ class session_layer {
   static std::uint64_t tsx_key(transaction::tsx_id t) noexcept {
     return (static_cast<std::uint64_t>(t.slot) << 32) | t.generation;
   }
-  void track(transaction::tsx_id t, call_id id, method m) { tsx_[tsx_key(t)] = {id.slot, id.generation, m}; }
+  // Which call (or registration, or request outside a dialog) each live
+  // transaction serves, indexed by the transaction's slot: the transaction
+  // layer reuses slots, so the table stays as long as the most transactions
+  // ever live at once, and a lookup is an index, not a hash-map node (an
+  // allocation per transaction, four per call).
+  class tsx_table {
+   public:
+    void set(transaction::tsx_id t, tsx_use use) {
+      if (t.slot >= entries_.size()) entries_.resize(std::max<std::size_t>(t.slot + 1, 2 * entries_.size()));
+      entries_[t.slot] = {t.generation, true, use};
+    }
+    tsx_use* find(transaction::tsx_id t) noexcept {
+      if (t.slot >= entries_.size()) return nullptr;
+      entry& e = entries_[t.slot];
+      return e.used && e.generation == t.generation ? &e.use : nullptr;
+    }
+    void erase(transaction::tsx_id t) noexcept {
+      if (find(t)) entries_[t.slot].used = false;
+    }
+
+   private:
+    struct entry {
+      std::uint32_t generation = 0;
+      bool used = false;
+      tsx_use use{};
+    };
+    std::vector<entry> entries_;
+  };
+  void track(transaction::tsx_id t, call_id id, method m) { tsx_.set(t, {id.slot, id.generation, m}); }
 
   // --- output -----------------------------------------------------------------------
   template <class E>
@@ -690,10 +718,10 @@ class session_layer {
   void on_tsx_event(transaction::overloaded_event& e, instant) { emit(std::move(e)); }
   void on_tsx_event(transaction::state_event& e, instant now) {
     if (e.to != transaction::state::terminated) return;
-    const auto it = tsx_.find(tsx_key(e.id));
-    if (it == tsx_.end()) return;
-    const tsx_use use = it->second;
-    tsx_.erase(it);
+    const tsx_use* found = tsx_.find(e.id);
+    if (!found) return;
+    const tsx_use use = *found;
+    tsx_.erase(e.id);
     if (e.cause != transaction::cause::timeout && e.cause != transaction::cause::transport_error) return;
     // RFC 3261 §8.1.3.1: a timeout is a 408, a transport failure a 503.
     const bool transport = e.cause == transaction::cause::transport_error;
@@ -737,9 +765,9 @@ class session_layer {
     emit(std::move(e));
   }
   void on_tsx_event(transaction::response_event& e, instant now) {
-    const auto it = tsx_.find(tsx_key(e.id));
-    if (it == tsx_.end()) return;
-    const tsx_use use = it->second;
+    const tsx_use* found = tsx_.find(e.id);
+    if (!found) return;
+    const tsx_use use = *found;
     if (use.slot == outside_dialog) {
       const int status = e.msg.view().status();
       if (status < 200 || ((status == 401 || status == 407) && retry_outside(e, now))) return;
@@ -780,7 +808,7 @@ class session_layer {
     sip::message m;
     if (bytes.empty() || sip::message::parse(std::move(bytes), m)) return;
     const auto sent = tl_.send_request(std::move(m), registrations_[id.index].registrar, now);
-    if (sent) tsx_[tsx_key(sent.id)] = {id.index, 0, method::register_};
+    if (sent) tsx_.set(sent.id, {id.index, 0, method::register_});
   }
   void on_register_response(std::uint32_t index, const sip::message& msg, instant now) {
     if (msg->status() < 200) return;
@@ -836,7 +864,8 @@ class session_layer {
     if (!sent) return false;
     outside_request next{std::move(request), it->second.first, it->second.to};
     outside_.erase(it);
-    tsx_[tsx_key(sent.id)] = {outside_dialog, 0, tsx_[tsx_key(e.id)].m};
+    const tsx_use* first = tsx_.find(e.id);
+    tsx_.set(sent.id, {outside_dialog, 0, first ? first->m : method::other});
     outside_[tsx_key(sent.id)] = std::move(next);
     return true;
   }
@@ -1293,9 +1322,9 @@ class session_layer {
     // §9.2: 481 when the CANCEL matches no INVITE, else 200 to the CANCEL and 487 to the INVITE.
     if (!e.cancels.valid()) return reject(e.id, r, 481, "Call/Transaction Does Not Exist", now);
     reject(e.id, r, 200, "OK", now);
-    const auto it = tsx_.find(tsx_key(e.cancels));
-    if (it == tsx_.end()) return;
-    const call_id id{it->second.slot, it->second.generation};
+    const tsx_use* cancelled = tsx_.find(e.cancels);
+    if (!cancelled) return;
+    const call_id id{cancelled->slot, cancelled->generation};
     detail::call_record* c = find(id);
     if (!c || (c->state != call_state::incoming && c->state != call_state::early)) return;
     std::string response;
@@ -1739,7 +1768,7 @@ class session_layer {
   std::vector<std::uint32_t> free_;
   std::size_t live_calls_ = 0;
   std::unordered_map<std::string, std::uint32_t> by_dialog_;  // Call-ID + local tag -> call slot
-  std::unordered_map<std::uint64_t, tsx_use> tsx_;            // client / server tsx -> call
+  tsx_table tsx_;                                             // client / server tsx -> call
   struct outside_request {  // send_outside_dialog()'s request, kept to answer a challenge
     sip::message request;
     transaction::tsx_id first;  // the id the user got
