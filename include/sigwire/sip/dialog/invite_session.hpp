@@ -62,6 +62,8 @@ struct call_record {
   transaction::peer remote{};
 
   std::string call_id, local_tag;
+  bool dialog_linked = false;      // in session_layer's index of calls by Call-ID and local tag,
+  std::uint32_t dialog_hash = 0;   // under this hash
   std::vector<dialog> dialogs;     // UAC: one per To tag (forks); UAS: one
   int confirmed = -1;              // the dialog of the call once a 2xx was sent or received
   sip::message invite;             // UAC: the INVITE sent (dialogs and forks are made from it); UAS: the INVITE received

@@ -46,6 +46,7 @@
 // the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
+#include <sigwire/core/slot_index.hpp>
 #include <sigwire/core/slots.hpp>
 #include <sigwire/sdp/negotiator.hpp>
 #include <sigwire/sip/dialog/auth_client.hpp>
@@ -567,7 +568,7 @@ class session_layer {
   // The record is reset and its slot reused; the handle dies with its generation.
   void release(call_id id) {
     detail::call_record& c = calls_[id.slot];
-    by_dialog_.erase(dialog_key(c.call_id, c.local_tag));
+    if (c.dialog_linked) by_dialog_.erase(id.slot, c.dialog_hash);
     // The timer stamp outlives the slot's reuse: heap entries of the old call stay stale.
     const std::uint32_t generation = c.generation + 1, stamp = c.timer_stamp + 1, session = c.session_stamp + 1,
                         glare = c.glare_stamp + 1;
@@ -579,18 +580,26 @@ class session_layer {
     free_.push_back(id.slot);
     --live_calls_;
   }
-  static std::string dialog_key(std::string_view call_id_text, std::string_view local_tag) {
-    std::string k;
-    k.reserve(call_id_text.size() + local_tag.size() + 1);
-    k.append(call_id_text).append(1, '\n').append(local_tag);
-    return k;
+  // Calls by Call-ID and local tag (what identifies our side of the dialogs
+  // of a call, forks included): the index keeps slots, the keys stay in the
+  // records.
+  static std::uint32_t dialog_hash(std::string_view call_id_text, std::string_view local_tag) noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(call_id_text) * 31 + std::hash<std::string_view>{}(local_tag);
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
   }
-  void link_dialog(detail::call_record& c, call_id id) { by_dialog_[dialog_key(c.call_id, c.local_tag)] = id.slot; }
+  void link_dialog(detail::call_record& c, call_id id) {
+    if (c.dialog_linked) by_dialog_.erase(id.slot, c.dialog_hash);
+    c.dialog_hash = dialog_hash(c.call_id, c.local_tag);
+    by_dialog_.insert(id.slot, c.dialog_hash);
+    c.dialog_linked = true;
+  }
   detail::call_record* find_by_dialog(std::string_view call_id_text, std::string_view local_tag, call_id& id) {
-    const auto it = by_dialog_.find(dialog_key(call_id_text, local_tag));
-    if (it == by_dialog_.end()) return nullptr;
-    id = {it->second, calls_[it->second].generation};
-    return &calls_[it->second];
+    const std::uint32_t slot = by_dialog_.find(dialog_hash(call_id_text, local_tag), [&](std::uint32_t s) {
+      return calls_[s].call_id == call_id_text && calls_[s].local_tag == local_tag;
+    });
+    if (slot == core::slot_index::none) return nullptr;
+    id = {slot, calls_[slot].generation};
+    return &calls_[slot];
   }
 
   static constexpr std::uint32_t outside_dialog = UINT32_MAX;  // tsx_use::slot of send_outside_dialog()'s requests
@@ -1767,7 +1776,7 @@ class session_layer {
   std::vector<detail::call_record> calls_;
   std::vector<std::uint32_t> free_;
   std::size_t live_calls_ = 0;
-  std::unordered_map<std::string, std::uint32_t> by_dialog_;  // Call-ID + local tag -> call slot
+  core::slot_index by_dialog_;                                // Call-ID + local tag -> call slot
   tsx_table tsx_;                                             // client / server tsx -> call
   struct outside_request {  // send_outside_dialog()'s request, kept to answer a challenge
     sip::message request;

@@ -10,6 +10,7 @@
 // skipped when it surfaces (or dropped when stale entries pile up).
 #pragma once
 
+#include <sigwire/core/slot_index.hpp>
 #include <sigwire/core/slots.hpp>
 #include <sigwire/sip/owned_message.hpp>
 #include <sigwire/sip/transaction/event.hpp>
@@ -63,70 +64,25 @@ struct hashed_key {
 };
 inline hashed_key hashed(std::string_view key) noexcept { return {key, std::hash<std::string_view>{}(key)}; }
 
-// An open-addressing index (linear probing, at most half full) of record
-// slots; the key stays in its record (Key, with its hash in Hash), so an
-// entry costs 8 bytes (the slot and 32 bits of the key's hash), not a hash
-// node and a second copy of the key. The hash bits in the entry spare a
-// probe, a rehash or a deletion from reading records it does not want: with
-// a million transactions each record read is a cache miss.
+// The records' index under one of their keys (sigwire::core::slot_index:
+// 8 bytes per entry, the key stays in its record, Key, with its hash in Hash).
 template <std::string_view (record::*Key)() const noexcept, std::size_t record::*Hash>
 class slot_index {
  public:
-  static constexpr std::uint32_t none = UINT32_MAX;
+  static constexpr std::uint32_t none = sigwire::core::slot_index::none;
   static std::size_t hash(std::string_view k) noexcept { return hashed(k).hash; }
 
   std::uint32_t find(const std::vector<record>& records, std::string_view key, std::size_t h) const noexcept {
-    if (table_.empty()) return none;
-    const auto bits = static_cast<std::uint32_t>(h);
-    for (std::size_t i = home(bits);; i = next(i)) {
-      const entry e = table_[i];
-      if (e.slot == none) return none;
-      if (e.hash_bits == bits && (records[e.slot].*Key)() == key) return e.slot;
-    }
+    return index_.find(bits(h), [&](std::uint32_t slot) { return (records[slot].*Key)() == key; });
   }
-  void insert(const std::vector<record>& records, std::uint32_t slot) {
-    if (2 * (used_ + 1) > table_.size()) {
-      std::vector<entry> old(std::max<std::size_t>(16, 2 * table_.size()));
-      old.swap(table_);
-      for (const entry e : old)
-        if (e.slot != none) place(e);
-    }
-    place({slot, static_cast<std::uint32_t>(records[slot].*Hash)});
-    ++used_;
-  }
-  // Backward-shift deletion: entries behind the hole that probed past it move up.
+  void insert(const std::vector<record>& records, std::uint32_t slot) { index_.insert(slot, bits(records[slot].*Hash)); }
   void erase(const std::vector<record>& records, std::uint32_t slot) noexcept {
-    std::size_t i = home(static_cast<std::uint32_t>(records[slot].*Hash));
-    while (table_[i].slot != slot) i = next(i);
-    for (std::size_t j = next(i); table_[j].slot != none; j = next(j)) {
-      const std::size_t h = home(table_[j].hash_bits);
-      // table_[j] may fill the hole at i unless its home lies cyclically in (i, j].
-      const bool home_after_hole = i <= j ? (h > i && h <= j) : (h > i || h <= j);
-      if (home_after_hole) continue;
-      table_[i] = table_[j];
-      i = j;
-    }
-    table_[i] = entry{};
-    --used_;
+    index_.erase(slot, bits(records[slot].*Hash));
   }
 
  private:
-  struct entry {
-    std::uint32_t slot = none;
-    std::uint32_t hash_bits = 0;  // the low 32 bits of the key's hash
-  };
-  // Tables hold at most 2^31 entries (slots are 32-bit), so 32 hash bits place them.
-  std::size_t home(std::uint32_t bits) const noexcept { return bits & mask(); }
-  std::size_t next(std::size_t i) const noexcept { return (i + 1) & mask(); }
-  std::size_t mask() const noexcept { return table_.size() - 1; }
-  void place(entry e) noexcept {
-    std::size_t i = home(e.hash_bits);
-    while (table_[i].slot != none) i = next(i);
-    table_[i] = e;
-  }
-
-  std::vector<entry> table_;
-  std::size_t used_ = 0;
+  static std::uint32_t bits(std::size_t h) noexcept { return static_cast<std::uint32_t>(h); }
+  sigwire::core::slot_index index_;
 };
 
 class core {
