@@ -76,10 +76,13 @@ class layer : private core {
   // RFC 3261 §8.1.1.7: a branch with the magic cookie, from the injected random source.
   std::string new_branch() {
     static constexpr char hex[] = "0123456789abcdef";
-    std::string b = "z9hG4bK";
+    static constexpr std::string_view cookie = "z9hG4bK";
+    std::string b(cookie.size() + 32, '\0');
+    cookie.copy(b.data(), cookie.size());
+    char* out = b.data() + cookie.size();
     for (int word = 0; word < 2; ++word) {
       std::uint64_t v = random_();
-      for (int i = 0; i < 16; ++i, v >>= 4) b += hex[v & 15];
+      for (int i = 0; i < 16; ++i, v >>= 4) *out++ = hex[v & 15];
     }
     return b;
   }
