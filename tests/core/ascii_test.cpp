@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <unordered_map>
 
@@ -77,4 +78,35 @@ TEST_CASE("strict integer parser") {
   // A caller-chosen bound (e.g. SIP CSeq < 2**31, RFC 3261 §8.1.1.5).
   CHECK(a::parse_uint<std::uint32_t>("2147483647", 2147483647u).value == 2147483647u);
   CHECK(a::parse_uint<std::uint32_t>("2147483648", 2147483647u).ec == error::overflow);
+}
+
+TEST_CASE("parse_uint agrees with a reference on random digit strings") {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(1 + rng() % 24, '0');
+    for (char& c : s) c = static_cast<char>('0' + rng() % 10);
+    if (rng() % 8 == 0) s[rng() % s.size()] = "x +-/:"[rng() % 6];
+    const std::uint64_t bounds[] = {UINT32_MAX, 65535, 255, 2147483647, rng() % 100000};
+    const std::uint32_t max = static_cast<std::uint32_t>(bounds[rng() % 5]);
+    // Reference: digits checked first, then the value against max (it stays
+    // below 2^32 before each step, so 64 bits cannot overflow).
+    std::uint64_t v = 0;
+    std::error_code want{};
+    for (char c : s) {
+      if (c < '0' || c > '9') {
+        want = error::invalid_character;
+        break;
+      }
+      v = v * 10 + static_cast<unsigned>(c - '0');
+      if (v > max) {
+        want = error::overflow;
+        break;
+      }
+    }
+    CAPTURE(s);
+    CAPTURE(max);
+    const auto r = a::parse_uint<std::uint32_t>(s, max);
+    CHECK(r.ec == want);
+    if (!want) CHECK(r.value == static_cast<std::uint32_t>(v));
+  }
 }

@@ -162,7 +162,10 @@ constexpr std::string_view trim(std::string_view s) noexcept { return trim_right
 
 // --- strict integers ---------------------------------------------------------
 // Decimal digits only: no sign, no spaces, no locale, no leading '+'. The
-// whole input must be digits. Overflow of T is an error, never a wrap.
+// whole input must be digits. Overflow of T (or a value above `max`) is an
+// error, never a wrap. The one integer parser of every layer: SIP numbers
+// (Content-Length, CSeq, ports, RSeq ...), SDP fields, WebSocket extension
+// parameters all come here, under their layer's short names.
 template <class T>
 struct parse_result {
   T value{};
@@ -170,18 +173,54 @@ struct parse_result {
   explicit operator bool() const noexcept { return !ec; }
 };
 
+// The parser itself, with the outcome as a plain enum: callers that only
+// need "a number or not" (SDP's fields) build no std::error_code, whose
+// default constructor calls std::system_category() out of line.
+enum class uint_status : std::uint8_t { ok, empty, invalid_character, overflow };
+
+template <class T>
+  requires std::is_unsigned_v<T>
+[[gnu::always_inline]] constexpr uint_status parse_uint_to(std::string_view s, T& out, T max = std::numeric_limits<T>::max()) noexcept {
+  if (s.empty()) return uint_status::empty;
+  if (s.size() <= 9) {  // the usual case: nine digits cannot overflow 64 bits, so no check per digit
+    std::uint64_t v = 0;
+    bool digits = true;
+    for (char c : s) {
+      const unsigned digit = static_cast<unsigned char>(c) - static_cast<unsigned>('0');
+      digits &= digit <= 9;
+      v = v * 10 + digit;
+    }
+    if (digits) {
+      if (v > static_cast<std::uint64_t>(max)) return uint_status::overflow;
+      out = static_cast<T>(v);
+      return uint_status::ok;
+    }
+  }
+  // Longer, or not all digits: digit by digit, so the first fault is the one reported.
+  std::uint64_t value = 0;
+  for (char c : s) {
+    const unsigned digit = static_cast<unsigned char>(c) - static_cast<unsigned>('0');
+    if (digit > 9) return uint_status::invalid_character;
+    // No division per digit: a checked multiply-add and a compare.
+    if (__builtin_mul_overflow(value, 10u, &value) || __builtin_add_overflow(value, digit, &value) ||
+        value > static_cast<std::uint64_t>(max))
+      return uint_status::overflow;
+  }
+  out = static_cast<T>(value);
+  return uint_status::ok;
+}
+
 template <class T>
   requires std::is_unsigned_v<T>
 constexpr parse_result<T> parse_uint(std::string_view s, T max = std::numeric_limits<T>::max()) noexcept {
-  if (s.empty()) return {0, make_error_code(error::empty_input)};
   T value = 0;
-  for (char c : s) {
-    if (!is_digit(c)) return {0, make_error_code(error::invalid_character)};
-    const T digit = static_cast<T>(c - '0');
-    if (value > (max - digit) / 10) return {0, make_error_code(error::overflow)};
-    value = static_cast<T>(value * 10 + digit);
+  switch (parse_uint_to(s, value, max)) {
+    case uint_status::ok: return {value, {}};
+    case uint_status::empty: return {0, make_error_code(error::empty_input)};
+    case uint_status::invalid_character: return {0, make_error_code(error::invalid_character)};
+    case uint_status::overflow: break;
   }
-  return {value, {}};
+  return {0, make_error_code(error::overflow)};
 }
 
 }  // namespace sigwire::core::ascii

@@ -33,21 +33,14 @@ namespace ascii = core::ascii;
   return f;
 }
 
-// Strict decimal (digits only, no sign), overflow-checked against `max`.
-// Same contract as core::ascii::parse_uint, without building an error_code.
+// Strict decimal (digits only, no sign) up to `max`: core::ascii's parser
+// as an optional, the shape SDP's field parsers use.
 template <class T>
 [[gnu::always_inline]] constexpr std::optional<T> to_uint(std::string_view s,
                                                           T max = std::numeric_limits<T>::max()) noexcept {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : s) {
-    const unsigned d = static_cast<unsigned char>(c) - static_cast<unsigned>('0');
-    if (d > 9) return std::nullopt;
-    // No division per digit: the checked multiply-add is a few cycles.
-    if (__builtin_mul_overflow(value, 10u, &value) || __builtin_add_overflow(value, d, &value)) return std::nullopt;
-  }
-  if (value > static_cast<std::uint64_t>(max)) return std::nullopt;
-  return static_cast<T>(value);
+  T value = 0;
+  if (core::ascii::parse_uint_to<T>(s, value, max) != core::ascii::uint_status::ok) return std::nullopt;
+  return value;
 }
 
 // RFC 8866 §9 token / non-ws-string checks.

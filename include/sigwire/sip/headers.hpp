@@ -101,20 +101,12 @@ namespace detail {
   return !out.transport.empty();
 }
 
-// sent-by = host [ COLON port ]
+// sent-by = host [ COLON port ]: a URI's hostport, with LWS allowed around the colon.
 [[gnu::always_inline]] inline bool take_sent_by(cursor& c, via& out) noexcept {
-  if (c.peek() == '[') {
-    const std::size_t rb = c.s.find(']', c.i);
-    if (rb == std::string_view::npos) return false;
-    out.host = c.s.substr(c.i, rb + 1 - c.i);
-    c.i = rb + 1;
-    if (!valid_ipv6_reference(out.host)) return false;
-  } else {
-    // The scan admits hostname characters only: what valid_hostname checks
-    // beyond that is the first byte.
-    out.host = c.host();
-    if (out.host.empty() || out.host.front() == '.' || out.host.front() == '-') return false;
-  }
+  const std::size_t end = host_end(c.s, c.i);
+  if (end == std::string_view::npos) return false;
+  out.host = {c.s.data() + c.i, end - c.i};
+  c.i = end;
   if (c.eat_sep(':')) {
     if (!take_u32(c.s, c.i, 65535, out.port)) return false;
     out.has_port = true;
@@ -368,6 +360,33 @@ inline result<media_type> parse_media_type(std::string_view v, const limits& lim
 // ---------------------------------------------------------------------------
 // Digest challenges and credentials (RFC 3261 §25.1, RFC 2617 §3.2,
 // RFC 8760): auth-scheme LWS auth-param *(COMMA auth-param).
+namespace detail {
+// auth-param *(COMMA auth-param) from c, auth-param = token EQUAL ( token /
+// quoted-string ): f(name, value) for each, the value without its quotes; f
+// returns false to stop. The one loop over auth-params: finding one and
+// checking a whole header both walk it. False when the list is malformed
+// before f stopped it.
+template <class F>
+bool for_each_auth_param(cursor& c, F&& f) noexcept {
+  for (;;) {
+    c.skip_lws();
+    const std::string_view name = c.token();
+    if (name.empty() || !c.eat_sep('=')) return false;
+    std::string_view value;
+    if (c.peek() == '"') {
+      const std::size_t e = skip_quoted(c.s, c.i);
+      if (e == std::string_view::npos) return false;
+      value = c.s.substr(c.i + 1, e - c.i - 2);
+      c.i = e;
+    } else {
+      value = c.token();
+      if (value.empty()) return false;
+    }
+    if (!f(name, value) || !c.eat_sep(',')) return true;
+  }
+}
+}  // namespace detail
+
 struct auth_header {
   std::string_view scheme{};
   std::string_view params{};  // raw "a=b, c="d""
@@ -375,23 +394,14 @@ struct auth_header {
   bool is_digest() const noexcept { return core::ascii::iequals(scheme, "Digest"); }
   // Value with quotes removed (escapes are not decoded: digest values never need them).
   std::optional<std::string_view> param(std::string_view name) const noexcept {
+    std::optional<std::string_view> found;
     detail::cursor c{params};
-    for (;;) {
-      c.skip_lws();
-      const std::string_view n = c.token();
-      if (n.empty() || !c.eat_sep('=')) return std::nullopt;
-      std::string_view val;
-      if (c.peek() == '"') {
-        const std::size_t e = detail::skip_quoted(c.s, c.i);
-        if (e == std::string_view::npos) return std::nullopt;
-        val = c.s.substr(c.i + 1, e - c.i - 2);
-        c.i = e;
-      } else {
-        val = c.token();
-      }
-      if (core::ascii::iequals(n, name)) return val;
-      if (!c.eat_sep(',')) return std::nullopt;
-    }
+    (void)detail::for_each_auth_param(c, [&](std::string_view n, std::string_view value) {
+      if (!core::ascii::iequals(n, name)) return true;
+      found = value;
+      return false;
+    });
+    return found;
   }
 };
 
@@ -408,19 +418,11 @@ inline result<auth_header> parse_auth_header(std::string_view v, const limits& l
   }
   out.params = detail::trim_lws(c.rest());
   std::size_t count = 0;
-  for (;;) {
-    const std::string_view n = c.token();
-    if (n.empty() || !c.eat_sep('=')) return R::fail(error::bad_auth_header, v);
-    if (c.peek() == '"') {
-      const std::size_t e = detail::skip_quoted(c.s, c.i);
-      if (e == std::string_view::npos) return R::fail(error::bad_auth_header, v);
-      c.i = e;
-    } else if (c.token().empty()) {
-      return R::fail(error::bad_auth_header, v);
-    }
-    if (++count > lim.max_params) return R::fail(error::too_many_params, v);
-    if (!c.eat_sep(',')) break;
-  }
+  const bool well_formed = detail::for_each_auth_param(c, [&](std::string_view, std::string_view) {
+    return ++count <= lim.max_params;
+  });
+  if (!well_formed) return R::fail(error::bad_auth_header, v);
+  if (count > lim.max_params) return R::fail(error::too_many_params, v);
   c.skip_lws();
   if (!c.done()) return R::fail(error::bad_auth_header, v);
   return {out, {}, {}};

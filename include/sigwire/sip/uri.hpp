@@ -215,8 +215,6 @@ namespace detail {
 }
 
 // 1*DIGIT at r[i] as a number <= max into `out`; i moves past the digits.
-// Up to nine digits cannot overflow 32 bits; longer runs (leading zeros)
-// take parse_u32.
 [[gnu::always_inline]] inline bool take_u32(std::string_view r, std::size_t& i, std::uint32_t max,
                                             std::uint32_t& out) noexcept {
   const std::size_t start = i;
@@ -233,6 +231,23 @@ namespace detail {
   const auto p = parse_u32(r.substr(start, i - start), max);
   out = p.value;
   return static_cast<bool>(p);
+}
+
+// host = hostname / IPv4address / IPv6reference (RFC 3261 §25.1) at s[i],
+// the host of a URI's hostport and of a Via's sent-by: where it ends, or npos
+// when there is none. The scan admits hostname characters only: what a
+// hostname's grammar checks beyond that is its first byte. (Indexes in and
+// out, no references: the parsers keep their cursor in a register.)
+[[gnu::always_inline]] inline std::size_t host_end(std::string_view s, std::size_t i) noexcept {
+  if (i >= s.size()) return std::string_view::npos;
+  if (s[i] == '[') {
+    const std::size_t rb = s.find(']', i);
+    if (rb == std::string_view::npos || !valid_ipv6_reference({s.data() + i, rb + 1 - i})) return std::string_view::npos;
+    return rb + 1;
+  }
+  const std::size_t end = skip_host_chars(s, i);
+  if (end == i || s[i] == '.' || s[i] == '-') return std::string_view::npos;
+  return end;
 }
 
 // userinfo = ( user / telephone-subscriber ) [ ":" password ] "@" (RFC 3261
@@ -269,17 +284,9 @@ namespace detail {
 // hostport = host [ ":" port ] (RFC 3261 §25.1) from r[i].
 [[gnu::always_inline]] inline error parse_hostport(std::string_view r, uri& u, std::size_t& i) noexcept {
   const std::size_t n = r.size(), host_start = i;
-  if (i < n && r[i] == '[') {
-    while (i < n && r[i] != ']') ++i;
-    if (i == n) return error::bad_uri_host;
-    ++i;
-    u.host = {r.data() + host_start, i - host_start};
-    if (!valid_ipv6_reference(u.host)) return error::bad_uri_host;
-  } else {
-    i = skip_host_chars(r, i);
-    u.host = {r.data() + host_start, i - host_start};
-    if (u.host.empty() || u.host.front() == '.' || u.host.front() == '-') return error::bad_uri_host;
-  }
+  i = host_end(r, host_start);
+  if (i == std::string_view::npos) return error::bad_uri_host;
+  u.host = {r.data() + host_start, i - host_start};
   if (i < n && r[i] == ':') {
     ++i;
     if (!take_u32(r, i, 65535, u.port)) return error::bad_uri_port;

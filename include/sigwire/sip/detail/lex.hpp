@@ -135,22 +135,9 @@ inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept {
   return skip_class(s, i, lx_host);
 }
 
-// core::ascii::parse_uint<std::uint32_t> with a fast path: up to nine
-// digits cannot overflow 32 bits, so they need no per-digit division.
-// Anything else (empty, a non-digit, ten digits or more, above max) takes
-// the core function, for the same result and error.
+// The SIP layer's numbers are 32-bit: core::ascii::parse_uint<std::uint32_t>.
 [[gnu::always_inline]] inline ascii::parse_result<std::uint32_t> parse_u32(std::string_view s,
                                                                             std::uint32_t max = UINT32_MAX) noexcept {
-  if (!s.empty() && s.size() <= 9) {
-    std::uint32_t v = 0;
-    bool digits = true;
-    for (char c : s) {
-      const std::uint32_t d = static_cast<std::uint32_t>(static_cast<unsigned char>(c)) - '0';
-      digits &= d <= 9;
-      v = v * 10 + d;
-    }
-    if (digits && v <= max) return {v, {}};
-  }
   return ascii::parse_uint<std::uint32_t>(s, max);
 }
 
@@ -200,11 +187,6 @@ struct cursor {
     return {s.data() + start, i - start};
   }
   [[gnu::always_inline]] constexpr std::string_view token() noexcept { return take_class(lx_token); }
-  std::string_view host() noexcept {  // take_class(lx_host)
-    const std::size_t start = i < s.size() ? i : s.size();
-    i = skip_host_chars(s, start);
-    return {s.data() + start, i - start};
-  }
 };
 
 [[gnu::always_inline]] constexpr std::string_view trim_lws(std::string_view s) noexcept {

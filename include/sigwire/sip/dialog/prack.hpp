@@ -13,7 +13,6 @@
 #include <sigwire/sip/access.hpp>
 #include <sigwire/sip/message.hpp>
 
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,13 +34,10 @@ inline bool peer_supports(const message_view& invite) {
   return lists(invite, header_id::supported, option_tag) || lists(invite, header_id::require, option_tag);
 }
 
+// A 32-bit number between optional spaces (RSeq, RAck's parts, Session-Expires ...).
 inline std::optional<std::uint32_t> parse_u32(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  std::uint32_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
-  return v;
+  const auto r = sip::detail::parse_u32(core::ascii::trim(s));
+  return r ? std::optional<std::uint32_t>(r.value) : std::nullopt;
 }
 
 // §7.1 RSeq of a reliable provisional response (1..2^31-1), nullopt when the
