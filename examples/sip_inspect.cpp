@@ -109,7 +109,7 @@ bool add_leniency(options& o, std::string_view name) {
 
 // Prints the JSON object for one message; returns false on a syntax error.
 bool inspect(std::string_view source, std::string_view data, const options& o) {
-  std::vector<sip::header_field> arena(o.parse.lim.max_headers);
+  std::vector<sip::header_field> arena(o.parse.limits.max_headers);
   sip::message_view m;
   std::string out = "{\"source\":" + json(source);
   std::error_code ec = sip::parse(data, m, o.parse, arena);

@@ -49,9 +49,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto b1 = sip::rebuild(m, out1);
   if (!b1) abort();
   sip::parse_options relaxed;
-  relaxed.lim.max_message_size = 1 << 18;
-  relaxed.lim.max_header_line = 1 << 18;
-  relaxed.lim.max_headers = 300;
+  relaxed.limits.max_message_size = 1 << 18;
+  relaxed.limits.max_header_line = 1 << 18;
+  relaxed.limits.max_headers = 300;
   relaxed.transport = sip::transport_kind::stream;
   sip::message_view m2;
   if (sip::parse(*b1, m2, relaxed, arena)) abort();

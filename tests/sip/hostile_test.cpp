@@ -81,8 +81,8 @@ TEST_CASE("huge peer-controlled counts hit limits, not memory") {
   for (int i = 0; i < 20000; ++i) vias += ", SIP/2.0/UDP h";
   vias += "\r\nl: 0\r\n\r\n";
   sip::parse_options o;
-  o.lim.max_header_line = 1 << 20;
-  o.lim.max_message_size = 1 << 20;
+  o.limits.max_header_line = 1 << 20;
+  o.limits.max_message_size = 1 << 20;
   REQUIRE_FALSE(sip::parse(vias, m, o));
   CHECK(sip::for_each_via(m, [](const sip::via&) {}).ec == sip::error::too_many_values);
   std::string params = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h";

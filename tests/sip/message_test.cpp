@@ -189,16 +189,16 @@ TEST_CASE("header index: inline array, then the caller's arena, then a limit") {
   CHECK(m.headers()[99].value == "v99");
   CHECK(m.find("x-h50")->value == "v50");
   sip::parse_options o;
-  o.lim.max_headers = 50;
+  o.limits.max_headers = 50;
   CHECK(sip::parse(msg, m, o, arena) == sip::error::too_many_headers);
   o = {};
-  o.lim.max_header_line = 8;
+  o.limits.max_header_line = 8;
   CHECK(sip::parse(msg, m, o, arena) == sip::error::header_line_too_long);
   o = {};
-  o.lim.max_message_size = 100;
+  o.limits.max_message_size = 100;
   CHECK(sip::parse(msg, m, o, arena) == sip::error::message_too_large);
   o = {};
-  o.lim.max_values = 2;
+  o.limits.max_values = 2;
   REQUIRE_FALSE(sip::parse("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP a, SIP/2.0/UDP b, SIP/2.0/UDP c\r\nl: 0\r\n\r\n", m, o));
   CHECK(sip::for_each_via(m, [](const sip::via&) {}).ec == sip::error::too_many_values);
 }

@@ -31,7 +31,7 @@ result<std::size_t> for_each_element(const message_view& m, header_id id, error 
     bool bad = false;
     while (sp.next(e, bad)) {
       if (e.empty()) return result<std::size_t>::fail(err, h.value);
-      if (++n > m.options().lim.max_values) return result<std::size_t>::fail(error::too_many_values, h.value);
+      if (++n > m.options().limits.max_values) return result<std::size_t>::fail(error::too_many_values, h.value);
       if (auto ec = f(e, h)) return {0, ec, h.value};
     }
     if (bad) return result<std::size_t>::fail(err, h.value);
@@ -44,7 +44,7 @@ template <class F>
 result<std::size_t> for_each_via(const message_view& m, F&& f) {
   via v;
   return for_each_element(m, header_id::via, error::bad_via, [&](std::string_view e, const header_field&) {
-    if (const error pe = parse_via_to(e, v, m.options().lim); pe != error{}) return make_error_code(pe);
+    if (const error pe = parse_via_to(e, v, m.options().limits); pe != error{}) return make_error_code(pe);
     f(v);
     return std::error_code{};
   });
@@ -55,7 +55,7 @@ template <class F>
 result<std::size_t> for_each_name_addr(const message_view& m, header_id id, error err, bool star, F&& f) {
   name_addr na;
   return for_each_element(m, id, err, [&](std::string_view e, const header_field& h) {
-    if (const error pe = parse_name_addr_to(e, na, err, m.options().lim, star); pe != error{}) return make_error_code(pe);
+    if (const error pe = parse_name_addr_to(e, na, err, m.options().limits, star); pe != error{}) return make_error_code(pe);
     // Contact: * stands alone (RFC 3261 §10.2.2).
     if (na.star && (m.count(id) != 1 || detail::trim_lws(h.value) != "*")) return make_error_code(err);
     f(na);
@@ -96,7 +96,7 @@ result<std::size_t> for_each_token(const message_view& m, header_id id, F&& f) {
 inline result<media_type> content_type(const message_view& m) {
   const auto* h = m.find(header_id::content_type);
   if (!h) return result<media_type>::fail(error::header_not_found);
-  return parse_media_type(h->value, m.options().lim);
+  return parse_media_type(h->value, m.options().limits);
 }
 
 inline result<std::uint32_t> expires(const message_view& m) {
@@ -109,14 +109,14 @@ inline result<std::uint32_t> expires(const message_view& m) {
 // Proxy-Authorization header (one challenge or credentials per header line).
 inline result<auth_header> auth(const message_view& m, header_id id, std::size_t nth = 0) {
   for (const auto& h : m.headers())
-    if (h.id == id && nth-- == 0) return parse_auth_header(h.value, m.options().lim);
+    if (h.id == id && nth-- == 0) return parse_auth_header(h.value, m.options().limits);
   return result<auth_header>::fail(error::header_not_found);
 }
 
 // Decodes every header whose grammar this layer knows (what sip_inspect and
 // a strict UAS do). Returns the first error; `where` names the header value.
 inline result<std::size_t> validate_all(const message_view& m) {
-  const auto& lim = m.options().lim;
+  const auto& lim = m.options().limits;
   auto ignore = [](const auto&) {};
   if (auto r = for_each_via(m, ignore); !r) return r;
   if (auto r = for_each_contact(m, ignore); !r) return r;

@@ -85,8 +85,8 @@ class framer {
       // 3. the header section decides the body length
       message_view m;
       parse_options o;
-      o.lim = lim_;
-      o.lim.max_headers = SIZE_MAX;  // counted by parse(), not needed for framing
+      o.limits = lim_;
+      o.limits.max_headers = SIZE_MAX;  // counted by parse(), not needed for framing
       o.lenient = lenient_;
       o.transport = transport_kind::stream;
       const auto ec = index_head(msg.substr(0, head_end_), m, o);
@@ -122,7 +122,7 @@ class framer {
     parse_options oo = o;
     // Content-Length may be anywhere: index through every header with a
     // rolling arena when the message has more than the inline headers.
-    oo.lim.max_headers = message_view::inline_headers + arena.size();
+    oo.limits.max_headers = message_view::inline_headers + arena.size();
     auto ec = index(head, m, oo, arena);
     if (ec == error::too_many_headers) return scan_content_length(head, m);
     return ec;
@@ -130,7 +130,7 @@ class framer {
   // Fallback for very long header sections: look for Content-Length lines.
   std::error_code scan_content_length(std::string_view head, message_view& m) noexcept {
     parse_options o;
-    o.lim = lim_;
+    o.limits = lim_;
     o.transport = transport_kind::stream;
     o.lenient = lenient_ | lenient_stream_missing_content_length;
     // Build a synthetic view: start line + the Content-Length line(s) only.

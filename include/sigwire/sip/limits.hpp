@@ -47,7 +47,7 @@ enum class transport_kind : std::uint8_t {
 };
 
 struct parse_options {
-  limits lim{};
+  sip::limits limits{};  // named as in every layer (sdp::parse_options, ws::connection_options, transport options)
   std::uint32_t lenient = strict;
   transport_kind transport = transport_kind::datagram;
 };

@@ -256,7 +256,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   namespace ascii = core::ascii;
   m.reset(opt, arena);
   const bool bare_lf_ok = (opt.lenient & lenient_bare_lf) != 0;
-  const std::size_t cap = bytes.size() < opt.lim.max_message_size ? bytes.size() : opt.lim.max_message_size;
+  const std::size_t cap = bytes.size() < opt.limits.max_message_size ? bytes.size() : opt.limits.max_message_size;
   const std::string_view in{bytes.data(), cap};  // cap <= bytes.size()
 
   // ---- start line (RFC 3261 §7.1, §7.2) ----
@@ -379,18 +379,18 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
       }
     }
     if (!complete) {
-      if (i - line_start > opt.lim.max_header_line) return m.fail(error::header_line_too_long, in.substr(line_start, 64));
+      if (i - line_start > opt.limits.max_header_line) return m.fail(error::header_line_too_long, in.substr(line_start, 64));
       break;  // need more
     }
-    if (vend - line_start > opt.lim.max_header_line)
+    if (vend - line_start > opt.limits.max_header_line)
       return m.fail(error::header_line_too_long, in.substr(line_start, vend - line_start));
     header_field h{name, detail::trim_value(std::string_view(in.data() + vstart, vend - vstart)), id};
-    if (m.count_ >= opt.lim.max_headers || !m.push(h)) return m.fail(error::too_many_headers, in.substr(line_start, vend - line_start));
+    if (m.count_ >= opt.limits.max_headers || !m.push(h)) return m.fail(error::too_many_headers, in.substr(line_start, vend - line_start));
     if (h.id == header_id::content_length) {
       if (m.has_content_length_) return m.fail(error::duplicate_header, h.value);
       const auto n = detail::parse_u32(h.value);
       if (!n) return m.fail(error::bad_content_length, h.value);
-      if (n.value > opt.lim.max_body_size) return m.fail(error::body_too_large, h.value);
+      if (n.value > opt.limits.max_body_size) return m.fail(error::body_too_large, h.value);
       m.content_length_ = n.value;
       m.has_content_length_ = true;
     }
@@ -419,9 +419,9 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (!(opt.lenient & lenient_stream_missing_content_length)) return m.fail(error::missing_content_length, m.start_line_);
   } else {
     body_len = available;  // datagram without Content-Length: the rest is the body
-    if (body_len > opt.lim.max_body_size) return m.fail(error::body_too_large, {});
+    if (body_len > opt.limits.max_body_size) return m.fail(error::body_too_large, {});
   }
-  if (pos + body_len > opt.lim.max_message_size) return m.fail(error::message_too_large, {});
+  if (pos + body_len > opt.limits.max_message_size) return m.fail(error::message_too_large, {});
   m.body_ = {bytes.data() + pos, body_len};  // pos + body_len <= bytes.size() (checked above)
   m.bytes_ = {bytes.data(), pos + body_len};
   return {};
@@ -440,7 +440,7 @@ inline std::error_code parse(std::string_view bytes, message_view& m, const pars
     switch (h.id) {
       case header_id::via: {
         if (m.has_via_) break;  // only the topmost value is decoded eagerly
-        if (const error e = parse_via_to(h.value, m.top_via_, opt.lim, true); e != error{}) return m.fail(e, h.value);
+        if (const error e = parse_via_to(h.value, m.top_via_, opt.limits, true); e != error{}) return m.fail(e, h.value);
         m.has_via_ = true;
         break;
       }
@@ -448,7 +448,7 @@ inline std::error_code parse(std::string_view bytes, message_view& m, const pars
       case header_id::to: {
         const bool is_from = h.id == header_id::from;
         if (is_from ? m.has_from_ : m.has_to_) return m.fail(error::duplicate_header, h.value);
-        if (const error e = parse_name_addr_to(h.value, is_from ? m.from_ : m.to_, is_from ? error::bad_from : error::bad_to, opt.lim);
+        if (const error e = parse_name_addr_to(h.value, is_from ? m.from_ : m.to_, is_from ? error::bad_from : error::bad_to, opt.limits);
             e != error{})
           return m.fail(e, h.value);
         (is_from ? m.has_from_ : m.has_to_) = true;

@@ -117,7 +117,7 @@ class message {
     if (!view_) view_ = detail::take_view();
     std::error_code ec = sip::parse(bytes_, *view_, opt_, arena_span());
     if (ec == make_error_code(error::too_many_headers) && arena_size_ == 0) {
-      arena_size_ = opt_.lim.max_headers;
+      arena_size_ = opt_.limits.max_headers;
       arena_ = std::make_unique<header_field[]>(arena_size_);
       ec = sip::parse(bytes_, *view_, opt_, arena_span());
     }

@@ -345,7 +345,7 @@ class dialog {
     name_addr na;
     const auto r = for_each_element(m, header_id::record_route, error::bad_record_route,
                                     [&](std::string_view e, const header_field&) {
-                                      if (parse_name_addr_to(e, na, error::bad_record_route, m.options().lim) != error{})
+                                      if (parse_name_addr_to(e, na, error::bad_record_route, m.options().limits) != error{})
                                         return make_error_code(error::bad_record_route);
                                       out.push_back(unfolded(e));
                                       return std::error_code{};
