@@ -13,9 +13,15 @@
 //   }
 //   template <> struct std::is_error_code_enum<sigwire::ws::error> : std::true_type {};
 //
+// Every layer also declares `core::condition coarse_condition(error)` (found
+// by ADL; a switch naming every value, so a new error cannot go unmapped
+// without -Wswitch saying so): any error_code of any layer then compares
+// equal to one of a few conditions users branch on, the same in every layer:
+//
+//   if (ec == sigwire::core::condition::limit_exceeded) ...   // SIP, SDP, WS, HTTP alike
+//
 // A layer may also declare `std::error_condition error_condition_for(error)`
-// (found by ADL) to make its fine errors compare equal to coarse conditions,
-// as Beast's websocket::condition does.
+// for conditions of its own (ws::condition, as Beast's websocket::condition).
 #pragma once
 
 #include <string>
@@ -24,6 +30,31 @@
 #include <type_traits>
 
 namespace sigwire::core {
+
+// The coarse conditions.
+enum class condition {
+  incomplete = 1,  // the input ends before the message does: more is needed (not a fault of the input)
+  malformed,       // the input breaks the grammar or a rule of the protocol
+  limit_exceeded,  // a configured limit was reached (sizes, counts)
+  unsupported,     // well-formed, but asks for what is not implemented (a version, scheme, algorithm)
+  rejected,        // well-formed and understood, but refused: policy, negotiation, authentication
+  invalid_use,     // the call does not fit: the object's state, or an argument the caller got wrong
+  failed,          // what lies below failed: the transport, a timeout, OpenSSL, zlib
+};
+
+constexpr const char* error_category_name(condition) noexcept { return "sigwire.condition"; }
+constexpr std::string_view error_message(condition c) noexcept {
+  switch (c) {
+    case condition::incomplete: return "incomplete input";
+    case condition::malformed: return "malformed input";
+    case condition::limit_exceeded: return "limit exceeded";
+    case condition::unsupported: return "not supported";
+    case condition::rejected: return "rejected";
+    case condition::invalid_use: return "invalid use";
+    case condition::failed: return "failure below the protocol";
+  }
+  return "unknown sigwire condition";
+}
 
 template <class Enum>
 concept layer_error_enum = std::is_enum_v<Enum> && requires(Enum e) {
@@ -45,6 +76,17 @@ class layer_error_category final : public std::error_category {
       return error_condition_for(static_cast<Enum>(value));
     } else {
       return std::error_condition(value, *this);
+    }
+  }
+
+  // Equal to its default condition, and to its layer's coarse condition.
+  bool equivalent(int value, const std::error_condition& c) const noexcept override {
+    if (default_error_condition(value) == c) return true;
+    if constexpr (requires(Enum e) { { coarse_condition(e) } -> std::same_as<condition>; }) {
+      return c.category() == layer_error_category<condition>::instance() &&
+             c.value() == static_cast<int>(coarse_condition(static_cast<Enum>(value)));
+    } else {
+      return false;
     }
   }
 
@@ -88,7 +130,24 @@ constexpr std::string_view error_message(error e) noexcept {
 
 inline std::error_code make_error_code(error e) noexcept { return make_error_code_for(e); }
 
+constexpr condition coarse_condition(error e) noexcept {
+  switch (e) {
+    case error::invalid_character:
+    case error::bad_padding:
+    case error::empty_input:
+    case error::overflow: return condition::malformed;
+    case error::crypto_failure: return condition::failed;
+  }
+  return condition::failed;
+}
+
+inline std::error_condition make_error_condition(condition c) noexcept {
+  return {static_cast<int>(c), layer_error_category<condition>::instance()};
+}
+
 }  // namespace sigwire::core
 
 template <>
 struct std::is_error_code_enum<sigwire::core::error> : std::true_type {};
+template <>
+struct std::is_error_condition_enum<sigwire::core::condition> : std::true_type {};

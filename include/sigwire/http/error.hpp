@@ -46,6 +46,26 @@ constexpr std::string_view error_message(error e) noexcept {
 
 inline std::error_code make_error_code(error e) noexcept { return core::make_error_code_for(e); }
 
+// The coarse condition of each error (core/error.hpp): every value named.
+constexpr core::condition coarse_condition(error e) noexcept {
+  using core::condition;
+  switch (e) {
+    case error::head_too_large:
+    case error::too_many_headers: return condition::limit_exceeded;
+    case error::bad_request_line:
+    case error::bad_method:
+    case error::bad_target:
+    case error::bad_version:
+    case error::bad_status_line:
+    case error::bad_status_code:
+    case error::bad_header_name:
+    case error::bad_header_value:
+    case error::obsolete_folding:
+    case error::bad_line_ending: return condition::malformed;
+  }
+  return condition::malformed;
+}
+
 }  // namespace sigwire::http
 
 template <>

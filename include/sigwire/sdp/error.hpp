@@ -102,6 +102,44 @@ struct limits {
   std::size_t max_formats = 512;             // formats on one m= line
 };
 
+// The coarse condition of each error (core/error.hpp): every value named.
+constexpr core::condition coarse_condition(error e) noexcept {
+  using core::condition;
+  switch (e) {
+    case error::line_too_long:
+    case error::message_too_large:
+    case error::too_many_media:
+    case error::too_many_attributes:
+    case error::too_many_lines: return condition::limit_exceeded;
+    case error::empty_input:
+    case error::bad_line_syntax:
+    case error::bad_character:
+    case error::unknown_line_type:
+    case error::line_out_of_order:
+    case error::duplicate_line:
+    case error::missing_version:
+    case error::bad_version:
+    case error::missing_origin:
+    case error::bad_origin:
+    case error::missing_session_name:
+    case error::missing_timing:
+    case error::bad_timing:
+    case error::bad_connection:
+    case error::missing_connection:
+    case error::bad_bandwidth:
+    case error::bad_media:
+    case error::bad_attribute:
+    case error::media_count_mismatch:  // an answer that breaks RFC 3264 §6
+    case error::media_type_mismatch:
+    case error::bad_direction:
+    case error::missing_fingerprint: return condition::malformed;
+    case error::no_common_codec: return condition::rejected;
+    case error::invalid_state:
+    case error::no_media: return condition::invalid_use;
+  }
+  return condition::malformed;
+}
+
 }  // namespace sigwire::sdp
 
 template <>

@@ -193,6 +193,75 @@ constexpr owed_response owed_response_for(error e) noexcept {
   return {400, "Bad Request"};
 }
 
+// The coarse condition of each error (core/error.hpp): every value named.
+constexpr core::condition coarse_condition(error e) noexcept {
+  using core::condition;
+  switch (e) {
+    case error::need_more: return condition::incomplete;
+    case error::message_too_large:
+    case error::header_line_too_long:
+    case error::too_many_headers:
+    case error::body_too_large:
+    case error::too_many_values:
+    case error::too_many_params:
+    case error::buffer_too_small: return condition::limit_exceeded;
+    case error::bad_start_line:
+    case error::bad_method:
+    case error::bad_request_uri:
+    case error::uri_headers_in_request_uri:
+    case error::bad_version:
+    case error::bad_status_code:
+    case error::bad_reason_phrase:
+    case error::bad_header_name:
+    case error::bad_header_line:
+    case error::bad_line_ending:
+    case error::bad_folding:
+    case error::duplicate_header:
+    case error::bad_via:
+    case error::bad_from:
+    case error::bad_to:
+    case error::bad_call_id:
+    case error::bad_cseq:
+    case error::cseq_method_mismatch:
+    case error::bad_max_forwards:
+    case error::bad_content_length:
+    case error::content_length_mismatch:
+    case error::missing_content_length:
+    case error::bad_contact:
+    case error::bad_route:
+    case error::bad_record_route:
+    case error::bad_content_type:
+    case error::bad_expires:
+    case error::bad_token_list:
+    case error::bad_auth_header:
+    case error::bad_date:
+    case error::bad_retry_after:
+    case error::bad_warning:
+    case error::bad_header_value:
+    case error::header_not_found:  // a header the message needs is absent
+    case error::bad_uri:
+    case error::bad_uri_scheme:
+    case error::bad_uri_user:
+    case error::bad_uri_host:
+    case error::bad_uri_port:
+    case error::bad_uri_params:
+    case error::bad_uri_headers:
+    case error::bad_escape:
+    case error::missing_auth_param:
+    case error::truncated_message: return condition::malformed;
+    case error::version_not_supported:
+    case error::unsupported_auth_scheme:
+    case error::unsupported_algorithm:
+    case error::unsupported_qop: return condition::unsupported;
+    case error::auth_realm_mismatch:
+    case error::auth_nonce_mismatch:
+    case error::auth_response_mismatch: return condition::rejected;
+    case error::framer_failed:
+    case error::bad_builder_input: return condition::invalid_use;
+  }
+  return condition::malformed;
+}
+
 }  // namespace sigwire::sip
 
 template <>
