@@ -25,13 +25,6 @@
 // fires, never per message.
 #pragma once
 
-// Asio 1.22 (Debian 12) turns co_await on for clang only with the
-// Coroutines TS; clang 14 with libstdc++ has C++20 coroutines, so enable
-// them here. (Effective when this header comes before any other Asio header.)
-#if defined(__clang__) && defined(__cpp_impl_coroutine) && !defined(ASIO_HAS_CO_AWAIT) && __has_include(<coroutine>)
-#define ASIO_HAS_CO_AWAIT 1
-#endif
-
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -185,7 +178,7 @@ class stream {
   // server can answer plain HTTP (e.g. a test page) before upgrading.
   template <class Token>
   auto async_read_request(Token&& token) {
-    return asio::async_compose<Token, void(std::error_code)>(head_op{this, true, nullptr}, token, next_);
+    return asio::async_compose<Token, void(std::error_code)>(head_op{this, true}, token, next_);
   }
   const http::request_head& request() const noexcept { return request_; }
 
@@ -201,7 +194,7 @@ class stream {
   template <class Token>
   auto async_handshake(client_options opt, Token&& token) {
     client_hs_.emplace(std::move(opt));
-    return asio::async_compose<Token, void(std::error_code)>(head_op{this, false, nullptr}, token, next_);
+    return asio::async_compose<Token, void(std::error_code)>(head_op{this, false}, token, next_);
   }
 
   // --- messages ------------------------------------------------------------
@@ -284,7 +277,6 @@ class stream {
   struct head_op {
     stream* s;
     bool server;
-    void* unused;
     enum { start, tls_done, wrote, reading, waiting, rejected } state = start;
 
     template <class Self>
