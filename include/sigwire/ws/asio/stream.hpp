@@ -224,24 +224,24 @@ class stream {
   // Taking the message over: a large one is written from the string itself
   // (gathered with its frame header), not copied. An echo server does
   // s.send_binary(std::move(msg)) before reading the next message into msg.
-  send_status send_text(std::string&& s) { return send_owned(true, std::move(s)); }
-  send_status send_binary(std::string&& s) { return send_owned(false, std::move(s)); }
+  send_status send_text(std::string&& s) { return send_owned(message_type::text, std::move(s)); }
+  send_status send_binary(std::string&& s) { return send_owned(message_type::binary, std::move(s)); }
   send_status ping(std::string_view s = {}) { return enqueue([&] { return conn_->ping(s); }, 0); }
 
   // Queue the message and complete once its bytes were written (or failed).
   template <class Token>
-  auto async_write_text(std::string_view s, Token&& token) { return async_write(true, s, std::forward<Token>(token)); }
+  auto async_write_text(std::string_view s, Token&& token) { return async_write(message_type::text, s, std::forward<Token>(token)); }
   template <class Token>
-  auto async_write_binary(std::string_view s, Token&& token) { return async_write(false, s, std::forward<Token>(token)); }
+  auto async_write_binary(std::string_view s, Token&& token) { return async_write(message_type::binary, s, std::forward<Token>(token)); }
   // The same, taking the message over (no copy from 16 KiB up, as send_*).
   template <class Token>
-  auto async_write_text(std::string&& s, Token&& token) { return async_write(true, std::move(s), std::forward<Token>(token)); }
+  auto async_write_text(std::string&& s, Token&& token) { return async_write(message_type::text, std::move(s), std::forward<Token>(token)); }
   template <class Token>
-  auto async_write_binary(std::string&& s, Token&& token) { return async_write(false, std::move(s), std::forward<Token>(token)); }
+  auto async_write_binary(std::string&& s, Token&& token) { return async_write(message_type::binary, std::move(s), std::forward<Token>(token)); }
   template <class Token>
-  auto async_write_text(const char* s, Token&& token) { return async_write(true, std::string_view(s), std::forward<Token>(token)); }
+  auto async_write_text(const char* s, Token&& token) { return async_write(message_type::text, std::string_view(s), std::forward<Token>(token)); }
   template <class Token>
-  auto async_write_binary(const char* s, Token&& token) { return async_write(false, std::string_view(s), std::forward<Token>(token)); }
+  auto async_write_binary(const char* s, Token&& token) { return async_write(message_type::binary, std::string_view(s), std::forward<Token>(token)); }
 
   // Starts the close handshake and completes when it is over and the
   // transport is closed (or the close timeout passed).
@@ -770,9 +770,11 @@ class stream {
   }
 
   // ---- writing ------------------------------------------------------------------
-  send_status send_owned(bool text, std::string&& s) {
+  send_status send_owned(message_type type, std::string&& s) {
     const std::size_t n = s.size();  // read before the string is moved from
-    return enqueue([&] { return text ? conn_->send_text(std::move(s)) : conn_->send_binary(std::move(s)); }, n);
+    return enqueue(
+        [&] { return type == message_type::text ? conn_->send_text(std::move(s)) : conn_->send_binary(std::move(s)); },
+        n);
   }
 
   template <class F>
@@ -790,12 +792,12 @@ class stream {
 
   // Data is std::string_view (copied when framed) or std::string (taken over).
   template <class Data, class Token>
-  auto async_write(bool text, Data data, Token&& token) {
+  auto async_write(message_type type, Data data, Token&& token) {
     return asio::async_initiate<Token, void(std::error_code)>(
-        [this, text, data = std::move(data)](auto handler) mutable {
+        [this, type, data = std::move(data)](auto handler) mutable {
           using H = std::decay_t<decltype(handler)>;
           auto w = std::make_unique<detail::waiter_impl<H, executor_type>>(std::move(handler), get_executor());
-          const auto st = text ? send_text(std::move(data)) : send_binary(std::move(data));
+          const auto st = type == message_type::text ? send_text(std::move(data)) : send_binary(std::move(data));
           if (st == send_status::dropped) return w->complete(make_error_code(error::closed));
           if (written_total_ >= queued_total_) return w->complete({});  // the send went out at once
           write_waiters_.push_back({queued_total_, std::move(w)});
