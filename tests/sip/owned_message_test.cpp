@@ -70,6 +70,29 @@ TEST_CASE("sip::message with more headers than the inline array uses its own are
   CHECK(n.heap_bytes() > many.size());
 }
 
+TEST_CASE("a clone is parsed with the options of its original (kept in the view)") {
+  // Bare LF line ends parse only with lenient_bare_lf; more headers than the
+  // default limit only with a larger one: the clone needs both.
+  std::string lf = invite;
+  for (std::size_t at = lf.find("\r\n"); at != std::string::npos; at = lf.find("\r\n", at)) lf.erase(at, 1);
+  lf.insert(lf.size() - 1, "X-A: 1\nX-B: 2\nX-C: 3\n");
+  sip::parse_options opt;
+  opt.lenient = sip::lenient_bare_lf;
+  opt.limits.max_headers = 12;
+  sip::message strict;
+  CHECK(sip::message::parse(lf, strict));  // strict by default
+  sip::message m;
+  REQUIRE_FALSE(sip::message::parse(lf, m, opt));
+  const sip::message copy = m.clone();
+  REQUIRE_FALSE(copy.empty());
+  CHECK(copy->options().lenient == sip::lenient_bare_lf);
+  CHECK(copy->options().limits.max_headers == 12u);
+  CHECK(copy->find("X-C")->value == "3");
+  CHECK(copy.bytes() == m.bytes());
+  CHECK(copy.bytes().data() != m.bytes().data());
+  CHECK(sizeof(sip::message) <= 64u);  // buffer, arena, view pointer: the options live in the view
+}
+
 TEST_CASE("sip::message::parse reports the parser's error and stays empty") {
   sip::message m;
   CHECK(sip::message::parse("NOT SIP\r\n\r\n", m));

@@ -69,8 +69,7 @@ class message {
   // Parses `bytes` (taken over) with `opt`; the error of sip::parse() on failure.
   static std::error_code parse(std::string bytes, message& out, const parse_options& opt = {}) {
     out.bytes_ = std::move(bytes);
-    out.opt_ = opt;
-    return out.reparse();
+    return out.reparse(opt);
   }
 
   message() = default;
@@ -83,10 +82,10 @@ class message {
   message& operator=(const message&) = delete;
   ~message() { detail::give_back_view(std::move(view_)); }
 
-  // A copy with its own buffer (parses the copy).
+  // A copy with its own buffer (parses the copy, with the options this one was parsed with).
   message clone() const {
     message c;
-    (void)parse(bytes_, c, opt_);
+    if (view_) (void)parse(bytes_, c, view_->options());
     return c;
   }
 
@@ -113,13 +112,15 @@ class message {
     static const message_view v{};
     return v;
   }
-  std::error_code reparse() {
+  // The options live in the view (message_view::options()), not here: a
+  // message is 56 bytes, and the events and records that hold one with it.
+  std::error_code reparse(const parse_options opt) {  // a copy: `opt` may be the view's own
     if (!view_) view_ = detail::take_view();
-    std::error_code ec = sip::parse(bytes_, *view_, opt_, arena_span());
+    std::error_code ec = sip::parse(bytes_, *view_, opt, arena_span());
     if (ec == make_error_code(error::too_many_headers) && arena_size_ == 0) {
-      arena_size_ = opt_.limits.max_headers;
+      arena_size_ = opt.limits.max_headers;
       arena_ = std::make_unique<header_field[]>(arena_size_);
-      ec = sip::parse(bytes_, *view_, opt_, arena_span());
+      ec = sip::parse(bytes_, *view_, opt, arena_span());
     }
     if (ec) clear();
     return ec;
@@ -138,17 +139,15 @@ class message {
   void take(message&& o) noexcept {
     const char* old_data = o.bytes_.data();
     bytes_ = std::move(o.bytes_);
-    opt_ = o.opt_;
     arena_ = std::move(o.arena_);
     arena_size_ = std::exchange(o.arena_size_, 0);
     detail::give_back_view(std::move(view_));
     view_ = std::move(o.view_);
     o.clear();
-    if (bytes_.data() != old_data && !bytes_.empty()) (void)reparse();
+    if (bytes_.data() != old_data && !bytes_.empty() && view_) (void)reparse(view_->options());
   }
 
   std::string bytes_{};
-  parse_options opt_{};
   std::unique_ptr<header_field[]> arena_{};
   std::size_t arena_size_ = 0;
   std::unique_ptr<message_view> view_{};
