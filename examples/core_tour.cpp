@@ -31,5 +31,7 @@ int main(int argc, char** argv) {
   // Strict integers: no sign, no spaces, overflow is an error.
   const auto n = ascii::parse_uint<std::uint32_t>("4294967296");
   std::printf("parse_uint(\"4294967296\"): %s\n", n ? "ok" : n.ec.message().c_str());
-  return ok ? 0 : 1;
+  // Every layer's errors also compare equal to a few coarse conditions.
+  std::printf("an overflow is malformed input: %s\n", n.ec == condition::malformed ? "yes" : "no");
+  return ok && n.ec == condition::malformed ? 0 : 1;
 }
