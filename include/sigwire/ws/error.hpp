@@ -3,6 +3,7 @@
 // Values are never renumbered once published.
 #pragma once
 
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -134,36 +135,18 @@ inline std::error_condition make_error_condition(condition c) noexcept {
   return {static_cast<int>(c), core::category_of<condition>()};
 }
 
-// Every value named (no ranges, no default: -Wswitch catches a new one).
-inline std::error_condition error_condition_for(error e) noexcept {
+// Each error's conditions, every value named once (no ranges, no default:
+// -Wswitch catches a new one): its own ws::condition (none: the error is
+// its own condition) and the coarse condition every layer shares.
+struct error_class {
+  std::optional<condition> own;
+  core::condition coarse;
+};
+constexpr error_class classify(error e) noexcept {
+  using C = core::condition;
+  constexpr auto protocol = condition::protocol_violation, handshake = condition::handshake_failed,
+                 limit = condition::limit_exceeded;
   switch (e) {
-    case error::bad_method:
-    case error::bad_http_version:
-    case error::missing_host:
-    case error::missing_upgrade:
-    case error::missing_connection:
-    case error::bad_key:
-    case error::missing_version:
-    case error::bad_version:
-    case error::origin_rejected:
-    case error::no_subprotocol:
-    case error::bad_extension_offer:
-    case error::bad_request_head:
-    case error::bad_status:
-    case error::bad_response_upgrade:
-    case error::bad_accept:
-    case error::unexpected_subprotocol:
-    case error::unexpected_extension:
-    case error::bad_extension_response:
-    case error::bad_response_head: return make_error_condition(condition::handshake_failed);
-    case error::frame_too_big:
-    case error::message_too_big:
-    case error::too_many_fragments:
-    case error::inflate_too_big: return make_error_condition(condition::limit_exceeded);
-    case error::closed:
-    case error::connection_failed:
-    case error::timeout:
-    case error::deflate_failed: return {static_cast<int>(e), core::category_of<error>()};
     case error::reserved_opcode:
     case error::reserved_bits:
     case error::fragmented_control:
@@ -180,64 +163,44 @@ inline std::error_condition error_condition_for(error e) noexcept {
     case error::bad_close_reason:
     case error::rsv1_on_continuation:
     case error::rsv1_on_control:
-    case error::inflate_failed:
-    case error::closed_abnormally: return make_error_condition(condition::protocol_violation);
+    case error::inflate_failed: return {protocol, C::malformed};
+    case error::closed_abnormally: return {protocol, C::failed};
+    case error::frame_too_big:
+    case error::message_too_big:
+    case error::too_many_fragments:
+    case error::inflate_too_big: return {limit, C::limit_exceeded};
+    case error::closed:
+    case error::connection_failed: return {std::nullopt, C::invalid_use};
+    case error::timeout:
+    case error::deflate_failed: return {std::nullopt, C::failed};
+    case error::bad_method:
+    case error::bad_http_version:
+    case error::missing_host:
+    case error::missing_upgrade:
+    case error::missing_connection:
+    case error::bad_key:
+    case error::missing_version:
+    case error::bad_extension_offer:
+    case error::bad_request_head:
+    case error::bad_status:
+    case error::bad_response_upgrade:
+    case error::bad_accept:
+    case error::unexpected_subprotocol:
+    case error::unexpected_extension:
+    case error::bad_extension_response:
+    case error::bad_response_head: return {handshake, C::malformed};
+    case error::bad_version: return {handshake, C::unsupported};  // a WebSocket version other than 13 (426)
+    case error::origin_rejected:
+    case error::no_subprotocol: return {handshake, C::rejected};
   }
-  return make_error_condition(condition::protocol_violation);
+  return {protocol, C::malformed};
 }
 
-// The coarse condition every layer shares (core/error.hpp): every value named.
-constexpr core::condition coarse_condition(error e) noexcept {
-  using C = core::condition;
-  switch (e) {
-    case error::reserved_opcode:
-    case error::reserved_bits:
-    case error::fragmented_control:
-    case error::control_too_large:
-    case error::non_minimal_length:
-    case error::length_msb_set:
-    case error::unmasked_frame:
-    case error::masked_frame:
-    case error::unexpected_continuation:
-    case error::expected_continuation:
-    case error::invalid_utf8:
-    case error::bad_close_payload:
-    case error::bad_close_code:
-    case error::bad_close_reason:
-    case error::rsv1_on_continuation:
-    case error::rsv1_on_control:
-    case error::inflate_failed:
-    case error::bad_method:
-    case error::bad_http_version:
-    case error::missing_host:
-    case error::missing_upgrade:
-    case error::missing_connection:
-    case error::bad_key:
-    case error::missing_version:
-    case error::bad_extension_offer:
-    case error::bad_request_head:
-    case error::bad_status:
-    case error::bad_response_upgrade:
-    case error::bad_accept:
-    case error::unexpected_subprotocol:
-    case error::unexpected_extension:
-    case error::bad_extension_response:
-    case error::bad_response_head: return C::malformed;
-    case error::frame_too_big:
-    case error::message_too_big:
-    case error::too_many_fragments:
-    case error::inflate_too_big: return C::limit_exceeded;
-    case error::bad_version: return C::unsupported;  // a WebSocket version other than 13 (426)
-    case error::origin_rejected:
-    case error::no_subprotocol: return C::rejected;
-    case error::closed:
-    case error::connection_failed: return C::invalid_use;
-    case error::deflate_failed:
-    case error::timeout:
-    case error::closed_abnormally: return C::failed;
-  }
-  return C::failed;
+inline std::error_condition error_condition_for(error e) noexcept {
+  if (const auto own = classify(e).own) return make_error_condition(*own);
+  return {static_cast<int>(e), core::category_of<error>()};
 }
+constexpr core::condition coarse_condition(error e) noexcept { return classify(e).coarse; }
 
 inline std::error_code make_error_code(error e) noexcept { return core::make_error_code_for(e); }
 
