@@ -304,10 +304,10 @@ class negotiator {
     std::error_code ec;
     // Our description is parsed only here, for the comparison with the
     // peer's: a negotiator keeps its own SDP as text and session, not views.
-    // Built by session::to_string(): its attribute syntax needs no checking.
-    parse_options own = opts_;
+    // Built by session::to_string(): its attribute syntax needs no checking,
+    // and the limits set for the peer's input are not for it.
+    parse_options own{};
     own.check_attributes = false;
-    own.fragment = false;
     const session_view local_view = parse(pending_local_->text, own);
     if (we_offered) ec = check_answer(local_view, pending_remote_->view);
     if (ec) {
