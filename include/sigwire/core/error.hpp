@@ -36,7 +36,7 @@ enum class condition {
   incomplete = 1,  // the input ends before the message does: more is needed (not a fault of the input)
   malformed,       // the input breaks the grammar or a rule of the protocol
   limit_exceeded,  // a configured limit was reached (sizes, counts)
-  unsupported,     // well-formed, but asks for what is not implemented (a version, scheme, algorithm)
+  unsupported,     // well-formed, but asks for what this library does not do (a version, scheme, algorithm)
   rejected,        // well-formed and understood, but refused: policy, negotiation, authentication
   invalid_use,     // the call does not fit: the object's state, or an argument the caller got wrong
   failed,          // what lies below failed: the transport, a timeout, OpenSSL, zlib

@@ -39,8 +39,9 @@ inline std::uint32_t random_u32() {
 // be secret (an SDP o= session id, RFC 8866 §5.2): splitmix64 over a
 // per-thread state seeded once from RAND_bytes. RAND_bytes itself costs a
 // getpid() system call per call (OpenSSL's fork check), which is most of
-// what answering a small offer costs.
-inline std::uint64_t unique_u64() noexcept {
+// what answering a small offer costs. Throws as random_bytes() does when the
+// first call of a thread finds no entropy source.
+inline std::uint64_t unique_u64() {
   thread_local std::uint64_t state = [] {
     std::uint64_t seed = 0;
     auto a = random_array<8>();
