@@ -153,7 +153,7 @@ struct echo_session : std::enable_shared_from_this<echo_session<Stream>> {
 template <class Stream, class... Args>
 void start_session(const config& cfg, Args&&... args) {
   ws::stream_options so;
-  so.idle_timeout = std::chrono::seconds(60);  // keep-alive ping after a minute of silence
+  so.connection.timeouts.idle = std::chrono::seconds(60);  // keep-alive ping after a minute of silence
   so.release_idle_read_buffer = !cfg.keep_read_buffer;
   std::make_shared<echo_session<Stream>>(cfg, so, std::forward<Args>(args)...)->start();
 }

@@ -578,3 +578,108 @@ TEST_CASE("reassembly_buffer_follows_what_came_not_what_was_announced") {
   CHECK(r.ev.type == ws::event_type::binary);
   CHECK(s2.receive_buffer_bytes() == m.size());
 }
+
+// ---- time as an input: keep-alive and close timeout on a virtual clock ----------
+namespace {
+using namespace std::chrono_literals;
+constexpr ws::instant t0 = 1'000us;  // any epoch: the connection never reads a clock
+
+ws::connection_options with_timeouts(ws::duration idle, ws::duration close) {
+  ws::connection_options o;
+  o.timeouts = {.idle = idle, .close = close};
+  return o;
+}
+// Frames the connection has queued, taken out of its output.
+std::vector<test::raw_frame> drain_frames(ws::connection& c) {
+  std::string bytes(c.output());
+  c.consume_output(bytes.size());
+  return test::parse_frames(bytes, c.role());
+}
+}  // namespace
+
+TEST_CASE("keepalive_pings_after_idle_of_silence_and_times_out_after_as_long_again") {
+  ws::connection server(ws::role::server, with_timeouts(30s, 5s), t0);
+  ws::connection client(ws::role::client);
+  REQUIRE(server.next_deadline() == t0 + 30s);
+  CHECK(server.on_timer(t0 + 5s) == ws::timer_outcome::none);  // early: harmless
+  CHECK(server.output().empty());
+
+  // A message at +10 s moves the deadline; the timer armed at +30 s finds nothing due.
+  REQUIRE_FALSE(client.send_text("hi"));
+  server.advance_clock(t0 + 10s);
+  CHECK(server.feed(client.output()).ev.type == ws::event_type::text);
+  CHECK(server.next_deadline() == t0 + 40s);
+  CHECK(server.on_timer(t0 + 30s) == ws::timer_outcome::none);
+
+  CHECK(server.on_timer(t0 + 40s) == ws::timer_outcome::ping_sent);
+  const auto frames = drain_frames(server);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].h.opcode == ws::opcode::ping);
+  CHECK(server.next_deadline() == t0 + 70s);  // one more idle period to answer
+  CHECK(server.state() == ws::connection_state::open);
+
+  CHECK(server.on_timer(t0 + 70s) == ws::timer_outcome::timed_out);
+  CHECK(server.timed_out());
+  CHECK(server.state() == ws::connection_state::closed);
+  CHECK(server.transport_should_close());
+  CHECK_FALSE(server.close_handshake_complete());
+  CHECK(server.next_deadline() == std::nullopt);
+  CHECK(server.send_text("late") == make_error_code(ws::error::closed));
+  CHECK(server.output().empty());  // no Close frame: the peer is gone (1006)
+  CHECK(server.on_timer(t0 + 100s) == ws::timer_outcome::none);
+}
+
+TEST_CASE("keepalive_pong_or_any_byte_restarts_the_idle_period") {
+  for (auto r : both_roles) {
+    pair p(r == ws::role::client ? with_timeouts(1s, 5s) : ws::connection_options{},
+           r == ws::role::server ? with_timeouts(1s, 5s) : ws::connection_options{});
+    ws::connection& c = r == ws::role::client ? p.client : p.server;
+    c.advance_clock(t0);  // opened at 0, told the time later: the idle period still counts from 0
+    CHECK(c.next_deadline() == ws::instant(1s));
+    REQUIRE(c.on_timer(1s + 250us) == ws::timer_outcome::ping_sent);
+    c.advance_clock(1s + 900us);
+    p.run();  // the ping goes over, the peer's automatic pong comes back
+    CHECK(c.next_deadline() == 2s + 900us);
+    // A late timer never skips the ping: one call pings, the next finds nothing due.
+    CHECK(c.on_timer(10s) == ws::timer_outcome::ping_sent);
+    CHECK(c.on_timer(10s) == ws::timer_outcome::none);
+    CHECK(c.on_timer(11s) == ws::timer_outcome::timed_out);
+  }
+}
+
+TEST_CASE("close_timeout_counts_from_our_close_and_replaces_keepalive") {
+  pair p(with_timeouts(30s, 5s), with_timeouts(30s, 5s));
+  p.client.advance_clock(7s);
+  REQUIRE_FALSE(p.client.close(1000, "bye"));
+  CHECK(p.client.next_deadline() == 12s);
+  CHECK(p.client.on_timer(12s - 1us) == ws::timer_outcome::none);
+  CHECK(p.client.on_timer(12s) == ws::timer_outcome::timed_out);
+  CHECK_FALSE(p.client.close_handshake_complete());
+
+  // The peer's Close echoed: the close timeout counts from its arrival.
+  p.server.advance_clock(9s);
+  std::string bytes(p.client.output());
+  const auto r = p.server.feed(bytes);
+  CHECK(r.ev.type == ws::event_type::close);
+  CHECK(p.server.close_sent());
+  CHECK(p.server.next_deadline() == 14s);
+}
+
+TEST_CASE("close_timeout_after_a_failure_and_zero_timeouts_need_no_timer") {
+  ws::connection server(ws::role::server, with_timeouts(0s, 5s), t0);
+  CHECK(server.next_deadline() == std::nullopt);  // no keep-alive
+  CHECK(server.on_timer(t0 + 1s) == ws::timer_outcome::none);
+  server.advance_clock(t0 + 2s);
+  const std::string unmasked_text("\x81\x02hi", 4);  // §5.1: a client frame must be masked
+  CHECK(server.feed(unmasked_text).ev.type == ws::event_type::error);
+  CHECK(server.next_deadline() == t0 + 7s);
+  CHECK(server.on_timer(t0 + 7s) == ws::timer_outcome::timed_out);
+
+  ws::connection patient(ws::role::client, with_timeouts(0s, 0s));
+  REQUIRE_FALSE(patient.close());
+  CHECK(patient.next_deadline() == std::nullopt);  // close timeout zero: wait forever
+
+  ws::connection c(ws::role::client, with_timeouts(1s, 5s), 10s);
+  c.advance_clock(3s);  // the clock never goes back
+  CHECK(c.next_deadline() == 11s);
+}

@@ -148,7 +148,7 @@ TEST_CASE("stream_timeouts_handshake_and_keepalive") {
   const auto port = acc.local_endpoint().port();
   ws::stream_options opt;
   opt.handshake_timeout = std::chrono::milliseconds(100);
-  opt.idle_timeout = std::chrono::milliseconds(100);
+  opt.connection.timeouts.idle = std::chrono::milliseconds(100);
   std::error_code hs_ec, read_ec;
   bool read_done = false;
   std::optional<tcp_stream> s1, s2;
@@ -512,7 +512,7 @@ TEST_CASE("stream_close_reply_behind_a_full_socket_buffer") {
     });
   });
   ws::stream_options copt;
-  copt.close_timeout = std::chrono::seconds(20);
+  copt.connection.timeouts.close = std::chrono::seconds(20);
   tcp_stream client(copt, tcp::socket(io));
   client.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), port});
   std::error_code client_end = ws::make_error_code(ws::error::timeout);

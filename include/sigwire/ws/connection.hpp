@@ -19,7 +19,24 @@
 //
 // Close handshake (§7): the state goes open -> closing (one side sent Close)
 // -> closed (both sent). A server then closes the TCP connection; a client
-// waits for the server to do it (§7.1.1), with a timeout in the adapter.
+// waits for the server to do it (§7.1.1), within the close timeout.
+//
+// Time is an input, as everywhere in sigwire's cores: the connection never
+// reads a clock. The caller tells it the time with advance_clock(now) when
+// bytes arrive and before close(), arms one timer at next_deadline(), and
+// calls on_timer(now) when it fires (early or late calls are harmless):
+//
+//   c.advance_clock(now); c.feed(bytes);    // silence is counted from here
+//   if (auto at = c.next_deadline()) arm(*at);
+//   on expiry: switch (c.on_timer(now)) { case ping_sent: write output;
+//                                         case timed_out: close the transport; }
+//
+//   keep-alive:  listening --idle of silence--> ping sent --idle more, silence--> timed out
+//                    ^------------- any byte from the peer ------'
+//   closing:     our Close queued (close(), echo, failure) --close timeout--> timed out
+//
+// An idle deadline that moves later as bytes arrive needs no re-arming: the
+// early expiry finds nothing due and the timer is armed at the new deadline.
 //
 //   receive state per frame:  header --(complete)--> payload --(remaining == 0)--> header
 //   message state:            idle --text/binary !fin--> in_message --cont fin--> idle
@@ -27,6 +44,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -59,8 +77,30 @@ struct limits {
   std::size_t max_fragments = 1u << 18;         // frames per message
 };
 
+// A point on the caller's clock, since any epoch it likes, and a span of it.
+using instant = std::chrono::nanoseconds;
+using duration = std::chrono::nanoseconds;
+
+struct timeouts {
+  // Keep-alive: after this long without a byte from the peer a ping goes
+  // out; after as long again without one the connection times out. Zero:
+  // no keep-alive.
+  duration idle = std::chrono::seconds(30);
+  // From our Close frame (sent, echoed, or queued after a failure) until the
+  // transport should be gone. Zero: wait forever.
+  duration close = std::chrono::seconds(5);
+};
+
+// What on_timer() did.
+enum class timer_outcome {
+  none,       // nothing was due (the deadline moved): arm at next_deadline()
+  ping_sent,  // a keep-alive ping is in the output: write it
+  timed_out,  // unanswered keep-alive or close handshake: close the transport (close code 1006)
+};
+
 struct connection_options {
   ws::limits limits;
+  ws::timeouts timeouts;
   bool auto_pong = true;                   // answer each ping with a pong
   std::optional<deflate_params> deflate;   // from the handshake; unset: no compression
   deflate_options deflate_settings;        // memory budget: mem_level, level, keep_idle_codec
@@ -142,7 +182,10 @@ class output_batch {
 
 class connection {
  public:
-  explicit connection(ws::role r, connection_options opt = {}) : role_(r), opt_(std::move(opt)) {
+  // `now`: when the connection opened, on the clock later passed to
+  // advance_clock() and on_timer(); keep-alive counts silence from there.
+  explicit connection(ws::role r, connection_options opt = {}, instant now = {})
+      : role_(r), opt_(std::move(opt)), now_(now), heard_at_(now) {
     if (opt_.deflate) {
       const auto& d = *opt_.deflate;
       const auto& s = opt_.deflate_settings;
@@ -158,7 +201,7 @@ class connection {
 
   ws::role role() const noexcept { return role_; }
   connection_state state() const noexcept {
-    if (failed_ || (close_sent_ && close_received_)) return connection_state::closed;
+    if (failed_ || timed_out_ || (close_sent_ && close_received_)) return connection_state::closed;
     return close_sent_ || close_received_ ? connection_state::closing : connection_state::open;
   }
   bool deflate_enabled() const noexcept { return opt_.deflate.has_value(); }
@@ -171,15 +214,50 @@ class connection {
   bool close_handshake_complete() const noexcept { return close_sent_ && close_received_ && !failed_; }
   bool close_sent() const noexcept { return close_sent_; }
   bool close_received() const noexcept { return close_received_; }
+  // The keep-alive or the close handshake timed out (see on_timer()).
+  bool timed_out() const noexcept { return timed_out_; }
+
+  // --- time -----------------------------------------------------------------
+  // The caller's clock reads `now` (never going back: an earlier reading is
+  // ignored). Input fed from here on counts as heard at `now`; a Close
+  // queued from here on times out at now + timeouts.close.
+  void advance_clock(instant now) noexcept { now_ = std::max(now_, now); }
+
+  // When on_timer() has something to do next; none while no timer is needed.
+  std::optional<instant> next_deadline() const noexcept {
+    if (timed_out_) return std::nullopt;
+    if (close_sent_) {
+      if (opt_.timeouts.close <= duration::zero()) return std::nullopt;
+      return close_deadline_;
+    }
+    if (opt_.timeouts.idle <= duration::zero() || failed_) return std::nullopt;
+    return heard_at_ + opt_.timeouts.idle;
+  }
+
+  // The timer armed at next_deadline() fired.
+  timer_outcome on_timer(instant now) {
+    advance_clock(now);
+    const auto due = next_deadline();
+    if (!due || now_ < *due) return timer_outcome::none;
+    if (!close_sent_ && !ping_outstanding_) {  // keep-alive: one ping, then one more period to answer
+      ping_outstanding_ = true;
+      heard_at_ = now_;
+      (void)ping();
+      return timer_outcome::ping_sent;
+    }
+    timed_out_ = true;
+    return timer_outcome::timed_out;
+  }
 
   // --- receiving --------------------------------------------------------
   // Consumes bytes until one event is ready or `in` is used up. After a
   // Close frame or a failure all further input is consumed and ignored.
   feed_result feed(std::span<const std::byte> in) {
     window_ = 0;  // a payload window handed out earlier is void now
+    heard_from_peer();
     std::size_t used = 0;
     while (used < in.size()) {
-      if (failed_ || close_received_) return {in.size(), {}};
+      if (failed_ || timed_out_ || close_received_) return {in.size(), {}};
       if (reading_header_) {
         used += read_header(in.subspan(used));
         if (failed_) return {used, take_pending()};
@@ -217,7 +295,7 @@ class connection {
   // feed() was called in between).
   std::span<std::byte> payload_window(std::size_t max) {
     window_ = 0;
-    if (reading_header_ || failed_ || close_received_ || remaining_ == 0 || is_control(hdr_.opcode) || compressed_)
+    if (reading_header_ || failed_ || timed_out_ || close_received_ || remaining_ == 0 || is_control(hdr_.opcode) || compressed_)
       return {};
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, max));
     reserve_raw(n);
@@ -226,6 +304,7 @@ class connection {
   }
   feed_result commit_payload(std::size_t n) {
     n = std::min(n, std::exchange(window_, 0));
+    heard_from_peer();
     const std::size_t before = raw_len_;
     unmask(reinterpret_cast<std::byte*>(raw_.data() + before), n);
     remaining_ -= n;
@@ -264,7 +343,7 @@ class connection {
   // One fragment of a message sent in pieces (never compressed): the first
   // call names text or binary, later ones are continuations; fin ends it.
   std::error_code send_fragment(opcode first_opcode, std::span<const std::byte> data, bool fin) {
-    if (close_sent_ || failed_) return make_error_code(error::closed);
+    if (sending_ended()) return make_error_code(error::closed);
     const opcode op = sending_fragments_ ? opcode::continuation : first_opcode;
     write_frame(op, data, fin, false);
     sending_fragments_ = !fin;
@@ -276,7 +355,7 @@ class connection {
 
   // Starts (or answers) the close handshake. code 0 sends an empty Close.
   std::error_code close(std::uint16_t code = 1000, std::string_view reason = {}) {
-    if (close_sent_ || failed_) return make_error_code(error::closed);
+    if (sending_ended()) return make_error_code(error::closed);
     if ((code != 0 && !is_valid_on_wire(code)) || (code == 0 && !reason.empty())) return make_error_code(error::bad_close_code);
     if (reason.size() > max_control_payload - 2 || !core::utf8::is_valid(reason)) return make_error_code(error::bad_close_reason);
     queue_close(code, reason);
@@ -519,7 +598,7 @@ class connection {
   // --- send internals --------------------------------------------------------
   // Whether a new whole message may be sent now.
   std::error_code message_send_check() const {
-    if (close_sent_ || failed_) return make_error_code(error::closed);
+    if (sending_ended()) return make_error_code(error::closed);
     if (sending_fragments_) return make_error_code(error::expected_continuation);
     return {};
   }
@@ -537,7 +616,7 @@ class connection {
   }
 
   std::error_code send_control(opcode op, std::span<const std::byte> payload) {
-    if (close_sent_ || failed_) return make_error_code(error::closed);
+    if (sending_ended()) return make_error_code(error::closed);
     if (payload.size() > max_control_payload) return make_error_code(error::control_too_large);
     write_frame(op, payload, true, false);
     return {};
@@ -554,6 +633,15 @@ class connection {
     }
     write_frame(opcode::close, std::span<const std::byte>(p.data(), n), true, false);
     close_sent_ = true;
+    close_deadline_ = now_ + opt_.timeouts.close;
+  }
+
+  // Nothing more may be sent: our Close went, or the connection failed or timed out.
+  bool sending_ended() const noexcept { return close_sent_ || failed_ || timed_out_; }
+
+  void heard_from_peer() noexcept {
+    heard_at_ = now_;
+    ping_outstanding_ = false;
   }
 
   std::error_code send_owned(opcode op, std::string&& data) {
@@ -648,6 +736,11 @@ class connection {
   // close / failure
   bool close_sent_ = false, close_received_ = false, failed_ = false;
   std::error_code pending_error_;
+
+  // time: the latest clock reading, when the peer was last heard (or the
+  // keep-alive ping went), and when a queued Close times out
+  instant now_{}, heard_at_{}, close_deadline_{};
+  bool ping_outstanding_ = false, timed_out_ = false;
 
   // send state
   bool sending_fragments_ = false;

@@ -19,10 +19,10 @@
 // stream is closing). When the buffer drains below low_watermark after
 // having been above high_watermark, the on_drain handler runs.
 //
-// Timers: one steady_timer serves the handshake timeout, the idle timeout
-// (a ping after idle_timeout of silence, failure after another idle_timeout
-// without any byte) and the close timeout. It is re-armed only when it
-// fires, never per message.
+// Timers: one steady_timer serves the handshake timeout, then the
+// connection's deadlines (ws::connection::next_deadline(): keep-alive and
+// close timeout, options.connection.timeouts). It is re-armed when it fires
+// or when a deadline moves earlier (a Close was queued), never per message.
 #pragma once
 
 #include <asio.hpp>
@@ -57,10 +57,10 @@ enum class send_status { queued, dropped };
 enum class message_type { text, binary };
 
 struct stream_options {
-  connection_options connection;  // limits, auto pong; deflate settings (budget)
+  // limits, auto pong, keep-alive and close timeouts (connection.timeouts);
+  // deflate settings (budget)
+  connection_options connection;
   std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);
-  std::chrono::steady_clock::duration idle_timeout = std::chrono::seconds(30);  // zero: no keep-alive
-  std::chrono::steady_clock::duration close_timeout = std::chrono::seconds(5);
   std::size_t high_watermark = 16u << 20;  // buffered bytes above which sends are dropped
   std::size_t low_watermark = 1u << 20;    // on_drain fires when the buffer falls below
   // Reads go into a buffer of read_buffer_size lent by a per-thread pool;
@@ -209,9 +209,10 @@ class stream {
             return;
           }
           close_waiters_.push_back(std::make_unique<detail::waiter_impl<H, executor_type>>(std::move(handler), get_executor()));
+          conn_->advance_clock(clock_now());  // the close timeout counts from here
           (void)conn_->close(code, reason);
           flush();
-          arm_timer(opt_.close_timeout, timer_purpose::close);
+          sync_timer();
           // Read until the peer's Close arrives, unless the user's own read
           // loop does (it re-arms its read before this posted check runs).
           asio::post(get_executor(), [this, alive = std::weak_ptr<bool>(alive_)] {
@@ -223,7 +224,7 @@ class stream {
   }
 
  private:
-  enum class timer_purpose { none, handshake, idle, close };
+  enum class timer_purpose { none, handshake, connection };
 
   struct head_op;  // impl/handshake.hpp
 
@@ -324,29 +325,43 @@ class stream {
   std::error_code close_outcome() const;
 
   // ---- the one timer --------------------------------------------------------------
+  static instant clock_now() {
+    return std::chrono::duration_cast<instant>(std::chrono::steady_clock::now().time_since_epoch());
+  }
   void cancel_timer() {
     purpose_ = timer_purpose::none;
     timer_.cancel();
   }
-  void arm_timer(std::chrono::steady_clock::duration d, timer_purpose p) {
+  void arm_timer(std::chrono::steady_clock::time_point at, timer_purpose p) {
     purpose_ = p;
-    timer_.expires_after(d);
+    timer_.expires_at(at);
     timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_), p](std::error_code ec) {
       if (auto a = alive.lock(); !a || !*a) return;
       if (ec || purpose_ != p) return;
       on_timer(p);
     });
   }
+  // Arms the timer at the connection's next deadline when that is earlier
+  // than the one armed; a later deadline is found when the timer fires.
+  void sync_timer() {
+    if (!conn_ || transport_closed_) return;
+    const auto due = conn_->next_deadline();
+    if (!due) {
+      if (purpose_ != timer_purpose::none) cancel_timer();
+      return;
+    }
+    const std::chrono::steady_clock::time_point at(std::chrono::duration_cast<std::chrono::steady_clock::duration>(*due));
+    if (purpose_ == timer_purpose::connection && timer_.expiry() <= at) return;
+    arm_timer(at, timer_purpose::connection);
+  }
   void on_timer(timer_purpose p) {
     if (transport_closed_) return;
-    if (p == timer_purpose::idle) {
-      const auto idle = std::chrono::steady_clock::now() - last_rx_;
-      if (idle < opt_.idle_timeout) return arm_timer(opt_.idle_timeout - idle, p);
-      if (!ping_outstanding_) {  // keep-alive: one ping, then one more period to answer
-        ping_outstanding_ = true;
-        last_rx_ = std::chrono::steady_clock::now();
-        (void)ping();
-        return arm_timer(opt_.idle_timeout, p);
+    if (p == timer_purpose::connection) {
+      purpose_ = timer_purpose::none;
+      switch (conn_->on_timer(clock_now())) {
+        case timer_outcome::none: return sync_timer();
+        case timer_outcome::ping_sent: flush(); return sync_timer();
+        case timer_outcome::timed_out: break;
       }
     }
     timed_out_ = true;  // handshake, unanswered keep-alive or close handshake
@@ -383,9 +398,8 @@ class stream {
   std::string discard_;
 
   bool reading_ = false, writing_ = false, transport_closed_ = false, timed_out_ = false;
-  bool ping_outstanding_ = false, above_high_ = false;
+  bool above_high_ = false;
   bool flush_deferred_ = false, flush_posted_ = false;  // see schedule_flush()
-  std::chrono::steady_clock::time_point last_rx_{};
   output_batch inflight_;  // being written: frame bytes and attached payloads
   std::uint64_t written_total_ = 0, queued_total_ = 0;
   // (A vector, not a deque: libstdc++'s deque allocates 576 bytes when constructed.)

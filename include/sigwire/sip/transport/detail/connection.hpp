@@ -383,7 +383,7 @@ class websocket_connection final : public connection {
     s.connection.limits.max_message_size = o.limits.max_message_size;
     s.connection.limits.max_frame_payload = o.limits.max_message_size;
     s.handshake_timeout = o.handshake_timeout;
-    s.idle_timeout = o.websocket.ping_interval;
+    s.connection.timeouts.idle = o.websocket.ping_interval;
     s.high_watermark = o.max_send_queue;
     s.low_watermark = o.max_send_queue / 2;
     s.read_buffer_size = 4096;  // SIP messages are small; the stream grows it for bulk

@@ -36,7 +36,7 @@ struct stream<NextLayer>::head_op {
     switch (state) {
       case start:
         state = tls_done;
-        s->arm_timer(s->opt_.handshake_timeout, timer_purpose::handshake);
+        s->arm_timer(std::chrono::steady_clock::now() + s->opt_.handshake_timeout, timer_purpose::handshake);
         if constexpr (is_tls) {
           if (server && s->tls_done_) break;
           s->tls_done_ = true;
@@ -155,10 +155,9 @@ void stream<NextLayer>::open_connection(ws::role r) {
   // The codec's budget (mem_level, level, keep_idle_codec, ...) is the one
   // of the deflate_options the handshake negotiated with.
   co.deflate_settings = r == role::server ? server_opts_.deflate : client_hs_->options().deflate;
-  conn_.emplace(r, std::move(co));
-  last_rx_ = std::chrono::steady_clock::now();
-  if (opt_.idle_timeout.count() > 0) arm_timer(opt_.idle_timeout, timer_purpose::idle);
-  else cancel_timer();
+  conn_.emplace(r, std::move(co), clock_now());
+  cancel_timer();  // the handshake's
+  sync_timer();
 }
 
 template <class NextLayer>

@@ -221,7 +221,7 @@ struct stream<NextLayer>::read_op {
     if (!s->writing_ || s->transport_closed_) return done(self, ec, message_type::binary);
     state = closing;
     final_ec = ec;
-    s->arm_timer(s->opt_.close_timeout, timer_purpose::close);
+    s->sync_timer();  // the close timeout, counted from when our Close was queued
     s->write_waiters_.push_back({s->written_total_ + s->buffered_amount(),
                                  std::make_unique<detail::waiter_impl<Self, executor_type>>(std::move(self),
                                                                                             s->get_executor())});
@@ -322,8 +322,7 @@ template <class NextLayer>
 void stream<NextLayer>::received(std::size_t added, std::size_t asked, std::size_t got) {
   rlen_ += added;
   last_read_filled_ = got == asked;
-  last_rx_ = std::chrono::steady_clock::now();
-  ping_outstanding_ = false;
+  conn_->advance_clock(clock_now());  // the bytes are heard when fed
 }
 
 // Reads and discards until the close handshake ends (async_close without a reader).
