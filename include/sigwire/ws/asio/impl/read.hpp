@@ -110,9 +110,11 @@ struct stream<NextLayer>::read_op {
   // stream holds no buffer at no extra system call.
   template <class Self>
   void wait(Self& self) {
-    s->rbuf_.release();
-    state = waiting;
-    s->lowest_layer().async_wait(asio::socket_base::wait_read, std::move(self));
+    if constexpr (direct_io) {  // (only direct_io streams enter state waiting)
+      s->rbuf_.release();
+      state = waiting;
+      s->lowest_layer().async_wait(asio::socket_base::wait_read, std::move(self));
+    }
   }
 
   // Feeds buffered bytes until an event for the user, then reads more.
@@ -306,15 +308,20 @@ void stream<NextLayer>::reserve_behind_unparsed() {
 // bytes already in the buffer. would_block when the wake-up found nothing.
 template <class NextLayer>
 std::error_code stream<NextLayer>::recv_into_buffer(std::size_t& n) {
-  reserve_behind_unparsed();
-  const long got = detail::recv_now(lowest_layer().native_handle(), rbuf_.data() + rlen_, rbuf_.size() - rlen_);
-  if (got > 0) {
-    n = static_cast<std::size_t>(got);
-    return {};
+  if constexpr (!direct_io) {  // only direct_io streams wait for readability
+    n = 0;
+    return asio::error::operation_not_supported;
+  } else {
+    reserve_behind_unparsed();
+    const long got = detail::recv_now(lowest_layer().native_handle(), rbuf_.data() + rlen_, rbuf_.size() - rlen_);
+    if (got > 0) {
+      n = static_cast<std::size_t>(got);
+      return {};
+    }
+    if (got == 0) return asio::error::eof;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return asio::error::would_block;
+    return {errno, asio::error::get_system_category()};
   }
-  if (got == 0) return asio::error::eof;
-  if (errno == EAGAIN || errno == EWOULDBLOCK) return asio::error::would_block;
-  return {errno, asio::error::get_system_category()};
 }
 
 // A read completed: `added` more bytes in rbuf_, `got` of `asked` bytes in all.
