@@ -67,10 +67,12 @@ struct stream<NextLayer>::head_op {
 
   template <class Self>
   void on_bytes(Self& self) {
-    const std::string_view have(s->rbuf_.data(), s->rlen_);
+    // Parsed in its own buffer, so that the views of a complete head stay
+    // valid when rbuf_ goes back to the pool: one copy, one parse.
+    s->head_.assign(s->rbuf_.data(), s->rlen_);
     http::parse_result r;
-    if (server) r = http::parse_request(have, s->request_);
-    else r = http::parse_response(have, s->response_);
+    if (server) r = http::parse_request(s->head_, s->request_);
+    else r = http::parse_response(s->head_, s->response_);
     if (r.failed()) {  // also a head past http::limits::max_head_bytes
       if (!server) return s->finish_handshake(self, make_error_code(error::bad_response_head));
       // A server answers a malformed head with 400 before closing.
@@ -82,15 +84,12 @@ struct stream<NextLayer>::head_op {
       s->rbuf_.shrink_to(s->rlen_);  // hold only what came, while the peer takes its time
       return read_head(self);
     }
-    // Keep the head in its own buffer (views point into it); leftover bytes stay in rbuf_.
-    s->head_.assign(s->rbuf_.data(), r.consumed);
+    s->head_.resize(r.consumed);  // (shrinking keeps the views valid); bytes after the head stay in rbuf_
     s->rpos_ = r.consumed;
     if (server) {
-      (void)http::parse_request(s->head_, s->request_);
       s->request_read_ = true;
       return s->finish_handshake(self, {});
     }
-    (void)http::parse_response(s->head_, s->response_);
     const auto v = s->client_hs_->validate(s->response_);
     if (v.ec) return s->finish_handshake(self, v.ec);
     s->subprotocol_ = v.subprotocol;
