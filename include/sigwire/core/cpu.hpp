@@ -9,6 +9,11 @@
 #if defined(__x86_64__) || defined(__i386__)
 #define SIGWIRE_X86 1
 #include <immintrin.h>
+// The one set of target attributes for run-time dispatched kernels (WebSocket
+// masking, UTF-8 validation); core/scan.hpp needs none (SSE2 is baseline).
+#define SIGWIRE_TARGET_SSE2 __attribute__((target("sse2")))
+#define SIGWIRE_TARGET_AVX2 __attribute__((target("avx2")))
+#define SIGWIRE_TARGET_AVX512 __attribute__((target("avx512f,avx512bw")))
 #else
 #define SIGWIRE_X86 0
 #endif

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/http/error.hpp>
 
 namespace sigwire::http {
@@ -156,7 +157,8 @@ inline parse_result fail(error e) noexcept { return {parse_status::failed, 0, ma
 // Finds the end of the head ("\r\n\r\n"); rejects bare CR/LF on the way.
 // Returns the offset just past the blank line, 0 when absent, or an error.
 inline std::size_t find_head_end(std::string_view buf, std::error_code& ec) noexcept {
-  for (std::size_t i = 0; i < buf.size(); ++i) {
+  constexpr core::scan::any_of<'\r', '\n'> line_end;
+  for (std::size_t i = core::scan::find(buf, 0, line_end); i < buf.size(); i = core::scan::find(buf, i + 1, line_end)) {
     const char c = buf[i];
     if (c == '\n') {
       if (i == 0 || buf[i - 1] != '\r') { ec = make_error_code(error::bad_line_ending); return 0; }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/sdp/attributes.hpp>
 #include <sigwire/sdp/error.hpp>
 
@@ -362,32 +363,12 @@ class parser {
 
  private:
   // Finds the '\n' ending the line at `pos` (or the end of the text) and
-  // notes any control byte other than HT, or CR not followed by LF. Eight
-  // bytes at a time: most words hold no control byte at all.
+  // notes any control byte other than HT, or CR not followed by LF.
   std::size_t scan_line(std::size_t pos, bool& bad) const noexcept {
-    const char* const base = text_.data();
-    const std::size_t n = text_.size();
-    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (pos + 8 <= n) {
-      std::uint64_t x;
-      std::memcpy(&x, base + pos, 8);
-      const std::uint64_t below_space = (x - ones * 0x20) & ~x & highs;  // any byte < 0x20
-      const std::uint64_t y = x ^ (ones * 0x7f);
-      const std::uint64_t del = (y - ones) & ~y & highs;  // any byte == 0x7f
-      const std::uint64_t mask = below_space | del;
-      if (mask == 0) {
-        pos += 8;
-        continue;
-      }
-      // The lowest flagged byte is exact (false positives only sit above a
-      // true one), so jump straight to it. Little-endian load order.
-      pos += static_cast<std::size_t>(__builtin_ctzll(mask)) / 8;
-      if (check_byte(pos, bad)) return pos;
-      ++pos;
+    for (;; ++pos) {
+      pos = core::scan::find(text_, pos, core::scan::control_byte{});
+      if (pos == text_.size() || check_byte(pos, bad)) return pos;
     }
-    for (; pos < n; ++pos)
-      if (check_byte(pos, bad)) return pos;
-    return n;
   }
   // True at '\n'; flags a forbidden control byte.
   bool check_byte(std::size_t pos, bool& bad) const noexcept {

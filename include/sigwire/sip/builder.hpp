@@ -14,6 +14,7 @@
 #pragma once
 
 #include <sigwire/core/random.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/sip/error.hpp>
 #include <sigwire/sip/header_names.hpp>
 #include <sigwire/sip/message.hpp>
@@ -76,12 +77,10 @@ class builder {
     if (!core::ascii::all_of_class(name, core::ascii::cls_sip_token) || !clean(suffix)) return bad();
     if (lookup_header(name) == header_id::content_length) return header(name, value);
     put(name).put(": ");
-    const char* p = value.data();
-    const char* const end = p + value.size();
-    while (p < end) {
-      const char* q = detail::find_cr_or_lf(p, end);
-      put(std::string_view(p, static_cast<std::size_t>(q - p)));
-      p = q == end ? end : q + 1;
+    for (std::size_t p = 0; p < value.size();) {
+      const std::size_t q = core::scan::find(value, p, core::scan::any_of<'\r', '\n'>{});
+      put(value.substr(p, q - p));
+      p = q + 1;
     }
     return put(suffix).put("\r\n");
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/sip/detail/ieq.hpp>
 #include <sigwire/sip/detail/lex.hpp>
 #include <sigwire/sip/error.hpp>
@@ -253,8 +254,8 @@ inline error parse_name_addr_to(std::string_view v, name_addr& out, error err, c
     }
   }
   if (lt != std::string_view::npos) {
-    const std::size_t gt = detail::find_byte(t, lt, '>');
-    if (gt == std::string_view::npos) return err;
+    const std::size_t gt = core::scan::find(t, lt, core::scan::any_of<'>'>{});
+    if (gt == t.size()) return err;
     // LAQUOT addr-spec RAQUOT: no whitespace inside the brackets (RFC 4475 §3.1.2.14)
     if (detail::parse_fresh_uri({t.data() + lt + 1, gt - lt - 1}, out.address, true) != error{}) return err;
     out.bracketed = true;

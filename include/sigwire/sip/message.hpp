@@ -17,6 +17,7 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/sip/detail/lex.hpp>
 #include <sigwire/sip/error.hpp>
 #include <sigwire/sip/header_names.hpp>
@@ -27,9 +28,6 @@
 
 #include <array>
 #include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <optional>
 #include <span>
 #include <string_view>
@@ -184,46 +182,6 @@ inline std::string_view trim_value(std::string_view v) noexcept {
   return v;
 }
 
-// First byte equal to `a` or `b` in [p, end), 32 then 16 bytes at a time
-// where SSE2 exists.
-[[gnu::always_inline]] inline const char* find_either(const char* p, const char* end, char a, char b) noexcept {
-#if defined(__SSE2__)
-  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
-  const auto hits = [&](const char* at) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb))));
-  };
-  while (end - p >= 32) {
-    if (const unsigned mask = hits(p) | hits(p + 16) << 16) return p + __builtin_ctz(mask);
-    p += 32;
-  }
-  if (end - p >= 16) {
-    if (const unsigned mask = hits(p)) return p + __builtin_ctz(mask);
-    p += 16;
-  }
-#endif
-  while (p < end && *p != a && *p != b) ++p;
-  return p;
-}
-
-// First '\r' or '\n' in [p, end).
-[[gnu::always_inline]] inline const char* find_cr_or_lf(const char* p, const char* end) noexcept { return find_either(p, end, '\r', '\n'); }
-
-// First ':', '\r' or '\n' in [p, end).
-inline const char* find_colon_cr_lf(const char* p, const char* end) noexcept {
-#if defined(__SSE2__)
-  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), colon = _mm_set1_epi8(':');
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, colon));
-    if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
-    p += 16;
-  }
-#endif
-  while (p < end && *p != '\r' && *p != '\n' && *p != ':') ++p;
-  return p;
-}
-
 enum class eol { ok, need_more, bare_cr };
 
 // Finds the end of the line starting at `pos`: `nl` is the index of its
@@ -231,8 +189,8 @@ enum class eol { ok, need_more, bare_cr };
 // followed by LF is reported (RFC 3261 §7: lines end with CRLF).
 [[gnu::always_inline]] inline eol line_end(std::string_view s, std::size_t pos, std::size_t& content_end, std::size_t& nl) noexcept {
   const char* end = s.data() + s.size();
-  const char* q = find_cr_or_lf(s.data() + pos, end);
-  content_end = static_cast<std::size_t>(q - s.data());
+  content_end = core::scan::find(s, pos, core::scan::any_of<'\r', '\n'>{});
+  const char* q = s.data() + content_end;
   if (end - q >= 2 && q[0] == '\r' && q[1] == '\n') {  // the usual CRLF
     nl = content_end + 1;
     return eol::ok;
@@ -309,8 +267,8 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (m.uri_text_.empty()) return m.fail(error::bad_start_line, line);
     // No SP or HT inside the Request-URI (RFC 3261 §7.1: SP-separated elements).
     // SP or HT follows it: the first one at or after its start must be that one.
-    const char* uri_end = m.uri_text_.data() + m.uri_text_.size();
-    if (detail::find_either(m.uri_text_.data(), line.data() + line.size(), ' ', '\t') != uri_end)
+    const std::size_t uri_at = static_cast<std::size_t>(m.uri_text_.data() - line.data());
+    if (core::scan::find(line, uri_at, core::scan::any_of<' ', '\t'>{}) != uri_at + m.uri_text_.size())
       return m.fail(error::bad_start_line, line);
     if (!detail::is_sip_2_0(m.version_)) {
       if (!detail::version_syntax_ok(m.version_, any_case)) return m.fail(error::bad_version, line);
@@ -340,16 +298,15 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     const std::size_t line_start = pos;
     // The name ends at the colon (HCOLON = *WSP ":" SWS); a CR or LF first
     // means a line without one.
-    const char* q = detail::find_colon_cr_lf(in.data() + pos, in.data() + in.size());
-    if (q == in.data() + in.size()) break;  // need more
-    std::size_t i = static_cast<std::size_t>(q - in.data());
+    std::size_t i = core::scan::find(in, pos, core::scan::any_of<':', '\r', '\n'>{});
+    if (i == in.size()) break;  // need more
     std::size_t name_end = i;
     if (static_cast<unsigned char>(in[name_end - 1]) <= ' ')  // rare: WSP before ':' (in[pos - 1] is a LF)
       while (name_end > pos && (in[name_end - 1] == ' ' || in[name_end - 1] == '\t')) --name_end;
     const std::string_view name(in.data() + pos, name_end - pos);
     // A known name matched in full is a token already; only others are checked.
-    const header_id id = *q == ':' ? lookup_token_header(name, in.size() - pos) : header_id::other;
-    if (*q != ':' || (id == header_id::other && !ascii::all_of_class(name, ascii::cls_sip_token))) {
+    const header_id id = in[i] == ':' ? lookup_token_header(name, in.size() - pos) : header_id::other;
+    if (in[i] != ':' || (id == header_id::other && !ascii::all_of_class(name, ascii::cls_sip_token))) {
       const std::size_t e = in.find('\n', line_start);
       const bool bad_name = name.empty() || !ascii::is_sip_token(name[0]);
       return m.fail(bad_name ? error::bad_header_name : error::bad_header_line,

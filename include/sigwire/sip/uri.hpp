@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/sip/detail/ieq.hpp>
 #include <sigwire/sip/detail/lex.hpp>
 #include <sigwire/sip/error.hpp>
@@ -13,9 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,23 +62,20 @@ constexpr bool uri_class(char c, std::uint8_t cls) noexcept { return (uri_table[
 [[gnu::always_inline]] constexpr std::size_t skip_uri_class(std::string_view r, std::size_t i, std::uint8_t cls) noexcept {
   return skip_table_class<uri_table>(r, i, cls);
 }
-// skip_uri_class(s, i, uc_word): Call-ID word characters, i.e. the visible
-// ASCII characters but "#$&,;=@^|" (RFC 3261 §25.1 word), 16 bytes per
-// step where SSE2 exists (a Call-ID is a long run).
-inline std::size_t skip_word_chars(std::string_view s, std::size_t i) noexcept {
-#if defined(__SSE2__)
-  bool scalar = false;
-  i = simd_scan(s, i, [](__m128i v) {
-    const auto eq = [v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-    const __m128i excluded = _mm_or_si128(
-        _mm_or_si128(_mm_or_si128(eq('#'), eq('$')), _mm_or_si128(eq('&'), eq(','))),
-        _mm_or_si128(_mm_or_si128(eq(';'), eq('=')), _mm_or_si128(_mm_or_si128(eq('@'), eq('^')), eq('|'))));
-    return _mm_or_si128(excluded, not_mask(in_range(v, 0x21, 0x7e)));
-  }, scalar);
-  if (!scalar) return i;
+// Stops at a byte that is not a Call-ID word character: the visible ASCII
+// characters but "#$&,;=@^|" (RFC 3261 §25.1 word).
+struct not_word_char {
+  static constexpr bool test(char c) noexcept { return !uri_class(c, uc_word); }
+#if SIGWIRE_SCAN_SSE2
+  [[gnu::always_inline]] static __m128i block(__m128i v) noexcept {
+    using namespace core::scan;
+    const __m128i excluded = any_of<'#', '$', '&', ',', ';', '=', '@', '^', '|'>::block(v);
+    return _mm_or_si128(excluded, invert(in_range(v, 0x21, 0x7e)));
+  }
 #endif
-  return skip_uri_class(s, i, uc_word);
-}
+};
+// skip_uri_class(s, i, uc_word), vectorised: a Call-ID is a long run.
+inline std::size_t skip_word_chars(std::string_view s, std::size_t i) noexcept { return core::scan::find(s, i, not_word_char{}); }
 constexpr bool is_user_char(char c) noexcept { return uri_class(c, uc_user); }
 constexpr bool is_password_char(char c) noexcept { return uri_class(c, uc_password); }
 constexpr bool is_param_char(char c) noexcept { return uri_class(c, uc_param); }

@@ -70,7 +70,7 @@ inline void mask_copy_words(std::uint8_t* d, const std::uint8_t* s, std::size_t 
 }
 
 #if SIGWIRE_X86
-__attribute__((target("sse2"))) inline void mask_copy_sse2(std::uint8_t* d, const std::uint8_t* s, std::size_t n,
+SIGWIRE_TARGET_SSE2 inline void mask_copy_sse2(std::uint8_t* d, const std::uint8_t* s, std::size_t n,
                                                          std::uint32_t key) noexcept {
   const __m128i k = _mm_set1_epi32(static_cast<int>(key));
   std::size_t i = 0;
@@ -96,7 +96,7 @@ __attribute__((target("sse2"))) inline void mask_copy_sse2(std::uint8_t* d, cons
   mask_copy_words(d, s, n, key);
 }
 
-__attribute__((target("sse2"))) inline void mask_sse2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
+SIGWIRE_TARGET_SSE2 inline void mask_sse2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
   const __m128i k = _mm_set1_epi32(static_cast<int>(key));
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
@@ -126,7 +126,7 @@ inline std::uint32_t advance_key(std::uint32_t key, std::size_t bytes) noexcept 
   return std::rotr(key, static_cast<int>(bytes & 3) * 8);
 }
 
-__attribute__((target("avx2"))) inline void mask_avx2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
+SIGWIRE_TARGET_AVX2 inline void mask_avx2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
   if (n >= 256) {
     const std::size_t head = head_to_align(p, n, 32);
     mask_words(p, head, key);
@@ -157,7 +157,7 @@ __attribute__((target("avx2"))) inline void mask_avx2(std::uint8_t* p, std::size
   mask_words(p + i, n - i, key);
 }
 
-__attribute__((target("avx512f,avx512bw"))) inline void mask_avx512(std::uint8_t* p, std::size_t n,
+SIGWIRE_TARGET_AVX512 inline void mask_avx512(std::uint8_t* p, std::size_t n,
                                                                   std::uint32_t key) noexcept {
   // Masked head up to the next 64-byte line, for large buffers only: below
   // a few KiB the masked load/store costs more than the split lines it saves

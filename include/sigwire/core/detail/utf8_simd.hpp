@@ -17,11 +17,6 @@
 #include <sigwire/core/cpu.hpp>
 #include <sigwire/core/detail/utf8_scalar.hpp>
 
-#if SIGWIRE_X86
-#define SIGWIRE_TARGET_AVX2 __attribute__((target("avx2")))
-#define SIGWIRE_TARGET_AVX512 __attribute__((target("avx512f,avx512bw")))
-#endif
-
 namespace sigwire::core::utf8::detail {
 
 // Error bits of the lookup algorithm. TOO_LARGE_1000 and OVERLONG_4 share a

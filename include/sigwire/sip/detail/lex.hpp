@@ -7,14 +7,12 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/sip/error.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <string_view>
 #include <type_traits>
 
@@ -72,68 +70,20 @@ template <const std::array<std::uint8_t, 256>& Table>
   return skip_table_class<lex_table>(s, i, cls);
 }
 
-#if defined(__SSE2__)
-// The first index at or after i of a byte that `stop` flags (stop maps 16
-// bytes to 0xff where the scan ends), 16 bytes per step. The last partial
-// block is read as the final 16 bytes of s with the bits of bytes already
-// looked at shifted out, so nothing outside s is read and only a view
-// shorter than 16 bytes is left to the caller: then `scalar` is true and
-// i is returned as it came.
-template <class Stop>
-[[gnu::always_inline]] inline std::size_t simd_scan(std::string_view s, std::size_t i, Stop&& stop, bool& scalar) noexcept {
-  const std::size_t n = s.size();
-  scalar = false;
-  const auto stops = [&](std::size_t at) {
-    return static_cast<unsigned>(_mm_movemask_epi8(stop(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at)))));
-  };
-  while (i + 16 <= n) {
-    if (const unsigned m = stops(i)) return i + static_cast<std::size_t>(__builtin_ctz(m));
-    i += 16;
-  }
-  if (i >= n) return n;
-  if (n < 16) {
-    scalar = true;
-    return i;
-  }
-  const unsigned m = stops(n - 16) >> (i - (n - 16));
-  return m ? i + static_cast<std::size_t>(__builtin_ctz(m)) : n;
-}
-
-// 0xff for the bytes of v outside [lo, hi]; signed compares, so that bytes
-// >= 0x80 (negative) are outside every printable range.
-[[gnu::always_inline]] inline __m128i in_range(__m128i v, char lo, char hi) noexcept {
-  return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
-                       _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(hi + 1)), v));
-}
-[[gnu::always_inline]] inline __m128i not_mask(__m128i m) noexcept { return _mm_xor_si128(m, _mm_set1_epi8(-1)); }
-#endif
-
-// s.find(c, i), inline: 16 bytes per step where SSE2 exists.
-inline std::size_t find_byte(std::string_view s, std::size_t i, char c) noexcept {
-#if defined(__SSE2__)
-  bool scalar = false;
-  i = simd_scan(s, i, [c](__m128i v) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); }, scalar);
-  if (!scalar) return i < s.size() ? i : std::string_view::npos;
-#endif
-  while (i < s.size() && s[i] != c) ++i;
-  return i < s.size() ? i : std::string_view::npos;
-}
-
-// skip_class(s, i, lx_host): hostname / IPv4 characters (alphanum, '-',
-// '.'), 16 bytes per step where SSE2 exists (hosts are long runs on the
-// hot path).
-inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept {
-#if defined(__SSE2__)
-  bool scalar = false;
-  i = simd_scan(s, i, [](__m128i v) {
+// Stops at a byte that is not a hostname / IPv4 character (alphanum, '-', '.').
+struct not_host_char {
+  static constexpr bool test(char c) noexcept { return (lex_table[static_cast<unsigned char>(c)] & lx_host) == 0; }
+#if SIGWIRE_SCAN_SSE2
+  [[gnu::always_inline]] static __m128i block(__m128i v) noexcept {
+    using namespace core::scan;
     const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
-    const __m128i dash_to_nine = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), in_range(v, '-', '9'));  // "-.0-9"
-    return not_mask(_mm_or_si128(letter, dash_to_nine));
-  }, scalar);
-  if (!scalar) return i;
+    const __m128i dash_to_nine = _mm_andnot_si128(equal(v, '/'), in_range(v, '-', '9'));  // "-.0-9"
+    return invert(_mm_or_si128(letter, dash_to_nine));
+  }
 #endif
-  return skip_class(s, i, lx_host);
-}
+};
+// skip_class(s, i, lx_host), vectorised: hosts are long runs on the hot path.
+inline std::size_t skip_host_chars(std::string_view s, std::size_t i) noexcept { return core::scan::find(s, i, not_host_char{}); }
 
 // The SIP layer's numbers are 32-bit: core::ascii::parse_uint<std::uint32_t>.
 [[gnu::always_inline]] inline ascii::parse_result<std::uint32_t> parse_u32(std::string_view s,
@@ -217,17 +167,9 @@ constexpr std::size_t skip_quoted(std::string_view s, std::size_t i) noexcept {
 }
 
 // The first index at or after i of '"', '<', '>' or ',' (what a list
-// splitter stops at), 16 bytes per step where SSE2 exists; s.size() if none.
+// splitter stops at); s.size() if none.
 inline std::size_t find_list_special(std::string_view s, std::size_t i) noexcept {
-#if defined(__SSE2__)
-  bool scalar = false;
-  i = simd_scan(s, i, [](__m128i v) {
-    const auto eq = [v](char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-    return _mm_or_si128(_mm_or_si128(eq('"'), eq('<')), _mm_or_si128(eq('>'), eq(',')));
-  }, scalar);
-  if (!scalar) return i;
-#endif
-  return skip_class(s, i, lx_list_plain);
+  return core::scan::find(s, i, core::scan::any_of<'"', '<', '>', ','>{});
 }
 
 // Splits a header value into comma-separated elements (RFC 3261 §7.3.1),
