@@ -76,7 +76,7 @@ TEST_CASE("rfc5626_3_5_1 a connection that only pings keeps no bytes: drop_keepa
   CHECK(f.drop_keepalive() == 0);  // a message has begun: nothing to drop
   buf += msg.substr(10);
   fr = f.next(buf);
-  REQUIRE(fr.state == sip::frame::status::message);
+  REQUIRE(fr.state == sip::frame::status::complete);
   CHECK(fr.message == msg);
 }
 
@@ -103,6 +103,6 @@ TEST_CASE("framer finds Content-Length beyond the inline header array") {
   sip::framer f;
   const std::string buffered = m + "tail";
   const auto fr = f.next(buffered);
-  REQUIRE(fr.state == sip::frame::status::message);
+  REQUIRE(fr.state == sip::frame::status::complete);
   CHECK(fr.message == m);
 }

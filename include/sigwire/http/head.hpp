@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/parse_status.hpp>
 #include <sigwire/core/scan.hpp>
 #include <sigwire/http/error.hpp>
 
@@ -125,7 +126,7 @@ struct response_head {
   bool has_token(std::string_view name, std::string_view token) const { return headers.has_token(name, token); }
 };
 
-enum class parse_status { complete, need_more, failed };
+using parse_status = core::parse_status;
 
 struct parse_result {
   parse_status status = parse_status::need_more;

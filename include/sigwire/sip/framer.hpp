@@ -2,7 +2,7 @@
 // by Content-Length (RFC 3261 §18.3), sans-IO.
 //
 // The caller owns the buffer: it appends what it reads and calls next() on
-// the unconsumed bytes; on `message` it hands frame.message to sip::parse()
+// the unconsumed bytes; on `complete` it hands frame.message to sip::parse()
 // (transport_kind::stream) and drops frame.consumed() bytes. The framer
 // remembers how far it scanned, so bytes are not rescanned when more arrive.
 // Keep-alive CRLFs between messages (RFC 5626 §3.5.1 "ping" CRLFCRLF) are
@@ -11,6 +11,8 @@
 // is final: the stream cannot be resynchronised and must be closed.
 #pragma once
 
+#include <sigwire/core/parse_status.hpp>
+#include <sigwire/core/scan.hpp>
 #include <sigwire/sip/error.hpp>
 #include <sigwire/sip/limits.hpp>
 #include <sigwire/sip/message.hpp>
@@ -24,9 +26,9 @@
 namespace sigwire::sip {
 
 struct frame {
-  enum class status { need_more, message, failed };
+  using status = core::parse_status;
   status state = status::need_more;
-  std::string_view message{};  // complete message bytes (state == message)
+  std::string_view message{};  // the whole message's bytes (state == complete)
   std::size_t skipped = 0;     // keep-alive CR/LF bytes before it
   std::size_t pings = 0;       // CRLFCRLF pings seen (answer each with CRLF, RFC 5626 §4.4.1)
   std::error_code ec{};
@@ -62,10 +64,10 @@ class framer {
       const std::size_t from = scanned_ >= 3 ? scanned_ - 3 : 0;
       const std::size_t limit = msg.size() < lim_.max_message_size ? msg.size() : lim_.max_message_size;
       std::size_t found = std::string_view::npos;
+      const std::string_view scanned = msg.substr(0, limit);
       for (std::size_t i = from; i < limit;) {
-        const void* p = std::memchr(msg.data() + i, '\n', limit - i);
-        if (!p) break;
-        const std::size_t nl = static_cast<std::size_t>(static_cast<const char*>(p) - msg.data());
+        const std::size_t nl = core::scan::find(scanned, i, core::scan::any_of<'\n'>{});
+        if (nl == limit) break;
         if (nl + 2 < limit && msg[nl + 1] == '\r' && msg[nl + 2] == '\n') {
           found = nl + 3;
           break;
@@ -95,7 +97,7 @@ class framer {
       if (total_ > lim_.max_message_size) return fail(f, make_error_code(error::message_too_large));
     }
     if (msg.size() < total_) return f;
-    f.state = frame::status::message;
+    f.state = frame::status::complete;
     f.message = msg.substr(0, total_);
     reset_message_state();
     return f;

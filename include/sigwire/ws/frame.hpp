@@ -19,6 +19,7 @@
 #include <span>
 #include <system_error>
 
+#include <sigwire/core/parse_status.hpp>
 #include <sigwire/ws/error.hpp>
 #include <sigwire/ws/mask.hpp>
 
@@ -54,7 +55,7 @@ constexpr std::size_t header_size(std::uint64_t payload_length, bool masked) noe
   return 2 + len + (masked ? 4 : 0);
 }
 
-enum class decode_status { complete, need_more, failed };
+using decode_status = core::parse_status;
 
 struct decode_result {
   decode_status status = decode_status::need_more;
