@@ -1,6 +1,12 @@
 // sigwire/sip/headers.hpp - typed views of header values (RFC 3261 §20,
 // §25.1). Each parser takes one raw value (or one comma-separated element)
 // and returns a view struct or an error; nothing is copied or cached.
+//
+// One shape per kind of function:
+//   parse_X(value) -> result<X>             a value or the error (sip/result.hpp)
+//   parse_X_to(value, X& out) -> sip::error the same, filling a struct the hot
+//                                           path reuses (no result<X> copy)
+//   check_X(value) -> std::error_code       a syntax check that produces nothing
 #pragma once
 
 #include <sigwire/core/ascii.hpp>

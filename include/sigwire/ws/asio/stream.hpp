@@ -134,6 +134,7 @@ class stream {
   auto async_read_request(Token&& token) {
     return asio::async_compose<Token, void(std::error_code)>(head_op{this, true}, token, next_);
   }
+  // Valid from async_read_request's completion on (after async_accept too).
   const http::request_head& request() const noexcept { return request_; }
 
   // Validates the request (reading it first if needed) and answers 101 or
@@ -382,7 +383,8 @@ class stream {
   std::size_t last_read_size_ = 0;  // of the last read_now()
   bool* turn_destroyed_ = nullptr; // set while a read completion of ours is on the stack
   int inline_reads_ = 0;           // nested reads completed inside one turn
-  std::string head_;
+  std::string head_;   // the peer's handshake head: request() and the response views point into it
+  std::string reply_;  // a server's answer (101 or an error) while it is written
   http::request_head request_;
   http::response_head response_;
   bool request_read_ = false, tls_done_ = false;

@@ -77,8 +77,8 @@ struct stream<NextLayer>::head_op {
       if (!server) return s->finish_handshake(self, make_error_code(error::bad_response_head));
       // A server answers a malformed head with 400 before closing.
       state = rejected;
-      s->head_ = failure_response(error::bad_request_head);
-      return asio::async_write(s->next_, asio::buffer(s->head_), std::move(self));
+      s->reply_ = failure_response(error::bad_request_head);
+      return asio::async_write(s->next_, asio::buffer(s->reply_), std::move(self));
     }
     if (r.need_more()) {
       s->rbuf_.shrink_to(s->rlen_);  // hold only what came, while the peer takes its time
@@ -138,9 +138,11 @@ struct stream<NextLayer>::accept_op {
       s->accept_error_ = r.ec;
       s->subprotocol_ = r.subprotocol;
       s->deflate_ = r.deflate;
-      s->head_ = std::move(r.response);
-      return asio::async_write(s->next_, asio::buffer(s->head_), std::move(self));
+      // The answer has its own buffer: request() keeps viewing head_.
+      s->reply_ = std::move(r.response);
+      return asio::async_write(s->next_, asio::buffer(s->reply_), std::move(self));
     }
+    std::string().swap(s->reply_);
     if (s->accept_error_) return s->finish_handshake(self, s->accept_error_);
     s->open_connection(role::server);
     s->finish_handshake(self, {});
