@@ -192,7 +192,10 @@ TEST_CASE("fault_injection_tls_every_step_both_ends") {
 
 TEST_CASE("fault_stream_reads_and_writes_in_short_pieces_and_ends_with_eof") {
   asio::io_context io;
-  auto [a, b] = test::fault_stream::make_pair(io.get_executor(), {.max_io = 2});
+  // (named references, not a structured binding: clang 14 cannot capture those)
+  auto ends = test::fault_stream::make_pair(io.get_executor(), {.max_io = 2});
+  test::fault_stream& a = ends.first;
+  test::fault_stream& b = ends.second;
   std::string got;
   std::array<char, 16> buf{};
   std::function<void()> read_more = [&] {
@@ -217,7 +220,8 @@ TEST_CASE("fault_stream_reads_and_writes_in_short_pieces_and_ends_with_eof") {
 
   test::fail_count fc(1);
   asio::io_context io2;
-  auto [c, d] = test::fault_stream::make_pair(io2.get_executor(), {.fail = &fc});
+  auto ends2 = test::fault_stream::make_pair(io2.get_executor(), {.fail = &fc});
+  test::fault_stream& c = ends2.first;
   std::error_code first, second;
   c.async_write_some(asio::buffer(std::string_view("x")), [&](std::error_code ec, std::size_t) { first = ec; });
   c.async_write_some(asio::buffer(std::string_view("y")), [&](std::error_code ec, std::size_t) { second = ec; });
