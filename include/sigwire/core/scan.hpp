@@ -85,7 +85,7 @@ template <class Set>
   }
 #endif
   while (i < n && !set.test(s[i])) ++i;
-  return i < n ? i : n;
+  return i < n ? i : n;  // (a start past the end gives n too)
 }
 
 }  // namespace sigwire::core::scan

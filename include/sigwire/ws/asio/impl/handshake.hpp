@@ -157,8 +157,7 @@ void stream<NextLayer>::open_connection(ws::role r) {
   // of the deflate_options the handshake negotiated with.
   co.deflate_settings = r == role::server ? server_opts_.deflate : client_hs_->options().deflate;
   conn_.emplace(r, std::move(co), clock_now());
-  cancel_timer();  // the handshake's
-  sync_timer();
+  sync_timer();  // replaces (or cancels) the handshake's timer
 }
 
 template <class NextLayer>
