@@ -94,19 +94,30 @@ inline std::optional<rtpmap> parse_rtpmap(std::string_view v) noexcept {
 struct fmtp {
   std::string_view format;
   std::string_view params;
-  // Value of "name=value" in a ';'-separated list (names compared
-  // case-insensitively, as RFC 6184/7587 media types do). A bare flag yields "".
-  std::optional<std::string_view> param(std::string_view name) const noexcept {
+  // Calls fn(name, value) for each "name=value" of the ';'-separated list,
+  // in order, both trimmed (a bare flag has value ""), until fn returns false.
+  template <class Fn>
+  void for_each_param(Fn&& fn) const {
     std::string_view p = params;
     while (!p.empty()) {
       const auto semi = p.find(';');
       std::string_view item = core::ascii::trim(p.substr(0, semi));
       p = semi == std::string_view::npos ? std::string_view{} : p.substr(semi + 1);
       const auto eq = item.find('=');
-      if (core::ascii::iequals(core::ascii::trim(item.substr(0, eq)), name))
-        return eq == std::string_view::npos ? std::string_view{} : core::ascii::trim(item.substr(eq + 1));
+      const std::string_view value = eq == std::string_view::npos ? std::string_view{} : core::ascii::trim(item.substr(eq + 1));
+      if (!fn(core::ascii::trim(item.substr(0, eq)), value)) return;
     }
-    return std::nullopt;
+  }
+  // Value of the first "name=value" (names compared case-insensitively, as
+  // RFC 6184/7587 media types do). A bare flag yields "".
+  std::optional<std::string_view> param(std::string_view name) const noexcept {
+    std::optional<std::string_view> found;
+    for_each_param([&](std::string_view n, std::string_view v) {
+      if (!core::ascii::iequals(n, name)) return true;
+      found = v;
+      return false;
+    });
+    return found;
   }
 };
 

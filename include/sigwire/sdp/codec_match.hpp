@@ -1,9 +1,13 @@
 // sigwire/sdp/codec_match.hpp - RFC 3264 §6.1 format matching: encoding
 // name (case-insensitive), clock rate, channels, and the fmtp parameters that
-// change what the stream is (H.264 packetization-mode / profile, VP9
-// profile-id, telephone-event events).
+// change what the stream is. Every codec-specific rule the offer/answer code
+// applies is one row of `codec_rules` below (H.264 profile-level-id and
+// packetization-mode, VP9 profile-id, rtx with apt, telephone-event events,
+// the supporting formats CN, red and ulpfec); the builders never test a codec
+// name themselves.
 #pragma once
 
+#include <array>
 #include <bitset>
 #include <cstdint>
 #include <optional>
@@ -12,6 +16,7 @@
 
 #include <sigwire/core/ascii.hpp>
 #include <sigwire/sdp/attributes.hpp>
+#include <sigwire/sdp/view.hpp>
 
 namespace sigwire::sdp {
 
@@ -65,20 +70,38 @@ inline std::optional<std::string_view> fmtp_param(std::string_view params, std::
 // must be equal; for Baseline (0x42) constraint_set1 (0x40 in profile-iop)
 // separates Constrained Baseline, which Baseline decoders cannot assume. The
 // level may differ (the answerer may pick a lower one, RFC 6184 §8.2.2).
+struct h264_configuration {
+  std::string_view packetization_mode = "0";
+  int profile = -1;  // profile_idc << 8, plus constraint_set1 for Baseline; -1: malformed
+};
+
+// One pass over the parameters (a Chromium offer has a dozen H.264 formats).
+inline h264_configuration h264_configuration_of(std::string_view params) {
+  h264_configuration c;
+  std::string_view level_id = "42000a";
+  bool mode_seen = false, level_seen = false;
+  fmtp{{}, params}.for_each_param([&](std::string_view name, std::string_view value) {
+    if (!mode_seen && core::ascii::iequals(name, "packetization-mode")) {
+      c.packetization_mode = value;
+      mode_seen = true;
+    } else if (!level_seen && core::ascii::iequals(name, "profile-level-id")) {
+      level_id = value;
+      level_seen = true;
+    }
+    return !(mode_seen && level_seen);
+  });
+  if (level_id.size() != 6) return c;
+  for (char ch : level_id)
+    if (!core::ascii::is_hex(ch)) return c;
+  const int idc = core::ascii::hex_value(level_id[0]) * 16 + core::ascii::hex_value(level_id[1]);
+  const int iop = core::ascii::hex_value(level_id[2]) * 16 + core::ascii::hex_value(level_id[3]);
+  c.profile = idc == 0x42 ? (idc << 8) | (iop & 0x40) : idc << 8;
+  return c;
+}
+
 inline bool h264_compatible(std::string_view a, std::string_view b) {
-  auto mode = [](std::string_view p) { return fmtp_param(p, "packetization-mode").value_or("0"); };
-  if (mode(a) != mode(b)) return false;
-  auto profile = [](std::string_view p) -> int {
-    const auto v = fmtp_param(p, "profile-level-id").value_or("42000a");
-    if (v.size() != 6) return -1;
-    for (char c : v)
-      if (!core::ascii::is_hex(c)) return -1;
-    const int idc = core::ascii::hex_value(v[0]) * 16 + core::ascii::hex_value(v[1]);
-    const int iop = core::ascii::hex_value(v[2]) * 16 + core::ascii::hex_value(v[3]);
-    return idc == 0x42 ? (idc << 8) | (iop & 0x40) : idc << 8;
-  };
-  const int pa = profile(a), pb = profile(b);
-  return pa >= 0 && pa == pb;
+  const auto ca = h264_configuration_of(a), cb = h264_configuration_of(b);
+  return ca.packetization_mode == cb.packetization_mode && ca.profile >= 0 && ca.profile == cb.profile;
 }
 
 // VP9 profile-id (draft-ietf-payload-vp9 §6): default 0, must be equal.
@@ -123,17 +146,117 @@ inline std::string format_events(const std::bitset<256>& set) {
   return out;
 }
 
+// RFC 4733 §7.1.1: two telephone-event formats describe the same stream
+// when they share at least one event.
+inline bool dtmf_events_overlap(std::string_view a, std::string_view b) {
+  return (dtmf_events(a) & dtmf_events(b)).any();
+}
+
 }  // namespace detail
+
+// --- the codec table ---------------------------------------------------------------
+
+// What a format is for. Only `media` carries a stream by itself: an answer
+// whose only common formats are DTMF, comfort noise, FEC or retransmission
+// rejects the m-line (RFC 3264 §6.1: no usable codec).
+enum class codec_role { media, dtmf, comfort_noise, redundancy, retransmission };
+
+// What our answer's a=fmtp says for an accepted format.
+enum class answer_fmtp {
+  ours,              // the parameters we receive with (codec_capability::fmtp)
+  echo_offer,        // the offer's: they describe the stream itself
+  intersect_events,  // telephone-event: the events both sides support
+};
+
+struct codec_rule {
+  std::string_view encoding;  // compared case-insensitively
+  codec_role role;
+  // fmtp parameters that must agree for two formats to be the same codec
+  // configuration; null: name, rate and channels decide.
+  bool (*same_configuration)(std::string_view fmtp_a, std::string_view fmtp_b);
+  sdp::answer_fmtp answer_fmtp;
+};
+
+inline constexpr std::array codec_rules{
+    // RFC 6184 §8.1, §8.2.2: profile and packetization-mode define the stream.
+    codec_rule{"H264", codec_role::media, detail::h264_compatible, answer_fmtp::echo_offer},
+    // VP9 RTP payload (RFC 9628 §6): profile-id defines the stream.
+    codec_rule{"VP9", codec_role::media, detail::vp9_compatible, answer_fmtp::echo_offer},
+    // RFC 4588 §8.6: apt names the associated payload type; paired through it.
+    codec_rule{"rtx", codec_role::retransmission, nullptr, answer_fmtp::echo_offer},
+    // RFC 4733 §7.1.1: events are negotiated as an intersection.
+    codec_rule{"telephone-event", codec_role::dtmf, detail::dtmf_events_overlap, answer_fmtp::intersect_events},
+    codec_rule{"CN", codec_role::comfort_noise, nullptr, answer_fmtp::ours},   // RFC 3389
+    codec_rule{"red", codec_role::redundancy, nullptr, answer_fmtp::ours},     // RFC 2198
+    codec_rule{"ulpfec", codec_role::redundancy, nullptr, answer_fmtp::ours},  // RFC 5109
+};
+
+// Every other codec: a media codec matched by name, rate and channels, our
+// own fmtp in answers (opus, G.711, G.722, VP8, AV1 ...).
+inline constexpr codec_rule default_codec_rule{{}, codec_role::media, nullptr, answer_fmtp::ours};
+
+inline const codec_rule& rule_for(std::string_view encoding) noexcept {
+  for (const auto& r : codec_rules)
+    if (core::ascii::iequals(r.encoding, encoding)) return r;
+  return default_codec_rule;
+}
 
 // True when the two descriptions name the same codec configuration.
 inline bool formats_match(const format_desc& a, const format_desc& b) {
   if (!core::ascii::iequals(a.encoding, b.encoding) || a.clock_rate != b.clock_rate || a.channels != b.channels)
     return false;
-  if (core::ascii::iequals(a.encoding, "H264")) return detail::h264_compatible(a.fmtp, b.fmtp);
-  if (core::ascii::iequals(a.encoding, "VP9")) return detail::vp9_compatible(a.fmtp, b.fmtp);
-  if (core::ascii::iequals(a.encoding, "telephone-event"))
-    return (detail::dtmf_events(a.fmtp) & detail::dtmf_events(b.fmtp)).any();
-  return true;
+  const auto same = rule_for(a.encoding).same_configuration;
+  return !same || same(a.fmtp, b.fmtp);
+}
+
+// The payload type an a=rtpmap or a=fmtp value starts with, if any.
+inline std::optional<unsigned> leading_payload_type(std::string_view value) noexcept {
+  return detail::to_uint<unsigned>(value.substr(0, value.find(' ')), 127);
+}
+
+// The associated payload type of an rtx format (RFC 4588 §8.6), if valid.
+inline std::optional<unsigned> rtx_apt(const format_desc& f) {
+  auto apt = detail::fmtp_param(f.fmtp, "apt");
+  return apt ? detail::to_uint<unsigned>(*apt, 127) : std::nullopt;
+}
+
+// Formats of an m-line with their rtpmap (or the static table) and fmtp.
+// One pass indexes the rtpmap and fmtp lines by payload type (a WebRTC video
+// m-line has some 40 formats and 150 attributes: a search per format was
+// quadratic); a line the index cannot use falls back to the search, so the
+// result is rtpmap_for()'s and fmtp_for()'s exactly.
+inline std::vector<format_desc> describe_formats(const media_view& m) {
+  std::array<std::uint16_t, 128> rtpmap_at{}, fmtp_at{};  // 1 + attribute index; 0: none
+  for (std::size_t i = 0; i < m.attributes.size() && i < 0xffff; ++i) {
+    const attribute_view& a = m.attributes[i];
+    const bool is_rtpmap = a.name == "rtpmap";
+    if (!is_rtpmap && a.name != "fmtp") continue;
+    auto& table = is_rtpmap ? rtpmap_at : fmtp_at;
+    if (auto pt = leading_payload_type(a.value); pt && !table[*pt]) table[*pt] = static_cast<std::uint16_t>(i + 1);
+  }
+  std::vector<format_desc> out;
+  out.reserve(m.formats.size());
+  for (auto f : m.formats) {
+    auto pt = detail::to_uint<unsigned>(f, 127);
+    if (!pt) continue;
+    std::optional<rtpmap> r;
+    if (rtpmap_at[*pt]) r = parse_rtpmap(m.attributes[rtpmap_at[*pt] - 1].value);
+    if (rtpmap_at[*pt] && !r) r = m.rtpmap_for(*pt);  // the first one is malformed: a later one may serve
+    format_desc d;
+    if (r) {
+      d = {*pt, r->encoding, r->clock_rate, r->channels(), {}};
+    } else if (auto st = static_format(*pt)) {
+      d = *st;
+    } else {
+      continue;  // dynamic PT without rtpmap: unusable (RFC 8866 §6.6)
+    }
+    std::optional<fmtp> p;
+    if (fmtp_at[*pt]) p = parse_fmtp(m.attributes[fmtp_at[*pt] - 1].value);
+    if (fmtp_at[*pt] && (!p || p->format != f)) p = m.fmtp_for(f);  // "096" or malformed: search as before
+    if (p) d.fmtp = p->params;
+    out.push_back(d);
+  }
+  return out;
 }
 
 }  // namespace sigwire::sdp
