@@ -112,7 +112,9 @@ bool inspect(std::string_view source, std::string_view data, const options& o) {
   std::vector<sip::header_field> arena(o.parse.limits.max_headers);
   sip::message_view m;
   std::string out = "{\"source\":" + json(source);
-  std::error_code ec = sip::parse(data, m, o.parse, arena);
+  const auto parsed = sip::parse(data, m, o.parse, arena);
+  // A file holds whole messages: one that ends early (stream mode) is truncated.
+  std::error_code ec = parsed.need_more() ? make_error_code(sip::error::truncated_message) : parsed.ec;
   std::string_view where = m.failure_where();
   const bool have_start = !ec || !m.start_line().empty();
   if (have_start && !m.start_line().empty()) {

@@ -121,9 +121,9 @@ asio::awaitable<void> serve(tcp::socket socket) {
     auto [ec, type] = co_await s.async_read(text, as_tuple(use_awaitable));
     if (ec) break;
     sip::message_view m;
-    if (auto perr = sip::parse(text, m)) {
-      const auto owed = sip::owed_response_to(m, perr);
-      std::printf("   server: bad message (%s)\n", perr.message().c_str());
+    if (auto r = sip::parse(text, m); r.failed()) {  // one message per WebSocket message (RFC 7118 §5)
+      const auto owed = sip::owed_response_to(m, r.ec);
+      std::printf("   server: bad message (%s)\n", r.ec.message().c_str());
       if (m.is_request() && owed.status) uas.send(uas.respond(m, owed.status, owed.reason));
       continue;
     }
@@ -179,7 +179,7 @@ struct uac {
       auto [ec, type] = co_await ws.async_read(text, as_tuple(use_awaitable));
       if (ec) co_return std::string();
       sip::message_view m;
-      if (sip::parse(text, m) || !m.is_response()) co_return std::string();
+      if (!sip::parse(text, m).complete() || !m.is_response()) co_return std::string();
       show("<- caller", text);
       if (m.status() >= 200) co_return text;
     }
@@ -188,7 +188,7 @@ struct uac {
 
 int status_of(const std::string& text) {
   sip::message_view m;
-  return sip::parse(text, m) ? 0 : m.status();
+  return sip::parse(text, m).complete() ? m.status() : 0;
 }
 
 asio::awaitable<bool> call(tcp::endpoint server) {
@@ -215,7 +215,7 @@ asio::awaitable<bool> call(tcp::endpoint server) {
   co_await ua.send(ua.request("INVITE", "sip:bob@example.org", "<sip:bob@example.org>", offer));
   const std::string ok = co_await ua.final_response();
   sip::message_view answer;
-  if (sip::parse(ok, answer) || answer.status() != 200) co_return false;
+  if (!sip::parse(ok, answer).complete() || answer.status() != 200) co_return false;
   if (neg.set_remote_answer(answer.body()) || neg.negotiate()) co_return false;
   for (const auto& st : neg.streams())
     std::printf("   media %s: %s, payload type %d\n", st.type.c_str(),

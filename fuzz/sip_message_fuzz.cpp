@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
   static std::vector<sip::header_field> arena(300);
   sip::message_view m;
-  if (sip::parse(in, m, o, arena)) return 0;
+  if (!sip::parse(in, m, o, arena).complete()) return 0;
   touch_everything(m);
 
   static std::array<char, 1 << 18> out1, out2;
@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   relaxed.limits.max_headers = 300;
   relaxed.transport = sip::transport_kind::stream;
   sip::message_view m2;
-  if (sip::parse(*b1, m2, relaxed, arena)) abort();
+  if (!sip::parse(*b1, m2, relaxed, arena).complete()) abort();
   if (m2.headers().size() < m.headers().size() || m2.body() != m.body() || m2.call_id() != m.call_id()) abort();
   if (m.is_request() && (m2.method() != m.method() || m2.request_uri_text() != m.request_uri_text())) abort();
   auto b2 = sip::rebuild(m2, out2);

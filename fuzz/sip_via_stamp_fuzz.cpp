@@ -45,9 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (sip::transport::stamp_received(again, source, port)) abort();  // idempotent for one source
 
   sip::message_view before, after;
-  if (sip::parse(input, before) || !before.is_request()) return 0;
-  if (const auto ec = sip::parse(stamped, after)) {
-    if (ec == sip::error::too_many_params) return 0;
+  if (!sip::parse(input, before).complete() || !before.is_request()) return 0;
+  if (const auto r = sip::parse(stamped, after); !r.complete()) {
+    if (r.ec == sip::error::too_many_params) return 0;
     abort();
   }
   std::string branch_before, branch_after;
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   sip::message_view moved_view;
-  if (sip::parse(moved, moved_view)) abort();
+  if (!sip::parse(moved, moved_view).complete()) abort();
   std::string branch_moved;
   if (via_count(moved_view, branch_moved) != via_count(before, branch_before) || branch_moved != branch_before) abort();
   const auto top = moved_view.top_via();

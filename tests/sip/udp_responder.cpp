@@ -47,9 +47,9 @@ void respond(int fd, const sockaddr_in& from, const sip::message_view& req, int 
 void handle(int fd, const sockaddr_in& from, std::string_view datagram, stats& st) {
   std::vector<sip::header_field> arena(256);
   sip::message_view m;
-  if (auto ec = sip::parse(datagram, m, {}, arena)) {
+  if (auto r = sip::parse(datagram, m, {}, arena); r.failed()) {
     ++st.bad;
-    const auto owed = sip::owed_response_to(m, ec);
+    const auto owed = sip::owed_response_to(m, r.ec);
     // A message too broken to answer (no Via, From, To...) is dropped (RFC 3261 §18.2.1).
     if (owed.status && m.is_request() && m.top_via() && m.from() && m.to() && m.cseq())
       respond(fd, from, m, owed.status, owed.reason, sip::make_tag(), st);

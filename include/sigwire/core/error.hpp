@@ -33,8 +33,8 @@ namespace sigwire::core {
 
 // The coarse conditions.
 enum class condition {
-  incomplete = 1,  // the input ends before the message does: more is needed (not a fault of the input)
-  malformed,       // the input breaks the grammar or a rule of the protocol
+  // 1 was `incomplete`: input that ends early is a status (core::parse_status), never an error.
+  malformed = 2,   // the input breaks the grammar or a rule of the protocol
   limit_exceeded,  // a configured limit was reached (sizes, counts)
   unsupported,     // well-formed, but asks for what this library does not do (a version, scheme, algorithm)
   rejected,        // well-formed and understood, but refused: policy, negotiation, authentication
@@ -45,7 +45,6 @@ enum class condition {
 constexpr const char* error_category_name(condition) noexcept { return "sigwire.condition"; }
 constexpr std::string_view error_message(condition c) noexcept {
   switch (c) {
-    case condition::incomplete: return "incomplete input";
     case condition::malformed: return "malformed input";
     case condition::limit_exceeded: return "limit exceeded";
     case condition::unsupported: return "not supported";

@@ -2,10 +2,10 @@
 // answer: "need more input" is a status, not an error (picohttpparser keeps
 // "partial" apart from "failed" the same way). The HTTP head parser
 // (http::parse_result), the WebSocket frame header decoder
-// (ws::decode_result) and the SIP stream framer (sip::frame) report it, with
-// an error code only when failed. sip::parse() takes one whole message (a
-// datagram, or what the framer cut from a stream) and so answers with an
-// error code alone.
+// (ws::decode_result), the SIP message parser (sip::parse_result, need_more
+// for stream input only) and the SIP stream framer (sip::frame) report it,
+// with an error code only when failed. No layer has a "need more" error
+// code.
 #pragma once
 
 namespace sigwire::core {

@@ -12,8 +12,9 @@ namespace sigwire::sip {
 
 enum class error {
   // framing / size -------------------------------------------------------
-  need_more = 1,           // the input ends before the message does
-  message_too_large,       // limits::max_message_size
+  // 1 was need_more: an input that ends before the message does is now a
+  // status (sip::parse_result, core::parse_status::need_more), not an error.
+  message_too_large = 2,   // limits::max_message_size
   header_line_too_long,    // limits::max_header_line
   too_many_headers,        // limits::max_headers, or the arena is full
   body_too_large,          // limits::max_body_size
@@ -80,7 +81,7 @@ enum class error {
   auth_realm_mismatch,
   auth_nonce_mismatch,
   auth_response_mismatch,
-  truncated_message,         // a datagram ends inside the header section (no empty line)
+  truncated_message,         // a datagram (or a message handed over whole) ends inside its header section
 };
 
 constexpr const char* error_category_name(error) noexcept { return "sigwire.sip"; }
@@ -88,7 +89,7 @@ constexpr const char* error_category_name(error) noexcept { return "sigwire.sip"
 constexpr std::string_view error_name(error e) noexcept {
   switch (e) {
 #define SIGWIRE_SIP_E(x) case error::x: return #x;
-    SIGWIRE_SIP_E(need_more) SIGWIRE_SIP_E(message_too_large) SIGWIRE_SIP_E(header_line_too_long)
+    SIGWIRE_SIP_E(message_too_large) SIGWIRE_SIP_E(header_line_too_long)
     SIGWIRE_SIP_E(too_many_headers) SIGWIRE_SIP_E(body_too_large) SIGWIRE_SIP_E(too_many_values)
     SIGWIRE_SIP_E(too_many_params) SIGWIRE_SIP_E(bad_start_line) SIGWIRE_SIP_E(bad_method)
     SIGWIRE_SIP_E(bad_request_uri) SIGWIRE_SIP_E(uri_headers_in_request_uri) SIGWIRE_SIP_E(bad_version)
@@ -128,7 +129,6 @@ struct owed_response {
 
 constexpr owed_response owed_response_for(error e) noexcept {
   switch (e) {
-    case error::need_more: return {0, {}};
     case error::message_too_large: return {513, "Message Too Large"};
     case error::header_line_too_long: return {513, "Message Too Large (header line)"};
     case error::too_many_headers: return {513, "Message Too Large (too many headers)"};
@@ -197,7 +197,6 @@ constexpr owed_response owed_response_for(error e) noexcept {
 constexpr core::condition coarse_condition(error e) noexcept {
   using core::condition;
   switch (e) {
-    case error::need_more: return condition::incomplete;
     case error::message_too_large:
     case error::header_line_too_long:
     case error::too_many_headers:

@@ -91,8 +91,10 @@ class framer {
       o.limits.max_headers = SIZE_MAX;  // counted by parse(), not needed for framing
       o.lenient = lenient_;
       o.transport = transport_kind::stream;
-      const auto ec = index_head(msg.substr(0, head_end_), m, o);
-      if (ec && ec != error::need_more) return fail(f, ec);
+      // The head alone: its body has not all arrived, so need_more is the
+      // expected answer; Content-Length is indexed either way.
+      const auto head = index_head(msg.substr(0, head_end_), m, o);
+      if (head.failed()) return fail(f, head.ec);
       total_ = head_end_ + m.content_length().value_or(0);
       if (total_ > lim_.max_message_size) return fail(f, make_error_code(error::message_too_large));
     }
@@ -119,18 +121,18 @@ class framer {
  private:
   // Indexes only the head; a header index larger than the inline array is
   // fine here because the framer reads Content-Length only.
-  std::error_code index_head(std::string_view head, message_view& m, const parse_options& o) noexcept {
+  parse_result index_head(std::string_view head, message_view& m, const parse_options& o) noexcept {
     std::array<header_field, 64> arena{};
     parse_options oo = o;
     // Content-Length may be anywhere: index through every header with a
     // rolling arena when the message has more than the inline headers.
     oo.limits.max_headers = message_view::inline_headers + arena.size();
-    auto ec = index(head, m, oo, arena);
-    if (ec == error::too_many_headers) return scan_content_length(head, m);
-    return ec;
+    const auto r = index(head, m, oo, arena);
+    if (r.ec == error::too_many_headers) return scan_content_length(head, m);
+    return r;
   }
   // Fallback for very long header sections: look for Content-Length lines.
-  std::error_code scan_content_length(std::string_view head, message_view& m) noexcept {
+  parse_result scan_content_length(std::string_view head, message_view& m) noexcept {
     parse_options o;
     o.limits = lim_;
     o.transport = transport_kind::stream;
@@ -147,14 +149,14 @@ class framer {
         const std::string_view name = core::ascii::trim(head.substr(start, colon - start));
         if (lookup_header(name) == header_id::content_length) {
           const auto n = core::ascii::parse_uint<std::uint32_t>(detail::trim_lws(head.substr(colon + 1, eol - colon - 1)));
-          if (!n || ++found > 1) return make_error_code(n ? error::duplicate_header : error::bad_content_length);
+          if (!n || ++found > 1) return failure(n ? error::duplicate_header : error::bad_content_length);
           value = n.value;
         }
       }
       pos = eol;
     }
-    if (!found && !(lenient_ & lenient_stream_missing_content_length)) return make_error_code(error::missing_content_length);
-    if (value > lim_.max_body_size) return make_error_code(error::body_too_large);
+    if (!found && !(lenient_ & lenient_stream_missing_content_length)) return failure(error::missing_content_length);
+    if (value > lim_.max_body_size) return failure(error::body_too_large);
     std::array<char, 64> synth{};
     const std::string_view sl = "OPTIONS sip:x SIP/2.0\r\nl:";
     std::memcpy(synth.data(), sl.data(), sl.size());
@@ -166,6 +168,7 @@ class framer {
     synth[n++] = '\r', synth[n++] = '\n', synth[n++] = '\r', synth[n++] = '\n';
     return index(std::string_view(synth.data(), n), m, o);
   }
+  static parse_result failure(error e) noexcept { return {parse_status::failed, make_error_code(e)}; }
   frame fail(frame& f, std::error_code ec) noexcept {
     failed_ = true;
     failed_ec_ = ec;

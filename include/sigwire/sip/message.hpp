@@ -1,8 +1,15 @@
 // sigwire/sip/message.hpp - zero-copy SIP message parser (RFC 3261 §7, §25).
 //
 //   sip::message_view m;
-//   if (auto ec = sip::parse(datagram, m)) { auto r = sip::owed_response_to(m, ec); ... }
+//   if (auto r = sip::parse(datagram, m); r.failed()) { auto owed = sip::owed_response_to(m, r.ec); ... }
 //   m.method(); m.call_id(); m.top_via()->branch; m.cseq()->number; m.body();
+//
+// Both answer a parse_result: complete, failed (with the error), or -- for
+// stream input only (parse_options::transport) -- need_more: the bytes end
+// inside the message, so call again with more. "Need more input" is a status,
+// as in every incremental parser of the library (core/parse_status.hpp); a
+// datagram that ends early is an error (truncated_message,
+// content_length_mismatch).
 //
 // index() cuts the bytes into a start line, an ordered header index of
 // (name, value) views and a body; parse() also validates the headers a
@@ -17,6 +24,7 @@
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/parse_status.hpp>
 #include <sigwire/core/scan.hpp>
 #include <sigwire/sip/detail/lex.hpp>
 #include <sigwire/sip/error.hpp>
@@ -39,6 +47,17 @@ struct header_field {
   std::string_view name{};   // as written (may be a compact form)
   std::string_view value{};  // trimmed raw value, folds included
   header_id id = header_id::other;
+};
+
+using parse_status = core::parse_status;
+
+struct parse_result {
+  parse_status status = parse_status::complete;
+  std::error_code ec;  // failed: the violation (failure_where() shows where)
+
+  bool complete() const noexcept { return status == parse_status::complete; }
+  bool need_more() const noexcept { return status == parse_status::need_more; }
+  bool failed() const noexcept { return status == parse_status::failed; }
 };
 
 class message_view {
@@ -101,8 +120,8 @@ class message_view {
   const parse_options& options() const noexcept { return opt_; }
 
  private:
-  friend std::error_code index(std::string_view, message_view&, const parse_options&, std::span<header_field>);
-  friend std::error_code parse(std::string_view, message_view&, const parse_options&, std::span<header_field>);
+  friend parse_result index(std::string_view, message_view&, const parse_options&, std::span<header_field>);
+  friend parse_result parse(std::string_view, message_view&, const parse_options&, std::span<header_field>);
   friend struct detail_access;
 
   // Cheaper than `*this = message_view{}`: the header array and the typed
@@ -120,10 +139,11 @@ class message_view {
     has_content_length_ = has_max_forwards_ = has_via_ = has_from_ = has_to_ = has_cseq_ = false;
   }
 
-  std::error_code fail(error e, std::string_view where) noexcept {
+  parse_result fail(error e, std::string_view where) noexcept {
     where_ = where;
-    return make_error_code(e);
+    return {parse_status::failed, make_error_code(e)};
   }
+  static parse_result need_more() noexcept { return {parse_status::need_more, {}}; }
   bool push(const header_field& h) noexcept {
     if (count_ < inline_headers) {  // written in place, field by field (no temporary)
       header_field& f = inline_[count_++];
@@ -209,7 +229,7 @@ enum class eol { ok, need_more, bare_cr };
 
 // Start line + header index + body framing, no header validation beyond
 // line structure and Content-Length. Never allocates.
-inline std::error_code index(std::string_view bytes, message_view& m, const parse_options& opt = {},
+inline parse_result index(std::string_view bytes, message_view& m, const parse_options& opt = {},
                              std::span<header_field> arena = {}) {
   namespace ascii = core::ascii;
   m.reset(opt, arena);
@@ -223,7 +243,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   if (first == detail::eol::need_more)
     return bytes.size() > cap ? m.fail(error::message_too_large, {})
            : opt.transport == transport_kind::datagram ? m.fail(error::truncated_message, in)
-                                                       : m.fail(error::need_more, {});
+                                                       : m.need_more();
   if (first == detail::eol::bare_cr || (ce == nl && !bare_lf_ok))
     return m.fail(error::bad_line_ending, in.substr(0, ce + 1));
   std::string_view line{in.data(), ce};
@@ -361,7 +381,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
     if (bytes.size() > cap) return m.fail(error::message_too_large, {});
     // A datagram is all there is: a header section without its empty line is truncated.
     return opt.transport == transport_kind::datagram ? m.fail(error::truncated_message, in.substr(pos))
-                                                     : m.fail(error::need_more, {});
+                                                     : m.need_more();
   }
 
   // ---- body (RFC 3261 §18.3) ----
@@ -370,7 +390,7 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
   if (m.has_content_length_) {
     body_len = m.content_length_;
     if (body_len > available)
-      return opt.transport == transport_kind::stream ? m.fail(error::need_more, {})
+      return opt.transport == transport_kind::stream ? m.need_more()
                                                      : m.fail(error::content_length_mismatch, m.find(header_id::content_length)->value);
   } else if (opt.transport == transport_kind::stream) {
     if (!(opt.lenient & lenient_stream_missing_content_length)) return m.fail(error::missing_content_length, m.start_line_);
@@ -385,9 +405,9 @@ inline std::error_code index(std::string_view bytes, message_view& m, const pars
 }
 
 // index() + the Request-URI and the routing headers validated.
-inline std::error_code parse(std::string_view bytes, message_view& m, const parse_options& opt = {},
-                             std::span<header_field> arena = {}) {
-  if (auto ec = index(bytes, m, opt, arena)) return ec;
+inline parse_result parse(std::string_view bytes, message_view& m, const parse_options& opt = {},
+                          std::span<header_field> arena = {}) {
+  if (auto r = index(bytes, m, opt, arena); !r.complete()) return r;
   if (m.request_) {
     m.has_uri_ = true;
     if (const error e = parse_uri_to(m.uri_text_, m.uri_, false); e != error{})

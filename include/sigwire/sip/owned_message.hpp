@@ -66,7 +66,10 @@ inline void give_back_view(std::unique_ptr<message_view> v) noexcept {
 
 class message {
  public:
-  // Parses `bytes` (taken over) with `opt`; the error of sip::parse() on failure.
+  // Parses `bytes` (taken over) with `opt`: one whole message (a datagram,
+  // a WebSocket message, or what the framer cut from a stream). Returns the
+  // error of sip::parse() on failure; bytes that end inside the message are
+  // truncated_message whatever the transport (they cannot grow here).
   static std::error_code parse(std::string bytes, message& out, const parse_options& opt = {}) {
     out.bytes_ = std::move(bytes);
     return out.reparse(opt);
@@ -116,14 +119,15 @@ class message {
   // message is 56 bytes, and the events and records that hold one with it.
   std::error_code reparse(const parse_options opt) {  // a copy: `opt` may be the view's own
     if (!view_) view_ = detail::take_view();
-    std::error_code ec = sip::parse(bytes_, *view_, opt, arena_span());
-    if (ec == make_error_code(error::too_many_headers) && arena_size_ == 0) {
+    auto r = sip::parse(bytes_, *view_, opt, arena_span());
+    if (r.ec == error::too_many_headers && arena_size_ == 0) {
       arena_size_ = opt.limits.max_headers;
       arena_ = std::make_unique<header_field[]>(arena_size_);
-      ec = sip::parse(bytes_, *view_, opt, arena_span());
+      r = sip::parse(bytes_, *view_, opt, arena_span());
     }
-    if (ec) clear();
-    return ec;
+    if (r.complete()) return {};
+    clear();
+    return r.need_more() ? make_error_code(error::truncated_message) : r.ec;
   }
   void clear() noexcept {
     bytes_.clear();
