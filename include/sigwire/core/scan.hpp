@@ -73,7 +73,12 @@ template <class Set>
   const std::size_t n = s.size();
 #if SIGWIRE_SCAN_SSE2
   if (n >= 16) {
-    const char* const p = s.data();
+    const char* p = s.data();
+    // GCC 12 cannot tie n to the size of the object behind s.data(): when
+    // it sees a short literal inlined here it reports the (unreachable)
+    // 16-byte loads as out of bounds. The empty asm makes p opaque to that
+    // analysis and costs no instruction.
+    asm("" : "+r"(p));
     const auto stops = [&](std::size_t at) {
       return static_cast<std::uint32_t>(_mm_movemask_epi8(set.block(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at)))));
     };
