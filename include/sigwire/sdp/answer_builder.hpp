@@ -54,19 +54,24 @@ class answer_builder {
   built_answer build(const session_view& offer) {
     built_answer out;
     out.sdp = detail::base_session(caps_);
+    out.sdp.media.reserve(offer.media.size());
+    out.streams.reserve(offer.media.size());
     const auto offered_bundle = offer.bundle_group();
     std::string bundle = "BUNDLE";
     std::string transport_mid;  // RFC 9143 §7.3: the first accepted tag of the answer's group
+    bool trickle = offer.ice_trickle();
     for (std::size_t index = 0; index < offer.media.size(); ++index) {
       const auto& m = offer.media[index];
+      const detail::line_summary line(offer, m);
+      trickle = trickle || line.ice_trickle;
       stream_result s;
       s.index = index;
       s.type = std::string(m.type);
       s.proto = std::string(m.proto);
-      s.mid = std::string(m.mid().value_or(""));
+      s.mid = std::string(line.mid.value_or(""));
       media a;
-      if (!answer_media(offer, m, s, a)) {
-        out.sdp.media.push_back(rejected(m));
+      if (!answer_media(offer, m, line, s, a)) {
+        out.sdp.media.push_back(rejected(m, line));
         out.streams.push_back(std::move(s));
         continue;
       }
@@ -83,8 +88,6 @@ class answer_builder {
       if (s.bundled) s.bundle_transport_mid = transport_mid;
     detail::add_session_attributes(out.sdp, caps_, transport_mid.empty() ? std::string{} : bundle,
                                    offer.extmap_allow_mixed());
-    bool trickle = offer.ice_trickle();
-    for (const auto& m : offer.media) trickle = trickle || m.ice_trickle();
     if (!trickle) out.sdp.remove("ice-options");
     return out;
   }
@@ -108,25 +111,25 @@ class answer_builder {
 
   // Builds the answer's m-line `a` and the stream `s` for an offered m-line
   // we accept; false when we reject it.
-  bool answer_media(const session_view& offer, const media_view& m, stream_result& s, media& a) {
-    const media_capability* cap = m.port == 0 ? nullptr : capability_for(offer, m);
+  bool answer_media(const session_view& offer, const media_view& m, const detail::line_summary& line,
+                    stream_result& s, media& a) {
+    const media_capability* cap = m.port == 0 ? nullptr : capability_for(m, line);
     if (!cap) return false;
-    const detail::transport_use transport{answer_setup(offer, m), offer.find_in(m, "ice-ufrag").has_value(),
+    const detail::transport_use transport{answer_setup(line), line.ice_ufrag.has_value(),
                                           is_dtls_rtp(m.proto) || is_dtls_sctp(m.proto)};
     if (cap->data_channel) {
-      a = answer_data(m, *cap, transport);
-      detail::take_remote_side(s, offer, m);
+      a = answer_data(m, line, *cap, transport);
+      detail::take_remote_side(s, offer, m, line);
       s.direction = direction::sendrecv;
     } else {
       const auto offered = describe_formats(m);
-      const auto accepted = match_codecs(offered, *cap);
+      auto accepted = match_codecs(offered, *cap);
       if (accepted.empty()) return false;
-      const direction offered_direction = stated_direction(offer, m);
-      a = answer_rtp(m, *cap, transport, offered_direction, accepted, s);
-      s.codecs = agreed_codecs(accepted);
-      detail::take_remote_side(s, offer, m);
-      s.direction = detail::agreed_direction(*a.direction(), offered_direction,
-                                             detail::held_by_zero_address(s, offer, m));
+      direction ours{};
+      a = answer_rtp(m, line, *cap, transport, accepted, s, ours);
+      s.codecs = agreed_codecs(std::move(accepted));
+      detail::take_remote_side(s, offer, m, line);
+      s.direction = detail::agreed_direction(ours, line.direction, detail::held_by_zero_address(s, line));
     }
     detail::add_candidates(a, caps_, transport);
     if (transport.dtls && caps_.dtls) s.local_setup = transport.role;
@@ -136,16 +139,19 @@ class answer_builder {
 
   // An answer's m-line starts with the transport attributes (they come
   // before the mid, JSEP's order), then the mid.
-  void start_media(media& a, const media_view& m, const detail::transport_use& transport) const {
+  // `more`: how many attributes will follow (one allocation for them all).
+  void start_media(media& a, const media_view& m, const detail::line_summary& line,
+                   const detail::transport_use& transport, std::size_t more) const {
     a.type = std::string(m.type);
     a.proto = std::string(m.proto);
     detail::add_connection(a, caps_);
-    a.attributes = detail::transport_head(caps_, transport);
-    if (auto mid = m.mid()) a.add("mid", std::string(*mid));
+    a.attributes.reserve(6 + more);
+    detail::append_transport_head(a.attributes, caps_, transport);
+    if (line.mid) a.add("mid", std::string(*line.mid));
   }
 
-  const media_capability* capability_for(const session_view& offer, const media_view& m) const {
-    const bool has_fp = offer.find_in(m, "fingerprint").has_value();
+  const media_capability* capability_for(const media_view& m, const detail::line_summary& line) const {
+    const bool has_fp = line.fingerprint.has_value();
     for (const auto& cap : caps_.media) {
       if (cap.type != m.type) continue;
       if (cap.data_channel) {
@@ -160,7 +166,7 @@ class answer_builder {
     return nullptr;
   }
 
-  media rejected(const media_view& m) const {
+  media rejected(const media_view& m, const detail::line_summary& line) const {
     media r;
     r.type = std::string(m.type);
     r.port = 0;
@@ -168,7 +174,7 @@ class answer_builder {
     r.formats.assign(m.formats.begin(), m.formats.end());
     if (r.formats.empty()) r.formats.push_back("0");
     detail::add_connection(r, caps_);
-    if (auto mid = m.mid()) r.add("mid", std::string(*mid));
+    if (line.mid) r.add("mid", std::string(*line.mid));
     return r;
   }
 
@@ -240,21 +246,22 @@ class answer_builder {
   // What the answer agrees to: each accepted codec with the offerer's PT on
   // both sides (§6.1), rtx after the codecs, paired with its apt codec's
   // (the pairing negotiated.hpp's pair_codecs() finds from the two SDPs).
-  static std::vector<negotiated_codec> agreed_codecs(const std::vector<accepted_format>& accepted) {
+  static std::vector<negotiated_codec> agreed_codecs(std::vector<accepted_format>&& accepted) {
     std::vector<negotiated_codec> out;
-    std::array<const accepted_format*, 128> rtx_by_apt{};
-    for (const auto& f : accepted) {
+    out.reserve(accepted.size());
+    std::array<accepted_format*, 128> rtx_by_apt{};
+    for (auto& f : accepted) {
       if (!is_rtx(f.offered.encoding)) {
         out.push_back({std::string(f.offered.encoding), f.offered.clock_rate, f.offered.channels,
-                       f.offered.payload_type, f.offered.payload_type, f.fmtp, std::string(f.offered.fmtp)});
+                       f.offered.payload_type, f.offered.payload_type, std::move(f.fmtp), std::string(f.offered.fmtp)});
       } else if (auto apt = rtx_apt(f.offered)) {
         rtx_by_apt[*apt] = &f;
       }
     }
     const std::size_t paired = out.size();
     for (std::size_t i = 0; i < paired; ++i)
-      if (const accepted_format* r = rtx_by_apt[out[i].local_pt])
-        out.push_back({"rtx", r->offered.clock_rate, 1, r->offered.payload_type, r->offered.payload_type, r->fmtp,
+      if (accepted_format* r = rtx_by_apt[out[i].local_pt])
+        out.push_back({"rtx", r->offered.clock_rate, 1, r->offered.payload_type, r->offered.payload_type, std::move(r->fmtp),
                        std::string(r->offered.fmtp)});
     return out;
   }
@@ -272,30 +279,34 @@ class answer_builder {
            ours[fb.type.size()] == ' ' && ours.ends_with(fb.param);
   }
 
-  media answer_rtp(const media_view& m, const media_capability& cap, const detail::transport_use& transport,
-                   direction od, const std::vector<accepted_format>& accepted, stream_result& s) {
+  // `d` is set to the direction our answer states.
+  media answer_rtp(const media_view& m, const detail::line_summary& line, const media_capability& cap,
+                   const detail::transport_use& transport, const std::vector<accepted_format>& accepted,
+                   stream_result& s, direction& d) {
     media a;
     a.port = cap.port ? cap.port : 9;
-    start_media(a, m, transport);
-    a.attributes.reserve(a.attributes.size() + 8 + 4 * accepted.size());
+    start_media(a, m, line, transport, 8 + 4 * accepted.size());
     // RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly, inactive ->
     // inactive, each limited by what we can do.
     const direction can = make_direction(sends(cap.direction) && sends(our_last_offer(s.index)),
                                          receives(cap.direction) && receives(our_last_offer(s.index)));
-    const direction d = make_direction(receives(od) && sends(can), sends(od) && receives(can));
+    const direction od = line.direction;
+    d = make_direction(receives(od) && sends(can), sends(od) && receives(can));
     add_extmaps(a, m, cap);
     a.add_flag(std::string(to_string(d)));
     if (sends(d) && !cap.msid.empty()) a.add("msid", cap.msid);
-    s.rtcp_mux = caps_.rtcp_mux && m.rtcp_mux();
+    s.rtcp_mux = caps_.rtcp_mux && line.rtcp_mux;
     if (s.rtcp_mux) a.add_flag("rtcp-mux");
     if (is_sdes_rtp(m.proto)) add_crypto_line(a, m, s);
-    if (m.rtcp_rsize() && caps_.rtcp_mux) a.add_flag("rtcp-rsize");
+    if (line.rtcp_rsize && caps_.rtcp_mux) a.add_flag("rtcp-rsize");
     const auto offered_fb = feedback_for(m, accepted);
     for (const auto& f : accepted) {
       const std::string pt = std::to_string(f.offered.payload_type);  // keep the offerer's PT (§6.1)
       a.formats.push_back(pt);
-      std::string map = pt + ' ' + std::string(f.offered.encoding) + '/' + std::to_string(f.offered.clock_rate);
-      if (f.offered.channels > 1) map += '/' + std::to_string(f.offered.channels);
+      std::string map;
+      map.reserve(pt.size() + f.offered.encoding.size() + 16);
+      map.append(pt).append(1, ' ').append(f.offered.encoding).append(1, '/').append(std::to_string(f.offered.clock_rate));
+      if (f.offered.channels > 1) map.append(1, '/').append(std::to_string(f.offered.channels));
       a.add("rtpmap", std::move(map));
       for (const auto& fb : offered_fb) {
         if (fb.format != "*" && fb.format != pt) continue;
@@ -353,13 +364,14 @@ class answer_builder {
     s.remote_srtp_key = std::string(c->inline_key());
   }
 
-  media answer_data(const media_view& m, const media_capability& cap, const detail::transport_use& transport) const {
+  media answer_data(const media_view& m, const detail::line_summary& line, const media_capability& cap,
+                    const detail::transport_use& transport) const {
     media a;
     a.port = cap.port ? cap.port : 9;
     a.formats = {"webrtc-datachannel"};
-    start_media(a, m, transport);
+    start_media(a, m, line, transport, 2);
     a.add("sctp-port", std::to_string(cap.sctp_port));
-    const auto remote_max = m.max_message_size();
+    const auto remote_max = line.max_message_size_number();
     a.add("max-message-size", std::to_string(remote_max && *remote_max ? std::min(*remote_max, cap.max_message_size)
                                                                          : cap.max_message_size));
     return a;
@@ -367,9 +379,8 @@ class answer_builder {
 
   // RFC 5763 §5 / RFC 4145 §4.1: answer actpass with our preferred role,
   // active with passive, passive with active.
-  setup_role answer_setup(const session_view& offer, const media_view& m) const {
-    auto v = offer.find_in(m, "setup");
-    auto r = v ? parse_setup(*v) : std::optional<setup_role>{};
+  setup_role answer_setup(const detail::line_summary& line) const {
+    auto r = line.setup ? parse_setup(*line.setup) : std::optional<setup_role>{};
     switch (r.value_or(setup_role::actpass)) {
       case setup_role::active: return setup_role::passive;
       case setup_role::passive: return setup_role::active;

@@ -184,6 +184,7 @@ constexpr std::string_view to_string(direction d) noexcept {
   return "sendrecv";
 }
 constexpr std::optional<direction> direction_from_name(std::string_view n) noexcept {
+  if (n.size() != 8) return std::nullopt;  // all four names have 8 letters: most attributes stop here
   if (n == "sendrecv") return direction::sendrecv;
   if (n == "sendonly") return direction::sendonly;
   if (n == "recvonly") return direction::recvonly;

@@ -4,6 +4,7 @@
 // This is what a media engine is configured from.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -129,10 +130,71 @@ inline std::vector<negotiated_codec> common_codecs(const media_view& local, cons
 
 namespace detail {
 
+// The single-valued attributes of one m-line that offer/answer reads, found
+// in one pass over its attributes (a WebRTC video m-line has over a
+// hundred: a search per name was a tenth of answering an offer). Each has
+// the meaning of its media_view / session_view accessor: the first
+// occurrence (rtcp: the first that parses); ICE, fingerprint, setup and the
+// direction fall back to the session level (find_in(), stated_direction()).
+struct line_summary {
+  std::optional<std::string_view> mid, ice_ufrag, ice_pwd, fingerprint, setup, sctp_port, max_message_size;
+  std::optional<rtcp_attr> rtcp;
+  sdp::direction direction = sdp::direction::sendrecv;
+  bool rtcp_mux = false, rtcp_rsize = false, ice_trickle = false;
+
+  line_summary(const session_view& s, const media_view& m) {
+    std::optional<sdp::direction> line_direction;
+    for (const auto& a : m.attributes) take(a, line_direction);
+    if (!ice_ufrag) ice_ufrag = s.find("ice-ufrag");
+    if (!ice_pwd) ice_pwd = s.find("ice-pwd");
+    if (!fingerprint) fingerprint = s.find("fingerprint");
+    if (!setup) setup = s.find("setup");
+    if (line_direction) direction = *line_direction;
+    else if (auto d = s.direction()) direction = *d;
+  }
+
+  std::optional<std::uint16_t> sctp_port_number() const noexcept {
+    return sctp_port ? detail::to_uint<std::uint16_t>(*sctp_port) : std::nullopt;
+  }
+  std::optional<std::uint64_t> max_message_size_number() const noexcept {
+    return max_message_size ? detail::to_uint<std::uint64_t>(*max_message_size) : std::nullopt;
+  }
+
+ private:
+  static void first(std::optional<std::string_view>& slot, std::string_view value) noexcept {
+    if (!slot) slot = value;
+  }
+  void take(const attribute_view& a, std::optional<sdp::direction>& line_direction) {
+    const std::string_view n = a.name;
+    switch (n.size()) {  // names of different lengths never compare
+      case 3: if (n == "mid") first(mid, a.value); break;
+      case 4: if (n == "rtcp" && !rtcp) rtcp = parse_rtcp(a.value); break;
+      case 5: if (n == "setup") first(setup, a.value); break;
+      case 7: if (n == "ice-pwd") first(ice_pwd, a.value); break;
+      case 8:
+        if (n == "rtcp-mux") rtcp_mux = true;
+        else if (auto d = direction_from_name(n); d && !a.has_value) line_direction = d;  // the last one counts
+        break;
+      case 9:
+        if (n == "ice-ufrag") first(ice_ufrag, a.value);
+        else if (n == "sctp-port") first(sctp_port, a.value);
+        break;
+      case 10: if (n == "rtcp-rsize") rtcp_rsize = true; break;
+      case 11:
+        if (n == "fingerprint") first(fingerprint, a.value);
+        else if (n == "ice-options" && !ice_trickle)
+          if (auto o = parse_ice_options(a.value)) ice_trickle = std::find(o->begin(), o->end(), "trickle") != o->end();
+        break;
+      case 16: if (n == "max-message-size") first(max_message_size, a.value); break;
+      default: break;
+    }
+  }
+};
+
 // RFC 3264 §8.4: c=0.0.0.0 is the old way to put a stream on hold -- unless
 // ICE is in use, where JSEP answers carry 0.0.0.0 (RFC 8839 §4.2.2).
-inline bool held_by_zero_address(const stream_result& s, const session_view& remote, const media_view& r) {
-  return s.remote_address == "0.0.0.0" && !remote.find_in(r, "ice-ufrag").has_value();
+inline bool held_by_zero_address(const stream_result& s, const line_summary& remote) {
+  return s.remote_address == "0.0.0.0" && !remote.ice_ufrag;
 }
 
 // The direction of an RTP stream from our side, given what each SDP states.
@@ -141,17 +203,18 @@ inline direction agreed_direction(direction ours, direction theirs, bool held) n
 }
 
 // The fields of `s` that come from the peer's m-line alone; s.rtcp_mux is set.
-inline void take_remote_side(stream_result& s, const session_view& remote, const media_view& r) {
+inline void take_remote_side(stream_result& s, const session_view& remote, const media_view& r,
+                             const line_summary& rs) {
   const auto rc = remote.connection_for(r);
   s.remote_address = rc ? std::string(rc->address) : std::string{};
   s.remote_port = r.port;
-  if (auto rt = r.rtcp()) s.remote_rtcp_port = rt->port;
+  if (rs.rtcp) s.remote_rtcp_port = rs.rtcp->port;
   else s.remote_rtcp_port = s.rtcp_mux ? r.port : static_cast<std::uint16_t>(r.port + 1);
-  s.remote_ice_ufrag = std::string(remote.find_in(r, "ice-ufrag").value_or(""));
-  s.remote_ice_pwd = std::string(remote.find_in(r, "ice-pwd").value_or(""));
-  s.remote_fingerprint = std::string(remote.find_in(r, "fingerprint").value_or(""));
-  if (auto p = r.sctp_port()) s.remote_sctp_port = *p;
-  if (auto mm = r.max_message_size()) s.remote_max_message_size = *mm;
+  s.remote_ice_ufrag = std::string(rs.ice_ufrag.value_or(""));
+  s.remote_ice_pwd = std::string(rs.ice_pwd.value_or(""));
+  s.remote_fingerprint = std::string(rs.fingerprint.value_or(""));
+  if (auto p = rs.sctp_port_number()) s.remote_sctp_port = *p;
+  if (auto mm = rs.max_message_size_number()) s.remote_max_message_size = *mm;
 }
 
 }  // namespace detail
@@ -167,27 +230,27 @@ inline std::vector<stream_result> compute_streams(const session_view& local, con
   for (std::size_t i = 0; i < local.media.size() && i < remote.media.size(); ++i) {
     const auto& l = local.media[i];
     const auto& r = remote.media[i];
+    const detail::line_summary ls(local, l), rs(remote, r);
     stream_result s;
     s.index = i;
     s.type = std::string(l.type);
     s.proto = std::string(r.proto);
-    s.mid = std::string(l.mid().value_or(r.mid().value_or("")));
+    s.mid = std::string(ls.mid.value_or(rs.mid.value_or("")));
     s.active = l.port != 0 && r.port != 0;
     if (!s.active) {
       out.push_back(std::move(s));
       continue;
     }
     if (l.is_rtp()) s.codecs = common_codecs(l, r, !we_offered);
-    s.rtcp_mux = l.rtcp_mux() && r.rtcp_mux();
-    detail::take_remote_side(s, remote, r);
-    s.direction = l.is_rtp() ? detail::agreed_direction(stated_direction(local, l), stated_direction(remote, r),
-                                                         detail::held_by_zero_address(s, remote, r))
+    s.rtcp_mux = ls.rtcp_mux && rs.rtcp_mux;
+    detail::take_remote_side(s, remote, r, rs);
+    s.direction = l.is_rtp() ? detail::agreed_direction(ls.direction, rs.direction, detail::held_by_zero_address(s, rs))
                              : direction::sendrecv;
     if (!s.mid.empty() && lb && rb && lb->contains(s.mid) && rb->contains(s.mid)) {
       s.bundled = true;
       if (answer_bundle && !answer_bundle->tags.empty()) s.bundle_transport_mid = std::string(answer_bundle->tags.front());
     }
-    if (auto v = local.find_in(l, "setup")) s.local_setup = parse_setup(*v);
+    if (ls.setup) s.local_setup = parse_setup(*ls.setup);
     // SDES: the answer holds one crypto line; its tag names the offer's line.
     const auto& answer_m = we_offered ? r : l;
     const auto& offer_m = we_offered ? l : r;

@@ -39,9 +39,9 @@ struct transport_use {
   bool dtls = false;
 };
 
-// ICE credentials, then DTLS fingerprint and setup (JSEP's order: before the mid).
-inline std::vector<attribute> transport_head(const capabilities& caps, const transport_use& use) {
-  std::vector<attribute> head;
+// ICE credentials, then DTLS fingerprint and setup (JSEP's order: before the
+// mid), appended to `head`.
+inline void append_transport_head(std::vector<attribute>& head, const capabilities& caps, const transport_use& use) {
   if (use.ice && caps.ice) {
     head.push_back({"ice-ufrag", caps.ice->ufrag, true});
     head.push_back({"ice-pwd", caps.ice->pwd, true});
@@ -50,7 +50,6 @@ inline std::vector<attribute> transport_head(const capabilities& caps, const tra
     head.push_back({"fingerprint", caps.dtls->hash_function + ' ' + caps.dtls->fingerprint, true});
     head.push_back({"setup", std::string(to_string(use.role)), true});
   }
-  return head;
 }
 
 // The candidates, last in the m-line.
@@ -62,7 +61,8 @@ inline void add_candidates(media& m, const capabilities& caps, const transport_u
 
 // Both, into an m-line already built: the head before its mid (or first).
 inline void add_transport(media& m, const capabilities& caps, const transport_use& use) {
-  const auto head = transport_head(caps, use);
+  std::vector<attribute> head;
+  append_transport_head(head, caps, use);
   auto mid = std::find_if(m.attributes.begin(), m.attributes.end(), [](const attribute& a) { return a.name == "mid"; });
   m.attributes.insert(mid == m.attributes.end() ? m.attributes.begin() : mid, head.begin(), head.end());
   add_candidates(m, caps, use);
