@@ -139,13 +139,13 @@ class answer_builder {
 
   // An answer's m-line starts with the transport attributes (they come
   // before the mid, JSEP's order), then the mid.
-  // `more`: how many attributes will follow (one allocation for them all).
+  // No reserve for what follows: the model is kept for the call's life
+  // (negotiator::active_local()), and spare capacity would stay with it.
   void start_media(media& a, const media_view& m, const detail::line_summary& line,
-                   const detail::transport_use& transport, std::size_t more) const {
+                   const detail::transport_use& transport) const {
     a.type = std::string(m.type);
     a.proto = std::string(m.proto);
     detail::add_connection(a, caps_);
-    a.attributes.reserve(6 + more);
     detail::append_transport_head(a.attributes, caps_, transport);
     if (line.mid) a.add("mid", std::string(*line.mid));
   }
@@ -285,7 +285,7 @@ class answer_builder {
                    stream_result& s, direction& d) {
     media a;
     a.port = cap.port ? cap.port : 9;
-    start_media(a, m, line, transport, 8 + 4 * accepted.size());
+    start_media(a, m, line, transport);
     // RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly, inactive ->
     // inactive, each limited by what we can do.
     const direction can = make_direction(sends(cap.direction) && sends(our_last_offer(s.index)),
@@ -369,7 +369,7 @@ class answer_builder {
     media a;
     a.port = cap.port ? cap.port : 9;
     a.formats = {"webrtc-datachannel"};
-    start_media(a, m, line, transport, 2);
+    start_media(a, m, line, transport);
     a.add("sctp-port", std::to_string(cap.sctp_port));
     const auto remote_max = line.max_message_size_number();
     a.add("max-message-size", std::to_string(remote_max && *remote_max ? std::min(*remote_max, cap.max_message_size)
