@@ -10,6 +10,7 @@
 
 #include "../support/test_cert.hpp"
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -461,6 +462,55 @@ TEST_CASE("hub: TLS: framing over the secure stream, answers back; a TLS or WSS 
   fixture no_cert;
   CHECK_THROWS_AS(no_cert.net.listen(transport::protocol::tls, {loopback, 0}), std::invalid_argument);
   CHECK_THROWS_AS(no_cert.net.listen(transport::protocol::wss, {loopback, 0}), std::invalid_argument);
+}
+
+TEST_CASE("hub: TLS: a connection closed in good order says so with close_notify (RFC 8446 §6.1)") {
+  const auto dir = sigwire::test::make_test_cert("hubclose", "IP:127.0.0.1");
+  transport::options o;
+  o.tls.certificate_chain_file = (dir / "cert.pem").string();
+  o.tls.private_key_file = (dir / "key.pem").string();
+  o.tls.shutdown_timeout = 200ms;
+  fixture f(o);
+  const std::size_t l = f.net.listen(transport::protocol::tls, {loopback, 0});
+  asio::ssl::context client_ctx(asio::ssl::context::tls_client);
+  client_ctx.load_verify_file((dir / "cert.pem").string());
+  using tls_client = asio::ssl::stream<asio::ip::tcp::socket>;
+  // A client through its handshake whose first request has reached the hub.
+  const auto connected = [&](tls_client& peer) {
+    peer.lowest_layer().connect({loopback, f.net.local_endpoint(l).port()});
+    std::optional<std::error_code> shook;
+    peer.async_handshake(asio::ssl::stream_base::client, [&](std::error_code ec) { shook = ec; });
+    REQUIRE(f.run_until([&] { return shook.has_value(); }));
+    REQUIRE_FALSE(*shook);
+    const std::size_t before = f.in.size();
+    static const std::string hello = request("Via: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK1");
+    asio::async_write(peer, asio::buffer(hello), [](std::error_code, std::size_t) {});
+    REQUIRE(f.run_until([&] { return f.in.size() == before + 1; }));
+  };
+
+  SUBCASE("the peer closes first: its shutdown completes because ours answers it") {
+    tls_client peer(f.io, client_ctx);
+    connected(peer);
+    std::optional<std::error_code> shut;
+    peer.async_shutdown([&](std::error_code ec) { shut = ec; });
+    REQUIRE(f.run_until([&] { return shut.has_value(); }));
+    CHECK_FALSE(*shut);  // without our close_notify: stream_truncated
+    CHECK(f.run_until([&] { return f.net.connections() == 0; }));
+  }
+  SUBCASE("the hub closes: the peer reads a clean end, and the socket closes when its answer does not come") {
+    tls_client peer(f.io, client_ctx);
+    connected(peer);
+    f.net.close();
+    std::array<char, 64> buffer{};
+    std::optional<std::error_code> read;
+    peer.async_read_some(asio::buffer(buffer), [&](std::error_code ec, std::size_t) { read = ec; });
+    REQUIRE(f.run_until([&] { return read.has_value(); }));
+    CHECK(*read == asio::error::eof);  // close_notify; a bare TCP close reads as stream_truncated
+    std::optional<std::error_code> raw;  // we never answer: the hub gives up after shutdown_timeout
+    peer.next_layer().async_read_some(asio::buffer(buffer), [&](std::error_code ec, std::size_t) { raw = ec; });
+    REQUIRE(f.run_until([&] { return raw.has_value(); }));
+    CHECK(*raw == asio::error::eof);
+  }
 }
 
 TEST_CASE("hub: WSS and TLS connections we open: verified against the CA, refused when the name does not match") {
