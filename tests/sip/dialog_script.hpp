@@ -4,14 +4,14 @@
 // either UA does is one line of output, and the script must expect each
 // line, in order, before its next input.
 //
-//   config t1=500 media=yes|no|A|B transport=udp|tcp password=P 100rel=no|yes|A|B
+//   config t1=500 media=yes|no|A|B transport=udp|tcp|tls password=P 100rel=no|yes|A|B
 //        se=N se_a=N se_b=N minse_a=N minse_b=N refresh=update|invite
 //                                        (first line only; P: A's password; 100rel: who uses RFC 3262;
 //                                         se: Session-Expires both ask for, se_a/se_b: one's own (0: none);
 //                                         minse_*: each one's Min-SE; refresh: how a refresher refreshes
 //                                         when the peer allows UPDATE; noupdate=A|B: that one's Allow
 //                                         lists no UPDATE)
-//   A call [late]              A calls B (late: INVITE without an offer)
+//   A call [late] [sips]       A calls B (late: INVITE without an offer; sips: to sips:bob@192.0.2.2:5061)
 //   B answer STATUS            B answers its incoming call
 //   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
 //   A send METHOD [cseq=N] [totag=T] [rack] [sdp=sendonly|sendrecv]   a request in A's dialog built outside
@@ -144,14 +144,16 @@ class runner {
       const auto it = o.find(k);
       return it == o.end() ? d : it->second;
     };
-    reliable_ = get("transport", "udp") == "tcp";
+    const std::string transport = get("transport", "udp");
+    reliable_ = transport != "udp";
+    const bool tls = transport == "tls";
     const std::string media = get("media", "yes");
     for (int i = 0; i < 2; ++i) {
       dlg::session_config cfg;
       cfg.transactions.timers.t1 = std::chrono::milliseconds(std::stol(get("t1", "500")));
       const std::string host = i == 0 ? "192.0.2.1" : "192.0.2.2";
-      cfg.via = std::string("SIP/2.0/") + (reliable_ ? "TCP " : "UDP ") + host + ":5060";
-      cfg.contact = std::string(i == 0 ? "sip:alice@" : "sip:bob@") + host + ":5060";
+      cfg.via = std::string("SIP/2.0/") + (tls ? "TLS " : reliable_ ? "TCP " : "UDP ") + host + (tls ? ":5061" : ":5060");
+      cfg.contact = std::string(i == 0 ? "sip:alice@" : "sip:bob@") + host + (tls ? ":5061;transport=tls" : ":5060");
       if (media == "yes" || media == (i == 0 ? "A" : "B")) cfg.media = audio_capabilities();
       cfg.use_100rel = get("100rel", "no") == "yes" || get("100rel", "no") == (i == 0 ? "A" : "B");
       cfg.session_expires = static_cast<std::uint32_t>(std::stoul(get(i == 0 ? "se_a" : "se_b", get("se", "1800"))));
@@ -188,8 +190,10 @@ class runner {
     const std::string& action = w.at(1);
     const auto now = std::chrono::milliseconds(now_);
     if (action == "call") {
-      const bool late = w.size() > 2 && w[2] == "late";
-      const auto r = u.layer->make_call("sip:bob@192.0.2.2:5060", "<sip:alice@example.com>", peer_of(other(u)), now, late);
+      const bool late = std::find(w.begin() + 2, w.end(), "late") != w.end();
+      const bool sips = std::find(w.begin() + 2, w.end(), "sips") != w.end();
+      const auto r = u.layer->make_call(sips ? "sips:bob@192.0.2.2:5061" : "sip:bob@192.0.2.2:5060", "<sip:alice@example.com>",
+                                        peer_of(other(u)), now, late);
       REQUIRE(r);
       u.call = r.call;
     } else if (action == "answer") {

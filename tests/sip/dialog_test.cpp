@@ -1370,6 +1370,95 @@ TEST_CASE("§12.1.2: a 1xx without a To tag makes no dialog; a 2xx without one i
   CHECK(d.state() == dlg::dialog_state::terminated);
 }
 
+TEST_CASE("RFC 3261 §8.1.1.8 / §12.1.1: SIPS Contacts: ours for TLS as a SIPS URI, and when a UAS dialog needs one") {
+  CHECK(dlg::secure_contact("sip:alice@192.0.2.1:5061;transport=tls") == "sips:alice@192.0.2.1:5061");
+  CHECK(dlg::secure_contact("SIP:alice@192.0.2.1:5061;ob;Transport=TLS") == "sips:alice@192.0.2.1:5061;ob");
+  CHECK(dlg::secure_contact("sip:a@[2001:db8::1]:5061;transport=tls;lr?subject=x") == "sips:a@[2001:db8::1]:5061;lr?subject=x");
+  CHECK(dlg::secure_contact("sip:alice@192.0.2.1:443;transport=wss") == "sips:alice@192.0.2.1:443;transport=wss");
+  // No SIPS URI reaches these: left as they are.
+  CHECK(dlg::secure_contact("sip:alice@192.0.2.1:5060") == "sip:alice@192.0.2.1:5060");
+  CHECK(dlg::secure_contact("sip:alice@192.0.2.1;transport=tcp") == "sip:alice@192.0.2.1;transport=tcp");
+  CHECK(dlg::secure_contact("sips:alice@192.0.2.1") == "sips:alice@192.0.2.1");
+  CHECK(dlg::secure_contact("not a uri") == "not a uri");
+  CHECK(dlg::is_sips("Bob <SIPS:bob@p1.example.com;lr>"));
+  CHECK_FALSE(dlg::is_sips("<sip:bob@p1.example.com;lr>"));
+
+  const auto invite = [](std::string_view uri, std::string_view record_route, std::string_view contact) {
+    return parsed("INVITE " + std::string(uri) + " SIP/2.0\r\nVia: SIP/2.0/TLS p1.example.com;branch=z9hG4bK1\r\n" +
+                  std::string(record_route) + "To: <sip:bob@example.com>\r\nFrom: <sip:alice@example.com>;tag=a1\r\n"
+                  "Call-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <" + std::string(contact) + ">\r\nContent-Length: 0\r\n\r\n");
+  };
+  const auto our_contact = [](const sip::message& request) {
+    dlg::dialog d;
+    REQUIRE(dlg::dialog::create_uas(request.view(), "b1", "sip:bob@192.0.2.4:5061;transport=tls", d) == dlg::dialog_error::ok);
+    return d.local_contact();
+  };
+  CHECK(our_contact(invite("sips:bob@192.0.2.4", "", "sip:alice@192.0.2.1;transport=tls")) == "sips:bob@192.0.2.4:5061");
+  CHECK(our_contact(invite("sip:bob@192.0.2.4", "Record-Route: <sips:p1.example.com;lr>, <sip:p2;lr>\r\n", "sip:a@h")) ==
+        "sips:bob@192.0.2.4:5061");
+  CHECK(our_contact(invite("sip:bob@192.0.2.4", "", "sips:alice@192.0.2.1")) == "sips:bob@192.0.2.4:5061");
+  // The top Record-Route decides when there is one, not the Contact.
+  CHECK(our_contact(invite("sip:bob@192.0.2.4", "Record-Route: <sip:p1.example.com;lr>\r\n", "sips:alice@192.0.2.1")) ==
+        "sip:bob@192.0.2.4:5061;transport=tls");
+  CHECK(our_contact(invite("sip:bob@192.0.2.4", "", "sip:alice@192.0.2.1;transport=tls")) == "sip:bob@192.0.2.4:5061;transport=tls");
+}
+
+TEST_CASE("a REGISTER to a SIPS registrar binds our TLS Contact as a SIPS URI; to a sip: one, as it is") {
+  for (const bool sips : {true, false}) {
+    dlg::session_config cfg;
+    cfg.via = "SIP/2.0/TLS 192.0.2.1:5061";
+    cfg.contact = "sip:alice@192.0.2.1:5061;transport=tls";
+    dlg::session_layer layer(cfg, [n = std::uint64_t{7}]() mutable { return ++n; });
+    (void)layer.add_registration({.registrar = sips ? "sips:example.com" : "sip:example.com", .aor = "<sip:alice@example.com>"},
+                                 sip::transaction::peer{1, true}, sip::transaction::instant{0});
+    std::string sent;
+    for (auto& e : layer.take_events())
+      if (const auto* s = std::get_if<sip::transaction::send_event>(&e)) sent = std::string(s->bytes());
+    REQUIRE(sent.starts_with("REGISTER "));
+    CHECK(sent.find(sips ? "Contact: <sips:alice@192.0.2.1:5061>" : "Contact: <sip:alice@192.0.2.1:5061;transport=tls>") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("RFC 3261 §8.1.1.8 / §12.1.1 over TLS: a call to a SIPS URI carries SIPS Contacts both ways; its in-dialog requests go to them") {
+  run("sips call", R"(
+    config transport=tls media=no
+    A call sips
+    expect A->B INVITE @0 has=INVITE_sips:bob@192.0.2.2:5061_SIP/2.0 has=Contact:_<sips:alice@192.0.2.1:5061> hasnot=transport=tls
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Contact:_<sips:bob@192.0.2.2:5061> hasnot=transport=tls
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 has=ACK_sips:bob@192.0.2.2:5061_SIP/2.0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    B hangup
+    expect B->A BYE @0 has=BYE_sips:alice@192.0.2.1:5061_SIP/2.0
+    expect A->B 200 @0 has=CSeq:_1_BYE
+    expect A state disconnected @0 status=200
+    expect B state disconnected @0 status=200
+    expect calls A=0 B=0
+  )");
+  run("sip call over tls", R"(
+    config transport=tls media=no
+    A call
+    expect A->B INVITE @0 has=Contact:_<sip:alice@192.0.2.1:5061;transport=tls>
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0 has=Contact:_<sip:bob@192.0.2.2:5061;transport=tls>
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+  )");
+}
+
 TEST_CASE("§12.1.1 UAS dialog; §12.2.2 CSeq order and target refresh; RFC 5057 scopes of failures") {
   const auto invite = parsed(
       "INVITE sip:bob@192.0.2.4 SIP/2.0\r\nVia: SIP/2.0/UDP p1.example.com;branch=z9hG4bK1\r\n"

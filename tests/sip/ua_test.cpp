@@ -107,7 +107,8 @@ struct tls_pair {
   }
 };
 
-void call_hold_resume_hangup(ua::protocol p) {
+// `sips`: the target is a SIPS URI (TLS): every Contact is one too (RFC 3261 §8.1.1.8, §12.1.1).
+void call_hold_resume_hangup(ua::protocol p, bool sips = false) {
   asio::io_context io;
   const tls_pair tls(p);
   agent alice(io, false, tls.alice), bob(io, true, tls.bob);
@@ -116,12 +117,18 @@ void call_hold_resume_hangup(ua::protocol p) {
   alice.u.listen(ua::protocol::udp, {loopback, 0});
   std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
   if (p != ua::protocol::udp) target += ";transport=" + std::string(sip::transport::uri_parameter(p));
+  if (sips) target = "sips:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
   const auto call = alice.u.make_call(target);
   REQUIRE(call);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
   CHECK(alice.states == std::vector{ua::call_state::calling, ua::call_state::early, ua::call_state::connecting,
                                     ua::call_state::confirmed});
   CHECK(alice.statuses[1] == 180);  // early, with the provisional that made it
+  for (const auto* d : {alice.u.dialog_of(call.call), bob.u.dialog_of(bob.last_incoming)}) {
+    REQUIRE(d);
+    CHECK(d->local_contact().starts_with(sips ? "sips:" : "sip:"));
+    CHECK(d->remote_target().starts_with(sips ? "sips:" : "sip:"));
+  }
   CHECK(alice.media_ok == 1);
   CHECK(bob.media_ok == 1);
   CHECK(our_direction(alice.u, call.call) == sdp::direction::sendrecv);
@@ -151,6 +158,9 @@ void call_hold_resume_hangup(ua::protocol p) {
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over UDP") { call_hold_resume_hangup(ua::protocol::udp); }
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over TCP") { call_hold_resume_hangup(ua::protocol::tcp); }
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over TLS") { call_hold_resume_hangup(ua::protocol::tls); }
+TEST_CASE("user agent: call to a sips: URI, hold, resume, MESSAGE, hang-up over TLS") {
+  call_hold_resume_hangup(ua::protocol::tls, true);
+}
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WS (RFC 7118)") { call_hold_resume_hangup(ua::protocol::ws); }
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WSS") { call_hold_resume_hangup(ua::protocol::wss); }
 

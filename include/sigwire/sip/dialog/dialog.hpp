@@ -27,10 +27,12 @@
 //        [terminated] <----------------------------+
 #pragma once
 
+#include <sigwire/core/ascii.hpp>
 #include <sigwire/sip/access.hpp>
 #include <sigwire/sip/builder.hpp>
 #include <sigwire/sip/message.hpp>
 #include <sigwire/sip/method.hpp>
+#include <sigwire/sip/uri.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -108,6 +110,41 @@ constexpr bool is_target_refresh(method m) noexcept {
          m == method::refer;
 }
 
+// True for a SIPS URI, bare ("sips:a@b") or in a name-addr ("Bob <sips:b@c;lr>").
+inline bool is_sips(std::string_view uri_or_name_addr) noexcept {
+  const std::size_t open = uri_or_name_addr.find('<');
+  if (open != std::string_view::npos) uri_or_name_addr.remove_prefix(open + 1);
+  std::size_t colon = 0;
+  return sip::detail::sip_scheme_prefix(uri_or_name_addr, colon) == uri_scheme::sips;
+}
+
+// Our Contact as a SIPS URI, for a request or dialog that needs one (RFC 3261
+// §8.1.1.8, §12.1.1). A transport's Contact for TLS is "sip:...;transport=tls":
+// the same address as a SIPS URI is "sips:..." without the parameter (RFC 3261
+// §26.2.2 deprecates transport=tls); over WSS it keeps ";transport=wss" (RFC 7118
+// §5). A Contact for any other transport, or one that does not parse, comes
+// back as it is: no SIPS URI reaches it (such a request should not be sent;
+// the user agent refuses sips: targets over UDP, TCP and WS).
+inline std::string secure_contact(std::string_view contact) {
+  uri u;
+  if (parse_uri_to(contact, u) != error{} || u.scheme != uri_scheme::sip) return std::string(contact);
+  const auto transport = u.transport();
+  const bool tls = transport && core::ascii::iequals(*transport, "tls");
+  if (!tls && !(transport && core::ascii::iequals(*transport, "wss"))) return std::string(contact);
+  const std::size_t rest = u.scheme_name.size() + 1;  // after "sip:"
+  const std::size_t params_at = static_cast<std::size_t>(u.params.data() - contact.data());
+  std::string out = "sips:";
+  out.append(contact.substr(rest, params_at - rest));
+  for (std::string_view params = u.params; !params.empty();) {  // ";a=b;lr"
+    const std::size_t end = params.find(';', 1);
+    const std::string_view item = params.substr(0, end);  // ";name[=value]"
+    if (!(tls && core::ascii::iequals(item.substr(1, item.find('=') - 1), "transport"))) out.append(item);
+    params.remove_prefix(item.size());
+  }
+  out.append(contact.substr(params_at + u.params.size()));  // "?headers", if any
+  return out;
+}
+
 // An extra header line for a request or response the dialog builds.
 struct header_line {
   std::string_view name, value;
@@ -172,10 +209,14 @@ class dialog {
     d.local_party_ = unfolded(find_value(request, header_id::to)).append(";tag=").append(local_tag);
     d.remote_cseq_ = request.cseq()->number;
     d.target_ = c.uri;
-    d.local_contact_ = local_contact;
     d.secure_ = secure_transport && request.request_uri().scheme == uri_scheme::sips;
     // §12.1.1: the route set is the Record-Route list in order.
     if (read_record_route(request, d.route_set_, false) != dialog_error::ok) return dialog_error::bad_header;
+    // §12.1.1: a SIPS Request-URI, or a SIPS top Record-Route (else Contact),
+    // makes our Contact in the responses a SIPS URI.
+    const bool sips = request.request_uri().scheme == uri_scheme::sips ||
+                      is_sips(d.route_set_.empty() ? std::string_view(d.target_) : std::string_view(d.route_set_.front()));
+    d.local_contact_ = sips ? secure_contact(local_contact) : std::string(local_contact);
     out = std::move(d);
     return dialog_error::ok;
   }

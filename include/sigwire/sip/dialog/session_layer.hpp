@@ -427,7 +427,8 @@ class session_layer {
   // default to ours toward `registrar`.
   registration_id add_registration(registration_config cfg, peer registrar, instant now) {
     if (cfg.via.empty()) cfg.via = via_for(registrar);
-    if (cfg.contact.empty()) cfg.contact = contact_for(registrar);
+    if (cfg.contact.empty())  // a SIPS registrar gets a SIPS binding, as an INVITE to a SIPS URI a SIPS Contact
+      cfg.contact = is_sips(cfg.registrar) ? secure_contact(contact_for(registrar)) : std::string(contact_for(registrar));
     const registration_id id{static_cast<std::uint32_t>(registrations_.size())};
     registrations_.push_back({std::make_unique<registration>(std::move(cfg), random_), registrar});
     std::string out;
@@ -1706,7 +1707,10 @@ class session_layer {
   }
   std::string build_invite(const detail::call_record& c, std::string_view target, std::string_view from,
                            std::string_view body) {
-    const std::string_view via = via_for(c.remote), contact = contact_for(c.remote);
+    const std::string_view via = via_for(c.remote);
+    std::string_view contact = contact_for(c.remote);
+    std::string secure;  // RFC 3261 §8.1.1.8: a SIPS Request-URI needs a SIPS Contact
+    if (is_sips(target)) contact = secure = secure_contact(contact);
     std::string buffer(target.size() * 2 + from.size() + c.call_id.size() + via.size() + contact.size() +
                            cfg_.allow.size() + body.size() + 320,
                        '\0');

@@ -145,6 +145,8 @@ class user_agent {
   }
   call_state state_of(call_id call) noexcept { return layer_.state_of(call); }
   const sdp::negotiator* negotiator_of(call_id call) noexcept { return layer_.negotiator_of(call); }
+  // The call's dialog (targets, Contacts, route set); nullptr before it has one.
+  const dialog::dialog* dialog_of(call_id call) noexcept { return layer_.dialog_of(call); }
   std::size_t calls() const noexcept { return layer_.calls(); }
 
   // --- instant messages outside a call (RFC 3428; pjsua_im_send) ---------------------------
