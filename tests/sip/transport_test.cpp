@@ -521,6 +521,83 @@ TEST_CASE("hub: TLS: a connection closed in good order says so with close_notify
   }
 }
 
+TEST_CASE("hub: WSS: a connection closed in good order does the WebSocket close handshake (RFC 6455 §7.1.2), then close_notify") {
+  const auto dir = sigwire::test::make_test_cert("hubwssclose", "IP:127.0.0.1");
+  transport::options o;
+  o.tls.certificate_chain_file = (dir / "cert.pem").string();
+  o.tls.private_key_file = (dir / "key.pem").string();
+  fixture f(o);
+  const std::size_t l = f.net.listen(transport::protocol::wss, {loopback, 0});
+  asio::ssl::context client_ctx(asio::ssl::context::tls_client);
+  client_ctx.load_verify_file((dir / "cert.pem").string());
+  // A client written out by hand, not our WebSocket stream: TLS, the
+  // upgrade, frames masked with a zero key (RFC 6455 §5.3 allows any key).
+  asio::ssl::stream<asio::ip::tcp::socket> peer(f.io, client_ctx);
+  const auto frame = [](unsigned char opcode, std::string_view payload) {  // FIN, masked, up to 65,535 bytes
+    std::string out{static_cast<char>(0x80 | opcode)};
+    if (payload.size() < 126) {
+      out += static_cast<char>(0x80 | payload.size());
+    } else {
+      out += static_cast<char>(0x80 | 126);
+      out += static_cast<char>(payload.size() >> 8);
+      out += static_cast<char>(payload.size() & 0xff);
+    }
+    out.append(4, '\0');  // the masking key
+    return out.append(payload);
+  };
+  const auto write = [&](const std::string& bytes) {
+    std::optional<std::error_code> wrote;
+    asio::async_write(peer, asio::buffer(bytes), [&](std::error_code ec, std::size_t) { wrote = ec; });
+    REQUIRE(f.run_until([&] { return wrote.has_value(); }));
+    REQUIRE_FALSE(*wrote);
+  };
+  const auto read_exactly = [&](std::size_t n) {
+    std::string got(n, '\0');
+    std::optional<std::error_code> read;
+    asio::async_read(peer, asio::buffer(got), [&](std::error_code ec, std::size_t) { read = ec; });
+    REQUIRE(f.run_until([&] { return read.has_value(); }));
+    REQUIRE_FALSE(*read);
+    return got;
+  };
+  const auto clean_end = [&] {  // close_notify reads as eof; a bare TCP close as stream_truncated
+    std::array<char, 16> buffer{};
+    std::optional<std::error_code> read;
+    peer.async_read_some(asio::buffer(buffer), [&](std::error_code ec, std::size_t) { read = ec; });
+    REQUIRE(f.run_until([&] { return read.has_value(); }));
+    return *read;
+  };
+  peer.lowest_layer().connect({loopback, f.net.local_endpoint(l).port()});
+  std::optional<std::error_code> shook;
+  peer.async_handshake(asio::ssl::stream_base::client, [&](std::error_code ec) { shook = ec; });
+  REQUIRE(f.run_until([&] { return shook.has_value(); }));
+  REQUIRE_FALSE(*shook);
+  write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n\r\n");
+  std::string head;
+  std::optional<std::error_code> upgraded;
+  asio::async_read_until(peer, asio::dynamic_buffer(head), "\r\n\r\n", [&](std::error_code ec, std::size_t) { upgraded = ec; });
+  REQUIRE(f.run_until([&] { return upgraded.has_value(); }));
+  REQUIRE_FALSE(*upgraded);
+  REQUIRE(head.starts_with("HTTP/1.1 101"));
+  REQUIRE(head.ends_with("\r\n\r\n"));  // nothing after the head yet
+  write(frame(0x1, request("Via: SIP/2.0/WSS h.invalid;branch=z9hG4bK1")));
+  REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
+  CHECK(f.in[0].bytes.starts_with("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\n"));
+
+  SUBCASE("the hub closes: Close 1001, and after our Close the TLS close_notify") {
+    f.net.close();
+    CHECK(read_exactly(4) == std::string("\x88\x02\x03\xe9", 4));  // Close, 1001 going away
+    write(frame(0x8, std::string("\x03\xe9", 2)));
+    CHECK(clean_end() == asio::error::eof);
+  }
+  SUBCASE("the peer closes: its Close is answered with the same code, then close_notify") {
+    write(frame(0x8, std::string("\x03\xe8", 2)));  // 1000
+    CHECK(read_exactly(4) == std::string("\x88\x02\x03\xe8", 4));
+    CHECK(clean_end() == asio::error::eof);
+    CHECK(f.run_until([&] { return f.net.connections() == 0; }));
+  }
+}
+
 TEST_CASE("hub: WSS and TLS connections we open: verified against the CA, refused when the name does not match") {
   const auto dir = sigwire::test::make_test_cert("hubclient", "IP:127.0.0.1");
   transport::options server_opt;

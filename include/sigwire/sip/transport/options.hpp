@@ -97,6 +97,7 @@ struct tls_options {
 struct websocket_options {
   std::string path = "/";                          // request target of connections we open
   std::chrono::seconds ping_interval{30};          // a WebSocket ping after this much silence (0: none)
+  std::chrono::milliseconds close_timeout{2000};   // a close handshake we start waits this long for the peer's Close
 };
 
 struct options {

@@ -184,6 +184,7 @@ class connection : public std::enable_shared_from_this<connection> {
   // sends again fails at once.
   void too_slow(transaction::tsx_id tsx) {
     ++owner_.tally().slow_peers;
+    failing_ = true;  // no goodbye it would not read
     drop();
     owner_.send_failed(tsx);
   }
@@ -198,6 +199,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::deque<pending> out_;
   std::size_t queued_ = 0;
   bool writing_ = false, dropped_ = false;
+  bool failing_ = false;  // closed at once, without a close handshake
 };
 
 // TCP or TLS: a byte stream cut into messages by sip::framer.
@@ -221,7 +223,7 @@ class stream_connection final : public connection {
   // connection not yet through its handshake is closed at once.
   void close_now() noexcept override {
     if constexpr (tls) {
-      if (ready && !writing_ && !shutting_down_) {
+      if (ready && !writing_ && !failing_ && !shutting_down_) {
         try {
           return shut_down();
         } catch (...) {  // no memory for the timer: close at once
@@ -298,6 +300,7 @@ class stream_connection final : public connection {
       answer_pings(f.pings);
       if (f.state == sip::frame::status::failed) {
         ++owner_.tally().framing_errors;
+        failing_ = true;
         drop();
         return false;
       }
@@ -376,7 +379,24 @@ class websocket_connection final : public connection {
       : connection(owner, std::move(alive), flow), ws_(stream_settings(owner.settings()), std::forward<Args>(args)...) {}
 
   lowest_socket& socket() noexcept override { return ws_.lowest_layer(); }
-  void close_now() noexcept override { ws_.abort(); }
+
+  // A connection that is up closes with the WebSocket close handshake
+  // (RFC 6455 §7.1.2): 1001 when the hub closes, 1000 when idle or in answer
+  // to the peer's Close; the stream closes the transport when the peer's Close
+  // comes back (over WSS after its close_notify) or at its close timeout. A
+  // connection not up yet, or one failing (a peer that stopped reading), is
+  // closed at once.
+  void close_now() noexcept override {
+    if (ready && !failing_ && !closing_) {
+      closing_ = true;
+      try {
+        const ws::close_code code = owner_.closing() ? ws::close_code::going_away : ws::close_code::normal;
+        return ws_.async_close(static_cast<std::uint16_t>(code), {}, [self = shared()](std::error_code) {});
+      } catch (...) {  // no memory for the handler: close at once
+      }
+    }
+    ws_.abort();
+  }
 
   void accepted() override {
     ws::server_options server{.subprotocols = {"sip"}, .require_subprotocol = true};  // RFC 7118 §4
@@ -416,6 +436,7 @@ class websocket_connection final : public connection {
     s.connection.limits.max_message_size = o.limits.max_message_size;
     s.connection.limits.max_frame_payload = o.limits.max_message_size;
     s.handshake_timeout = o.handshake_timeout;
+    s.connection.timeouts.close = o.websocket.close_timeout;
     s.connection.timeouts.idle = o.websocket.ping_interval;
     s.high_watermark = o.max_send_queue;
     s.low_watermark = o.max_send_queue / 2;
@@ -437,7 +458,7 @@ class websocket_connection final : public connection {
       if (self->message_.find_first_not_of("\r\n") != std::string::npos) {
         // handed over, not copied: an idle connection keeps no message buffer
         self->owner_.received(self->flow_, std::exchange(self->message_, std::string()));
-        if (!self->socket().is_open()) return;  // the handler closed us
+        if (!self->socket().is_open() || self->closing_) return;  // the handler closed us
       }
       self->start_reading();
     });
@@ -461,6 +482,7 @@ class websocket_connection final : public connection {
 
   ws::stream<Next> ws_;
   std::string message_;
+  bool closing_ = false;
 };
 
 }  // namespace sigwire::sip::transport::detail
