@@ -5,7 +5,7 @@
 //
 //   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
-//       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P]
+//       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
 // when the INVITE had none); --ring sends 180 first; --hangup-after ends each
@@ -13,7 +13,8 @@
 // OPTIONS, re-INVITE, UPDATE, PRACK, INFO and MESSAGE are handled by the
 // session layer as a UA must. With --register it registers <sip:U@REGISTRAR>
 // with digest credentials, keeps it refreshed and prints each registration
-// state. A MESSAGE outside a call is printed and answered 200. SIGINT/SIGTERM
+// state (a registrar over TLS is verified against --ca, default: the system's
+// store). A MESSAGE outside a call is printed and answered 200. SIGINT/SIGTERM
 // unregister (at most 2 s) and stop it; it then prints its counts on one line
 // to stderr.
 #include <sigwire/sdp/presets.hpp>
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--wss-port") && i + 1 < argc) wss_port = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--cert") && i + 1 < argc) transport.tls.certificate_chain_file = argv[++i];
     else if (!std::strcmp(argv[i], "--key") && i + 1 < argc) transport.tls.private_key_file = argv[++i];
+    else if (!std::strcmp(argv[i], "--ca") && i + 1 < argc) transport.tls.ca_file = argv[++i];
     else if (!std::strcmp(argv[i], "--address") && i + 1 < argc) address = argv[++i];
     else if (!std::strcmp(argv[i], "--ring")) ring = true;
     else if (!std::strcmp(argv[i], "--hangup-after") && i + 1 < argc) hangup_after = std::atoi(argv[++i]);
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
-                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P]\n");
+                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n");
       return 2;
     }
   }
@@ -107,8 +109,8 @@ int main(int argc, char** argv) {
   };
   bool stopping = false;
   cb.on_registration = [&](ua::registration_id, const sip::dialog::registration_event& e) {
-    std::printf("registration: %s (last status %d, expires %u)\n", std::string(sip::dialog::text(e.state)).c_str(),
-                e.last_status, e.expires);
+    std::printf("registration: %s (last status %d, expires %u, contact <%s>)\n", std::string(sip::dialog::text(e.state)).c_str(),
+                e.last_status, e.expires, e.contact.c_str());
     std::fflush(stdout);
     if (stopping && e.state != sip::dialog::registration_state::unregistering) {
       uas.close();

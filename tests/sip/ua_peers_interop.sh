@@ -10,7 +10,10 @@
 #      record-routing proxy: uas registers as bob, simplecall registers as
 #      alice and calls bob through Kamailio; over UDP, then both over TCP,
 #      then both over WebSocket (RFC 7118: our WS client; Kamailio reaches
-#      uas over the connection its REGISTER opened).
+#      uas over the connection its REGISTER opened), then both over TLS
+#      (kamailio-tls-modules; both verify Kamailio's certificate against the
+#      test CA) with sip:...;transport=tls URIs, and again with sips: URIs
+#      (RFC 3261 §8.1.1.8: every Contact a SIPS URI).
 #   ua_peers_interop.sh PATH/TO/uas PATH/TO/simplecall
 set -u
 UAS=$(realpath "$1")
@@ -19,11 +22,11 @@ SIMPLECALL=$(realpath "$2")
 command -v baresip >/dev/null || { echo "FAIL: baresip not installed (Debian baresip-core)"; exit 1; }
 KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
 [ -x "$KAMAILIO" ] || { echo "FAIL: kamailio not installed (Debian kamailio)"; exit 1; }
-WORK=$(mktemp -d)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+[ -n "$(find /usr/lib -path '*kamailio/modules/tls.so' -print -quit 2>/dev/null)" ] ||
+  { echo "FAIL: Kamailio's TLS module not installed (Debian kamailio-tls-modules)"; exit 1; }
+. "$(dirname "$0")/interop/lib.sh"  # WORK, PIDS, failures, make_cert (start_uas and stop_uas are this script's own)
+make_cert || { echo "FAIL: openssl could not make a test certificate"; exit 1; }
 cd "$WORK"
-failures=0
 
 start_uas() {  # label, uas options... -> UAS_PID, UAS_PORT
   local label=$1; shift
@@ -73,6 +76,20 @@ kill "$BARESIP_PID" 2>/dev/null
 
 # 3. through Kamailio: registrar (usrloc in memory) and record-routing proxy
 KPORT=$(free_port_pair)
+KTLS=$(free_port_pair)
+cat > kamailio-tls.cfg <<CFG
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+certificate = $WORK/tls/cert.pem
+private_key = $WORK/tls/key.pem
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+CFG
 cat > kamailio.cfg <<CFG
 #!KAMAILIO
 debug=2
@@ -80,8 +97,12 @@ log_stderror=yes
 children=1
 tcp_children=1
 auto_aliases=no
+enable_tls=yes
 listen=udp:127.0.0.1:$KPORT
 listen=tcp:127.0.0.1:$KPORT
+listen=tls:127.0.0.1:$KTLS
+loadmodule "tls.so"
+modparam("tls", "config", "$WORK/kamailio-tls.cfg")
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -125,15 +146,19 @@ mkdir -p kamailio-run
 KAMAILIO_PID=$!
 PIDS+=("$KAMAILIO_PID")
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$KPORT") 2>/dev/null && break; sleep 0.1; done
-for transport in udp tcp ws; do
-  suffix=""
+for transport in udp tcp ws tls sips; do
+  scheme=sip port=$KPORT suffix="" tls=()
   [ "$transport" != udp ] && suffix=";transport=$transport"
-  start_uas "kamailio-$transport" --register "sip:127.0.0.1:$KPORT$suffix" --user bob
+  case "$transport" in
+    tls) port=$KTLS tls=(--ca "$WORK/tls/cert.pem") ;;
+    sips) scheme=sips port=$KTLS suffix="" tls=(--ca "$WORK/tls/cert.pem") ;;
+  esac
+  start_uas "kamailio-$transport" --register "$scheme:127.0.0.1:$port$suffix" --user bob "${tls[@]}"
   for _ in $(seq 50); do grep -q "registration: registered" "uas-kamailio-$transport.out" && break; sleep 0.1; done
-  timeout 20 "$SIMPLECALL" "sip:bob@127.0.0.1:$KPORT$suffix" --duration 1 --register "sip:127.0.0.1:$KPORT$suffix" \
-    --user alice < /dev/null > "simplecall-kamailio-$transport.out" 2>&1
+  timeout 20 "$SIMPLECALL" "$scheme:bob@127.0.0.1:$port$suffix" --duration 1 --register "$scheme:127.0.0.1:$port$suffix" \
+    --user alice "${tls[@]}" < /dev/null > "simplecall-kamailio-$transport.out" 2>&1
   rc=$?
-  if stop_uas "kamailio-$transport" && [ "$rc" = 0 ] && grep -q "registration: registered" "uas-kamailio-$transport.out"; then
+  if stop_uas "kamailio-$transport" && [ "$rc" = 0 ] && grep -q "registration: registered.*contact <$scheme:" "uas-kamailio-$transport.out"; then
     echo "simplecall (alice) -> Kamailio -> uas (bob), both registered over $transport: established and ended cleanly"
   else
     failures=$((failures + 1)); echo "FAIL: through Kamailio over $transport (simplecall exit $rc)"
