@@ -390,9 +390,8 @@ class websocket_connection final : public connection {
     if (ready && !failing_ && !closing_) {
       closing_ = true;
       try {
-        const ws::close_code code = owner_.closing() ? ws::close_code::going_away : ws::close_code::normal;
-        return ws_.async_close(static_cast<std::uint16_t>(code), {}, [self = shared()](std::error_code) {});
-      } catch (...) {  // no memory for the handler: close at once
+        return close_handshake(owner_.closing() ? ws::close_code::going_away : ws::close_code::normal);
+      } catch (...) {  // no memory for the timer: close at once
       }
     }
     ws_.abort();
@@ -429,6 +428,20 @@ class websocket_connection final : public connection {
  private:
   std::shared_ptr<websocket_connection> shared() {
     return std::static_pointer_cast<websocket_connection>(shared_from_this());
+  }
+
+  // What keeps the connection alive during the handshake is a timer's wait,
+  // held by the io_context (and dropped with it if the loop ends first); the
+  // stream's own close handler must not hold it: the stream is ours, a cycle.
+  // The stream closes the transport at its close timeout; the timer is only
+  // a bound a little beyond it.
+  void close_handshake(ws::close_code code) {
+    const auto bound = owner_.settings().websocket.close_timeout + std::chrono::seconds(1);
+    linger_ = std::make_unique<asio::steady_timer>(ws_.get_executor(), bound);
+    linger_->async_wait([self = shared()](std::error_code) { self->ws_.abort(); });
+    ws_.async_close(static_cast<std::uint16_t>(code), {}, [weak = weak_from_this()](std::error_code) {
+      if (auto self = weak.lock()) static_cast<websocket_connection&>(*self).linger_->cancel();
+    });
   }
 
   static ws::stream_options stream_settings(const options& o) {
@@ -483,6 +496,7 @@ class websocket_connection final : public connection {
   ws::stream<Next> ws_;
   std::string message_;
   bool closing_ = false;
+  std::unique_ptr<asio::steady_timer> linger_;  // only while closing
 };
 
 }  // namespace sigwire::sip::transport::detail
