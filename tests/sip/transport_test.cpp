@@ -12,6 +12,7 @@
 
 #include <array>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
@@ -366,6 +367,18 @@ using ws_client = sigwire::ws::stream<asio::ip::tcp::socket>;
 
 // A WebSocket client (our stream, speaking as a browser would) connected to
 // listener `l` and through its handshake, offering `subprotocols`.
+// A listener's certificate for 127.0.0.1 and a client context that trusts it.
+struct test_tls {
+  std::filesystem::path dir;
+  transport::options options;
+  asio::ssl::context client{asio::ssl::context::tls_client};
+  explicit test_tls(const char* name) : dir(sigwire::test::make_test_cert(name, "IP:127.0.0.1")) {
+    options.tls.certificate_chain_file = (dir / "cert.pem").string();
+    options.tls.private_key_file = (dir / "key.pem").string();
+    client.load_verify_file((dir / "cert.pem").string());
+  }
+};
+
 // An open socket for a client: moving one never opened trips GCC 12's
 // -Wmaybe-uninitialized inside Asio at -O3 (a false positive).
 asio::ip::tcp::socket open_socket(asio::io_context& io) {
@@ -437,15 +450,10 @@ TEST_CASE("hub: WS: a client without the sip subprotocol is refused; one that se
 }
 
 TEST_CASE("hub: TLS: framing over the secure stream, answers back; a TLS or WSS listener needs a certificate") {
-  const auto dir = sigwire::test::make_test_cert("hub", "IP:127.0.0.1");
-  transport::options o;
-  o.tls.certificate_chain_file = (dir / "cert.pem").string();
-  o.tls.private_key_file = (dir / "key.pem").string();
-  fixture f(o);
+  test_tls tls("hub");
+  fixture f(tls.options);
   const std::size_t l = f.net.listen(transport::protocol::tls, {loopback, 0});
-  asio::ssl::context client_ctx(asio::ssl::context::tls_client);
-  client_ctx.load_verify_file((dir / "cert.pem").string());
-  asio::ssl::stream<asio::ip::tcp::socket> peer(f.io, client_ctx);
+  asio::ssl::stream<asio::ip::tcp::socket> peer(f.io, tls.client);
   peer.set_verify_mode(asio::ssl::verify_peer);
   peer.set_verify_callback(asio::ssl::host_name_verification("127.0.0.1"));
   peer.lowest_layer().connect({loopback, f.net.local_endpoint(l).port()});
@@ -473,15 +481,10 @@ TEST_CASE("hub: TLS: framing over the secure stream, answers back; a TLS or WSS 
 }
 
 TEST_CASE("hub: TLS: a connection closed in good order says so with close_notify (RFC 8446 §6.1)") {
-  const auto dir = sigwire::test::make_test_cert("hubclose", "IP:127.0.0.1");
-  transport::options o;
-  o.tls.certificate_chain_file = (dir / "cert.pem").string();
-  o.tls.private_key_file = (dir / "key.pem").string();
-  o.tls.shutdown_timeout = 200ms;
-  fixture f(o);
+  test_tls tls("hubclose");
+  tls.options.tls.shutdown_timeout = 200ms;
+  fixture f(tls.options);
   const std::size_t l = f.net.listen(transport::protocol::tls, {loopback, 0});
-  asio::ssl::context client_ctx(asio::ssl::context::tls_client);
-  client_ctx.load_verify_file((dir / "cert.pem").string());
   using tls_client = asio::ssl::stream<asio::ip::tcp::socket>;
   // A client through its handshake whose first request has reached the hub.
   const auto connected = [&](tls_client& peer) {
@@ -497,7 +500,7 @@ TEST_CASE("hub: TLS: a connection closed in good order says so with close_notify
   };
 
   SUBCASE("the peer closes first: its shutdown completes because ours answers it") {
-    tls_client peer(f.io, client_ctx);
+    tls_client peer(f.io, tls.client);
     connected(peer);
     std::optional<std::error_code> shut;
     peer.async_shutdown([&](std::error_code ec) { shut = ec; });
@@ -506,7 +509,7 @@ TEST_CASE("hub: TLS: a connection closed in good order says so with close_notify
     CHECK(f.run_until([&] { return f.net.connections() == 0; }));
   }
   SUBCASE("the hub closes: the peer reads a clean end, and the socket closes when its answer does not come") {
-    tls_client peer(f.io, client_ctx);
+    tls_client peer(f.io, tls.client);
     connected(peer);
     f.net.close();
     std::array<char, 64> buffer{};
@@ -522,17 +525,12 @@ TEST_CASE("hub: TLS: a connection closed in good order says so with close_notify
 }
 
 TEST_CASE("hub: WSS: a connection closed in good order does the WebSocket close handshake (RFC 6455 §7.1.2), then close_notify") {
-  const auto dir = sigwire::test::make_test_cert("hubwssclose", "IP:127.0.0.1");
-  transport::options o;
-  o.tls.certificate_chain_file = (dir / "cert.pem").string();
-  o.tls.private_key_file = (dir / "key.pem").string();
-  fixture f(o);
+  test_tls tls("hubwssclose");
+  fixture f(tls.options);
   const std::size_t l = f.net.listen(transport::protocol::wss, {loopback, 0});
-  asio::ssl::context client_ctx(asio::ssl::context::tls_client);
-  client_ctx.load_verify_file((dir / "cert.pem").string());
   // A client written out by hand, not our WebSocket stream: TLS, the
   // upgrade, frames masked with a zero key (RFC 6455 §5.3 allows any key).
-  asio::ssl::stream<asio::ip::tcp::socket> peer(f.io, client_ctx);
+  asio::ssl::stream<asio::ip::tcp::socket> peer(f.io, tls.client);
   const auto frame = [](unsigned char opcode, std::string_view payload) {  // FIN, masked, up to 65,535 bytes
     std::string out{static_cast<char>(0x80 | opcode)};
     if (payload.size() < 126) {
