@@ -86,10 +86,6 @@ struct tls_options {
   std::string ca_file{};                 // PEM; peers are verified against it (empty: the system's store)
   bool verify_server = true;             // false only for tests against self-signed peers
   bool verify_client = false;            // listeners require a client certificate (mutual TLS)
-  // A TLS connection we close in good order (idle, the hub closing, or the
-  // peer's own close_notify) sends close_notify first (RFC 8446 §6.1) and
-  // waits this long for the peer's before the socket closes.
-  std::chrono::milliseconds shutdown_timeout{2000};
 };
 
 // SIP over WebSocket (RFC 7118). The `sip` subprotocol is required on

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include <sigwire/http/head.hpp>
+#include <sigwire/ws/asio/detail/close_notify.hpp>
 #include <sigwire/ws/asio/detail/direct_io.hpp>
 #include <sigwire/ws/asio/detail/read_buffer.hpp>
 #include <sigwire/ws/asio/detail/waiter.hpp>

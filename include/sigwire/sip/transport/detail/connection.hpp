@@ -215,21 +215,12 @@ class stream_connection final : public connection {
 
   lowest_socket& socket() noexcept override { return stream_.lowest_layer(); }
 
-  // TLS says it is closing (RFC 8446 §6.1: close_notify before closing the
-  // write side) when the connection is up and no write is under way; the
-  // socket closes when the peer's close_notify came back, the exchange
-  // failed, or tls.shutdown_timeout passed. A write in flight (a peer that
-  // stopped reading, or the hub closing with messages leaving) or a
-  // connection not yet through its handshake is closed at once.
+  // TLS says it is closing (RFC 8446 §6.1) before the socket closes, when
+  // the connection is up, not failing and no write is under way (ws::stream
+  // does the same after its close handshake: one helper for both).
   void close_now() noexcept override {
-    if constexpr (tls) {
-      if (ready && !writing_ && !failing_ && !shutting_down_) {
-        try {
-          return shut_down();
-        } catch (...) {  // no memory for the timer: close at once
-        }
-      }
-    }
+    if constexpr (tls)
+      if (ready && !writing_ && !failing_) ws::detail::send_close_notify(stream_);
     connection::close_now();
   }
 
@@ -316,7 +307,7 @@ class stream_connection final : public connection {
       const std::string_view message = f.message;
       begin += f.consumed();
       owner_.received(flow_, with_room_for_stamp(message));
-      if (!socket().is_open() || shutting_down_) return false;  // the handler closed us
+      if (!socket().is_open()) return false;  // the handler closed us
     }
     std::memmove(in_.data(), in_.data() + begin, used_ - begin);
     used_ -= begin;
@@ -345,25 +336,10 @@ class stream_connection final : public connection {
     });
   }
 
-  void shut_down() {
-    shutting_down_ = true;
-    shutdown_deadline_ = std::make_unique<asio::steady_timer>(stream_.get_executor(), owner_.settings().tls.shutdown_timeout);
-    // Neither handler touches the hub: it may be gone by then.
-    shutdown_deadline_->async_wait([self = shared()](std::error_code ec) {
-      if (ec != asio::error::operation_aborted) self->connection::close_now();
-    });
-    stream_.async_shutdown([self = shared()](std::error_code) {
-      self->shutdown_deadline_->cancel();
-      self->connection::close_now();
-    });
-  }
-
   Stream stream_;
   sip::framer framer_;
   std::string in_;
   std::size_t used_ = 0, pings_answered_ = 0;
-  bool shutting_down_ = false;
-  std::unique_ptr<asio::steady_timer> shutdown_deadline_;  // only while closing
 };
 
 // WS or WSS (RFC 7118): the `sip` subprotocol, one SIP message per

@@ -190,18 +190,9 @@ void stream<NextLayer>::close_transport() {
   if (transport_closed_) return;
   transport_closed_ = true;
   asio::error_code ignored;
-  using lowest = std::remove_reference_t<decltype(lowest_layer())>;
-  if constexpr (is_tls && requires(lowest& l, asio::error_code& e) { l.non_blocking(true, e); }) {
-    // RFC 8446 §6.1: after a clean close handshake, TLS says it is closing
-    // too. With the socket non-blocking the close_notify goes out at once
-    // and the wait for the peer's ends there (would block): no timer, no
-    // handler that could outlive the stream. Not while a write is under way
-    // (its record would be cut); a read still pending (async_close's
-    // discarding reader) only waits on the socket and ends as aborted.
-    if (conn_ && conn_->close_handshake_complete() && !writing_) {
-      lowest_layer().non_blocking(true, ignored);
-      next_.shutdown(ignored);
-    }
+  if constexpr (is_tls) {
+    // RFC 8446 §6.1: after a clean close handshake, TLS says it is closing too.
+    if (conn_ && conn_->close_handshake_complete() && !writing_) detail::send_close_notify(next_);
   }
   lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
   lowest_layer().close(ignored);
