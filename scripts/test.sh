@@ -9,7 +9,7 @@
 #   2. ASan + UBSan build + tests at -O0 (leaks detected; interop suite skipped;
 #      -O0 compiles in a sixth of -O2's CPU time here: 227 s against 1615 s)
 #   3. clang build of everything (warning-free check, compile only)
-#   4. clang libFuzzer targets, each run ~10 s over its seed corpus
+#   4. clang libFuzzer targets, each run ~10 s over its seed corpus (one per core at a time)
 #   5. a separate meson project using sigwire as a subproject
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
@@ -97,14 +97,29 @@ fi
 phase "4. fuzz smoke (${fuzz_seconds} s per target)"
 if CXX=clang++ setup build/fuzz -Dfuzz=enabled -Dtests=disabled -Dbench=disabled -Dexamples=disabled &&
    ninja -C build/fuzz -j "$jobs" >build/fuzz.build.log 2>&1; then
-  for target in build/fuzz/fuzz/*_fuzz; do
-    [ -x "$target" ] || continue
-    name=$(basename "$target")
+  # One target per core at a time, each over a copy of its seed corpus.
+  fuzz_one() {  # target: exit status in build/fuzz/NAME.rc, output in build/fuzz/NAME.log
+    local name work
+    name=$(basename "$1")
     work=build/fuzz/corpus-run/$name
     rm -rf "$work"; mkdir -p "$work"
     [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
-    if "$target" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-         "$work" >"build/fuzz/$name.log" 2>&1; then
+    "$1" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      "$work" >"build/fuzz/$name.log" 2>&1
+    echo $? >"build/fuzz/$name.rc"
+  }
+  targets=()
+  for target in build/fuzz/fuzz/*_fuzz; do
+    [ -x "$target" ] && targets+=("$target") && rm -f "build/fuzz/$(basename "$target").rc"
+  done
+  for target in "${targets[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    fuzz_one "$target" &
+  done
+  wait
+  for target in "${targets[@]}"; do
+    name=$(basename "$target")
+    if [ "$(cat "build/fuzz/$name.rc" 2>/dev/null)" = 0 ]; then
       echo "  $name: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$name.log" | grep -o '[0-9]*$') runs, ok"
       pass
     else

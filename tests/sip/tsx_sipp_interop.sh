@@ -6,15 +6,12 @@
 #   2. our UAC calls sipp's built-in uas scenario: clean (every call must
 #      complete), then with -lost 10 on sipp's side (every call must end:
 #      completed, or failed as the RFC says, e.g. Timer B; none open).
+# The cases run at once, each in its own folder with its own ports.
 #   tsx_sipp_interop.sh PATH/TO/tsx_udp_peer
 set -u
 PEER=$(realpath "$1")
 command -v sipp >/dev/null || { echo "FAIL: sipp not installed (Debian sip-tester)"; exit 1; }
-WORK=$(mktemp -d)
-UAS_PID=
-trap '[ -n "$UAS_PID" ] && kill $UAS_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-cd "$WORK"
-failures=0
+. "$(dirname "$0")/interop/lib.sh"  # WORK, failures, case_start, cases_finish
 
 free_udp_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -23,16 +20,16 @@ free_udp_port() {
 sipp_calls_our_uas() {  # $1: label, rest: extra sipp options
   local label=$1; shift
   "$PEER" uas 60 > uas.port 2> "uas-$label.log" &
-  UAS_PID=$!
+  local uas_pid=$!
   for _ in $(seq 50); do [ -s uas.port ] && break; sleep 0.1; done
   local port; port=$(head -1 uas.port)
   timeout 90 sipp -sn uac 127.0.0.1:"$port" -i 127.0.0.1 -m 50 -r 10 -l 20 "$@" \
     -timeout 60s -timeout_error -nostdin -trace_stat > "sipp-$label.out" 2>&1
   local rc=$?
-  kill $UAS_PID; wait $UAS_PID 2>/dev/null; UAS_PID=
+  kill $uas_pid; wait $uas_pid 2>/dev/null
   local ok; ok=$(grep -E "Successful call" "sipp-$label.out" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
   echo "sipp uac -> sigwire UAS ($label): sipp exit $rc, $ok of 50 calls successful; $(cat "uas-$label.log")"
-  [ "$rc" = 0 ] && [ "$ok" = 50 ] || { failures=$((failures + 1)); tail -20 "sipp-$label.out"; }
+  [ "$rc" = 0 ] && [ "$ok" = 50 ] || { tail -20 "sipp-$label.out"; return 1; }
 }
 
 our_uac_calls_sipp() {  # $1: label, $2: calls, $3: "all" (every call must complete) or "end", rest: sipp options
@@ -48,13 +45,14 @@ our_uac_calls_sipp() {  # $1: label, $2: calls, $3: "all" (every call must compl
   local summary; summary=$(tail -1 "uac-$label.out")
   echo "sigwire UAC -> sipp uas ($label): $summary"
   grep -v ': completed$' "uac-$label.out" | grep '^call ' | sed 's/^/  /'
-  if [ "$rc" != 0 ]; then failures=$((failures + 1)); return; fi
-  if [ "$need" = all ] && ! grep -q "^uac: $calls completed, 0 failed" "uac-$label.out"; then failures=$((failures + 1)); fi
+  [ "$rc" = 0 ] || return 1
+  [ "$need" != all ] || grep -q "^uac: $calls completed, 0 failed" "uac-$label.out"
 }
 
-sipp_calls_our_uas clean
-sipp_calls_our_uas lost10 -lost 10
-our_uac_calls_sipp clean 30 all
-our_uac_calls_sipp lost10 30 end -lost 10
+case_start in-clean sipp_calls_our_uas clean
+case_start in-lost10 sipp_calls_our_uas lost10 -lost 10
+case_start out-clean our_uac_calls_sipp clean 30 all
+case_start out-lost10 our_uac_calls_sipp lost10 30 end -lost 10
+cases_finish
 echo "tsx sipp interop: $failures failures"
 exit $((failures > 0))

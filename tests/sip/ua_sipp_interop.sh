@@ -9,17 +9,14 @@
 #   3. examples/uas registers with sipp as the registrar
 #      (tests/sip/sipp/register_401_registrar.xml): 401, then credentials sipp
 #      verifies (alice/secret), then 200; uas must print "registered".
+# The cases run at once, each in its own folder with its own ports.
 #   ua_sipp_interop.sh PATH/TO/uas PATH/TO/simplecall
 set -u
 UAS=$(realpath "$1")
 SIMPLECALL=$(realpath "$2")
 SCENARIOS=$(cd "$(dirname "$0")/sipp" && pwd)
 command -v sipp >/dev/null || { echo "FAIL: sipp not installed (Debian sip-tester)"; exit 1; }
-WORK=$(mktemp -d)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-cd "$WORK"
-failures=0
+. "$(dirname "$0")/interop/lib.sh"  # WORK, failures, case_start, cases_finish
 
 free_port() {  # a port free for both UDP and TCP on 127.0.0.1
   /usr/bin/python3 -c '
@@ -37,11 +34,10 @@ successful() { grep -E "Successful call" "$1" | tail -1 | awk -F'|' '{gsub(/ /,"
 # 1. sipp uac -> uas, UDP then TCP, one uas process per address family:
 # uac_through_uas LABEL ADDRESS CALLS (calls per transport)
 uac_through_uas() {
-  local label=$1 address=$2 calls=$3 host=$2
+  local label=$1 address=$2 calls=$3 host=$2 failed=0
   [[ "$address" == *:* ]] && host="[$address]"
   "$UAS" --port 0 --address "$address" > "uas-$label.out" 2> "uas-$label.err" &
-  UAS_PID=$!
-  PIDS+=("$UAS_PID")
+  local uas_pid=$!
   for _ in $(seq 50); do grep -q listening "uas-$label.out" 2>/dev/null && break; sleep 0.1; done
   local port transport rc ok
   port=$(sed -n 's/.*listening on udp and tcp .*:\([0-9]*\)$/\1/p' "uas-$label.out")
@@ -52,24 +48,23 @@ uac_through_uas() {
     ok=$(successful "sipp-uac-$label-$transport.out")
     echo "sipp uac -> uas over $label $transport: sipp exit $rc, $ok of $calls calls successful"
     if [ "$rc" != 0 ] || [ "$ok" != "$calls" ]; then
-      failures=$((failures + 1)); tail -20 "sipp-uac-$label-$transport.out"; head -40 ./*_errors.log 2>/dev/null
+      failed=1; tail -20 "sipp-uac-$label-$transport.out"; head -40 ./*_errors.log 2>/dev/null
     fi
   done
-  kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+  kill -TERM "$uas_pid"; wait "$uas_pid" 2>/dev/null
   echo "  $(cat "uas-$label.err")"
   grep -q "confirmed=$((2 * calls)) ended=$((2 * calls)) open=0" "uas-$label.err" ||
-    { failures=$((failures + 1)); echo "FAIL: uas ($label) did not end every call"; }
+    { failed=1; echo "FAIL: uas ($label) did not end every call"; }
+  return $failed
 }
-uac_through_uas IPv4 127.0.0.1 500
-uac_through_uas IPv6 ::1 100
 
-# 2. simplecall -> sipp uas, UDP then TCP
-for transport in u1 t1; do
+# 2. simplecall -> sipp uas: simplecall_calls_sipp TRANSPORT (u1 or t1)
+simplecall_calls_sipp() {
+  local transport=$1 port rc src ok target
   port=$(free_port)
   timeout 60 sipp -sn uas -t "$transport" -i 127.0.0.1 -p "$port" -m 1 -timeout 50s -timeout_error -nostdin \
     > "sipp-uas-$transport.out" 2>&1 &
-  spid=$!
-  PIDS+=("$spid")
+  local spid=$!
   sleep 0.5
   target="sip:service@127.0.0.1:$port"
   [ "$transport" = t1 ] && target="$target;transport=tcp"
@@ -79,29 +74,37 @@ for transport in u1 t1; do
   ok=$(successful "sipp-uas-$transport.out")
   echo "simplecall -> sipp uas over $transport: simplecall exit $rc ($(tail -1 "simplecall-$transport.out")), sipp exit $src, $ok of 1 successful"
   if [ "$rc" != 0 ] || [ "$src" != 0 ] || [ "$ok" != 1 ]; then
-    failures=$((failures + 1)); cat "simplecall-$transport.out"; tail -20 "sipp-uas-$transport.out"
+    cat "simplecall-$transport.out"; tail -20 "sipp-uas-$transport.out"; return 1
   fi
-done
+}
 
 # 3. uas registers with sipp as the registrar (401 first)
-sport=$(free_port)
-timeout 60 sipp -sf "$SCENARIOS/register_401_registrar.xml" -i 127.0.0.1 -p "$sport" -m 1 -timeout 30s -timeout_error \
-  -nostdin > sipp-registrar.out 2>&1 &
-spid=$!
-PIDS+=("$spid")
-sleep 0.5
-port=$(free_port)
-"$UAS" --port "$port" --register "sip:127.0.0.1:$sport" --user alice --password secret > uas-reg.out 2>&1 &
-UAS_PID=$!
-PIDS+=("$UAS_PID")
-wait "$spid"; src=$?
-for _ in $(seq 50); do grep -q "registration: registered" uas-reg.out && break; sleep 0.1; done
-kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
-ok=$(successful sipp-registrar.out)
-echo "uas REGISTER -> sipp registrar (401 then 200): sipp exit $src, $ok of 1 successful; uas: $(grep registration: uas-reg.out | tr '\n' ';')"
-if [ "$src" != 0 ] || [ "$ok" != 1 ] || ! grep -q "registration: registered (last status 200" uas-reg.out; then
-  failures=$((failures + 1)); cat uas-reg.out; tail -20 sipp-registrar.out
-fi
+uas_registers_with_sipp() {
+  local sport port src ok
+  sport=$(free_port)
+  timeout 60 sipp -sf "$SCENARIOS/register_401_registrar.xml" -i 127.0.0.1 -p "$sport" -m 1 -timeout 30s -timeout_error \
+    -nostdin > sipp-registrar.out 2>&1 &
+  local spid=$!
+  sleep 0.5
+  port=$(free_port)
+  "$UAS" --port "$port" --register "sip:127.0.0.1:$sport" --user alice --password secret > uas-reg.out 2>&1 &
+  local uas_pid=$!
+  wait "$spid"; src=$?
+  for _ in $(seq 50); do grep -q "registration: registered" uas-reg.out && break; sleep 0.1; done
+  kill -TERM "$uas_pid"; wait "$uas_pid" 2>/dev/null
+  ok=$(successful sipp-registrar.out)
+  echo "uas REGISTER -> sipp registrar (401 then 200): sipp exit $src, $ok of 1 successful; uas: $(grep registration: uas-reg.out | tr '\n' ';')"
+  if [ "$src" != 0 ] || [ "$ok" != 1 ] || ! grep -q "registration: registered (last status 200" uas-reg.out; then
+    cat uas-reg.out; tail -20 sipp-registrar.out; return 1
+  fi
+}
+
+case_start ipv4 uac_through_uas IPv4 127.0.0.1 500
+case_start ipv6 uac_through_uas IPv6 ::1 100
+case_start simplecall-udp simplecall_calls_sipp u1
+case_start simplecall-tcp simplecall_calls_sipp t1
+case_start register uas_registers_with_sipp
+cases_finish
 
 echo "ua sipp interop: $failures failures"
 exit $((failures > 0))

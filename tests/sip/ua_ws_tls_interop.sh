@@ -42,69 +42,85 @@ node_peer() {  # peer label url target hold|wait-bye
   NODE_EXTRA_CA_CERTS="$CERT" NPM_PREFIX="$NPM_PREFIX" timeout 20 node "$PEERS/$1_peer.mjs" "$3" "$4" "$5" \
     > "$1-$2.out" 2>&1
 }
-for peer in sipjs:SIP.js jssip:JsSIP; do
-  name=${peer#*:}; peer=${peer%:*}
-  for scheme in ws wss; do
-    for who in "$peer" uas; do
-      label="$scheme-$who-hangs-up"
-      hold=300
-      opts=(--"$scheme"-port 0 --cert "$CERT" --key "$KEY")
-      [ "$who" = uas ] && { hold=wait-bye; opts+=(--hangup-after 300); }
-      start_uas "$peer-$label" "${opts[@]}" || { fail "uas did not start"; continue; }
-      port=$(uas_port "$peer-$label" "$scheme")
-      node_peer "$peer" "$label" "$scheme://127.0.0.1:$port" "sip:uas@127.0.0.1:$port;transport=$scheme" "$hold"
-      rc=$?
-      if stop_uas "$peer-$label" 1 && [ "$rc" = 0 ] && grep -q "MESSAGE: hello from $name" "uas-$peer-$label.out"; then
-        echo "$name -> uas over $scheme, $who hangs up: $(tr '\n' ' ' < "$peer-$label.out")"
-      else
-        fail "$name -> uas over $scheme, $who hangs up (node exit $rc)"
-        cat "$peer-$label.out" "uas-$peer-$label.out" "uas-$peer-$label.err"
-      fi
+node_peers_call_uas() {
+  for peer in sipjs:SIP.js jssip:JsSIP; do
+    name=${peer#*:}; peer=${peer%:*}
+    for scheme in ws wss; do
+      for who in "$peer" uas; do
+        label="$scheme-$who-hangs-up"
+        hold=300
+        opts=(--"$scheme"-port 0 --cert "$CERT" --key "$KEY")
+        [ "$who" = uas ] && { hold=wait-bye; opts+=(--hangup-after 300); }
+        start_uas "$peer-$label" "${opts[@]}" || { fail "uas did not start"; continue; }
+        port=$(uas_port "$peer-$label" "$scheme")
+        node_peer "$peer" "$label" "$scheme://127.0.0.1:$port" "sip:uas@127.0.0.1:$port;transport=$scheme" "$hold"
+        rc=$?
+        if stop_uas "$peer-$label" 1 && [ "$rc" = 0 ] && grep -q "MESSAGE: hello from $name" "$WORK/uas-$peer-$label.out"; then
+          echo "$name -> uas over $scheme, $who hangs up: $(tr '\n' ' ' < "$peer-$label.out")"
+        else
+          fail "$name -> uas over $scheme, $who hangs up (node exit $rc)"
+          cat "$peer-$label.out" "$WORK/uas-$peer-$label.out" "$WORK/uas-$peer-$label.err"
+        fi
+      done
     done
   done
-done
+  [ "$failures" = 0 ]
+}
 
 # 2. baresip <-> uas / simplecall over TLS (baresip listens for TLS on its port + 1)
-BARESIP_PORT=$(free_port_pair)
-write_baresip_config "$WORK/baresip" "$BARESIP_PORT" "sip_certificate $WORK/tls/both.pem" "sip_cafile $CERT"
-start_uas baresip-tls --tls-port 0 --cert "$CERT" --key "$KEY" || fail "uas did not start"
-port=$(uas_port baresip-tls tls)
-timeout 20 baresip -f "$WORK/baresip" -e "/dial sip:uas@127.0.0.1:$port;transport=tls" -t 3 < /dev/null > baresip-tls.out 2>&1
-rc=$?
-if stop_uas baresip-tls 1 && [ "$rc" = 0 ] && grep -aq "Call established" baresip-tls.out; then
-  echo "baresip -> uas over tls: established and ended ($(cat uas-baresip-tls.err))"
-else
-  fail "baresip -> uas over tls (baresip exit $rc)"; cat uas-baresip-tls.err; grep -a -v "audio=" baresip-tls.out | tail -20
-fi
-timeout 30 baresip -f "$WORK/baresip" -t 10 < /dev/null > baresip-answer.out 2>&1 &
-BARESIP_PID=$!
-started "$BARESIP_PID"
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$((BARESIP_PORT + 1))") 2>/dev/null && break; sleep 0.1; done
-timeout 20 "$SIMPLECALL" "sip:baresip@127.0.0.1:$((BARESIP_PORT + 1));transport=tls" --duration 1 --ca "$CERT" \
-  < /dev/null > simplecall-baresip-tls.out 2>&1
-rc=$?
-echo "simplecall -> baresip over tls: exit $rc ($(tail -1 simplecall-baresip-tls.out))"
-[ "$rc" = 0 ] || { fail "simplecall -> baresip over tls"; cat simplecall-baresip-tls.out; }
-kill "$BARESIP_PID" 2>/dev/null
+baresip_over_tls() {
+  BARESIP_PORT=$(free_port_pair)
+  write_baresip_config "$WORK/baresip" "$BARESIP_PORT" "sip_certificate $WORK/tls/both.pem" "sip_cafile $CERT"
+  start_uas baresip-tls --tls-port 0 --cert "$CERT" --key "$KEY" || fail "uas did not start"
+  port=$(uas_port baresip-tls tls)
+  timeout 20 baresip -f "$WORK/baresip" -e "/dial sip:uas@127.0.0.1:$port;transport=tls" -t 3 < /dev/null > baresip-tls.out 2>&1
+  rc=$?
+  if stop_uas baresip-tls 1 && [ "$rc" = 0 ] && grep -aq "Call established" baresip-tls.out; then
+    echo "baresip -> uas over tls: established and ended ($(cat "$WORK"/uas-baresip-tls.err))"
+  else
+    fail "baresip -> uas over tls (baresip exit $rc)"; cat "$WORK"/uas-baresip-tls.err; grep -a -v "audio=" baresip-tls.out | tail -20
+  fi
+  timeout 30 baresip -f "$WORK/baresip" -t 10 < /dev/null > baresip-answer.out 2>&1 &
+  BARESIP_PID=$!
+  started "$BARESIP_PID"
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$((BARESIP_PORT + 1))") 2>/dev/null && break; sleep 0.1; done
+  timeout 20 "$SIMPLECALL" "sip:baresip@127.0.0.1:$((BARESIP_PORT + 1));transport=tls" --duration 1 --ca "$CERT" \
+    < /dev/null > simplecall-baresip-tls.out 2>&1
+  rc=$?
+  echo "simplecall -> baresip over tls: exit $rc ($(tail -1 simplecall-baresip-tls.out))"
+  [ "$rc" = 0 ] || { fail "simplecall -> baresip over tls"; cat simplecall-baresip-tls.out; }
+  kill "$BARESIP_PID" 2>/dev/null
+  [ "$failures" = 0 ]
+}
 
 # 3. simplecall -> uas over every secure and WebSocket transport, and an untrusted certificate
-start_uas own --ws-port 0 --tls-port 0 --wss-port 0 --cert "$CERT" --key "$KEY" || fail "uas did not start"
-tls=$(uas_port own tls); ws=$(uas_port own ws); wss=$(uas_port own wss)
-for target in "sip:uas@127.0.0.1:$tls;transport=tls" "sips:uas@127.0.0.1:$tls" \
-              "sip:uas@127.0.0.1:$ws;transport=ws" "sip:uas@127.0.0.1:$wss;transport=wss"; do
-  timeout 20 "$SIMPLECALL" "$target" --duration 1 --ca "$CERT" < /dev/null > simplecall.out 2>&1
+simplecall_calls_uas() {
+  start_uas own --ws-port 0 --tls-port 0 --wss-port 0 --cert "$CERT" --key "$KEY" || fail "uas did not start"
+  tls=$(uas_port own tls); ws=$(uas_port own ws); wss=$(uas_port own wss)
+  for target in "sip:uas@127.0.0.1:$tls;transport=tls" "sips:uas@127.0.0.1:$tls" \
+                "sip:uas@127.0.0.1:$ws;transport=ws" "sip:uas@127.0.0.1:$wss;transport=wss"; do
+    timeout 20 "$SIMPLECALL" "$target" --duration 1 --ca "$CERT" < /dev/null > simplecall.out 2>&1
+    rc=$?
+    echo "simplecall -> uas $target: exit $rc ($(tail -1 simplecall.out))"
+    [ "$rc" = 0 ] || { fail "simplecall -> uas $target"; cat simplecall.out; }
+  done
+  timeout 20 "$SIMPLECALL" "sip:uas@127.0.0.1:$tls;transport=tls" --duration 1 < /dev/null > simplecall-untrusted.out 2>&1
   rc=$?
-  echo "simplecall -> uas $target: exit $rc ($(tail -1 simplecall.out))"
-  [ "$rc" = 0 ] || { fail "simplecall -> uas $target"; cat simplecall.out; }
-done
-timeout 20 "$SIMPLECALL" "sip:uas@127.0.0.1:$tls;transport=tls" --duration 1 < /dev/null > simplecall-untrusted.out 2>&1
-rc=$?
-if [ "$rc" = 1 ] && grep -q "disconnected (last status 503" simplecall-untrusted.out; then
-  echo "simplecall -> uas over tls, certificate not trusted: refused, 503, exit 1"
-else
-  fail "untrusted certificate (exit $rc)"; cat simplecall-untrusted.out
-fi
-stop_uas own 4 || { fail "uas counts after simplecall"; cat uas-own.err; }
+  if [ "$rc" = 1 ] && grep -q "disconnected (last status 503" simplecall-untrusted.out; then
+    echo "simplecall -> uas over tls, certificate not trusted: refused, 503, exit 1"
+  else
+    fail "untrusted certificate (exit $rc)"; cat simplecall-untrusted.out
+  fi
+  stop_uas own 4 || { fail "uas counts after simplecall"; cat "$WORK"/uas-own.err; }
+  [ "$failures" = 0 ]
+}
+
+# The three groups at once (each in its own folder): node, baresip and simplecall wait on
+# timers and peers far more than on the CPU.
+case_start node-peers node_peers_call_uas
+case_start baresip baresip_over_tls
+case_start simplecall simplecall_calls_uas
+cases_finish
 
 echo "ua ws/tls interop: $failures failures"
 exit $((failures > 0))

@@ -40,3 +40,33 @@ make_cert() {
     -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" > /dev/null 2>&1 || return 1
   cat "$WORK/tls/cert.pem" "$WORK/tls/key.pem" > "$WORK/tls/both.pem"
 }
+
+# Independent cases at once: they wait on the network and on SIP timers, hardly
+# on the CPU, so a script's wall time is its longest case instead of their sum.
+# `case_start LABEL FUNCTION [ARGS...]` runs FUNCTION in its own folder
+# $WORK/case-LABEL in the background (a case's own processes are stopped when
+# it ends); `cases_finish` waits for every case, prints each one's output in
+# the order they started and counts a non-zero return as one failure.
+CASE_LABELS=()
+CASE_PIDS=()
+case_start() {
+  local label=$1; shift
+  mkdir -p "$WORK/case-$label"
+  (
+    trap 'kill $(jobs -p) 2>/dev/null' EXIT
+    trap 'exit 143' TERM
+    cd "$WORK/case-$label" && "$@"
+  ) > "$WORK/case-$label.out" 2>&1 &
+  started $!
+  CASE_LABELS+=("$label")
+  CASE_PIDS+=($!)
+}
+cases_finish() {
+  local i rc
+  for i in "${!CASE_LABELS[@]}"; do
+    wait "${CASE_PIDS[$i]}"; rc=$?
+    cat "$WORK/case-${CASE_LABELS[$i]}.out"
+    [ "$rc" = 0 ] || failures=$((failures + 1))
+  done
+  CASE_LABELS=(); CASE_PIDS=()
+}
