@@ -506,6 +506,35 @@ TEST_CASE("rfc3264_8_origin_version_increments_only_on_change") {
   CHECK(bob.local()->origin.session_version == "1");
 }
 
+// A done negotiator keeps both descriptions as text only (memory per call):
+// active_local() and active_remote() are built from those texts, and give
+// back exactly what was sent and received.
+TEST_CASE("negotiator_results_rebuilt_from_the_kept_texts") {
+  sdp::negotiator bob(phone_caps());
+  CHECK(!bob.active_local().has_value());
+  CHECK(!bob.active_remote().has_value());
+  CHECK(bob.active_remote_sdp().empty());
+  const std::string answer = answer_with(bob, alice_offer());
+  REQUIRE(bob.active_local().has_value());
+  CHECK(bob.active_local()->to_string() == answer);
+  CHECK(bob.local_sdp() == answer);
+  CHECK(bob.active_remote_sdp() == alice_offer());
+  const auto remote = bob.active_remote();
+  REQUIRE((remote && *remote));
+  CHECK(remote->origin.username == "alice");
+  REQUIRE(remote->media.size() == 2);
+  CHECK(remote->media[1].port == 51372);
+  // A copy (a fork's negotiator) shares the texts and goes its own way.
+  sdp::negotiator fork = bob;
+  auto held = *fork.active_local();
+  held.media[0].set_direction(sdp::direction::sendonly);
+  REQUIRE(!fork.modify_local_offer(held));
+  CHECK(bob.current_state() == st::done);
+  CHECK(bob.local_sdp() == answer);
+  CHECK(fork.local_sdp() != answer);
+  CHECK(fork.active_remote_sdp() == alice_offer());
+}
+
 TEST_CASE("rfc3264_8_streams_added_removed_and_slots_reused") {
   sdp::negotiator bob(phone_caps());
   answer_with(bob, alice_offer());
@@ -554,7 +583,7 @@ TEST_CASE("pjmedia_sdp_neg_calls_out_of_order_are_errors") {
   CHECK(n.cancel_offer() == sdp::error::invalid_state);
   CHECK(n.send_local_offer() == sdp::error::invalid_state);
   CHECK(n.set_remote_offer(alice_offer()) == sdp::error::invalid_state);
-  CHECK(n.local() == nullptr);
+  CHECK(!n.local().has_value());
   REQUIRE(!n.create_offer());
   CHECK(n.create_offer() == sdp::error::invalid_state);
   CHECK(n.create_with_remote_offer(alice_offer()) == sdp::error::invalid_state);

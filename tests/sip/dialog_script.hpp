@@ -308,7 +308,7 @@ class runner {
     }
     if (o.count("sdp")) {  // sdp=DIRECTION: an offer, u's active session with that direction
       const sdp::negotiator* n = u.layer->negotiator_of(u.call);
-      REQUIRE((n != nullptr && n->active_local() != nullptr));
+      REQUIRE((n != nullptr && n->active_local().has_value()));
       sdp::session s = *n->active_local();
       for (sdp::media& m : s.media) m.set_direction(o["sdp"] == "sendonly" ? sdp::direction::sendonly : sdp::direction::sendrecv);
       s.origin.session_version = std::to_string(std::stoull(s.origin.session_version) + 1);
@@ -475,7 +475,7 @@ class runner {
     if (w[1] == "sdp") {
       const sdp::negotiator* n = by_name(w.at(2)).layer->negotiator_of(by_name(w.at(2)).call);
       REQUIRE(n != nullptr);
-      REQUIRE(n->active_local() != nullptr);
+      REQUIRE(n->active_local().has_value());
       CHECK(n->local_sdp().find("a=" + w.at(3)) != std::string::npos);
       return;
     }

@@ -41,7 +41,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -101,7 +103,8 @@ class negotiator {
   std::error_code modify_local_offer(session offer) {
     if (state_ != state::done) return error::invalid_state;
     // RFC 3264 §8: m-lines are never removed from a re-offer, only disabled.
-    if (offer.media.size() < active_local_->session.media.size()) return error::media_count_mismatch;
+    if (offer.media.size() < parse(active_local_.view(), own_parse_options()).media.size())
+      return error::media_count_mismatch;
     set_pending_local(std::move(offer));
     remote_is_offer_ = false;
     state_ = state::local_offer;
@@ -110,7 +113,7 @@ class negotiator {
   // Re-offers the active local description unchanged (same o= version).
   std::error_code send_local_offer() {
     if (state_ != state::done) return error::invalid_state;
-    set_pending_local(active_local_->session);
+    set_pending_local(*active_local());
     remote_is_offer_ = false;
     state_ = state::local_offer;
     return {};
@@ -165,9 +168,7 @@ class negotiator {
     // answer (a negotiator keeps its own SDP as text and session, not
     // views). Built by session::to_string(), its attribute syntax needs no
     // checking, and the limits set for the peer's input are not for it.
-    parse_options own{};
-    own.check_attributes = false;
-    const session_view offer = parse(pending_local_->text, own);
+    const session_view offer = parse(pending_local_->text.view(), own_parse_options());
     if (auto ec = check_answer(offer, pending_remote_->view)) {
       pending_local_.reset();
       pending_remote_.reset();
@@ -182,17 +183,32 @@ class negotiator {
   }
 
   // --- results -------------------------------------------------------------------------
+  // Once negotiated, a negotiator keeps both descriptions as text only (what
+  // a call holds for its whole life; the model of a 200-byte SDP is over a
+  // kilobyte and its views more): the models below are built on each call.
+
   // The local SDP to send now (pending offer/answer), else the active one.
-  const session* local() const noexcept {
-    if (pending_local_) return &pending_local_->session;
-    return active_local_ ? &active_local_->session : nullptr;
+  std::optional<session> local() const {
+    if (pending_local_) return pending_local_->session;
+    return active_local();
   }
   std::string local_sdp() const {
-    if (pending_local_) return pending_local_->text;
-    return active_local_ ? active_local_->text : std::string{};
+    if (pending_local_) return std::string(pending_local_->text.view());
+    return std::string(active_local_.view());
   }
-  const session* active_local() const noexcept { return active_local_ ? &active_local_->session : nullptr; }
-  const session_view* active_remote() const noexcept { return active_remote_ ? &active_remote_->view : nullptr; }
+  // Our active description, as a model to edit into a re-offer (RFC 3264 §8).
+  std::optional<session> active_local() const {
+    if (!active_local_) return std::nullopt;
+    return session::from(parse(active_local_.view(), own_parse_options()));
+  }
+  // The peer's active description. Its views point into the text this
+  // negotiator keeps: valid until the next successful negotiate() or the
+  // negotiator's end.
+  std::optional<session_view> active_remote() const {
+    if (!active_remote_) return std::nullopt;
+    return parse(active_remote_.view(), opts_);
+  }
+  std::string_view active_remote_sdp() const noexcept { return active_remote_.view(); }
   const std::vector<stream_result>& streams() const noexcept { return streams_; }
   bool was_offerer() const noexcept { return !remote_is_offer_; }
 
@@ -203,31 +219,62 @@ class negotiator {
   }
 
  private:
-  // The peer's SDP kept as text plus its views (a shared buffer, so moving
-  // or copying the negotiator never invalidates the views).
+  // A text shared by copies of a negotiator (a fork's) that outlives its
+  // pending state (negotiate() keeps the text alone): one allocation of
+  // exactly its size (a std::string through make_shared is two, and keeps
+  // whatever capacity it was built with).
+  class shared_text {
+   public:
+    shared_text() = default;
+    explicit shared_text(std::string_view t) : size_(t.size()) {
+      auto chars = std::make_shared_for_overwrite<char[]>(t.size());
+      if (!t.empty()) std::memcpy(chars.get(), t.data(), t.size());
+      chars_ = std::move(chars);
+    }
+    std::string_view view() const noexcept { return chars_ ? std::string_view(chars_.get(), size_) : std::string_view{}; }
+    explicit operator bool() const noexcept { return chars_ != nullptr; }
+
+   private:
+    std::shared_ptr<const char[]> chars_;
+    std::size_t size_ = 0;
+  };
+
+  // The peer's pending SDP: its text and views into it (a shared buffer, so
+  // moving or copying the negotiator never invalidates the views).
   struct parsed_sdp {
-    std::string text;
+    shared_text text;
     session_view view;
     static std::shared_ptr<const parsed_sdp> make(std::string_view t, const parse_options& opts) {
       auto p = std::make_shared<parsed_sdp>();
-      p->text.assign(t);
-      p->view = parse(p->text, opts);
+      p->text = shared_text(t);
+      p->view = parse(p->text.view(), opts);
       return p;
     }
   };
-  // Ours, as built and as sent; negotiate() parses the text when it needs
-  // views (keeping them would double what a call holds; the 2 KB view of a
-  // 200-byte SDP is most of it).
+  // Our pending SDP, as built and as sent; negotiate() parses the text when
+  // it needs views.
   struct own_sdp {
     sdp::session session;
-    std::string text;
+    shared_text text;
     static std::shared_ptr<const own_sdp> make(sdp::session s) {
       auto p = std::make_shared<own_sdp>();
       p->session = std::move(s);
-      p->text = p->session.to_string();
+      // Rendered into a buffer reused by every negotiator of the thread,
+      // then copied at its exact size: the text is kept for the call's life.
+      thread_local std::string rendered;
+      rendered.clear();
+      p->session.write_to(rendered);
+      p->text = shared_text(rendered);
       return p;
     }
   };
+  // Built by session::to_string(): its attribute syntax needs no checking,
+  // and the limits set for the peer's input are not for it.
+  static parse_options own_parse_options() {
+    parse_options own{};
+    own.check_attributes = false;
+    return own;
+  }
 
   std::error_code take_remote_offer(std::string_view offer) {
     auto parsed = parsed_sdp::make(offer, opts_);
@@ -248,18 +295,15 @@ class negotiator {
       s.origin.address = caps_->address;
       s.origin.addrtype = addrtype_of(caps_->address);
     }
+    version_ = 1;
     if (active_local_) {
-      const bool changed = body(s) != body(active_local_->session);
+      // Unchanged: the same text as the active one once given its version.
+      s.origin.session_version = std::to_string(active_version_);
+      const bool changed = s.to_string() != active_local_.view();
       version_ = changed ? active_version_ + 1 : active_version_;
-    } else {
-      version_ = 1;
     }
     s.origin.session_version = std::to_string(version_);
     pending_local_ = own_sdp::make(std::move(s));
-  }
-  static std::string body(session s) {
-    s.origin.session_version = "0";
-    return s.to_string();
   }
 
   // RFC 3264 §8.4: a stream we put on hold (our last accepted offer said
@@ -271,10 +315,12 @@ class negotiator {
     for (const auto& m : ours.media) offered_directions_.push_back(stated_direction(ours, m));
   }
 
-  // The pending descriptions become the active ones.
+  // The pending descriptions become the active ones, as texts only.
   void commit() {
-    active_local_ = std::move(pending_local_);
-    active_remote_ = std::move(pending_remote_);
+    active_local_ = pending_local_->text;
+    active_remote_ = pending_remote_->text;
+    pending_local_.reset();
+    pending_remote_.reset();
     active_version_ = version_;
     state_ = state::done;
   }
@@ -299,8 +345,9 @@ class negotiator {
   std::string session_id_;
   std::uint64_t version_ = 0, active_version_ = 0;
   bool remote_is_offer_ = false;
-  std::shared_ptr<const own_sdp> pending_local_, active_local_;  // shared by copies (a fork's negotiator)
-  std::shared_ptr<const parsed_sdp> pending_remote_, active_remote_;
+  std::shared_ptr<const own_sdp> pending_local_;  // shared by copies (a fork's negotiator)
+  std::shared_ptr<const parsed_sdp> pending_remote_;
+  shared_text active_local_, active_remote_;
   std::vector<stream_result> streams_;
   std::vector<stream_result> pending_streams_;  // stated by the answer builder, until negotiate()
   std::vector<direction> offered_directions_;  // per m-line, of our last offer that was answered

@@ -317,13 +317,12 @@ class session_layer {
     if (c->state != call_state::confirmed || c->reinvite_pending || c->bye_sent) return call_error::wrong_state;
     std::string body;
     if (c->media && with_offer) {
-      const sdp::session* active = c->media->active_local();
-      if (!active) return call_error::media_failed;
-      sdp::session offer = *active;
+      std::optional<sdp::session> offer = c->media->active_local();
+      if (!offer) return call_error::media_failed;
       if (direction)
-        for (sdp::media& m : offer.media)
+        for (sdp::media& m : offer->media)
           if (m.port != 0) set_direction(m, *direction);
-      if (c->media->modify_local_offer(std::move(offer))) return call_error::media_failed;
+      if (c->media->modify_local_offer(std::move(*offer))) return call_error::media_failed;
       body = c->media->local_sdp();
     }
     std::string se_value;
@@ -346,13 +345,12 @@ class session_layer {
     if (!d && c->state == call_state::early && !c->dialogs.empty()) d = &c->dialogs.front();
     if (!d || d->state() == dialog_state::terminated) return call_error::wrong_state;
     sdp::negotiator& n = *media_of(*c, *d);
-    const sdp::session* active = n.active_local();
-    if (!active) return call_error::wrong_state;
-    sdp::session offer = *active;
+    std::optional<sdp::session> offer = n.active_local();
+    if (!offer) return call_error::wrong_state;
     if (direction)
-      for (sdp::media& m : offer.media)
+      for (sdp::media& m : offer->media)
         if (m.port != 0) set_direction(m, *direction);
-    if (n.modify_local_offer(std::move(offer))) return call_error::media_failed;
+    if (n.modify_local_offer(std::move(*offer))) return call_error::media_failed;
     send_in_dialog(*c, id, *d, method::update, n.local_sdp(), now);
     c->reinvite_pending = true;
     c->last_modification = {.update = true, .with_offer = true, .direction = direction};
