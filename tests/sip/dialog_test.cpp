@@ -206,6 +206,80 @@ TEST_CASE("RFC 3261 §13.3.1.4: no ACK within 64*T1: the 200 went out at T1 doub
   )");
 }
 
+// The callee holds (B re-INVITEs A). Its ACK is lost: A re-sends its 200 as
+// for the INVITE, and B answers that retransmission with the same ACK
+// (RFC 6026 §8.4 hands it over marked as a retransmission), not as a new offer.
+constexpr std::string_view reinvite_to_confirmed_hold = R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    B reinvite hold
+    expect B->A INVITE @0 has=a=sendonly
+    expect A media ok @0
+    expect A->B 200 @0 has=a=recvonly
+    expect B media ok @0
+    expect B->A ACK @0 lost
+)";
+
+TEST_CASE("RFC 3261 §13.3.1.4 for a re-INVITE: a lost ACK: the 200 again at T1, the same ACK again, nothing renegotiated") {
+  run("lost re-INVITE ack", "drop B->A ACK\n" + std::string(reinvite_to_confirmed_hold) + R"(
+    advance 1000
+    expect A->B 200 @500 has=a=recvonly
+    expect B->A ACK @500
+    advance 40000
+    expect sdp A recvonly
+    expect sdp B sendonly
+    A hangup
+    expect A->B BYE @41000
+    expect B->A 200 @41000
+    expect B state disconnected @41000 status=200
+    expect A state disconnected @41000 status=200
+    expect calls A=0 B=0
+  )");
+}
+
+TEST_CASE("RFC 3261 §13.3.1.4 for a re-INVITE: no ACK within 64*T1: the 200 at T1 doubling to T2, then BYE") {
+  run("no re-INVITE ack", "drop B->A ACK times=20\n" + std::string(reinvite_to_confirmed_hold) + R"(
+    advance 40000
+    expect A->B 200 @500
+    expect B->A ACK @500 lost
+    expect A->B 200 @1500
+    expect B->A ACK @1500 lost
+    expect A->B 200 @3500
+    expect B->A ACK @3500 lost
+    expect A->B 200 @7500
+    expect B->A ACK @7500 lost
+    expect A->B 200 @11500
+    expect B->A ACK @11500 lost
+    expect A->B 200 @15500
+    expect B->A ACK @15500 lost
+    expect A->B 200 @19500
+    expect B->A ACK @19500 lost
+    expect A->B 200 @23500
+    expect B->A ACK @23500 lost
+    expect A->B 200 @27500
+    expect B->A ACK @27500 lost
+    expect A->B 200 @31500
+    expect B->A ACK @31500 lost
+    expect A->B BYE @32000
+    expect B->A 200 @32000
+    expect B state disconnected @32000 status=200
+    expect A state disconnected @32000 status=200
+    expect calls A=0 B=0
+  )");
+}
+
 TEST_CASE("RFC 5057 §3.2: a BYE whose response never comes ends the call at Timer F (TCP: no retransmissions)") {
   run("lost bye response", R"(
     config transport=tcp

@@ -46,9 +46,11 @@ struct call_id {
 namespace detail {
 
 // The ACK sent for one dialog's 2xx, re-sent for each retransmission of that
-// 2xx (RFC 3261 §13.2.2.4); one per answering UAS when the INVITE forked.
+// 2xx (RFC 3261 §13.2.2.4): one per answering UAS when the INVITE forked,
+// and one for the last re-INVITE we sent.
 struct sent_ack {
   std::string remote_tag;
+  std::uint32_t cseq = 0;
   transaction::shared_bytes bytes;
 };
 
@@ -104,12 +106,14 @@ struct call_record {
   std::vector<std::pair<std::string, std::uint32_t>> rseqs;  // UAC: remote tag -> last RSeq
 
   // UAC
-  std::vector<sent_ack> acks;
+  std::vector<sent_ack> acks;      // UAS too: for its re-INVITEs
   bool hangup_requested = false;   // CANCEL waits for a provisional (§9.1), BYE follows a 2xx that crosses it
   bool cancel_sent = false;
 
-  // UAS: the 2xx re-sent until the ACK (§13.3.1.4)
+  // UAS: the 2xx to the INVITE or to a re-INVITE, re-sent until its ACK
+  // (§13.3.1.4) through its server transaction, released then
   transaction::shared_bytes ok;
+  transaction::tsx_id ok_tsx{};
   transaction::duration ok_interval{0};
   bool bye_after_ack = false;      // hangup() before the ACK: the BYE waits (§15)
 
@@ -148,10 +152,20 @@ struct call_record {
       if (d.id().remote_tag == tag) return &d;
     return nullptr;
   }
-  const sent_ack* ack_for(std::string_view tag) const noexcept {
+  const sent_ack* ack_for(std::string_view tag, std::uint32_t cseq) const noexcept {
     for (const sent_ack& a : acks)
-      if (a.remote_tag == tag) return &a;
+      if (a.remote_tag == tag && a.cseq == cseq) return &a;
     return nullptr;
+  }
+  // A re-INVITE's ACK replaces the previous re-INVITE's (its 2xx is answered).
+  void remember_reinvite_ack(std::string_view tag, std::uint32_t cseq, transaction::shared_bytes bytes) {
+    for (sent_ack& a : acks)
+      if (a.remote_tag == tag && a.cseq != invite_cseq) {
+        a.cseq = cseq;
+        a.bytes = std::move(bytes);
+        return;
+      }
+    acks.push_back({std::string(tag), cseq, std::move(bytes)});
   }
 };
 

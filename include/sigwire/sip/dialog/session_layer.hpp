@@ -266,8 +266,7 @@ class session_layer {
     } else if (status < 300) {
       c->confirmed = 0;
       d.confirm();
-      c->ok = std::move(bytes);
-      start_ok_retransmission(*c, id, now);
+      start_ok_retransmission(*c, id, c->invite_tsx, std::move(bytes), now);
       start_session_timer(*c, id, now);
       set_state(id, call_state::connecting, status, reason);
     } else {
@@ -757,17 +756,14 @@ class session_layer {
     (void)now;
   }
   void on_tsx_event(transaction::stray_response_event& e, instant now) {
-    // A 2xx retransmission after the INVITE client transaction ended (Timer M) still gets its ACK.
+    // A 2xx retransmission after the INVITE (or re-INVITE) client transaction
+    // ended (Timer M) still gets its ACK.
     const message_view& r = e.msg.view();
     if (r.is_response() && r.status() >= 200 && r.status() < 300 && r.cseq() && r.cseq()->method == "INVITE" &&
         r.from() && r.to()) {
       call_id id;
       detail::call_record* c = find_by_dialog(r.call_id(), r.from()->tag, id);
-      if (c && c->uac && r.cseq()->number == c->invite_cseq)
-        if (const detail::sent_ack* a = c->ack_for(r.to()->tag)) {
-          emit(transaction::send_event{{}, c->remote, a->bytes});
-          return;
-        }
+      if (c && resend_ack(*c, r)) return;
     }
     (void)now;
     emit(std::move(e));
@@ -788,6 +784,8 @@ class session_layer {
     if (!c) return;
     if (use.m == method::invite && e.id == c->invite_tsx)
       on_invite_response(*c, id, e.msg, now);
+    else if (use.m == method::invite && e.retransmission)  // RFC 6026 §8.4: a re-INVITE's 2xx again
+      (void)resend_ack(*c, e.msg.view());
     else
       on_in_dialog_response(*c, id, use.m, e.msg, now);
   }
@@ -978,10 +976,7 @@ class session_layer {
       disconnect(id, 500, "2xx without To tag");
       return;
     }
-    if (const detail::sent_ack* a = c.ack_for(r.to()->tag)) {  // a retransmission: the same ACK again
-      emit(transaction::send_event{{}, c.remote, a->bytes});
-      return;
-    }
+    if (resend_ack(c, r)) return;  // a retransmission: the same ACK again
     dialog* d = c.by_remote_tag(r.to()->tag);
     if (d && d->state() == dialog_state::terminated) {  // an early dialog ended (e.g. by a failed request): the 2xx makes it anew
       dialog fresh;
@@ -1050,7 +1045,7 @@ class session_layer {
     const request_options o{via_for(c.remote), branch, body.empty() ? std::string_view{} : "application/sdp", body};
     if (d.create_ack(c.invite_cseq, o, ack) != dialog_error::ok) return;
     transaction::shared_bytes bytes = transaction::share(std::move(ack));
-    c.acks.push_back({d.id().remote_tag, bytes});
+    c.acks.push_back({d.id().remote_tag, c.invite_cseq, bytes});
     emit(transaction::send_event{{}, c.remote, std::move(bytes)});
   }
 
@@ -1144,6 +1139,14 @@ class session_layer {
     emit(media_event{id, ok});
   }
 
+  // The ACK we sent for this 2xx, again (§13.2.2.4: once per retransmission);
+  // false when we sent none for it.
+  bool resend_ack(const detail::call_record& c, const message_view& r) {
+    const detail::sent_ack* a = r.to() && r.cseq() ? c.ack_for(r.to()->tag, r.cseq()->number) : nullptr;
+    if (a) emit(transaction::send_event{{}, c.remote, a->bytes});
+    return a != nullptr;
+  }
+
   void on_reinvite_final(detail::call_record& c, call_id id, dialog& d, const message_view& r, instant now) {
     c.reinvite_pending = false;
     if (r.status() == 491) start_glare_timer(c, id, now);
@@ -1168,8 +1171,11 @@ class session_layer {
     std::string ack;
     const std::string branch = tl_.new_branch();
     const request_options o{via_for(c.remote), branch, ack_body.empty() ? std::string_view{} : "application/sdp", ack_body};
-    if (d.create_ack(r.cseq() ? r.cseq()->number : 0, o, ack) == dialog_error::ok)
-      emit(transaction::send_event{{}, c.remote, transaction::share(std::move(ack))});
+    if (d.create_ack(r.cseq() ? r.cseq()->number : 0, o, ack) == dialog_error::ok) {
+      transaction::shared_bytes bytes = transaction::share(std::move(ack));
+      c.remember_reinvite_ack(d.id().remote_tag, r.cseq() ? r.cseq()->number : 0, bytes);
+      emit(transaction::send_event{{}, c.remote, std::move(bytes)});
+    }
     if (!ok) send_bye(c, id, d, now);
   }
 
@@ -1283,8 +1289,11 @@ class session_layer {
     (void)answer(id, a.status, now, a.reason, lines);
   }
 
-  void start_ok_retransmission(detail::call_record& c, call_id id, instant now) {
+  void start_ok_retransmission(detail::call_record& c, call_id id, transaction::tsx_id tsx,
+                               transaction::shared_bytes ok, instant now) {
     c.unacked_1xx.reset();  // the final response ends the reliable 1xx's retransmission
+    c.ok = std::move(ok);
+    c.ok_tsx = tsx;
     c.ok_interval = tl_.timers().t1;
     c.ack_deadline = now + 64 * tl_.timers().t1;
     arm(c, id, detail::call_record::timer_kind::retransmit_ok, now + c.ok_interval);
@@ -1302,6 +1311,7 @@ class session_layer {
     if (!d || d->receive_request(r) != dialog_error::ok) return;
     if (c->state == call_state::connecting) {
       disarm(*c);
+      c->ok.reset();  // §13.3.1.4: retransmissions cease with the ACK (the INVITE's are absorbed: RFC 6026 §7.1)
       bool media_ok = true;
       if (c->offer_in_2xx && c->media) {  // late offer: the answer is in the ACK (§13.2.1)
         sdp::negotiator& n = *c->media;
@@ -1315,6 +1325,8 @@ class session_layer {
     }
     if (c->peer_reinvite_pending) {  // the ACK of a re-INVITE we answered
       c->peer_reinvite_pending = false;
+      disarm(*c);
+      c->ok.reset();
       if (c->media && c->offer_in_2xx) {
         sdp::negotiator& n = *c->media;
         const bool ok = !r.body().empty() && !n.set_remote_answer(r.body()) && !n.negotiate();
@@ -1495,7 +1507,12 @@ class session_layer {
     c.peer_reinvite_pending = true;
     std::string se_value;
     const std::vector<header_line> lines = session_timer_lines(c, false, false, se_value);
-    respond_in_dialog(d, e.id, r, 200, "OK", body, now, lines);
+    std::string response;
+    const response_options o{body.empty() ? std::string_view{} : "application/sdp", body, lines};
+    if (d.create_response(r, 200, "OK", o, response) != dialog_error::ok) return;
+    transaction::shared_bytes ok = transaction::share(std::move(response));
+    (void)tl_.send_response(e.id, *ok, now);
+    start_ok_retransmission(c, id, e.id, std::move(ok), now);  // §13.3.1.4 holds for a re-INVITE's 2xx too
     start_session_timer(c, id, now);  // the peer's re-INVITE refreshed the session
   }
 
@@ -1664,11 +1681,12 @@ class session_layer {
     if (c.timer != kind::retransmit_ok) return;
     if (at >= c.ack_deadline) {  // §13.3.1.4: no ACK in 64*T1: confirmed, then ended with BYE
       disarm(c);
+      c.ok.reset();
       set_state(id, call_state::confirmed, c.last_status, c.reason);
       send_bye(c, id, *c.current(), at);
       return;
     }
-    if (tl_.send_response(c.invite_tsx, *c.ok, at) != transaction::layer_error::ok)
+    if (tl_.send_response(c.ok_tsx, *c.ok, at) != transaction::layer_error::ok)
       emit(transaction::send_event{{}, c.remote, c.ok});  // Timer L ended the transaction
     c.ok_interval = std::min(2 * c.ok_interval, tl_.timers().t2);
     arm(c, id, kind::retransmit_ok, std::min(at + c.ok_interval, c.ack_deadline));
