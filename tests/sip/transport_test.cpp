@@ -587,6 +587,15 @@ TEST_CASE("hub: WSS: a connection closed in good order does the WebSocket close 
     write(frame(0x8, std::string("\x03\xe9", 2)));
     CHECK(clean_end() == asio::error::eof);
   }
+  SUBCASE("a send after the hub closed fails with its transaction and leaves the close handshake alone") {
+    f.net.close();
+    f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\n\r\n"), {7, 1});
+    CHECK(f.failed == std::vector<tx::tsx_id>{{7, 1}});
+    CHECK(f.net.stats().slow_peers == 0);  // not a peer that stopped reading
+    CHECK(read_exactly(4) == std::string("\x88\x02\x03\xe9", 4));  // Close, 1001 going away
+    write(frame(0x8, std::string("\x03\xe9", 2)));
+    CHECK(clean_end() == asio::error::eof);
+  }
   SUBCASE("the peer closes: its Close is answered with the same code, then close_notify") {
     write(frame(0x8, std::string("\x03\xe8", 2)));  // 1000
     CHECK(read_exactly(4) == std::string("\x88\x02\x03\xe8", 4));

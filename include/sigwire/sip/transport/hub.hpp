@@ -170,6 +170,7 @@ class hub final : private detail::connection_owner {
   const counters& stats() const noexcept { return counters_; }
 
   // Closes every listener and connection; pending handlers end as aborted.
+  // Sends after this fail (on_send_failed).
   void close() {
     closing_ = true;
     std::error_code ignored;
@@ -324,6 +325,9 @@ class hub final : private detail::connection_owner {
     return peer_of(index);
   }
   void send_on(const transaction::peer& to, transaction::shared_bytes bytes, transaction::tsx_id tsx, bool may_move) {
+    // A closed hub sends nothing: its sockets are shut, or its connections
+    // closing in good order (a message queued on one would cut that short).
+    if (closing_) return failed(tsx);
     const auto f = resolve(to);
     if (!f) return failed(tsx);
     ++counters_.messages_out;
