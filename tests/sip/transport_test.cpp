@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -648,9 +649,43 @@ TEST_CASE("hub: WSS and TLS connections we open: verified against the CA, refuse
   CHECK(strict.stats().handshake_failures == 1);
 }
 
+namespace {
+// A certificate that is never signed or verified: only what RFC 5922 §7.1 reads from it.
+std::unique_ptr<X509, decltype(&X509_free)> certificate(const char* common_name, const char* subject_alt_names) {
+  std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(x.get()), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
+  if (subject_alt_names) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, subject_alt_names);
+    REQUIRE(ext != nullptr);
+    X509_add_ext(x.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  return x;
+}
+using names = std::vector<std::string>;
+}  // namespace
+
+TEST_CASE("rfc5922 §7.1: SIP domain identities of a certificate") {
+  // sip URIs without userinfo win; with a user, or another scheme (sips too), they are no domain.
+  CHECK(transport::sip_domain_identities(certificate("cn.example.com",
+          "URI:sip:Example.COM,URI:sip:bob@example.net,URI:sips:secure.example.org,URI:https://example.info,"
+          "DNS:dns.example.com,URI:sip:second.example.com;transport=tls").get()) ==
+        names{"example.com", "second.example.com"});
+  // No such URI: the dNSNames, and never the CN while there is a subjectAltName.
+  CHECK(transport::sip_domain_identities(certificate("cn.example.com", "URI:sip:bob@example.net,DNS:a.example.com,DNS:B.example.com").get()) ==
+        names{"a.example.com", "b.example.com"});
+  CHECK(transport::sip_domain_identities(certificate("cn.example.com", "IP:192.0.2.1").get()).empty());
+  // No subjectAltName at all: the CN, when it is a DNS name.
+  CHECK(transport::sip_domain_identities(certificate("CN.Example.com", nullptr).get()) == names{"cn.example.com"});
+  CHECK(transport::sip_domain_identities(certificate("Example Corporation", nullptr).get()).empty());
+  CHECK(transport::sip_domain_identities(nullptr).empty());
+}
+
 TEST_CASE("hub: mutual TLS: a listener with verify_client takes a client whose certificate its CA file vouches for, and refuses one without") {
-  const auto server_cert = sigwire::test::make_test_cert("mtls_server", "IP:127.0.0.1");
-  const auto client_cert = sigwire::test::make_test_cert("mtls_client", "DNS:client.example.com");
+  const auto server_cert = sigwire::test::make_test_cert("mtls_server", "IP:127.0.0.1,DNS:Proxy.Example.ORG");
+  const auto client_cert = sigwire::test::make_test_cert(
+      "mtls_client", "URI:sip:client.example.com,URI:sip:alice@example.com,DNS:client.example.com");
   transport::options server_opt;
   server_opt.tls.certificate_chain_file = (server_cert / "cert.pem").string();
   server_opt.tls.private_key_file = (server_cert / "key.pem").string();
@@ -675,6 +710,10 @@ TEST_CASE("hub: mutual TLS: a listener with verify_client takes a client whose c
     const tx::peer to = client.peer_for(proto, {loopback, f.net.local_endpoint(listener).port()});
     client.send(to, tx::share(request("Via: " + std::string(client.via_for(to)) + ";branch=z9hG4bKm1")), {1, 1});
     REQUIRE(f.run_until([&] { return f.in.size() == 1; }));
+    // RFC 5922 §7.1: what each side's verified certificate proves (the
+    // client's SIP URI without userinfo; the server has no SIP URI: its dNSName).
+    CHECK(f.net.verified_identities(f.in[0].from) == std::vector<std::string>{"client.example.com"});
+    CHECK(client.verified_identities(to) == std::vector<std::string>{"proxy.example.org"});
     f.net.send(f.in[0].from, tx::share("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"));
     REQUIRE(f.run_until([&] { return answers.size() == 1; }));
   }

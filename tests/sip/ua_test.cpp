@@ -100,7 +100,7 @@ struct tls_pair {
   sip::transport::options bob, alice;
   explicit tls_pair(ua::protocol p) {
     if (!sip::transport::is_secure(p)) return;
-    const auto dir = sigwire::test::make_test_cert("ua", "IP:127.0.0.1");
+    const auto dir = sigwire::test::make_test_cert("ua", "IP:127.0.0.1,URI:sip:bob.example.com");
     bob.tls.certificate_chain_file = (dir / "cert.pem").string();
     bob.tls.private_key_file = (dir / "key.pem").string();
     alice.tls.ca_file = (dir / "cert.pem").string();
@@ -132,6 +132,11 @@ void call_hold_resume_hangup(ua::protocol p, bool sips = false) {
   CHECK(alice.media_ok == 1);
   CHECK(bob.media_ok == 1);
   CHECK(our_direction(alice.u, call.call) == sdp::direction::sendrecv);
+  // RFC 5922 §7.1: over TLS and WSS Alice knows whom she verified; Bob asked her for no certificate.
+  const std::vector<std::string> bob_proved = sip::transport::is_secure(p) ? std::vector<std::string>{"bob.example.com"}
+                                                                           : std::vector<std::string>{};
+  CHECK(alice.u.verified_identities(call.call) == bob_proved);
+  CHECK(bob.u.verified_identities(bob.last_incoming).empty());
 
   // hold (RFC 3264 §8.4): we send only, the peer receives only
   REQUIRE(alice.u.hold(call.call) == ua::call_error::ok);

@@ -537,6 +537,11 @@ class session_layer {
     const detail::call_record* c = find(id);
     return c ? c->dialogs.size() : 0;
   }
+  // The flow of a call's messages: where its INVITE came from or went to.
+  std::optional<peer> peer_of(call_id id) noexcept {
+    const detail::call_record* c = find(id);
+    return c ? std::optional<peer>(c->remote) : std::nullopt;
+  }
   const sdp::negotiator* negotiator_of(call_id id) noexcept {
     const detail::call_record* c = find(id);
     return c ? c->media.get() : nullptr;

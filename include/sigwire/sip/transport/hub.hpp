@@ -48,6 +48,7 @@
 #include <sigwire/sip/transaction/event.hpp>
 #include <sigwire/sip/transport/detail/connection.hpp>
 #include <sigwire/sip/transport/options.hpp>
+#include <sigwire/sip/transport/tls_identity.hpp>
 #include <sigwire/sip/transport/via_stamp.hpp>
 
 #include <asio.hpp>
@@ -168,6 +169,20 @@ class hub final : private detail::connection_owner {
   asio::ssl::context& tls_context() noexcept { return tls_; }
   std::size_t flows() const noexcept { return flows_.empty() ? 0 : flows_.size() - 1 - free_.size(); }  // slot 0 is "none"
   const counters& stats() const noexcept { return counters_; }
+
+  // RFC 5922 §7.1: the SIP domain identities (tls_identity.hpp) that the
+  // certificate of a TLS or WSS peer proves on flow `p`, once its handshake
+  // is done and the certificate verified: a client's on a listener with
+  // tls.verify_client, a server's on a connection we opened with
+  // tls.verify_server. Empty for any other flow (no certificate, none
+  // verified, not TLS or WSS, not up, unknown).
+  std::vector<std::string> verified_identities(const transaction::peer& p) const {
+    const auto f = resolve(p);
+    if (!f || !f->conn || !f->conn->ready) return {};
+    SSL* ssl = f->conn->tls_handle();
+    if (!ssl || !(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+    return sip_domain_identities(SSL_get0_peer_certificate(ssl));
+  }
 
   // Closes every listener and connection; pending handlers end as aborted.
   // Sends after this fail (on_send_failed).

@@ -147,6 +147,14 @@ class user_agent {
   const sdp::negotiator* negotiator_of(call_id call) noexcept { return layer_.negotiator_of(call); }
   // The call's dialog (targets, Contacts, route set); nullptr before it has one.
   const dialog::dialog* dialog_of(call_id call) noexcept { return layer_.dialog_of(call); }
+  // RFC 5922 §7.1: the SIP domains the verified certificate of the call's
+  // TLS or WSS peer proves (transport::hub::verified_identities); empty
+  // otherwise. A caller that sent a certificate the listener verified
+  // (tls.verify_client), or the server we called over TLS.
+  std::vector<std::string> verified_identities(call_id call) {
+    const std::optional<transaction::peer> p = layer_.peer_of(call);
+    return p ? net_.verified_identities(*p) : std::vector<std::string>{};
+  }
   std::size_t calls() const noexcept { return layer_.calls(); }
 
   // --- instant messages outside a call (RFC 3428; pjsua_im_send) ---------------------------

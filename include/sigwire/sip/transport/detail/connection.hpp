@@ -87,6 +87,8 @@ class connection : public std::enable_shared_from_this<connection> {
   connection& operator=(const connection&) = delete;
 
   virtual lowest_socket& socket() noexcept = 0;
+  // The OpenSSL connection of a TLS or WSS connection, else null.
+  virtual SSL* tls_handle() noexcept { return nullptr; }
   // Closes the transport now (a WebSocket stream also stops its timer).
   virtual void close_now() noexcept {
     std::error_code ignored;
@@ -214,6 +216,10 @@ class stream_connection final : public connection {
       : connection(owner, std::move(alive), flow), stream_(std::forward<Args>(args)...), framer_(owner.settings().limits) {}
 
   lowest_socket& socket() noexcept override { return stream_.lowest_layer(); }
+  SSL* tls_handle() noexcept override {
+    if constexpr (tls) return stream_.native_handle();
+    else return nullptr;
+  }
 
   // TLS says it is closing (RFC 8446 §6.1) before the socket closes, when
   // the connection is up, not failing and no write is under way (ws::stream
@@ -355,6 +361,10 @@ class websocket_connection final : public connection {
       : connection(owner, std::move(alive), flow), ws_(stream_settings(owner.settings()), std::forward<Args>(args)...) {}
 
   lowest_socket& socket() noexcept override { return ws_.lowest_layer(); }
+  SSL* tls_handle() noexcept override {
+    if constexpr (proto == protocol::wss) return ws_.next_layer().native_handle();
+    else return nullptr;
+  }
 
   // A connection that is up closes with the WebSocket close handshake
   // (RFC 6455 §7.1.2): 1001 when the hub closes, 1000 when idle or in answer
