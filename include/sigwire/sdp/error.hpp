@@ -100,6 +100,8 @@ struct limits {
   std::size_t max_attributes = 4096;         // a= lines per section (session or media)
   std::size_t max_lines = 256;               // c=, b=, e=, p=, t=, r= lines per section
   std::size_t max_formats = 512;             // formats on one m= line
+
+  bool operator==(const limits&) const = default;
 };
 
 // The coarse condition of each error (core/error.hpp): every value named.

@@ -120,6 +120,7 @@ inline std::vector<negotiated_codec> pair_codecs(const std::vector<format_desc>&
       out.push_back({"rtx", rr->clock_rate, 1, lr->payload_type, rr->payload_type, std::string(lr->fmtp),
                      std::string(rr->fmtp)});
   }
+  out.shrink_to_fit();  // kept for the call's life (negotiator::streams()): no spare capacity
   return out;
 }
 

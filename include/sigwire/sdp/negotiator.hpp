@@ -75,7 +75,7 @@ class negotiator {
   // and never changed while a negotiator holds them. `caps` must not be null.
   explicit negotiator(std::shared_ptr<const capabilities> caps, parse_options opts = {}, random_source random = {})
       : caps_(std::move(caps)),
-        opts_(opts),
+        opts_(shared_options(opts)),
         keys_(std::move(random)),
         session_id_(new_session_id()) {}
 
@@ -122,7 +122,7 @@ class negotiator {
   // --- LOCAL_OFFER -> WAIT_NEGO / DONE ------------------------------------------------
   std::error_code set_remote_answer(std::string_view answer) {
     if (state_ != state::local_offer) return error::invalid_state;
-    auto parsed = parsed_sdp::make(answer, opts_);
+    auto parsed = parsed_sdp::make(answer, *opts_);
     if (!parsed->view) return parsed->view.error();
     pending_remote_ = std::move(parsed);
     state_ = state::wait_nego;
@@ -206,7 +206,7 @@ class negotiator {
   // negotiator's end.
   std::optional<session_view> active_remote() const {
     if (!active_remote_) return std::nullopt;
-    return parse(active_remote_.view(), opts_);
+    return parse(active_remote_.view(), *opts_);
   }
   std::string_view active_remote_sdp() const noexcept { return active_remote_.view(); }
   const std::vector<stream_result>& streams() const noexcept { return streams_; }
@@ -268,6 +268,12 @@ class negotiator {
       return p;
     }
   };
+  // The defaults, which most negotiators keep, are one object for all of
+  // them (a copy each would be 56 bytes per call).
+  static std::shared_ptr<const parse_options> shared_options(const parse_options& o) {
+    static const auto defaults = std::make_shared<const parse_options>();
+    return o == *defaults ? defaults : std::make_shared<const parse_options>(o);
+  }
   // Built by session::to_string(): its attribute syntax needs no checking,
   // and the limits set for the peer's input are not for it.
   static parse_options own_parse_options() {
@@ -277,7 +283,7 @@ class negotiator {
   }
 
   std::error_code take_remote_offer(std::string_view offer) {
-    auto parsed = parsed_sdp::make(offer, opts_);
+    auto parsed = parsed_sdp::make(offer, *opts_);
     if (!parsed->view) return parsed->view.error();
     if (parsed->view.media.empty()) return error::no_media;
     pending_remote_ = std::move(parsed);
@@ -289,7 +295,7 @@ class negotiator {
   // o= handling (RFC 3264 §8): same session id forever; the version goes up
   // by one only when the description differs from the active one.
   void set_pending_local(session s) {
-    s.origin.session_id = session_id_;
+    s.origin.session_id = std::to_string(session_id_);
     s.origin.username = caps_->username.empty() ? "-" : caps_->username;
     if (s.origin.address == "0.0.0.0" || s.origin.address.empty()) {
       s.origin.address = caps_->address;
@@ -326,7 +332,7 @@ class negotiator {
   }
 
   // 31 random bits, odd so never 0: fits every parser's integer (some read it as signed).
-  std::string new_session_id() {
+  std::uint32_t new_session_id() {
     std::uint32_t v = 0;
     if (const auto& random = keys_.random()) {
       std::array<std::byte, 4> b{};
@@ -335,14 +341,14 @@ class negotiator {
     } else {
       v = static_cast<std::uint32_t>(core::unique_u64());
     }
-    return std::to_string((v & 0x7fffffffu) | 1u);
+    return (v & 0x7fffffffu) | 1u;
   }
 
   std::shared_ptr<const capabilities> caps_;
-  parse_options opts_;
+  std::shared_ptr<const parse_options> opts_;  // for the peer's SDP; never null
   sdes_keys keys_;  // holds the random source (empty: see random_source); before session_id_
   state state_ = state::null;
-  std::string session_id_;
+  std::uint32_t session_id_ = 0;  // o= sess-id (kept as a number: a string would be 32 bytes per call)
   std::uint64_t version_ = 0, active_version_ = 0;
   bool remote_is_offer_ = false;
   std::shared_ptr<const own_sdp> pending_local_;  // shared by copies (a fork's negotiator)

@@ -266,6 +266,8 @@ struct parse_options {
   // RFC 8840 §9 SDP fragment (application/trickle-ice-sdpfrag): no v/o/s/t
   // lines, session attributes then m= lines carrying a=mid and a=candidate.
   bool fragment = false;
+
+  bool operator==(const parse_options&) const = default;
 };
 
 namespace detail {
