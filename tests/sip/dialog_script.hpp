@@ -200,6 +200,8 @@ class runner {
       REQUIRE(u.layer->answer(u.call, std::stoi(w.at(2)), now) == dlg::call_error::ok);
     } else if (action == "hangup") {
       REQUIRE(u.layer->hangup(u.call, now) == dlg::call_error::ok);
+    } else if (action == "shrink") {
+      u.layer->shrink_buffers();
     } else if (action == "reinvite") {
       std::optional<sdp::direction> d;
       const std::string how = w.size() > 2 ? w[2] : "";

@@ -40,6 +40,40 @@ TEST_CASE("RFC 3665 §3.1 successful session establishment, offer in the INVITE,
   )");
 }
 
+TEST_CASE("shrink_buffers() in the middle of a call changes nothing: a lost ACK is still answered, the call ends as before") {
+  run("shrink mid-call", R"(
+    drop A->B ACK
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    A shrink
+    B shrink
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 lost
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    A shrink
+    B shrink
+    advance 1000
+    expect B->A 200 @500
+    expect A->B ACK @500
+    expect B state confirmed @500 status=200
+    B shrink
+    A hangup
+    expect A->B BYE @1000
+    expect B->A 200 @1000
+    expect B state disconnected @1000 status=200
+    expect A state disconnected @1000 status=200
+    expect calls A=0 B=0
+  )");
+}
+
 TEST_CASE("RFC 3261 §13.2.1 late offer: INVITE without SDP, the offer in the 200, the answer in the ACK") {
   run("late offer", R"(
     A call late

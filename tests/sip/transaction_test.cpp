@@ -689,11 +689,11 @@ TEST_CASE("T1 is the layer's: with T1 = 100 ms Timer A starts at 100 ms and B is
 TEST_CASE("slot_index: random inserts and erases agree with std::map, through growth and wrap-around") {
   namespace tx = sigwire::sip::transaction;
   using index = tx::slot_index<&tx::record::key, &tx::record::key_hash>;
-  std::vector<tx::record> records(4096);
+  tx::record_table records;
   index ix;
   std::map<std::string, std::uint32_t> model;
   std::vector<std::uint32_t> free_slots;
-  for (std::uint32_t s = 0; s < records.size(); ++s) free_slots.push_back(s);
+  for (int n = 0; n < 4096; ++n) free_slots.push_back(records.take());
   std::mt19937 rng(7);
   for (int op = 0; op < 200'000; ++op) {
     // Few distinct hashes collide often: keys hash by std::hash, but a small

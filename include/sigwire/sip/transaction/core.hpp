@@ -1,7 +1,7 @@
 // sigwire/sip/transaction/core.hpp - the transaction record, the table and
 // the timers that the four machines and the layer share.
 //
-// Transactions live in a slot vector (free list, generation per slot) found
+// Transactions live in a slot table (chunks that never move, free list, generation per slot) found
 // through open-addressing indexes of slots (transaction key, merge key). All
 // deadlines sit in one timer_queue (timer_queue.hpp) with lazy deletion:
 // each transaction has two timer slots (retransmit: A/E/G and the 100 Trying
@@ -37,6 +37,7 @@ struct record {
   bool live = false;
   bool provisional_seen = false;  // client: a 1xx arrived (§9.1); server: the TU sent one
   std::uint32_t generation = 0;
+  std::uint32_t slot = 0;               // its own slot in the table (records never move)
   int last_status = 0;
   peer remote{};
   duration interval{0};                 // current A/E/G interval
@@ -57,6 +58,9 @@ struct record {
   }
 };
 
+// Transactions in chunks of 256 records (34 KB): see sigwire::core::slot_table.
+using record_table = sigwire::core::slot_table<record, 8>;
+
 // A key and its hash, computed once per message.
 struct hashed_key {
   std::string_view text;
@@ -72,11 +76,11 @@ class slot_index {
   static constexpr std::uint32_t none = sigwire::core::slot_index::none;
   static std::size_t hash(std::string_view k) noexcept { return hashed(k).hash; }
 
-  std::uint32_t find(const std::vector<record>& records, std::string_view key, std::size_t h) const noexcept {
+  std::uint32_t find(const record_table& records, std::string_view key, std::size_t h) const noexcept {
     return index_.find(bits(h), [&](std::uint32_t slot) { return (records[slot].*Key)() == key; });
   }
-  void insert(const std::vector<record>& records, std::uint32_t slot) { index_.insert(slot, bits(records[slot].*Hash)); }
-  void erase(const std::vector<record>& records, std::uint32_t slot) noexcept {
+  void insert(const record_table& records, std::uint32_t slot) { index_.insert(slot, bits(records[slot].*Hash)); }
+  void erase(const record_table& records, std::uint32_t slot) noexcept {
     index_.erase(slot, bits(records[slot].*Hash));
   }
 
@@ -94,7 +98,7 @@ class core {
   instant now() const noexcept { return now_; }
   timer_values values(const record& r) const noexcept { return {config_, r.remote.reliable}; }
   tsx_id id_of(const record& r) const noexcept {
-    return {static_cast<std::uint32_t>(&r - records_.data()), r.generation};
+    return {r.slot, r.generation};
   }
   // Events are built in place in the output (no variant moved: cheaper, and
   // it spares GCC 12 a false -Wmaybe-uninitialized).
@@ -169,8 +173,9 @@ class core {
   // request_bytes().
   record* create(role ro, peer remote, std::string keys, std::size_t key_size, std::size_t key_hash) {
     if (full()) return nullptr;
-    const std::uint32_t slot = sigwire::core::take_slot(records_, free_);
+    const std::uint32_t slot = records_.take();
     record& r = records_[slot];
+    r.slot = slot;
     r.role = ro;
     r.state = state::null;
     r.live = true;
@@ -192,7 +197,7 @@ class core {
     if (size == 0) return;
     r.merge_key_size = static_cast<std::uint32_t>(size);
     r.merge_hash = hash;
-    by_merge_.insert(records_, id_of(r).slot);
+    by_merge_.insert(records_, r.slot);
   }
 
   // --- timers -------------------------------------------------------------
@@ -231,7 +236,7 @@ class core {
   // Timer entries held, stale ones included.
   std::size_t timer_entries() const noexcept { return timers_.size(); }
   record& at(std::uint32_t slot) noexcept { return records_[slot]; }
-  std::uint32_t slot_count() const noexcept { return static_cast<std::uint32_t>(records_.size()); }
+  std::uint32_t slot_count() const noexcept { return records_.size(); }
 
   // --- output -------------------------------------------------------------
   std::vector<event>& events() noexcept { return out_; }
@@ -258,8 +263,8 @@ class core {
     if (timers_.size() >= 4 * live_ + 4096) timers_.drop_stale(stale());
   }
   void release(record& r) {
-    by_key_.erase(records_, id_of(r).slot);
-    if (r.merge_key_size != 0) by_merge_.erase(records_, id_of(r).slot);
+    by_key_.erase(records_, r.slot);
+    if (r.merge_key_size != 0) by_merge_.erase(records_, r.slot);
     disarm(r, timer_slot::retransmit);  // stamps outlive the slot's reuse: old entries stay stale
     disarm(r, timer_slot::timeout);
     r.live = false;
@@ -268,15 +273,14 @@ class core {
     r.resend.reset();
     std::string().swap(r.keys);
     r.key_size = r.merge_key_size = 0;
-    free_.push_back(id_of(r).slot);
+    records_.release(r.slot);
     --live_;
   }
 
   timer_config config_;
   std::size_t max_transactions_;
   instant now_{0};
-  std::vector<record> records_;
-  std::vector<std::uint32_t> free_;
+  record_table records_;
   using key_index = slot_index<&record::key, &record::key_hash>;
   using merge_index = slot_index<&record::merge_key, &record::merge_hash>;
   key_index by_key_;      // §17.1.3 / §17.2.3 keys

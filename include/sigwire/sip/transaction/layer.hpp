@@ -200,6 +200,12 @@ class layer : private core {
     into.swap(events());
   }
 
+  // Gives back the capacity of the event vector when it is empty (a burst
+  // of a million Timer E expiries leaves a vector of a million events).
+  void shrink_buffers() {
+    if (events().empty()) std::vector<event>().swap(events());
+  }
+
   // The state of transaction `id`; terminated once it has ended (or never was).
   state state_of(tsx_id id) noexcept {
     const record* r = find(id);
