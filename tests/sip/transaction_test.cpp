@@ -823,6 +823,44 @@ TEST_CASE("deadline_index: random inserts, erases and lookups agree with std::ma
   CHECK(ix.slot_count() <= 64);
 }
 
+TEST_CASE("send_request of bytes the caller built, with their branch and method: keyed without a parse, answered like any other") {
+  namespace sip = sigwire::sip;
+  namespace tx = sigwire::sip::transaction;
+  tx::layer l(tx::layer_config{}, [n = std::uint64_t{0}]() mutable { return ++n; });
+  const tx::peer udp{1, false};
+  const std::string bye =
+      "BYE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKbuilt\r\n"
+      "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=2\r\nCall-ID: c\r\nCSeq: 2 BYE\r\n"
+      "Content-Length: 0\r\n\r\n";
+  const auto sent = l.send_request(bye, sip::method::bye, "z9hG4bKbuilt", udp, tx::instant{0});
+  REQUIRE(sent);
+  CHECK(l.state_of(sent.id) == tx::state::trying);
+  std::vector<tx::event> events;
+  l.take_events(events);
+  REQUIRE(events.size() >= 1);
+  const auto* wire = std::get_if<tx::send_event>(&events.front());
+  REQUIRE(wire);
+  CHECK(wire->bytes() == bye);
+  // Its 200 (branch and CSeq method, §17.1.3) completes it.
+  REQUIRE(l.receive("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bKbuilt\r\n"
+                    "From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>;tag=2\r\nCall-ID: c\r\n"
+                    "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+                    udp, tx::instant{10}) == tx::layer_error::ok);
+  CHECK(l.state_of(sent.id) == tx::state::completed);
+  l.take_events(events);
+  bool answered = false;
+  for (const auto& e : events)
+    if (const auto* r = std::get_if<tx::response_event>(&e)) answered = r->id == sent.id && r->msg->status() == 200;
+  CHECK(answered);
+  // The same branch and method again is the same transaction; no branch, an
+  // unknown method or no bytes are refused; an ACK is never a transaction.
+  CHECK(l.send_request(bye, sip::method::bye, "z9hG4bKbuilt", udp, tx::instant{10}).error == tx::layer_error::duplicate);
+  CHECK(l.send_request(bye, sip::method::bye, "", udp, tx::instant{10}).error == tx::layer_error::bad_message);
+  CHECK(l.send_request(bye, sip::method::other, "z9hG4bKb2", udp, tx::instant{10}).error == tx::layer_error::bad_message);
+  CHECK(l.send_request("", sip::method::bye, "z9hG4bKb3", udp, tx::instant{10}).error == tx::layer_error::bad_message);
+  CHECK(l.send_request(bye, sip::method::ack, "z9hG4bKb4", udp, tx::instant{10}).error == tx::layer_error::not_allowed);
+}
+
 TEST_CASE("send_request of a request the caller keeps: the same transaction and bytes, and the caller's message intact") {
   namespace sip = sigwire::sip;
   namespace tx = sigwire::sip::transaction;

@@ -1092,9 +1092,8 @@ class session_layer {
     if (m == method::invite) o.headers = allow;
     if (!headers.empty()) o.headers = headers;
     if (d.create_request(m, o, request) != dialog_error::ok) return;
-    sip::message msg;
-    if (sip::message::parse(std::move(request), msg)) return;
-    const auto sent = tl_.send_request(std::move(msg), c.remote, now);
+    // Built here with `branch` and `m`: its key needs no parse.
+    const auto sent = tl_.send_request(std::move(request), m, branch, c.remote, now);
     if (sent) track(sent.id, id, m);
   }
 

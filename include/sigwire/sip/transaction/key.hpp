@@ -84,12 +84,16 @@ inline std::string_view matching_method(std::string_view m, bool as_invite) noex
 
 // RFC 3261 §17.1.3: the key of the client transaction a response (or the
 // request it sent) belongs to: top Via branch and CSeq method.
+// The same from the branch and the CSeq method themselves.
+inline void append_client_key(std::string& out, std::string_view branch, std::string_view cseq_method) {
+  const std::string_view method = cseq_method == "ACK" ? std::string_view{"INVITE"} : cseq_method;  // our ACK is part of the INVITE tsx
+  detail::key_writer(out, 2 + branch.size() + method.size()).put('c').put(branch).put(' ').put(method);
+}
 inline void append_client_key(std::string& out, const message_view& m) {
   const via* v = m.top_via();
   const cseq* c = m.cseq();
   if (!v || !v->has_branch || !c) return;
-  const std::string_view method = c->method == "ACK" ? std::string_view{"INVITE"} : c->method;  // our ACK is part of the INVITE tsx
-  detail::key_writer(out, 2 + v->branch.size() + method.size()).put('c').put(v->branch).put(' ').put(method);
+  append_client_key(out, v->branch, c->method);
 }
 
 // RFC 3261 §17.2.3: the key of the server transaction a request belongs to.

@@ -116,6 +116,18 @@ class layer : private core {
   send_result send_request(const sip::message& request, peer to, instant now) {
     return start_client(request.view(), [&] { return std::string(request.bytes()); }, to, now);
   }
+  // A request the caller built itself, so knows the top Via branch and the
+  // method of (a user agent's BYE, re-INVITE, ...): its key is made from
+  // them, and the bytes are not parsed. They must say what the caller says,
+  // or responses will not match (sent as they are, they are checked nowhere).
+  send_result send_request(std::string bytes, method m, std::string_view branch, peer to, instant now) {
+    set_now(now);
+    if (bytes.empty() || branch.empty() || m == method::other) return {{}, layer_error::bad_message};
+    if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
+    std::string keys;
+    append_client_key(keys, branch, text(m));
+    return start_client(std::move(keys), m, [&] { return std::move(bytes); }, to);
+  }
   // The TU's response on server transaction `id`.
   layer_error send_response(tsx_id id, std::string response, instant now) {
     set_now(now);
@@ -253,6 +265,10 @@ class layer : private core {
     if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
     std::string keys;
     append_client_key(keys, request);
+    return start_client(std::move(keys), m, std::forward<TakeBytes>(take_bytes), to);
+  }
+  template <class TakeBytes>
+  send_result start_client(std::string keys, method m, TakeBytes&& take_bytes, peer to) {
     if (keys.empty()) return {{}, layer_error::bad_message};
     const hashed_key key = hashed(keys);
     if (find_key(key)) return {{}, layer_error::duplicate};
@@ -268,7 +284,9 @@ class layer : private core {
   }
 
   layer_error receive_response(sip::message&& m, peer from) {
-    record* r = find_key(client_key(m.view()));
+    response_key_.clear();  // keeps its capacity: a lookup allocates nothing
+    append_client_key(response_key_, m.view());
+    record* r = find_key(response_key_);
     if (!r) {
       emit(stray_response_event{std::move(m), from});
       return layer_error::ok;
@@ -341,6 +359,7 @@ class layer : private core {
 
   parse_options parse_;
   random_source random_;
+  std::string response_key_;  // receive_response()'s lookup key, reused
 };
 
 }  // namespace sigwire::sip::transaction
