@@ -108,14 +108,16 @@ class builder {
   std::size_t size() const noexcept { return n_; }
 
  private:
+  // No CR or LF (one scan for both).
   static bool clean(std::string_view v) noexcept {
-    return !v.empty() ? !std::memchr(v.data(), '\r', v.size()) && !std::memchr(v.data(), '\n', v.size()) : true;
+    return core::scan::find(v, 0, core::scan::any_of<'\r', '\n'>{}) >= v.size();
   }
   builder& bad() noexcept {
     if (!ec_) ec_ = make_error_code(error::bad_builder_input);
     return *this;
   }
-  builder& put(std::string_view s) noexcept {
+  // Inlined: a message is written in some hundred pieces.
+  [[gnu::always_inline]] builder& put(std::string_view s) noexcept {
     if (ec_) return *this;
     if (s.size() > out_.size() - n_) {
       ec_ = make_error_code(error::buffer_too_small);

@@ -206,7 +206,7 @@ class dialog {
     d.id_.local_tag = local_tag;
     d.id_.remote_tag = request.from()->tag;  // empty for an RFC 2543 peer (§12.1.1)
     d.remote_party_ = unfolded(find_value(request, header_id::from));
-    d.local_party_ = unfolded(find_value(request, header_id::to)).append(";tag=").append(local_tag);
+    d.local_party_ = unfolded(find_value(request, header_id::to), 5 + local_tag.size()).append(";tag=").append(local_tag);
     d.remote_cseq_ = request.cseq()->number;
     d.target_ = c.uri;
     d.secure_ = secure_transport && request.request_uri().scheme == uri_scheme::sips;
@@ -358,11 +358,15 @@ class dialog {
     return h ? h->value : std::string_view{};
   }
   // Folds (CRLF + WSP) are legal in a received value; a value we write again is unfolded.
-  static std::string unfolded(std::string_view v) {
+  // `v` without its CR and LF (a folded header value), with room for `extra` more.
+  static std::string unfolded(std::string_view v, std::size_t extra = 0) {
     std::string s;
-    s.reserve(v.size());
-    for (const char c : v)
-      if (c != '\r' && c != '\n') s += c;
+    s.reserve(v.size() + extra);
+    for (std::size_t p = 0; p < v.size();) {
+      const std::size_t q = core::scan::find(v, p, core::scan::any_of<'\r', '\n'>{});
+      s.append(v.substr(p, q - p));
+      p = q + 1;
+    }
     return s;
   }
 

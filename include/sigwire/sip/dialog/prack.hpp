@@ -22,11 +22,22 @@ namespace sigwire::sip::dialog::prack {
 
 inline constexpr std::string_view option_tag = "100rel";
 
-// Whether `m` lists `tag` in header `id` (Supported, Require).
+// Whether `m` lists `tag` in header `id` (Supported, Require, Allow): up to
+// the first element that is not a token (sip::for_each_token stops there
+// too), and no further than `tag` (asked several times of each message).
 inline bool lists(const message_view& m, header_id id, std::string_view tag) {
-  bool found = false;
-  (void)for_each_token(m, id, [&](std::string_view t) { found = found || t == tag; });
-  return found;
+  for (const header_field& h : m.headers()) {
+    if (h.id != id) continue;
+    sip::detail::comma_splitter values(h.value);
+    std::string_view e;
+    bool bad = false;
+    while (values.next(e, bad)) {
+      if (e == tag) return true;
+      if (!core::ascii::all_of_class(e, core::ascii::cls_sip_token)) return false;  // "" too
+    }
+    if (bad) return false;
+  }
+  return false;
 }
 
 // RFC 3262 §3: the UAS may send a 1xx reliably when the UAC supports 100rel.
