@@ -314,7 +314,7 @@ int run_uac(unsigned target_port, unsigned ncalls) {
   while (d.now() < give_up && (started < ncalls || open_calls() > 0)) {
     if (started < ncalls && d.now() >= next_start) {
       call& c = calls[started];
-      c.call_id = "tsx-" + std::to_string(started) + "-" + d.layer().new_branch().substr(7, 12) + "@127.0.0.1";
+      c.call_id = "tsx-" + std::to_string(started) + "-" + std::string(d.layer().new_branch().view().substr(7, 12)) + "@127.0.0.1";
       c.from_tag = "f" + std::to_string(started);
       sip::message m;
       if (sip::message::parse(request("INVITE", target, c, 1, d.port(), d.layer().new_branch(), "<" + target + ">"), m))

@@ -388,7 +388,8 @@ class session_layer {
     if (m == method::invite || m == method::ack || m == method::cancel || m == method::other)
       return {{}, transaction::layer_error::not_allowed};
     const std::string_view via = via_for(to), name = text(m);
-    const std::string call = token(20) + "@sigwire", tag = token(10), branch = tl_.new_branch();
+    const std::string call = token(20) + "@sigwire", tag = token(10);
+    const auto branch = tl_.new_branch();
     const std::string cseq = "1 " + std::string(name);
     std::string buffer(target.size() * 2 + from.size() + via.size() + content_type.size() + body.size() + 256, '\0');
     builder b(buffer, body);
@@ -917,7 +918,8 @@ class session_layer {
     std::string buffer(sent.size() + 128, '\0');
     builder b(buffer, sent.body());
     b.request_line(sent.method(), sent.request_uri_text());
-    const std::string branch = tl_.new_branch(), se = std::to_string(*min);
+    const auto branch = tl_.new_branch();
+    const std::string se = std::to_string(*min);
     const std::string cseq = std::to_string(sent.cseq()->number + 1) + " INVITE";
     for (const header_field& h : sent.headers()) {
       const std::string_view name = h.id == header_id::other ? h.name : canonical_name(h.id);
@@ -1055,7 +1057,7 @@ class session_layer {
 
   void send_ack(detail::call_record& c, const dialog& d, std::string_view body) {
     std::string ack;
-    const std::string branch = tl_.new_branch();
+    const auto branch = tl_.new_branch();
     const request_options o{via_for(c.remote), branch, body.empty() ? std::string_view{} : "application/sdp", body};
     if (d.create_ack(c.invite_cseq, o, ack) != dialog_error::ok) return;
     transaction::shared_bytes bytes = transaction::share(std::move(ack));
@@ -1086,7 +1088,7 @@ class session_layer {
   void send_in_dialog(detail::call_record& c, call_id id, dialog& d, method m, std::string_view body, instant now,
                       std::string_view content_type = "application/sdp", std::span<const header_line> headers = {}) {
     std::string request;
-    const std::string branch = tl_.new_branch();
+    const auto branch = tl_.new_branch();
     const header_line allow[] = {{"Allow", cfg_.allow}};
     request_options o{via_for(c.remote), branch, body.empty() ? std::string_view{} : content_type, body};
     if (m == method::invite) o.headers = allow;
@@ -1182,7 +1184,7 @@ class session_layer {
       emit(media_event{id, ok});
     }
     std::string ack;
-    const std::string branch = tl_.new_branch();
+    const auto branch = tl_.new_branch();
     const request_options o{via_for(c.remote), branch, ack_body.empty() ? std::string_view{} : "application/sdp", ack_body};
     if (d.create_ack(r.cseq() ? r.cseq()->number : 0, o, ack) == dialog_error::ok) {
       transaction::shared_bytes bytes = transaction::share(std::move(ack));
@@ -1744,7 +1746,7 @@ class session_layer {
                            cfg_.allow.size() + body.size() + 320,
                        '\0');
     builder b(buffer, body);
-    const std::string branch = tl_.new_branch();
+    const auto branch = tl_.new_branch();
     write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE");
     b.header(canonical_name(header_id::contact), {"<", contact, ">"});
     b.header("Allow", cfg_.allow);

@@ -59,6 +59,21 @@ struct send_result {
   explicit operator bool() const noexcept { return error == layer_error::ok; }
 };
 
+// A branch new_branch() made: "z9hG4bK" and 32 hex digits, held in place
+// (three per call: a string each was three allocations). Reads as a
+// std::string_view; converts to a std::string.
+class branch_id {
+ public:
+  static constexpr std::size_t length = 39;
+  std::string_view view() const noexcept { return {text_, length}; }
+  operator std::string_view() const noexcept { return view(); }
+  operator std::string() const { return std::string(view()); }
+
+ private:
+  friend class layer;
+  char text_[length];
+};
+
 // The machines work on the core; the user sees only the layer's API.
 class layer : private core {
  public:
@@ -74,12 +89,12 @@ class layer : private core {
       : core(cfg.timers, cfg.max_transactions), parse_(cfg.parse), random_(std::move(random)) {}
 
   // RFC 3261 §8.1.1.7: a branch with the magic cookie, from the injected random source.
-  std::string new_branch() {
+  branch_id new_branch() {
     static constexpr char hex[] = "0123456789abcdef";
     static constexpr std::string_view cookie = "z9hG4bK";
-    std::string b(cookie.size() + 32, '\0');
-    cookie.copy(b.data(), cookie.size());
-    char* out = b.data() + cookie.size();
+    branch_id b;
+    cookie.copy(b.text_, cookie.size());
+    char* out = b.text_ + cookie.size();
     for (int word = 0; word < 2; ++word) {
       std::uint64_t v = random_();
       for (int i = 0; i < 16; ++i, v >>= 4) *out++ = hex[v & 15];
