@@ -41,6 +41,17 @@ inline std::string make_call_id(std::string_view host = {}) {
   return id;
 }
 
+// A header value without its CR and LF (unfolded, RFC 3261 §7.3.1): f(run)
+// for each run between them, so a value is copied in pieces, not a byte at a time.
+template <class F>
+void for_each_unfolded_run(std::string_view value, F&& f) {
+  for (std::size_t p = 0; p < value.size();) {
+    const std::size_t q = core::scan::find(value, p, core::scan::any_of<'\r', '\n'>{});
+    f(value.substr(p, q - p));
+    p = q + 1;
+  }
+}
+
 class builder {
  public:
   explicit builder(std::span<char> out, std::string_view body = {}) noexcept : out_(out), body_(body) {}
@@ -77,11 +88,7 @@ class builder {
     if (!core::ascii::all_of_class(name, core::ascii::cls_sip_token) || !clean(suffix)) return bad();
     if (lookup_header(name) == header_id::content_length) return header(name, value);
     put(name).put(": ");
-    for (std::size_t p = 0; p < value.size();) {
-      const std::size_t q = core::scan::find(value, p, core::scan::any_of<'\r', '\n'>{});
-      put(value.substr(p, q - p));
-      p = q + 1;
-    }
+    for_each_unfolded_run(value, [&](std::string_view run) { put(run); });
     return put(suffix).put("\r\n");
   }
 

@@ -362,11 +362,7 @@ class dialog {
   static std::string unfolded(std::string_view v, std::size_t extra = 0) {
     std::string s;
     s.reserve(v.size() + extra);
-    for (std::size_t p = 0; p < v.size();) {
-      const std::size_t q = core::scan::find(v, p, core::scan::any_of<'\r', '\n'>{});
-      s.append(v.substr(p, q - p));
-      p = q + 1;
-    }
+    for_each_unfolded_run(v, [&](std::string_view run) { s.append(run); });
     return s;
   }
 

@@ -138,7 +138,6 @@ class layer : private core {
   send_result send_request(std::string bytes, method m, std::string_view branch, peer to, instant now) {
     set_now(now);
     if (bytes.empty() || branch.empty() || m == method::other) return {{}, layer_error::bad_message};
-    if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
     std::string keys;
     append_client_key(keys, branch, text(m));
     return start_client(std::move(keys), m, [&] { return std::move(bytes); }, to);
@@ -277,13 +276,13 @@ class layer : private core {
     set_now(now);
     if (request.bytes().empty() || !request.is_request()) return {{}, layer_error::bad_message};
     const method m = parse_method(request.method());
-    if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
     std::string keys;
     append_client_key(keys, request);
     return start_client(std::move(keys), m, std::forward<TakeBytes>(take_bytes), to);
   }
   template <class TakeBytes>
   send_result start_client(std::string keys, method m, TakeBytes&& take_bytes, peer to) {
+    if (m == method::ack) return {{}, layer_error::not_allowed};  // ACK to a 2xx: send_stateless (§17.1.1.3)
     if (keys.empty()) return {{}, layer_error::bad_message};
     const hashed_key key = hashed(keys);
     if (find_key(key)) return {{}, layer_error::duplicate};
