@@ -1,7 +1,9 @@
+#include <sigwire/core/hash.hpp>
 #include <sigwire/core/slot_index.hpp>
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -78,4 +80,27 @@ TEST_CASE("slot_index: random inserts and erases agree with a map (colliding has
       }
     }
   }
+}
+
+TEST_CASE("hash_text: keyed, every byte and the length count, and keys spread over buckets") {
+  using sigwire::core::hash_text;
+  CHECK(hash_text("z9hG4bK776asdhds", 1) == hash_text("z9hG4bK776asdhds", 1));
+  CHECK(hash_text("z9hG4bK776asdhds", 1) != hash_text("z9hG4bK776asdhds", 2));
+  CHECK(hash_text("a", 1) != hash_text(std::string_view("a\0", 2), 1));  // the length, not only the bytes
+  CHECK(hash_text("", 1) != hash_text("", 2));
+  CHECK(hash_text("abcdefgh", 1) != hash_text("abcdefgi", 1));        // the last byte of a full word
+  CHECK(hash_text("abcdefghi", 1) != hash_text("abcdefghj", 1));      // a tail byte
+  CHECK(sigwire::core::hash_seed() == sigwire::core::hash_seed());   // one seed per process
+  CHECK(hash_text("x") == hash_text("x", sigwire::core::hash_seed()));
+
+  // 65,536 Call-ID-like keys that differ in one counter into 4,096 buckets
+  // by the low 12 bits (what slot_index uses): about 16 each; a weak hash
+  // of such keys piles them into few buckets.
+  std::vector<int> buckets(4096);
+  for (int i = 0; i < 65536; ++i) {
+    const std::string key = "a84b4c76e66710-" + std::to_string(i) + "@pc33.atlanta.com";
+    ++buckets[hash_text(key, 42) & 4095];
+  }
+  CHECK(*std::max_element(buckets.begin(), buckets.end()) < 40);
+  CHECK(std::count(buckets.begin(), buckets.end(), 0) < 10);
 }

@@ -46,6 +46,7 @@
 // the first wins). docs/sip-dialog.md lists them with the PJSIP mapping.
 #pragma once
 
+#include <sigwire/core/hash.hpp>
 #include <sigwire/core/slot_index.hpp>
 #include <sigwire/core/slots.hpp>
 #include <sigwire/sdp/negotiator.hpp>
@@ -597,7 +598,7 @@ class session_layer {
   // of a call, forks included): the index keeps slots, the keys stay in the
   // records.
   static std::uint32_t dialog_hash(std::string_view call_id_text, std::string_view local_tag) noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(call_id_text) * 31 + std::hash<std::string_view>{}(local_tag);
+    const std::uint64_t h = core::hash_text(local_tag, core::hash_text(call_id_text));
     return static_cast<std::uint32_t>(h ^ (h >> 32));
   }
   void link_dialog(detail::call_record& c, call_id id) {

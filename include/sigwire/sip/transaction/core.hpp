@@ -10,6 +10,7 @@
 // skipped when it surfaces (or dropped when stale entries pile up).
 #pragma once
 
+#include <sigwire/core/hash.hpp>
 #include <sigwire/core/slot_index.hpp>
 #include <sigwire/core/slots.hpp>
 #include <sigwire/sip/owned_message.hpp>
@@ -66,7 +67,7 @@ struct hashed_key {
   std::string_view text;
   std::size_t hash = 0;
 };
-inline hashed_key hashed(std::string_view key) noexcept { return {key, std::hash<std::string_view>{}(key)}; }
+inline hashed_key hashed(std::string_view key) noexcept { return {key, static_cast<std::size_t>(sigwire::core::hash_text(key))}; }
 
 // The records' index under one of their keys (sigwire::core::slot_index:
 // 8 bytes per entry, the key stays in its record, Key, with its hash in Hash).
