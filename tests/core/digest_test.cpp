@@ -58,3 +58,17 @@ TEST_CASE("random bytes and tokens") {
   const auto a = random_array<16>(), b = random_array<16>();
   CHECK(a != b);
 }
+
+TEST_CASE("random_stream: RAND_bytes numbers, refilled past its buffer, distinct between streams") {
+  sigwire::core::random_stream s1, s2;
+  std::set<std::uint64_t> seen;
+  for (int i = 0; i < 200; ++i) seen.insert(s1());  // three refills of 64
+  CHECK(seen.size() == 200);
+  for (int i = 0; i < 10; ++i) seen.insert(s2());  // another stream: its own draws, not a copy of s1's
+  CHECK(seen.size() == 210);
+  // Every bit position is set by some of the numbers and clear in others.
+  std::uint64_t any_set = 0, any_clear = 0;
+  for (std::uint64_t v : seen) any_set |= v, any_clear |= ~v;
+  CHECK(any_set == ~std::uint64_t{0});
+  CHECK(any_clear == ~std::uint64_t{0});
+}

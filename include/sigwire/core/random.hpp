@@ -54,6 +54,27 @@ inline std::uint64_t unique_u64() {
   return z ^ (z >> 31);
 }
 
+// Cryptographically random 64-bit numbers for a layer's random_source (SIP
+// tags, Call-IDs and branches: RFC 3261 §19.3 says tags MUST be
+// cryptographically random), drawn from RAND_bytes 64 at a time, since each
+// RAND_bytes call costs a getpid() system call. One per thread of use, like
+// the layer it feeds; a process that forks must not keep using its copy in
+// the child (the child would repeat what is left of the buffer).
+class random_stream {
+ public:
+  std::uint64_t operator()() {
+    if (next_ == buffer_.size()) {
+      random_bytes(std::as_writable_bytes(std::span(buffer_)));
+      next_ = 0;
+    }
+    return buffer_[next_++];
+  }
+
+ private:
+  std::array<std::uint64_t, 64> buffer_{};
+  std::size_t next_ = buffer_.size();
+};
+
 // `n` random characters from [0-9a-z]: usable as a SIP token (tag, branch
 // suffix, Call-ID). Each character carries log2(36) ~ 5.17 bits.
 inline std::string random_token(std::size_t n) {

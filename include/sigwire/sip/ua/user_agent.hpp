@@ -21,6 +21,7 @@
 // the thread that runs `io`; post() to it from other threads.
 #pragma once
 
+#include <sigwire/core/random.hpp>
 #include <sigwire/sip/dialog/session_layer.hpp>
 #include <sigwire/sip/transport/hub.hpp>
 #include <sigwire/sip/uri.hpp>
@@ -30,7 +31,6 @@
 #include <chrono>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -297,7 +297,7 @@ class user_agent {
 
   config cfg_;
   callbacks cb_;
-  std::mt19937_64 random_{std::random_device{}()};
+  core::random_stream random_;  // tags, Call-IDs, branches: RFC 3261 §19.3 wants them cryptographically random
   transport::hub net_;
   dialog::session_layer layer_;
   asio::steady_timer timer_;
