@@ -3,10 +3,15 @@
 # WebSocket connections (upgrade, one message and its echo, idle, close)
 # against examples/ws_echo_server, plain and with permessage-deflate, and
 # connections that send nothing. The server's resident memory after each
-# round's connections closed must not grow from round to round: round 10
-# ends within 512 KiB of round 4 (a leak of 100 bytes per connection would
-# add 600 KiB). The first rounds warm malloc's free lists up: freed zlib
-# state stays in the heap, so the level settles by round 3.
+# round's connections closed must not grow from round to round: from round 4
+# to round 10, leaving out the largest single step, it grows by at most
+# 384 KiB (a leak of 100 bytes per connection adds about 100 KiB every
+# round: 500 KiB over the other five steps). The first rounds warm malloc's
+# free lists up: freed zlib state stays in the heap, so the level settles by
+# round 3. The one step left out is malloc's heap reaching a new high-water
+# mark once, in a round whose connections happened to overlap more (seen
+# with the suite's other tests on both cores: 8564 -> 9248 KiB at round 5,
+# then flat to round 10): a step, not a slope.
 #
 #   memory_rounds.sh ECHO_SERVER MEMORY_CLIENT
 set -euo pipefail
@@ -84,12 +89,16 @@ run() {  # label, server flags..., --, client flags...
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=
   echo "$label: server RSS (KiB) after each round closed: ${rss[*]}"
-  local growth=$(( rss[ROUNDS - 1] - rss[WARMUP - 1] ))
-  if [ "$growth" -gt 512 ]; then
-    echo "$label: FAILED: grew by $growth KiB from round $WARMUP to round $ROUNDS" >&2
+  local growth=$(( rss[ROUNDS - 1] - rss[WARMUP - 1] )) largest=0 step i
+  for (( i = WARMUP; i < ROUNDS; i++ )); do
+    step=$(( rss[i] - rss[i - 1] ))
+    [ "$step" -gt "$largest" ] && largest=$step
+  done
+  if [ $(( growth - largest )) -gt 384 ]; then
+    echo "$label: FAILED: grew by $growth KiB from round $WARMUP to round $ROUNDS ($(( growth - largest )) KiB besides its largest step)" >&2
     return 1
   fi
-  echo "$label: ok (round $WARMUP -> $ROUNDS: $growth KiB)"
+  echo "$label: ok (round $WARMUP -> $ROUNDS: $growth KiB, largest step $largest KiB)"
 }
 
 run plain --no-deflate -- --mode echo
