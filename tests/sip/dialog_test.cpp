@@ -1752,3 +1752,40 @@ TEST_CASE("RFC 6337 §2.1 pattern 5 (RFC 3262 §5): after the answer in a reliab
     expect A state disconnected @0 status=200
   )");
 }
+
+TEST_CASE("make_call: a target or From that would not parse is refused before anything is sent; the INVITE it sends parses") {
+  dlg::session_config cfg;
+  cfg.via = "SIP/2.0/UDP 192.0.2.1:5060";
+  cfg.contact = "sip:alice@192.0.2.1:5060";
+  dlg::session_layer layer(cfg, [n = std::uint64_t{7}]() mutable { return ++n; });
+  const sip::transaction::peer bob{1, false};
+  const sip::transaction::instant t0{0};
+  for (const auto& input : std::vector<std::pair<std::string, std::string>>{
+           {"bob@192.0.2.2", "<sip:alice@example.com>"},             // no scheme
+           {"sip:bob@192.0.2.2?Subject=x", "<sip:alice@example.com>"},  // headers in a Request-URI
+           {"sip:bob@192.0.2.2 SIP/2.0", "<sip:alice@example.com>"},    // a space
+           {"sip:bob@192.0.2.2", "<sip:alice@example.com"},            // unclosed <
+           {"sip:bob@192.0.2.2", "\"Alice <sip:alice@example.com>"},    // unclosed quote
+           {"sip:bob@192.0.2.2", "<sip:alice@example.com>\r\nX: y"},    // a header smuggled in
+       }) {
+    const std::string& target = input.first;
+    const std::string& from = input.second;
+    CAPTURE(target);
+    CAPTURE(from);
+    CHECK(layer.make_call(target, from, bob, t0).error == dlg::call_error::bad_input);
+    CHECK(layer.take_events().empty());
+    CHECK(layer.calls() == 0);
+  }
+  const auto r = layer.make_call("sip:bob@192.0.2.2:5060;transport=udp", "\"Alice\" <sip:alice@example.com>;x=1", bob, t0);
+  REQUIRE(r.error == dlg::call_error::ok);
+  std::string sent;
+  for (auto& e : layer.take_events())
+    if (const auto* s = std::get_if<sip::transaction::send_event>(&e)) sent = std::string(s->bytes());
+  sip::message invite;
+  REQUIRE_FALSE(sip::message::parse(sent, invite));
+  CHECK(invite->request_uri_text() == "sip:bob@192.0.2.2:5060;transport=udp");
+  REQUIRE(invite->from());
+  CHECK(invite->from()->display_name == "\"Alice\"");
+  CHECK(invite->from()->param("x") == "1");
+  CHECK_FALSE(invite->from()->tag.empty());
+}

@@ -165,6 +165,17 @@ struct response_options {
   std::span<const header_line> headers{};
 };
 
+// What a UAC knows of a dialog-creating request it built itself (§12.1.2):
+// enough to make its dialogs without parsing that request again.
+struct uac_origin {
+  std::string_view call_id, local_tag;
+  std::string_view local_party;    // the From value as sent, ";tag=" included
+  std::uint32_t cseq = 0;
+  std::string_view request_uri;    // the initial remote target
+  std::string_view local_contact;  // the Contact URI without <>; empty when the request had none
+  bool secure = false;             // §12.1.2: a sips Request-URI sent over TLS
+};
+
 class dialog {
  public:
   // §12.1.2: the UAC's dialog from `request` (the INVITE, or another
@@ -174,16 +185,29 @@ class dialog {
                                  bool secure_transport = false) {
     if (!request.is_request()) return dialog_error::not_a_request;
     if (!request.from() || !request.to() || !request.cseq()) return dialog_error::bad_header;
+    const std::string local_party = unfolded(find_value(request, header_id::from));
+    const contact_value contact = first_contact(request);
+    const uac_origin origin{request.call_id(),
+                            request.from()->tag,
+                            local_party,
+                            request.cseq()->number,
+                            request.request_uri_text(),
+                            contact.error == dialog_error::ok ? std::string_view(contact.uri) : std::string_view{},
+                            secure_transport && request.request_uri().scheme == uri_scheme::sips};
+    return create_uac(origin, response, out);
+  }
+  // The same from what the UAC wrote into its request (a session layer's own INVITE).
+  static dialog_error create_uac(const uac_origin& origin, const message_view& response, dialog& out) {
     dialog d;
     d.uac_ = true;
-    d.id_.call_id = request.call_id();
-    d.id_.local_tag = request.from()->tag;
-    d.local_party_ = unfolded(find_value(request, header_id::from));
-    d.local_cseq_ = request.cseq()->number;
-    d.initial_target_ = request.request_uri_text();
+    d.id_.call_id = origin.call_id;
+    d.id_.local_tag = origin.local_tag;
+    d.local_party_ = origin.local_party;
+    d.local_cseq_ = origin.cseq;
+    d.initial_target_ = origin.request_uri;
     d.target_ = d.initial_target_;
-    if (const auto c = first_contact(request); c.error == dialog_error::ok) d.local_contact_ = c.uri;
-    d.secure_ = secure_transport && request.request_uri().scheme == uri_scheme::sips;
+    d.local_contact_ = origin.local_contact;
+    d.secure_ = origin.secure;
     if (const dialog_error e = d.take_remote(response); e != dialog_error::ok) return e;
     out = std::move(d);
     return dialog_error::ok;

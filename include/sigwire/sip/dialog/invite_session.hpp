@@ -68,7 +68,12 @@ struct call_record {
   std::uint32_t dialog_hash = 0;   // under this hash
   std::vector<dialog> dialogs;     // UAC: one per To tag (forks); UAS: one
   int confirmed = -1;              // the dialog of the call once a 2xx was sent or received
-  sip::message invite;             // UAC: the INVITE sent (dialogs and forks are made from it); UAS: the INVITE received
+  sip::message invite;             // UAS: the INVITE received; UAC: the INVITE sent, once a retry parsed it
+  // UAC: the INVITE as sent, not parsed: its dialogs are made from where its
+  // From value and Contact URI sit in it (origin()), and only a retry with
+  // credentials or a longer Session-Expires parses it (into `invite`).
+  std::string invite_text;
+  std::uint32_t from_at = 0, from_size = 0, contact_at = 0, contact_size = 0, uri_size = 0;
   transaction::tsx_id invite_tsx{};
   std::uint32_t invite_cseq = 0;
 
@@ -147,6 +152,14 @@ struct call_record {
   transaction::instant ack_deadline{0};
 
   dialog* current() noexcept { return confirmed >= 0 ? &dialogs[static_cast<std::size_t>(confirmed)] : nullptr; }
+  // UAC: what the INVITE said of our side, for dialog::create_uac. The
+  // Request-URI follows "INVITE ". A UAC over TLS with a sips target would
+  // set `secure`; the session layer does not know its transport's security.
+  uac_origin origin() const noexcept {
+    const std::string_view text = invite_text;
+    return {call_id, local_tag, text.substr(from_at, from_size), invite_cseq, text.substr(7, uri_size),
+            text.substr(contact_at, contact_size), false};
+  }
   dialog* by_remote_tag(std::string_view tag) noexcept {
     for (dialog& d : dialogs)
       if (d.id().remote_tag == tag) return &d;

@@ -202,9 +202,15 @@ class session_layer {
         c.offer_in_invite = true;
       }
     }
-    std::string invite = build_invite(c, target, from, body);
-    if (invite.empty() || sip::message::parse(invite, c.invite)) return fail(id, call_error::bad_input);
-    auto sent = tl_.send_request(c.invite, to, now);  // the call keeps it: bytes copied, not parsed again
+    // What the INVITE carries from the caller is checked here; the rest we
+    // write, so the INVITE is not parsed (the call keeps its text).
+    if (!parse_uri(target, false) || !parse_name_addr(from, error::bad_from))
+      return fail(id, call_error::bad_input);
+    const auto branch = tl_.new_branch();
+    std::string invite = build_invite(c, target, from, body, branch);
+    if (invite.empty()) return fail(id, call_error::bad_input);
+    c.invite_text = invite;  // a copy of its size: the built buffer keeps the estimate's slack
+    auto sent = tl_.send_request(std::move(invite), method::invite, branch, to, now);
     if (!sent) return fail(id, call_error::transaction_failed);
     c.invite_tsx = sent.id;
     track(sent.id, id, method::invite);
@@ -896,12 +902,14 @@ class session_layer {
   // branch, in a new transaction; the call stays in its state.
   bool retry_with_credentials(detail::call_record& c, call_id id, const message_view& r, instant now) {
     std::string retry;
-    if (auth_.answer(c.invite.view(), r, tl_.new_branch(), retry) != auth_result::retry) return false;
+    const message_view* challenged = sent_invite(c);
+    if (!challenged || auth_.answer(*challenged, r, tl_.new_branch(), retry) != auth_result::retry) return false;
     sip::message invite;
     if (sip::message::parse(std::move(retry), invite)) return false;
     auto sent = tl_.send_request(invite, c.remote, now);
     if (!sent) return false;
     c.invite = std::move(invite);
+    std::string().swap(c.invite_text);  // from now on `invite` is the one sent
     c.invite_cseq = c.invite->cseq()->number;
     c.invite_tsx = sent.id;
     c.dialogs.clear();  // early dialogs belonged to the challenged INVITE
@@ -913,9 +921,11 @@ class session_layer {
   // RFC 4028 §7.4: 422: the INVITE again asking for at least the peer's Min-SE.
   bool retry_with_interval(detail::call_record& c, call_id id, const message_view& r, instant now) {
     const auto min = session_timer::parse_min_se(r);
-    const auto asked = session_timer::parse_session_expires(c.invite.view());
+    const message_view* refused = sent_invite(c);
+    if (!refused) return false;
+    const message_view& sent = *refused;
+    const auto asked = session_timer::parse_session_expires(sent);
     if (!min || (asked && *min <= asked->seconds)) return false;  // nothing new to ask for: give up
-    const message_view& sent = c.invite.view();
     std::string buffer(sent.size() + 128, '\0');
     builder b(buffer, sent.body());
     b.request_line(sent.method(), sent.request_uri_text());
@@ -935,6 +945,7 @@ class session_layer {
     auto sent_again = tl_.send_request(invite, c.remote, now);
     if (!sent_again) return false;
     c.invite = std::move(invite);
+    std::string().swap(c.invite_text);
     c.invite_cseq = c.invite->cseq()->number;
     c.invite_tsx = sent_again.id;
     c.dialogs.clear();
@@ -945,7 +956,7 @@ class session_layer {
   void on_provisional(detail::call_record& c, call_id id, const message_view& r, instant now) {
     if (r.to() && r.to()->has_tag && !r.to()->tag.empty() && !c.by_remote_tag(r.to()->tag)) {
       dialog d;  // §12.1.2; a 1xx without a To tag creates no dialog
-      const dialog_error e = c.dialogs.empty() ? dialog::create_uac(c.invite.view(), r, d)
+      const dialog_error e = c.dialogs.empty() ? create_uac(c, r, d)
                                                : c.dialogs.front().fork(r, d);
       if (e == dialog_error::ok) c.dialogs.push_back(std::move(d));
     }
@@ -997,11 +1008,11 @@ class session_layer {
     dialog* d = c.by_remote_tag(r.to()->tag);
     if (d && d->state() == dialog_state::terminated) {  // an early dialog ended (e.g. by a failed request): the 2xx makes it anew
       dialog fresh;
-      if (dialog::create_uac(c.invite.view(), r, fresh) == dialog_error::ok) *d = std::move(fresh);
+      if (create_uac(c, r, fresh) == dialog_error::ok) *d = std::move(fresh);
     }
     if (!d) {
       dialog fresh;
-      const dialog_error e = c.dialogs.empty() ? dialog::create_uac(c.invite.view(), r, fresh)
+      const dialog_error e = c.dialogs.empty() ? create_uac(c, r, fresh)
                                                : c.dialogs.front().fork(r, fresh);
       if (e != dialog_error::ok) {
         disconnect_if_first(c, id, 500, "bad 2xx");
@@ -1728,17 +1739,31 @@ class session_layer {
   // The start of a request outside any dialog (RFC 3261 §8.1.1): To <target>, no To tag.
   static void write_request_head(builder& b, std::string_view method_name, std::string_view target, std::string_view via,
                                  std::string_view branch, std::string_view from, std::string_view from_tag,
-                                 std::string_view call_id, std::string_view cseq) {
+                                 std::string_view call_id, std::string_view cseq, std::size_t* from_value_at = nullptr) {
     b.request_line(method_name, target);
     b.header(canonical_name(header_id::via), {via, ";branch=", branch});
     b.header(header_id::max_forwards, "70");
+    if (from_value_at) *from_value_at = b.size() + canonical_name(header_id::from).size() + 2;  // "From: "
     b.header(canonical_name(header_id::from), {from, ";tag=", from_tag});
     b.header(canonical_name(header_id::to), {"<", target, ">"});
     b.header(header_id::call_id, call_id);
     b.header(header_id::cseq, cseq);
   }
-  std::string build_invite(const detail::call_record& c, std::string_view target, std::string_view from,
-                           std::string_view body) {
+  // §12.1.2: a dialog of our INVITE, from what we wrote into it, or from the
+  // INVITE a retry parsed.
+  static dialog_error create_uac(const detail::call_record& c, const message_view& r, dialog& out) {
+    return c.invite.empty() ? dialog::create_uac(c.origin(), r, out) : dialog::create_uac(c.invite.view(), r, out);
+  }
+  // UAC: the INVITE as sent, parsed on first need (a retry copies its headers).
+  static const message_view* sent_invite(detail::call_record& c) {
+    if (c.invite.empty() && (c.invite_text.empty() || sip::message::parse(c.invite_text, c.invite))) return nullptr;
+    return &c.invite.view();
+  }
+
+  // The INVITE of a new call; where its From value, Request-URI and Contact
+  // URI sit goes into `c` (call_record::origin()).
+  std::string build_invite(detail::call_record& c, std::string_view target, std::string_view from,
+                           std::string_view body, std::string_view branch) {
     const std::string_view via = via_for(c.remote);
     std::string_view contact = contact_for(c.remote);
     std::string secure;  // RFC 3261 §8.1.1.8: a SIPS Request-URI needs a SIPS Contact
@@ -1747,8 +1772,9 @@ class session_layer {
                            cfg_.allow.size() + body.size() + 320,
                        '\0');
     builder b(buffer, body);
-    const auto branch = tl_.new_branch();
-    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE");
+    std::size_t from_at = 0;
+    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE", &from_at);
+    const std::size_t contact_at = b.size() + canonical_name(header_id::contact).size() + 3;  // "Contact: <"
     b.header(canonical_name(header_id::contact), {"<", contact, ">"});
     b.header("Allow", cfg_.allow);
     if (cfg_.use_100rel && cfg_.session_expires) b.header(header_id::supported, "100rel, timer");
@@ -1763,6 +1789,11 @@ class session_layer {
     const auto done = b.finish();
     if (!done) return {};
     buffer.resize(done.value.size());
+    c.from_at = static_cast<std::uint32_t>(from_at);
+    c.from_size = static_cast<std::uint32_t>(from.size() + 5 + c.local_tag.size());  // from ";tag=" tag
+    c.contact_at = static_cast<std::uint32_t>(contact_at);
+    c.contact_size = static_cast<std::uint32_t>(contact.size());
+    c.uri_size = static_cast<std::uint32_t>(target.size());
     return buffer;
   }
 
