@@ -111,14 +111,14 @@ class layer : private core {
     parse_options opt = parse_;
     opt.transport = from.reliable ? transport_kind::stream : transport_kind::datagram;
     if (sip::message::parse(std::move(bytes), m, opt)) return layer_error::bad_message;
-    return receive(std::move(m), from, now);
+    return dispatch(std::move(m), from);
   }
   // The same for a message the transport has parsed already (a stream
   // framer, or a datagram checked for the 400 of RFC 3261 §8.2).
   layer_error receive(sip::message m, peer from, instant now) {
     set_now(now);
     if (m.empty()) return layer_error::bad_message;
-    return m->is_response() ? receive_response(std::move(m), from) : receive_request(std::move(m), from);
+    return dispatch(std::move(m), from);
   }
 
   // --- from the user --------------------------------------------------------
@@ -297,6 +297,9 @@ class layer : private core {
     return {id_of(*r), layer_error::ok};
   }
 
+  layer_error dispatch(sip::message&& m, peer from) {
+    return m->is_response() ? receive_response(std::move(m), from) : receive_request(std::move(m), from);
+  }
   layer_error receive_response(sip::message&& m, peer from) {
     response_key_.clear();  // keeps its capacity: a lookup allocates nothing
     append_client_key(response_key_, m.view());
