@@ -157,6 +157,7 @@ struct call_record {
   // set `secure`; the session layer does not know its transport's security.
   uac_origin origin() const noexcept {
     const std::string_view text = invite_text;
+    if (text.size() < 7) return {call_id, local_tag, {}, invite_cseq, {}, {}, false};  // no INVITE kept: nothing to read
     return {call_id, local_tag, text.substr(from_at, from_size), invite_cseq, text.substr(7, uri_size),
             text.substr(contact_at, contact_size), false};
   }
