@@ -5,11 +5,14 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace sdp = sigwire::sdp;
 
@@ -149,6 +152,67 @@ TEST_CASE("rfc5576_ssrc_rfc8830_msid_rfc8285_extmap_rfc8851_rid_rfc8853_simulcas
   REQUIRE(grp);
   CHECK(grp->contains("2"));
   CHECK_FALSE(grp->contains("3"));
+}
+
+TEST_CASE("attribute kinds: the parser classifies once, and accessors agree with hand-built and unchecked views") {
+  using k = sdp::attribute_kind;
+  // Every kind's name classifies back to it; near misses and case variants do not.
+  const std::pair<std::string_view, k> names[] = {
+      {"mid", k::mid}, {"rid", k::rid}, {"fmtp", k::fmtp}, {"rtcp", k::rtcp}, {"msid", k::msid}, {"ssrc", k::ssrc},
+      {"ptime", k::ptime}, {"group", k::group}, {"setup", k::setup}, {"rtpmap", k::rtpmap}, {"extmap", k::extmap},
+      {"crypto", k::crypto}, {"rtcp-fb", k::rtcp_fb}, {"ice-pwd", k::ice_pwd}, {"maxptime", k::maxptime},
+      {"rtcp-mux", k::rtcp_mux}, {"sendrecv", k::sendrecv}, {"sendonly", k::sendonly}, {"recvonly", k::recvonly},
+      {"inactive", k::inactive}, {"ice-ufrag", k::ice_ufrag}, {"candidate", k::candidate},
+      {"simulcast", k::simulcast}, {"sctp-port", k::sctp_port}, {"ssrc-group", k::ssrc_group},
+      {"rtcp-rsize", k::rtcp_rsize}, {"fingerprint", k::fingerprint}, {"ice-options", k::ice_options},
+      {"max-message-size", k::max_message_size}, {"extmap-allow-mixed", k::extmap_allow_mixed}};
+  for (const auto& [name, kind] : names) {
+    CHECK_MESSAGE(sdp::classify_attribute(name) == kind, name);
+    std::string upper(name);
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    CHECK_MESSAGE(sdp::classify_attribute(upper) == k::other, upper);
+  }
+  CHECK(sdp::classify_attribute("rtpmaps") == k::other);
+  CHECK(sdp::classify_attribute("x-custom") == k::other);
+  CHECK(sdp::classify_attribute("") == k::other);
+  CHECK_FALSE(sdp::attribute_value_ok("", "x", true));
+  CHECK(sdp::attribute_value_ok("x-custom", "anything at all", true));
+  CHECK_FALSE(sdp::attribute_value_ok("rtpmap", "96 opus", true));
+  CHECK_FALSE(sdp::attribute_value_ok("mid", "", true));
+
+  const std::string text = data_file("chromium_offer_audio_video.sdp");
+  const auto checked = sdp::parse(text);
+  REQUIRE(checked);
+  sdp::parse_options unchecked_opts;
+  unchecked_opts.check_attributes = false;
+  const auto unchecked = sdp::parse(text, unchecked_opts);
+  REQUIRE(unchecked);
+  REQUIRE(checked.media.size() == unchecked.media.size());
+  for (std::size_t i = 0; i < checked.media.size(); ++i) {
+    const auto& c = checked.media[i];
+    const auto& u = unchecked.media[i];
+    REQUIRE(c.attributes.size() == u.attributes.size());
+    for (std::size_t j = 0; j < c.attributes.size(); ++j) {
+      CHECK(c.attributes[j].kind == sdp::classify_attribute(c.attributes[j].name));
+      CHECK(u.attributes[j].kind == k::unclassified);
+      CHECK(u.attributes[j].resolved_kind() == c.attributes[j].kind);
+    }
+    // Accessors give the same answers whichever way the views were made.
+    for (std::string_view name : {"rtpmap", "fmtp", "rtcp-fb", "mid", "ssrc", "extmap", "x-google-flag", "setup"}) {
+      CHECK(c.count(name) == u.count(name));
+      CHECK(c.find(name) == u.find(name));
+    }
+    CHECK(c.direction() == u.direction());
+    CHECK(c.rtpmaps().size() == u.rtpmaps().size());
+    CHECK(sdp::describe_formats(c).size() == sdp::describe_formats(u).size());
+  }
+  // A view built by hand (kind unclassified) is found by name.
+  sdp::attribute_set hand;
+  hand.attributes.push_back({"rtpmap", "96 VP8/90000", true});
+  hand.attributes.push_back({"sendonly", {}, false});
+  CHECK(hand.find("rtpmap") == std::optional<std::string_view>("96 VP8/90000"));
+  CHECK(hand.rtpmap_for(96)->encoding == "VP8");
+  CHECK(hand.direction() == sdp::direction::sendonly);
 }
 
 TEST_CASE("accessors_on_a_webrtc_media_section") {

@@ -68,23 +68,30 @@ struct rtpmap {
 };
 
 inline std::optional<rtpmap> parse_rtpmap(std::string_view v) noexcept {
+  // Hand-written scans (no library find()): a WebRTC offer has some 60
+  // rtpmap lines, each checked by the parser and read again by describe_formats().
+  const char* p = v.data();
+  const std::size_t n = v.size();
+  std::size_t i = 0;
+  while (i < n && p[i] != ' ') ++i;
+  if (i == 0 || i + 1 >= n) return std::nullopt;
+  auto pt = detail::to_uint<unsigned>(v.substr(0, i), 127);
+  if (!pt) return std::nullopt;
   rtpmap r;
-  auto pt = detail::next_field(v);
-  if (!pt || v.empty()) return std::nullopt;
-  auto n = detail::to_uint<unsigned>(*pt, 127);
-  if (!n) return std::nullopt;
-  r.payload_type = *n;
-  const auto s1 = v.find('/');
-  if (s1 == std::string_view::npos || s1 == 0) return std::nullopt;
-  r.encoding = v.substr(0, s1);
+  r.payload_type = *pt;
+  const std::size_t name_at = i + 1;
+  std::size_t slash = name_at;
+  while (slash < n && p[slash] != '/') ++slash;
+  if (slash == n || slash == name_at) return std::nullopt;
+  r.encoding = v.substr(name_at, slash - name_at);
   if (!detail::is_non_ws(r.encoding)) return std::nullopt;
-  std::string_view rest = v.substr(s1 + 1);
-  const auto s2 = rest.find('/');
-  auto clock = detail::to_uint<std::uint32_t>(rest.substr(0, s2));
+  std::size_t clock_end = slash + 1;
+  while (clock_end < n && p[clock_end] != '/') ++clock_end;
+  auto clock = detail::to_uint<std::uint32_t>(v.substr(slash + 1, clock_end - slash - 1));
   if (!clock || *clock == 0) return std::nullopt;
   r.clock_rate = *clock;
-  if (s2 != std::string_view::npos) {
-    r.encoding_params = rest.substr(s2 + 1);
+  if (clock_end < n) {
+    r.encoding_params = v.substr(clock_end + 1);
     if (!detail::is_non_ws(r.encoding_params)) return std::nullopt;
   }
   return r;
@@ -98,14 +105,20 @@ struct fmtp {
   // in order, both trimmed (a bare flag has value ""), until fn returns false.
   template <class Fn>
   void for_each_param(Fn&& fn) const {
-    std::string_view p = params;
-    while (!p.empty()) {
-      const auto semi = p.find(';');
-      std::string_view item = core::ascii::trim(p.substr(0, semi));
-      p = semi == std::string_view::npos ? std::string_view{} : p.substr(semi + 1);
-      const auto eq = item.find('=');
-      const std::string_view value = eq == std::string_view::npos ? std::string_view{} : core::ascii::trim(item.substr(eq + 1));
-      if (!fn(core::ascii::trim(item.substr(0, eq)), value)) return;
+    // One scan, no library find(): H.264 matching calls this for each of a
+    // WebRTC offer's dozen H.264 formats, and each item is a few bytes.
+    const char* p = params.data();
+    const std::size_t n = params.size();
+    std::size_t start = 0;
+    while (start < n) {
+      std::size_t eq = std::string_view::npos, end = start;
+      for (; end < n && p[end] != ';'; ++end)
+        if (p[end] == '=' && eq == std::string_view::npos) eq = end;
+      const std::string_view item(p + start, end - start);
+      const std::string_view name = eq == std::string_view::npos ? item : item.substr(0, eq - start);
+      const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq - start + 1);
+      if (!fn(core::ascii::trim(name), core::ascii::trim(value))) return;
+      start = end + 1;
     }
   }
   // Value of the first "name=value" (names compared case-insensitively, as
@@ -557,57 +570,130 @@ inline bool candidate_ok(std::string_view v) {
 }
 }  // namespace detail
 
-// Checks the syntax of a known attribute's value. Unknown names pass: they
+// --- attribute kinds ------------------------------------------------------------
+// The attribute names the library reads or checks. The parser classifies
+// each attribute once (one switch on the name's length, then one compare
+// per candidate name), so every later pass over an m-line tests a byte
+// instead of comparing names: a WebRTC video m-line has over a hundred
+// attributes, and answering it walks them several times.
+enum class attribute_kind : std::uint8_t {
+  unclassified,  // not looked at: a hand-built view, or parsed without attribute checks
+  other,         // none of the names below
+  mid, rid,
+  fmtp, rtcp, msid, ssrc,
+  ptime, group, setup,
+  rtpmap, extmap, crypto,
+  rtcp_fb, ice_pwd,
+  maxptime, rtcp_mux, sendrecv, sendonly, recvonly, inactive,
+  ice_ufrag, candidate, simulcast, sctp_port,
+  ssrc_group, rtcp_rsize,
+  fingerprint, ice_options,
+  max_message_size,
+  extmap_allow_mixed,
+};
+
+struct examined_attribute {
+  attribute_kind kind = attribute_kind::other;
+  bool value_ok = true;  // always true for an unchecked examination
+};
+
+namespace detail {
+// Classifies `name` and, when `Check`, checks the syntax of `value` in the
+// same branch: one dispatch per attribute (a second switch on the kind cost
+// the parser a mispredicted jump per attribute). Unknown names pass: they
 // are kept verbatim (RFC 8866 §5.13: unknown attributes MUST be ignored).
-// Dispatches on the name's length first: one compare per attribute.
-inline bool attribute_value_ok(std::string_view name, std::string_view value, bool has_value) {
-  using namespace std::string_view_literals;
-  auto uint_ok = [&] { return detail::to_uint<std::uint64_t>(value).has_value(); };
+template <bool Check>
+constexpr examined_attribute examine_attribute(std::string_view name, std::string_view value, bool has_value) {
+  using k = attribute_kind;
+  auto is = [&](k kind, auto&& check) -> examined_attribute {
+    if constexpr (Check) return {kind, check()};
+    else return {kind, true};
+  };
+  auto any = [] { return true; };
+  auto uint_ok = [&] { return to_uint<std::uint64_t>(value).has_value(); };
   switch (name.size()) {
-    case 0: return false;
+    case 0: return {k::other, !Check};
     case 3:
-      if (detail::is_name(name, "mid")) return has_value && !value.empty();
-      if (detail::is_name(name, "rid")) return parse_rid(value).has_value();
-      return true;
+      if (is_name(name, "mid")) return is(k::mid, [&] { return has_value && !value.empty(); });
+      if (is_name(name, "rid")) return is(k::rid, [&] { return parse_rid(value).has_value(); });
+      break;
     case 4:
-      if (detail::is_name(name, "fmtp")) return parse_fmtp(value).has_value();
-      if (detail::is_name(name, "rtcp")) return parse_rtcp(value).has_value();
-      if (detail::is_name(name, "msid")) return parse_msid(value).has_value();
-      if (detail::is_name(name, "ssrc")) return parse_ssrc(value).has_value();
-      return true;
+      if (is_name(name, "fmtp")) return is(k::fmtp, [&] { return parse_fmtp(value).has_value(); });
+      if (is_name(name, "rtcp")) return is(k::rtcp, [&] { return parse_rtcp(value).has_value(); });
+      if (is_name(name, "msid")) return is(k::msid, [&] { return parse_msid(value).has_value(); });
+      if (is_name(name, "ssrc")) return is(k::ssrc, [&] { return parse_ssrc(value).has_value(); });
+      break;
     case 5:
-      if (detail::is_name(name, "ptime") || detail::is_name(name, "group") || detail::is_name(name, "setup"))
-        return name[0] == 'p' ? uint_ok() : name[0] == 'g' ? detail::group_ok(value) : parse_setup(value).has_value();
-      return true;
+      if (is_name(name, "ptime")) return is(k::ptime, uint_ok);
+      if (is_name(name, "group")) return is(k::group, [&] { return group_ok(value); });
+      if (is_name(name, "setup")) return is(k::setup, [&] { return parse_setup(value).has_value(); });
+      break;
     case 6:
-      if (detail::is_name(name, "rtpmap")) return parse_rtpmap(value).has_value();
-      if (detail::is_name(name, "extmap")) return parse_extmap(value).has_value();
-      if (detail::is_name(name, "crypto")) return parse_crypto(value).has_value();
-      return true;
+      if (is_name(name, "rtpmap")) return is(k::rtpmap, [&] { return parse_rtpmap(value).has_value(); });
+      if (is_name(name, "extmap")) return is(k::extmap, [&] { return parse_extmap(value).has_value(); });
+      if (is_name(name, "crypto")) return is(k::crypto, [&] { return parse_crypto(value).has_value(); });
+      break;
     case 7:
-      if (detail::is_name(name, "rtcp-fb")) return parse_rtcp_fb(value).has_value();
-      if (detail::is_name(name, "ice-pwd")) return is_ice_chars(value, 22, 256);
-      return true;
+      if (is_name(name, "rtcp-fb")) return is(k::rtcp_fb, [&] { return parse_rtcp_fb(value).has_value(); });
+      if (is_name(name, "ice-pwd")) return is(k::ice_pwd, [&] { return is_ice_chars(value, 22, 256); });
+      break;
     case 8:
-      if (detail::is_name(name, "maxptime")) return uint_ok();
-      return true;
+      if (is_name(name, "rtcp-mux")) return is(k::rtcp_mux, any);
+      if (is_name(name, "sendrecv")) return is(k::sendrecv, any);
+      if (is_name(name, "sendonly")) return is(k::sendonly, any);
+      if (is_name(name, "recvonly")) return is(k::recvonly, any);
+      if (is_name(name, "inactive")) return is(k::inactive, any);
+      if (is_name(name, "maxptime")) return is(k::maxptime, uint_ok);
+      break;
     case 9:
-      if (detail::is_name(name, "ice-ufrag")) return is_ice_chars(value, 4, 256);
-      if (detail::is_name(name, "candidate")) return detail::candidate_ok(value);
-      if (detail::is_name(name, "simulcast")) return parse_simulcast(value).has_value();
-      if (detail::is_name(name, "sctp-port")) return uint_ok();
-      return true;
+      if (is_name(name, "ice-ufrag")) return is(k::ice_ufrag, [&] { return is_ice_chars(value, 4, 256); });
+      if (is_name(name, "candidate")) return is(k::candidate, [&] { return candidate_ok(value); });
+      if (is_name(name, "simulcast")) return is(k::simulcast, [&] { return parse_simulcast(value).has_value(); });
+      if (is_name(name, "sctp-port")) return is(k::sctp_port, uint_ok);
+      break;
     case 10:
-      if (detail::is_name(name, "ssrc-group")) return detail::ssrc_group_ok(value);
-      return true;
+      if (is_name(name, "ssrc-group")) return is(k::ssrc_group, [&] { return ssrc_group_ok(value); });
+      if (is_name(name, "rtcp-rsize")) return is(k::rtcp_rsize, any);
+      break;
     case 11:
-      if (detail::is_name(name, "fingerprint")) return parse_fingerprint(value).has_value();
-      if (detail::is_name(name, "ice-options")) return detail::ice_options_ok(value);
-      return true;
+      if (is_name(name, "fingerprint")) return is(k::fingerprint, [&] { return parse_fingerprint(value).has_value(); });
+      if (is_name(name, "ice-options")) return is(k::ice_options, [&] { return ice_options_ok(value); });
+      break;
     case 16:
-      if (detail::is_name(name, "max-message-size")) return uint_ok();
-      return true;
-    default: return true;
+      if (is_name(name, "max-message-size")) return is(k::max_message_size, uint_ok);
+      break;
+    case 18:
+      if (is_name(name, "extmap-allow-mixed")) return is(k::extmap_allow_mixed, any);
+      break;
+    default: break;
+  }
+  return {k::other, true};
+}
+}  // namespace detail
+
+constexpr attribute_kind classify_attribute(std::string_view name) noexcept {
+  return detail::examine_attribute<false>(name, {}, false).kind;
+}
+
+// The kind of a=name and whether its value is well-formed, in one dispatch.
+inline examined_attribute examine_attribute(std::string_view name, std::string_view value, bool has_value) {
+  return detail::examine_attribute<true>(name, value, has_value);
+}
+
+// Checks the syntax of a known attribute's value. Unknown names pass (RFC
+// 8866 §5.13); an empty name does not.
+inline bool attribute_value_ok(std::string_view name, std::string_view value, bool has_value) {
+  return examine_attribute(name, value, has_value).value_ok;
+}
+
+// The direction a kind names (RFC 3264 §5.1), if it is one of the four.
+constexpr std::optional<direction> direction_of(attribute_kind k) noexcept {
+  switch (k) {
+    case attribute_kind::sendrecv: return direction::sendrecv;
+    case attribute_kind::sendonly: return direction::sendonly;
+    case attribute_kind::recvonly: return direction::recvonly;
+    case attribute_kind::inactive: return direction::inactive;
+    default: return std::nullopt;
   }
 }
 

@@ -229,8 +229,9 @@ inline std::vector<format_desc> describe_formats(const media_view& m) {
   std::array<std::uint16_t, 128> rtpmap_at{}, fmtp_at{};  // 1 + attribute index; 0: none
   for (std::size_t i = 0; i < m.attributes.size() && i < 0xffff; ++i) {
     const attribute_view& a = m.attributes[i];
-    const bool is_rtpmap = a.name == "rtpmap";
-    if (!is_rtpmap && a.name != "fmtp") continue;
+    const attribute_kind kind = a.resolved_kind();
+    const bool is_rtpmap = kind == attribute_kind::rtpmap;
+    if (!is_rtpmap && kind != attribute_kind::fmtp) continue;
     auto& table = is_rtpmap ? rtpmap_at : fmtp_at;
     if (auto pt = leading_payload_type(a.value); pt && !table[*pt]) table[*pt] = static_cast<std::uint16_t>(i + 1);
   }

@@ -166,27 +166,25 @@ struct line_summary {
     if (!slot) slot = value;
   }
   void take(const attribute_view& a, std::optional<sdp::direction>& line_direction) {
-    const std::string_view n = a.name;
-    switch (n.size()) {  // names of different lengths never compare
-      case 3: if (n == "mid") first(mid, a.value); break;
-      case 4: if (n == "rtcp" && !rtcp) rtcp = parse_rtcp(a.value); break;
-      case 5: if (n == "setup") first(setup, a.value); break;
-      case 7: if (n == "ice-pwd") first(ice_pwd, a.value); break;
-      case 8:
-        if (n == "rtcp-mux") rtcp_mux = true;
-        else if (auto d = direction_from_name(n); d && !a.has_value) line_direction = d;  // the last one counts
+    using k = attribute_kind;
+    switch (a.resolved_kind()) {
+      case k::mid: first(mid, a.value); break;
+      case k::rtcp: if (!rtcp) rtcp = parse_rtcp(a.value); break;
+      case k::setup: first(setup, a.value); break;
+      case k::ice_pwd: first(ice_pwd, a.value); break;
+      case k::ice_ufrag: first(ice_ufrag, a.value); break;
+      case k::sctp_port: first(sctp_port, a.value); break;
+      case k::fingerprint: first(fingerprint, a.value); break;
+      case k::max_message_size: first(max_message_size, a.value); break;
+      case k::rtcp_mux: rtcp_mux = true; break;
+      case k::rtcp_rsize: rtcp_rsize = true; break;
+      case k::sendrecv: case k::sendonly: case k::recvonly: case k::inactive:
+        if (auto d = a.direction_flag()) line_direction = d;  // the last one counts
         break;
-      case 9:
-        if (n == "ice-ufrag") first(ice_ufrag, a.value);
-        else if (n == "sctp-port") first(sctp_port, a.value);
-        break;
-      case 10: if (n == "rtcp-rsize") rtcp_rsize = true; break;
-      case 11:
-        if (n == "fingerprint") first(fingerprint, a.value);
-        else if (n == "ice-options" && !ice_trickle)
+      case k::ice_options:
+        if (!ice_trickle)
           if (auto o = parse_ice_options(a.value)) ice_trickle = std::find(o->begin(), o->end(), "trickle") != o->end();
         break;
-      case 16: if (n == "max-message-size") first(max_message_size, a.value); break;
       default: break;
     }
   }

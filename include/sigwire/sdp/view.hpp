@@ -34,7 +34,19 @@ struct attribute_view {
   std::string_view name;
   std::string_view value;
   bool has_value = false;
+  // Set by parse() when it checks attributes (parse_options::check_attributes).
+  attribute_kind kind = attribute_kind::unclassified;
   std::uint32_t line = 0;  // 1-based line number in the source text
+
+  attribute_kind resolved_kind() const noexcept {
+    return kind != attribute_kind::unclassified ? kind : classify_attribute(name);
+  }
+  bool is(attribute_kind k) const noexcept { return resolved_kind() == k; }
+  // A direction flag (a=sendrecv, ...: RFC 3264 §5.1); a value makes it something else.
+  std::optional<sdp::direction> direction_flag() const noexcept {
+    if (has_value) return std::nullopt;
+    return kind != attribute_kind::unclassified ? direction_of(kind) : direction_from_name(name);
+  }
 };
 
 // o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>
@@ -70,21 +82,24 @@ class attribute_set {
 
   // First value of a=name (empty view for a flag), or nullopt when absent.
   std::optional<std::string_view> find(std::string_view name) const noexcept {
+    const named match(name);
     for (const auto& a : attributes)
-      if (a.name == name) return a.value;
+      if (match(a)) return a.value;
     return std::nullopt;
   }
   bool has(std::string_view name) const noexcept { return find(name).has_value(); }
   std::size_t count(std::string_view name) const noexcept {
+    const named match(name);
     std::size_t n = 0;
-    for (const auto& a : attributes) n += a.name == name;
+    for (const auto& a : attributes) n += match(a);
     return n;
   }
   // Calls fn(value) for every a=name, in order.
   template <class Fn>
   void for_each(std::string_view name, Fn&& fn) const {
+    const named match(name);
     for (const auto& a : attributes)
-      if (a.name == name) fn(a.value);
+      if (match(a)) fn(a.value);
   }
   std::vector<std::string_view> values(std::string_view name) const {
     std::vector<std::string_view> out;
@@ -96,14 +111,14 @@ class attribute_set {
   std::vector<rtpmap> rtpmaps() const { return all(name_rtpmap, parse_rtpmap); }
   std::optional<rtpmap> rtpmap_for(unsigned pt) const noexcept {
     for (const auto& a : attributes)
-      if (a.name == name_rtpmap)
+      if (a.is(attribute_kind::rtpmap))
         if (auto r = parse_rtpmap(a.value); r && r->payload_type == pt) return r;
     return std::nullopt;
   }
   std::vector<fmtp> fmtps() const { return all(name_fmtp, parse_fmtp); }
   std::optional<fmtp> fmtp_for(std::string_view format) const noexcept {
     for (const auto& a : attributes)
-      if (a.name == name_fmtp)
+      if (a.is(attribute_kind::fmtp))
         if (auto f = parse_fmtp(a.value); f && f->format == format) return f;
     return std::nullopt;
   }
@@ -118,7 +133,7 @@ class attribute_set {
   std::optional<sdp::direction> direction() const noexcept {
     std::optional<sdp::direction> d;
     for (const auto& a : attributes)
-      if (auto x = direction_from_name(a.name); x && !a.has_value) d = x;
+      if (auto x = a.direction_flag()) d = x;
     return d;
   }
 
@@ -174,19 +189,33 @@ class attribute_set {
   static constexpr std::string_view name_rtpmap = "rtpmap";
   static constexpr std::string_view name_fmtp = "fmtp";
 
+  // Matches a=name: by kind when both the name and the attribute are
+  // classified (a byte compare), else by text.
+  struct named {
+    std::string_view name;
+    attribute_kind kind;
+    explicit constexpr named(std::string_view n) noexcept : name(n), kind(classify_attribute(n)) {}
+    bool operator()(const attribute_view& a) const noexcept {
+      if (kind != attribute_kind::other && a.kind != attribute_kind::unclassified) return a.kind == kind;
+      return a.name == name;
+    }
+  };
+
   template <class Parse>
   auto all(std::string_view name, Parse parse) const
       -> std::vector<typename decltype(parse(std::string_view{}))::value_type> {
     std::vector<typename decltype(parse(std::string_view{}))::value_type> out;
+    const named match(name);
     for (const auto& a : attributes)
-      if (a.name == name)
+      if (match(a))
         if (auto v = parse(a.value)) out.push_back(std::move(*v));
     return out;
   }
   template <class Parse>
   auto first(std::string_view name, Parse parse) const -> decltype(parse(std::string_view{})) {
+    const named match(name);
     for (const auto& a : attributes)
-      if (a.name == name)
+      if (match(a))
         if (auto v = parse(a.value)) return v;
     return std::nullopt;
   }
@@ -538,7 +567,11 @@ class parser {
     a.has_value = i < v.size();
     if (a.has_value) a.value = std::string_view(v.data() + i + 1, v.size() - i - 1);
     a.line = line_;
-    if (opt_.check_attributes && !attribute_value_ok(a.name, a.value, a.has_value)) return error::bad_attribute;
+    if (opt_.check_attributes) {
+      const examined_attribute e = sdp::examine_attribute(a.name, a.value, a.has_value);
+      if (!e.value_ok) return error::bad_attribute;
+      a.kind = e.kind;
+    }
     set.attributes.push_back(a);
     return {};
   }
