@@ -166,7 +166,9 @@ TEST_CASE("attribute kinds: the parser classifies once, and accessors agree with
       {"simulcast", k::simulcast}, {"sctp-port", k::sctp_port}, {"ssrc-group", k::ssrc_group},
       {"rtcp-rsize", k::rtcp_rsize}, {"fingerprint", k::fingerprint}, {"ice-options", k::ice_options},
       {"max-message-size", k::max_message_size}, {"extmap-allow-mixed", k::extmap_allow_mixed}};
-  for (const auto& [name, kind] : names) {
+  for (const auto& entry : names) {
+    const std::string_view name = entry.first;  // not a structured binding: clang 14 cannot capture those in CHECK
+    const k kind = entry.second;
     CHECK_MESSAGE(sdp::classify_attribute(name) == kind, name);
     std::string upper(name);
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -150,7 +150,8 @@ const std::string chromium_style_offer =
 TEST_CASE("codec_rules: one row per codec with rules, found case-insensitively; the rest are plain media") {
   CHECK(sdp::rule_for("h264").encoding == "H264");
   CHECK(sdp::rule_for("H264").answer_fmtp == sdp::answer_fmtp::echo_offer);
-  CHECK((sdp::rule_for("vp9").same_configuration != nullptr));
+  CHECK((sdp::rule_for("vp9").configuration != nullptr));
+  CHECK((sdp::rule_for("telephone-event").overlapping != nullptr));
   CHECK(sdp::rule_for("RTX").role == sdp::codec_role::retransmission);
   CHECK(sdp::rule_for("telephone-event").role == sdp::codec_role::dtmf);
   CHECK(sdp::rule_for("telephone-event").answer_fmtp == sdp::answer_fmtp::intersect_events);
@@ -160,7 +161,8 @@ TEST_CASE("codec_rules: one row per codec with rules, found case-insensitively; 
   const auto& opus = sdp::rule_for("opus");
   CHECK(&opus == &sdp::default_codec_rule);
   CHECK(opus.role == sdp::codec_role::media);
-  CHECK((opus.same_configuration == nullptr));
+  CHECK((opus.configuration == nullptr));
+  CHECK((opus.overlapping == nullptr));
   CHECK(opus.answer_fmtp == sdp::answer_fmtp::ours);
 
   // RFC 6184 §8.1 through the table: same mode and profile match, whatever the level.
@@ -171,6 +173,18 @@ TEST_CASE("codec_rules: one row per codec with rules, found case-insensitively; 
   CHECK(sdp::formats_match(a, b));
   CHECK_FALSE(sdp::formats_match(a, c));
   CHECK_FALSE(sdp::formats_match(a, d));
+  // Malformed configurations match nothing, not even themselves.
+  const sdp::format_desc bad_level{110, "H264", 90000, 1, "packetization-mode=1;profile-level-id=42e0"};
+  const sdp::format_desc bad_mode{112, "H264", 90000, 1, "packetization-mode=x;profile-level-id=42e01f"};
+  CHECK_FALSE(sdp::formats_match(bad_level, bad_level));
+  CHECK_FALSE(sdp::formats_match(bad_mode, bad_mode));
+  // A prepared format (its key read once) matches exactly as the pairwise form.
+  for (const auto* x : {&a, &b, &c, &d, &bad_level})
+    for (const auto* y : {&a, &b, &c, &d, &bad_level})
+      CHECK(sdp::formats_match(sdp::prepared_format(*x), sdp::prepared_format(*y)) == sdp::formats_match(*x, *y));
+  // VP9 profile-id (RFC 9628 §6): absent means 0.
+  CHECK(sdp::formats_match({98, "VP9", 90000, 1, "profile-id=0"}, {100, "VP9", 90000, 1, ""}));
+  CHECK_FALSE(sdp::formats_match({98, "VP9", 90000, 1, "profile-id=0"}, {100, "VP9", 90000, 1, "profile-id=2"}));
   // RFC 4733 §7.1.1: telephone-event formats match when their events overlap.
   CHECK(sdp::formats_match({101, "telephone-event", 8000, 1, "0-15"}, {96, "telephone-event", 8000, 1, "10-20"}));
   CHECK_FALSE(sdp::formats_match({101, "telephone-event", 8000, 1, "0-15"}, {96, "telephone-event", 8000, 1, "16"}));
@@ -215,12 +229,14 @@ TEST_CASE("answer_builder: answers an offer and states the streams, no negotiato
   sdp::sdes_keys keys(counting_source());
   const auto offer = sdp::parse(chromium_style_offer);
   REQUIRE(offer);
-  const sdp::built_answer answer = sdp::answer_builder(caps, keys).build(offer);
-  REQUIRE(answer.sdp.media.size() == 2);
+  const sdp::built_answer built = sdp::answer_builder(caps, keys).build(offer);
+  const sdp::session answer_model = built.model();
+  const auto& answer = built;
+  REQUIRE(answer_model.media.size() == 2);
   REQUIRE(answer.streams.size() == 2);
-  CHECK(value_of(answer.sdp, "group") == "BUNDLE 0 1");
+  CHECK(value_of(answer_model, "group") == "BUNDLE 0 1");
 
-  const auto& audio = answer.sdp.media[0];
+  const auto& audio = answer_model.media[0];
   CHECK(audio.formats == std::vector<std::string>{"111", "110", "0", "126"});
   CHECK(value_of(audio, "setup") == "active");  // our answer to actpass (RFC 5763 §5)
   CHECK(value_of(audio, "extmap") == "4 urn:ietf:params:rtp-hdrext:sdes:mid");  // the unknown one dropped
@@ -229,7 +245,7 @@ TEST_CASE("answer_builder: answers an offer and states the streams, no negotiato
   CHECK(values_of(audio, "fmtp") ==
         std::vector<std::string>{"111 minptime=10;useinbandfec=1", "110 minptime=10;useinbandfec=1", "126 0-15"});
 
-  const auto& video = answer.sdp.media[1];
+  const auto& video = answer_model.media[1];
   // H.264 mode 0 (104) is not ours; rtx after the codecs, in the offer's order.
   CHECK(video.formats == std::vector<std::string>{"96", "102", "97", "103"});
   CHECK(video.direction() == sdp::direction::sendonly);  // the offer's recvonly reversed
@@ -275,18 +291,19 @@ TEST_CASE("answer_builder: our hold is kept when the peer re-offers (RFC 3264 §
   REQUIRE(offer);
   const std::vector<sdp::direction> our_last_offer = {sdp::direction::sendonly, sdp::direction::sendrecv};
   const auto answer = sdp::answer_builder(caps, keys, our_last_offer).build(offer);
-  CHECK(answer.sdp.media[0].direction() == sdp::direction::sendonly);
+  CHECK(answer.model().media[0].direction() == sdp::direction::sendonly);
   CHECK(answer.streams[0].direction == sdp::direction::sendonly);
 
   auto audio_only = webrtc_caps();
   audio_only.media.resize(1);
   const auto partial = sdp::answer_builder(audio_only, keys).build(offer);
-  REQUIRE(partial.sdp.media.size() == 2);
-  CHECK(partial.sdp.media[1].port == 0);
-  CHECK(value_of(partial.sdp.media[1], "mid") == "1");
+  const auto partial_model = partial.model();
+  REQUIRE(partial_model.media.size() == 2);
+  CHECK(partial_model.media[1].port == 0);
+  CHECK(value_of(partial_model.media[1], "mid") == "1");
   CHECK_FALSE(partial.streams[1].active);
   CHECK(partial.streams[1].mid == "1");
-  CHECK(value_of(partial.sdp, "group") == "BUNDLE 0");
+  CHECK(value_of(partial_model, "group") == "BUNDLE 0");
 }
 
 TEST_CASE("check_answer: RFC 3264 §6 and §7 rules on an answer to our offer") {
@@ -341,7 +358,7 @@ TEST_CASE("answer_builder's streams equal compute_streams() on the answer it wro
       if (!offer || offer.media.empty()) continue;
       sdp::sdes_keys keys(counting_source());
       const auto built = sdp::answer_builder(caps, keys).build(offer);
-      const std::string answer_text = built.sdp.to_string();
+      const std::string& answer_text = built.text;
       const auto answer = sdp::parse(answer_text);
       REQUIRE(answer);
       const auto read_back = sdp::compute_streams(answer, offer, false);

@@ -11,13 +11,16 @@
 // ours, the extensions and feedback both sides know, and our fmtp as
 // codec_match.hpp's table says.
 //
-// The builder also states what was agreed (stream_result per m-line): the
-// answerer knows it without reading its own answer back.
+// The answer is written straight as text, as it is sent: every decision
+// about an m-line is taken before its first line is written. The builder
+// also states what was agreed (stream_result per m-line): the answerer knows
+// it without reading its own answer back.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,8 +41,15 @@
 namespace sigwire::sdp {
 
 struct built_answer {
-  session sdp;                         // o= values are the negotiator's to set
+  std::string text;                    // the answer, CRLF line ends
   std::vector<stream_result> streams;  // one per offered m-line
+
+  // The answer as a model, to inspect or edit (parsed back from the text).
+  session model() const {
+    parse_options own{};
+    own.check_attributes = false;
+    return session::from(parse(text, own));
+  }
 };
 
 class answer_builder {
@@ -51,52 +61,61 @@ class answer_builder {
   answer_builder(const capabilities& caps, sdes_keys& keys, std::span<const direction> our_last_offer = {})
       : caps_(caps), keys_(keys), our_last_offer_(our_last_offer) {}
 
-  built_answer build(const session_view& offer) {
+  // `o`: the o= line's values; its address and address type come from the
+  // capabilities when it has none (0.0.0.0 or empty).
+  built_answer build(const session_view& offer, const origin& o = {}) {
     built_answer out;
-    out.sdp = detail::base_session(caps_);
-    out.sdp.media.reserve(offer.media.size());
     out.streams.reserve(offer.media.size());
+    std::string media_text;  // the m-sections, written before the session part that depends on them
+    media_text.reserve(512 * offer.media.size());
+    detail::line_writer media_lines(media_text);
     const auto offered_bundle = offer.bundle_group();
     std::string bundle = "BUNDLE";
-    std::string transport_mid;  // RFC 9143 §7.3: the first accepted tag of the answer's group
+    std::string_view transport_mid;  // RFC 9143 §7.3: the first accepted tag of the answer's group
     bool trickle = offer.ice_trickle();
     for (std::size_t index = 0; index < offer.media.size(); ++index) {
       const auto& m = offer.media[index];
       const detail::line_summary line(offer, m);
       trickle = trickle || line.ice_trickle;
-      stream_result s;
+      stream_result& s = out.streams.emplace_back();
       s.index = index;
       s.type = std::string(m.type);
       s.proto = std::string(m.proto);
       s.mid = std::string(line.mid.value_or(""));
-      media a;
-      if (!answer_media(offer, m, line, s, a)) {
-        out.sdp.media.push_back(rejected(m, line));
-        out.streams.push_back(std::move(s));
+      if (!answer_media(offer, m, line, s, media_lines)) {
+        write_rejected(media_lines, m, line);
         continue;
       }
       // RFC 9143 §7.3: the answer's BUNDLE group holds the accepted offered tags.
       if (!s.mid.empty() && offered_bundle && caps_.bundle && offered_bundle->contains(s.mid)) {
-        bundle += ' ' + s.mid;
-        if (transport_mid.empty()) transport_mid = s.mid;
+        bundle.append(1, ' ').append(s.mid);
+        if (transport_mid.empty()) transport_mid = *line.mid;
         s.bundled = true;
       }
-      out.sdp.media.push_back(std::move(a));
-      out.streams.push_back(std::move(s));
     }
     for (auto& s : out.streams)
-      if (s.bundled) s.bundle_transport_mid = transport_mid;
-    detail::add_session_attributes(out.sdp, caps_, transport_mid.empty() ? std::string{} : bundle,
-                                   offer.extmap_allow_mixed());
-    if (!trickle) out.sdp.remove("ice-options");
+      if (s.bundled) s.bundle_transport_mid = std::string(transport_mid);
+    out.text.reserve(200 + media_text.size());
+    write_session_part(out.text, o);
+    detail::line_writer session_lines(out.text);
+    detail::add_session_attributes(session_lines, caps_, transport_mid.empty() ? std::string_view{} : bundle,
+                                   trickle, offer.extmap_allow_mixed());
+    out.text += media_text;
     return out;
   }
 
  private:
+  // An offered format we accept, with the capability it matched.
   struct accepted_format {
     format_desc offered;
     const codec_capability* cap;
-    std::string fmtp;  // what our answer's a=fmtp says
+    const codec_rule* rule;  // the offered encoding's
+    std::string fmtp;        // what our answer's a=fmtp says
+  };
+  // One of our codecs, prepared for matching against every offered format.
+  struct our_codec {
+    const codec_capability* cap;
+    prepared_format format;
   };
 
   static bool is_plain_rtp(std::string_view proto) noexcept { return proto == "RTP/AVP" || proto == "RTP/AVPF"; }
@@ -109,45 +128,64 @@ class answer_builder {
     return proto == "UDP/DTLS/SCTP" || proto == "TCP/DTLS/SCTP" || proto == "DTLS/SCTP";
   }
 
-  // Builds the answer's m-line `a` and the stream `s` for an offered m-line
-  // we accept; false when we reject it.
+  // v=, o=, s=, t= (RFC 8866 §5).
+  void write_session_part(std::string& out, const origin& o) const {
+    const bool no_address = o.address.empty() || o.address == "0.0.0.0";
+    const std::string_view address = no_address ? std::string_view(caps_.address) : std::string_view(o.address);
+    const std::string_view addrtype = no_address ? (address.find(':') != std::string_view::npos ? "IP6" : "IP4")
+                                                 : std::string_view(o.addrtype);
+    out += "v=0\r\no=";
+    for (std::string_view f : {std::string_view(o.username), std::string_view(o.session_id),
+                               std::string_view(o.session_version), std::string_view(o.nettype), addrtype}) {
+      out += f;
+      out += ' ';
+    }
+    out += address;
+    out += "\r\n";
+    detail::write_line(out, 's', caps_.session_name);
+    out += "t=0 0\r\n";
+  }
+
+  // Writes the answer's m-section for an offered m-line we accept and fills
+  // the stream `s`; false (nothing written) when we reject it.
   bool answer_media(const session_view& offer, const media_view& m, const detail::line_summary& line,
-                    stream_result& s, media& a) {
+                    stream_result& s, detail::line_writer& w) {
     const media_capability* cap = m.port == 0 ? nullptr : capability_for(m, line);
     if (!cap) return false;
     const detail::transport_use transport{answer_setup(line), line.ice_ufrag.has_value(),
                                           is_dtls_rtp(m.proto) || is_dtls_sctp(m.proto)};
     if (cap->data_channel) {
-      a = answer_data(m, line, *cap, transport);
+      write_data(w, m, line, *cap, transport);
       detail::take_remote_side(s, offer, m, line);
       s.direction = direction::sendrecv;
     } else {
-      const auto offered = describe_formats(m);
-      auto accepted = match_codecs(offered, *cap);
+      auto accepted = match_codecs(m, *cap);
       if (accepted.empty()) return false;
-      direction ours{};
-      a = answer_rtp(m, line, *cap, transport, accepted, s, ours);
+      const direction ours = answer_direction(*cap, line, s.index);
+      s.rtcp_mux = caps_.rtcp_mux && line.rtcp_mux;
+      write_rtp(w, m, line, *cap, transport, accepted, ours, s);
       s.codecs = agreed_codecs(std::move(accepted));
       detail::take_remote_side(s, offer, m, line);
       s.direction = detail::agreed_direction(ours, line.direction, detail::held_by_zero_address(s, line));
     }
-    detail::add_candidates(a, caps_, transport);
+    detail::add_candidates(w, caps_, transport);
     if (transport.dtls && caps_.dtls) s.local_setup = transport.role;
     s.active = true;
     return true;
   }
 
-  // An answer's m-line starts with the transport attributes (they come
-  // before the mid, JSEP's order), then the mid.
-  // No reserve for what follows: the model is kept for the call's life
-  // (negotiator::active_local()), and spare capacity would stay with it.
-  void start_media(media& a, const media_view& m, const detail::line_summary& line,
-                   const detail::transport_use& transport) const {
-    a.type = std::string(m.type);
-    a.proto = std::string(m.proto);
-    detail::add_connection(a, caps_);
-    detail::append_transport_head(a.attributes, caps_, transport);
-    if (line.mid) a.add("mid", std::string(*line.mid));
+  // An answer's m-section starts with the m= and c= lines, the transport
+  // attributes (before the mid, JSEP's order), then the mid. `formats`
+  // writes the m= line's formats.
+  template <class Formats>
+  void start_media(detail::line_writer& w, const media_view& m, const detail::line_summary& line,
+                   std::uint16_t port, const detail::transport_use& transport, Formats&& formats) const {
+    w.media_line(m.type, port, m.proto);
+    formats();
+    w.end_line();
+    w.connection(caps_.address);
+    detail::add_transport_head(w, caps_, transport);
+    if (line.mid) w.add("mid", *line.mid);
   }
 
   const media_capability* capability_for(const media_view& m, const detail::line_summary& line) const {
@@ -166,59 +204,77 @@ class answer_builder {
     return nullptr;
   }
 
-  media rejected(const media_view& m, const detail::line_summary& line) const {
-    media r;
-    r.type = std::string(m.type);
-    r.port = 0;
-    r.proto = std::string(m.proto);
-    r.formats.assign(m.formats.begin(), m.formats.end());
-    if (r.formats.empty()) r.formats.push_back("0");
-    detail::add_connection(r, caps_);
-    if (line.mid) r.add("mid", std::string(*line.mid));
-    return r;
+  // RFC 3264 §6: a rejected stream has port 0 and the offered formats.
+  void write_rejected(detail::line_writer& w, const media_view& m, const detail::line_summary& line) const {
+    w.media_line(m.type, 0, m.proto);
+    for (auto f : m.formats) w.format(f);
+    if (m.formats.empty()) w.format('0');
+    w.end_line();
+    w.connection(caps_.address);
+    if (line.mid) w.add("mid", *line.mid);
   }
 
-  static bool is_rtx(std::string_view encoding) noexcept {
-    return rule_for(encoding).role == codec_role::retransmission;
-  }
+  static bool is_rtx(const codec_rule& rule) noexcept { return rule.role == codec_role::retransmission; }
+  static bool is_rtx(std::string_view encoding) noexcept { return is_rtx(rule_for(encoding)); }
 
   // The offered formats we accept, each with the capability it matched.
-  std::vector<accepted_format> match_codecs(const std::vector<format_desc>& offered,
-                                            const media_capability& cap) const {
-    std::vector<accepted_format> out;
-    auto take = [&](const format_desc& o, const codec_capability& c) {
-      for (const auto& a : out)
-        if (a.offered.payload_type == o.payload_type) return;
-      out.push_back({o, &c, answer_fmtp_for(o, c)});
-    };
+  std::vector<accepted_format> match_codecs(const media_view& m, const media_capability& cap) const {
     // Codecs we can receive by themselves; rtx is added below, through apt.
-    std::vector<const codec_capability*> codecs;
+    std::vector<our_codec> codecs;
+    codecs.reserve(cap.codecs.size());
     const codec_capability* rtx_cap = nullptr;
     for (const auto& c : cap.codecs) {
-      if (!is_rtx(c.name)) codecs.push_back(&c);
+      prepared_format f(format_desc{0, c.name, c.clock_rate, c.channels, c.fmtp});
+      if (!is_rtx(*f.rule)) codecs.push_back({&c, f});
       else if (!rtx_cap) rtx_cap = &c;
     }
-    auto matches = [](const format_desc& o, const codec_capability& c) {
-      return formats_match(o, format_desc{0, c.name, c.clock_rate, c.channels, c.fmtp});
+    // Only the offered formats one of our codecs could take are described
+    // in full (their fmtp found): a WebRTC offer lists many we do not have.
+    const auto offered = describe_formats(m, [&](const format_desc& o) {
+      if (rtx_cap && o.clock_rate == rtx_cap->clock_rate && is_rtx(o.encoding)) return true;
+      return std::any_of(codecs.begin(), codecs.end(), [&](const our_codec& c) { return c.format.same_codec(o); });
+    });
+    std::vector<accepted_format> out;
+    out.reserve(offered.size());
+    // The offered format being matched, prepared (its configuration read)
+    // once, when a codec of ours first has its name.
+    struct candidate {
+      const format_desc& offered;
+      prepared_format prepared{};
+      bool ready = false;
+    };
+    auto take_if_match = [&](candidate& o, const our_codec& c) {
+      if (!c.format.same_codec(o.offered)) return false;
+      if (!o.ready) {
+        o.prepared = prepared_format(o.offered);
+        o.ready = true;
+      }
+      if (!formats_match(o.prepared, c.format)) return false;
+      const unsigned pt = o.offered.payload_type;
+      const bool taken =
+          std::any_of(out.begin(), out.end(), [&](const accepted_format& a) { return a.offered.payload_type == pt; });
+      if (!taken) out.push_back({o.offered, c.cap, o.prepared.rule, answer_fmtp_for(*o.prepared.rule, o.offered, *c.cap)});
+      return true;
     };
     if (caps_.prefer_local_order) {
-      for (const auto* c : codecs)
-        for (const auto& o : offered)
-          if (matches(o, *c)) take(o, *c);
+      for (const auto& c : codecs)
+        for (const auto& offered_format : offered) {
+          candidate o{offered_format};
+          take_if_match(o, c);
+        }
     } else {
-      for (const auto& o : offered)
-        for (const auto* c : codecs)
-          if (matches(o, *c)) {
-            take(o, *c);
-            break;
-          }
+      for (const auto& offered_format : offered) {
+        candidate o{offered_format};
+        for (const auto& c : codecs)
+          if (take_if_match(o, c)) break;
+      }
     }
-    const bool usable = std::any_of(out.begin(), out.end(), [](const accepted_format& a) {
-      return rule_for(a.offered.encoding).role == codec_role::media;
-    });
+    const bool usable = std::any_of(out.begin(), out.end(),
+                                    [](const accepted_format& a) { return a.rule->role == codec_role::media; });
     if (!usable) return {};
     // RFC 4588: accept rtx whose apt is an accepted PT, when we do rtx.
     if (!rtx_cap) return out;
+    const codec_rule& rtx_rule = rule_for(rtx_cap->name);
     const std::size_t media_formats = out.size();
     for (const auto& o : offered) {
       if (o.clock_rate != rtx_cap->clock_rate || !is_rtx(o.encoding)) continue;
@@ -226,15 +282,15 @@ class answer_builder {
       if (!apt) continue;
       for (std::size_t i = 0; i < media_formats; ++i)
         if (out[i].offered.payload_type == *apt) {
-          out.push_back({o, rtx_cap, answer_fmtp_for(o, *rtx_cap)});
+          out.push_back({o, rtx_cap, &rtx_rule, answer_fmtp_for(rtx_rule, o, *rtx_cap)});
           break;
         }
     }
     return out;
   }
 
-  static std::string answer_fmtp_for(const format_desc& offered, const codec_capability& cap) {
-    switch (rule_for(offered.encoding).answer_fmtp) {
+  static std::string answer_fmtp_for(const codec_rule& rule, const format_desc& offered, const codec_capability& cap) {
+    switch (rule.answer_fmtp) {
       case answer_fmtp::echo_offer: return std::string(offered.fmtp);
       case answer_fmtp::intersect_events:
         return detail::format_events(detail::dtmf_events(offered.fmtp) & detail::dtmf_events(cap.fmtp));
@@ -251,7 +307,7 @@ class answer_builder {
     out.reserve(accepted.size());
     std::array<accepted_format*, 128> rtx_by_apt{};
     for (auto& f : accepted) {
-      if (!is_rtx(f.offered.encoding)) {
+      if (!is_rtx(*f.rule)) {
         out.push_back({std::string(f.offered.encoding), f.offered.clock_rate, f.offered.channels,
                        f.offered.payload_type, f.offered.payload_type, std::move(f.fmtp), std::string(f.offered.fmtp)});
       } else if (auto apt = rtx_apt(f.offered)) {
@@ -273,108 +329,108 @@ class answer_builder {
     return index < our_last_offer_.size() ? our_last_offer_[index] : direction::sendrecv;
   }
 
+  // RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly, inactive ->
+  // inactive, each limited by what we can do.
+  direction answer_direction(const media_capability& cap, const detail::line_summary& line, std::size_t index) const {
+    const direction can = make_direction(sends(cap.direction) && sends(our_last_offer(index)),
+                                         receives(cap.direction) && receives(our_last_offer(index)));
+    return make_direction(receives(line.direction) && sends(can), sends(line.direction) && receives(can));
+  }
+
   static bool spec_is(std::string_view ours, const rtcp_fb& fb) noexcept {
     if (fb.param.empty()) return ours == fb.type;
     return ours.size() == fb.type.size() + 1 + fb.param.size() && ours.starts_with(fb.type) &&
            ours[fb.type.size()] == ' ' && ours.ends_with(fb.param);
   }
 
-  // `d` is set to the direction our answer states.
-  media answer_rtp(const media_view& m, const detail::line_summary& line, const media_capability& cap,
-                   const detail::transport_use& transport, const std::vector<accepted_format>& accepted,
-                   stream_result& s, direction& d) {
-    media a;
-    a.port = cap.port ? cap.port : 9;
-    start_media(a, m, line, transport);
-    // RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly, inactive ->
-    // inactive, each limited by what we can do.
-    const direction can = make_direction(sends(cap.direction) && sends(our_last_offer(s.index)),
-                                         receives(cap.direction) && receives(our_last_offer(s.index)));
-    const direction od = line.direction;
-    d = make_direction(receives(od) && sends(can), sends(od) && receives(can));
-    add_extmaps(a, m, cap);
-    a.add_flag(std::string(to_string(d)));
-    if (sends(d) && !cap.msid.empty()) a.add("msid", cap.msid);
-    s.rtcp_mux = caps_.rtcp_mux && line.rtcp_mux;
-    if (s.rtcp_mux) a.add_flag("rtcp-mux");
-    if (is_sdes_rtp(m.proto)) add_crypto_line(a, m, s);
-    if (line.rtcp_rsize && caps_.rtcp_mux) a.add_flag("rtcp-rsize");
+  // `d`: the direction our answer states; s.rtcp_mux is set.
+  void write_rtp(detail::line_writer& w, const media_view& m, const detail::line_summary& line,
+                 const media_capability& cap, const detail::transport_use& transport,
+                 const std::vector<accepted_format>& accepted, direction d, stream_result& s) {
+    start_media(w, m, line, cap.port ? cap.port : 9, transport, [&] {
+      for (const auto& f : accepted) w.format(f.offered.payload_type);  // the offerer's PTs (§6.1)
+    });
+    add_extmaps(w, m, cap);
+    w.add_flag(to_string(d));
+    if (sends(d) && !cap.msid.empty()) w.add("msid", cap.msid);
+    if (s.rtcp_mux) w.add_flag("rtcp-mux");
+    if (is_sdes_rtp(m.proto)) add_crypto_line(w, m, s);
+    if (line.rtcp_rsize && caps_.rtcp_mux) w.add_flag("rtcp-rsize");
     const auto offered_fb = feedback_for(m, accepted);
     for (const auto& f : accepted) {
-      const std::string pt = std::to_string(f.offered.payload_type);  // keep the offerer's PT (§6.1)
-      a.formats.push_back(pt);
-      std::string map;
-      map.reserve(pt.size() + f.offered.encoding.size() + 16);
-      map.append(pt).append(1, ' ').append(f.offered.encoding).append(1, '/').append(std::to_string(f.offered.clock_rate));
-      if (f.offered.channels > 1) map.append(1, '/').append(std::to_string(f.offered.channels));
-      a.add("rtpmap", std::move(map));
+      const unsigned pt = f.offered.payload_type;
+      if (f.offered.channels > 1) w.add("rtpmap", pt, ' ', f.offered.encoding, '/', f.offered.clock_rate, '/', f.offered.channels);
+      else w.add("rtpmap", pt, ' ', f.offered.encoding, '/', f.offered.clock_rate);
       for (const auto& fb : offered_fb) {
-        if (fb.format != "*" && fb.format != pt) continue;
+        if (fb.pt != pt && fb.pt != any_format) continue;
         for (const auto& ours : f.cap->rtcp_fb)
-          if (spec_is(ours, fb)) {
-            a.add("rtcp-fb", pt + ' ' + ours);
+          if (spec_is(ours, fb.line)) {
+            w.add("rtcp-fb", pt, ' ', ours);
             break;
           }
       }
-      if (!f.fmtp.empty()) a.add("fmtp", pt + ' ' + f.fmtp);
+      if (!f.fmtp.empty()) w.add("fmtp", pt, ' ', f.fmtp);
     }
-    return a;
   }
 
   // The offered header extensions we support, with the offerer's ids (RFC
   // 8285 §7). Only lines naming one of our URIs are parsed.
-  static void add_extmaps(media& a, const media_view& m, const media_capability& cap) {
+  static void add_extmaps(detail::line_writer& w, const media_view& m, const media_capability& cap) {
     if (cap.extmaps.empty()) return;
-    m.for_each("extmap", [&](std::string_view value) {
+    for (const auto& a : m.attributes) {
+      if (!a.is(attribute_kind::extmap)) continue;
       const bool ours = std::any_of(cap.extmaps.begin(), cap.extmaps.end(),
-                                    [&](const std::string& uri) { return value.find(uri) != std::string_view::npos; });
-      if (!ours) return;
-      if (auto e = parse_extmap(value);
+                                    [&](const std::string& uri) { return a.value.find(uri) != std::string_view::npos; });
+      if (!ours) continue;
+      if (auto e = parse_extmap(a.value);
           e && std::find(cap.extmaps.begin(), cap.extmaps.end(), e->uri) != cap.extmaps.end())
-        a.add("extmap", std::to_string(e->id) + ' ' + std::string(e->uri));
-    });
+        w.add("extmap", e->id, ' ', e->uri);
+    }
   }
+
+  static constexpr unsigned any_format = 128;  // a=rtcp-fb:* (RFC 4585 §4.2)
+  struct offered_feedback {
+    unsigned pt;  // or any_format
+    rtcp_fb line;
+  };
 
   // The offered a=rtcp-fb lines for "*" or an accepted format, in offered
   // order (a WebRTC video m-line has a hundred, most for formats we reject).
-  static std::vector<rtcp_fb> feedback_for(const media_view& m, const std::vector<accepted_format>& accepted) {
-    std::vector<rtcp_fb> out;
+  static std::vector<offered_feedback> feedback_for(const media_view& m, const std::vector<accepted_format>& accepted) {
+    std::vector<offered_feedback> out;
     const bool wanted = std::any_of(accepted.begin(), accepted.end(),
                                     [](const accepted_format& f) { return !f.cap->rtcp_fb.empty(); });
     if (!wanted) return out;
     std::array<bool, 128> accepted_pt{};
     for (const auto& f : accepted) accepted_pt[f.offered.payload_type] = true;
-    m.for_each("rtcp-fb", [&](std::string_view value) {
-      const std::string_view format = value.substr(0, value.find(' '));
-      const auto pt = detail::to_uint<unsigned>(format, 127);
-      if (format != "*" && !(pt && accepted_pt[*pt])) return;
-      if (auto fb = parse_rtcp_fb(value)) out.push_back(*fb);
-    });
+    for (const auto& a : m.attributes) {
+      if (!a.is(attribute_kind::rtcp_fb)) continue;
+      const bool any = a.value.starts_with("* ");
+      const auto pt = any ? std::optional<unsigned>(any_format) : a.leading_payload_type();
+      if (!pt || (!any && !accepted_pt[*pt])) continue;
+      if (auto fb = parse_rtcp_fb(a.value)) out.push_back({*pt, *fb});
+    }
     return out;
   }
 
   // RFC 4568 §7.1.1: one crypto line, the offered tag and suite with our key.
-  void add_crypto_line(media& a, const media_view& m, stream_result& s) {
+  void add_crypto_line(detail::line_writer& w, const media_view& m, stream_result& s) {
     const auto c = choose_crypto(m, caps_.sdes_suites);
     if (!c) return;
     const std::string& key = keys_.key(sdes_keys::answer_slot(s.index), c->suite);
-    a.add("crypto", std::to_string(c->tag) + ' ' + std::string(c->suite) + " inline:" + key);
+    w.add("crypto", c->tag, ' ', c->suite, " inline:", key);
     s.srtp_suite = std::string(c->suite);
     s.local_srtp_key = key;
     s.remote_srtp_key = std::string(c->inline_key());
   }
 
-  media answer_data(const media_view& m, const detail::line_summary& line, const media_capability& cap,
-                    const detail::transport_use& transport) const {
-    media a;
-    a.port = cap.port ? cap.port : 9;
-    a.formats = {"webrtc-datachannel"};
-    start_media(a, m, line, transport);
-    a.add("sctp-port", std::to_string(cap.sctp_port));
+  void write_data(detail::line_writer& w, const media_view& m, const detail::line_summary& line,
+                  const media_capability& cap, const detail::transport_use& transport) const {
+    start_media(w, m, line, cap.port ? cap.port : 9, transport, [&] { w.format("webrtc-datachannel"); });
+    w.add("sctp-port", cap.sctp_port);
     const auto remote_max = line.max_message_size_number();
-    a.add("max-message-size", std::to_string(remote_max && *remote_max ? std::min(*remote_max, cap.max_message_size)
-                                                                         : cap.max_message_size));
-    return a;
+    w.add("max-message-size", remote_max && *remote_max ? std::min(*remote_max, cap.max_message_size)
+                                                         : cap.max_message_size);
   }
 
   // RFC 5763 §5 / RFC 4145 §4.1: answer actpass with our preferred role,

@@ -9,10 +9,12 @@
 
 #include <array>
 #include <bitset>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <sigwire/core/ascii.hpp>
 #include <sigwire/sdp/attributes.hpp>
@@ -70,19 +72,14 @@ inline std::optional<std::string_view> fmtp_param(std::string_view params, std::
 // must be equal; for Baseline (0x42) constraint_set1 (0x40 in profile-iop)
 // separates Constrained Baseline, which Baseline decoders cannot assume. The
 // level may differ (the answerer may pick a lower one, RFC 6184 §8.2.2).
-struct h264_configuration {
-  std::string_view packetization_mode = "0";
-  int profile = -1;  // profile_idc << 8, plus constraint_set1 for Baseline; -1: malformed
-};
-
-// One pass over the parameters (a Chromium offer has a dozen H.264 formats).
-inline h264_configuration h264_configuration_of(std::string_view params) {
-  h264_configuration c;
-  std::string_view level_id = "42000a";
+// The key packs the profile and the mode; nullopt when either is malformed
+// (such a format matches nothing). One pass over the parameters.
+inline std::optional<std::uint64_t> h264_configuration(std::string_view params) {
+  std::string_view mode = "0", level_id = "42000a";
   bool mode_seen = false, level_seen = false;
   fmtp{{}, params}.for_each_param([&](std::string_view name, std::string_view value) {
     if (!mode_seen && core::ascii::iequals(name, "packetization-mode")) {
-      c.packetization_mode = value;
+      mode = value;
       mode_seen = true;
     } else if (!level_seen && core::ascii::iequals(name, "profile-level-id")) {
       level_id = value;
@@ -90,23 +87,19 @@ inline h264_configuration h264_configuration_of(std::string_view params) {
     }
     return !(mode_seen && level_seen);
   });
-  if (level_id.size() != 6) return c;
+  const auto mode_number = to_uint<std::uint32_t>(mode);
+  if (!mode_number || level_id.size() != 6) return std::nullopt;
   for (char ch : level_id)
-    if (!core::ascii::is_hex(ch)) return c;
+    if (!core::ascii::is_hex(ch)) return std::nullopt;
   const int idc = core::ascii::hex_value(level_id[0]) * 16 + core::ascii::hex_value(level_id[1]);
   const int iop = core::ascii::hex_value(level_id[2]) * 16 + core::ascii::hex_value(level_id[3]);
-  c.profile = idc == 0x42 ? (idc << 8) | (iop & 0x40) : idc << 8;
-  return c;
+  const auto profile = static_cast<std::uint64_t>(idc == 0x42 ? (idc << 8) | (iop & 0x40) : idc << 8);
+  return profile << 32 | *mode_number;
 }
 
-inline bool h264_compatible(std::string_view a, std::string_view b) {
-  const auto ca = h264_configuration_of(a), cb = h264_configuration_of(b);
-  return ca.packetization_mode == cb.packetization_mode && ca.profile >= 0 && ca.profile == cb.profile;
-}
-
-// VP9 profile-id (draft-ietf-payload-vp9 §6): default 0, must be equal.
-inline bool vp9_compatible(std::string_view a, std::string_view b) {
-  return fmtp_param(a, "profile-id").value_or("0") == fmtp_param(b, "profile-id").value_or("0");
+// VP9 profile-id (RFC 9628 §6): default 0, must be equal.
+inline std::optional<std::uint64_t> vp9_configuration(std::string_view params) {
+  return to_uint<std::uint64_t>(fmtp_param(params, "profile-id").value_or("0"));
 }
 
 // RFC 4733 §7.1.1 event list "0-15,66,70"; absent means 0-15.
@@ -131,6 +124,10 @@ inline std::bitset<256> dtmf_events(std::string_view params) {
 
 inline std::string format_events(const std::bitset<256>& set) {
   std::string out;
+  auto write_number = [](std::string& to, unsigned n) {
+    char digits[4];
+    to.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+  };
   for (unsigned e = 0; e < 256;) {
     if (!set.test(e)) {
       ++e;
@@ -139,8 +136,11 @@ inline std::string format_events(const std::bitset<256>& set) {
     unsigned end = e;
     while (end + 1 < 256 && set.test(end + 1)) ++end;
     if (!out.empty()) out += ',';
-    out += std::to_string(e);
-    if (end != e) out += '-' + std::to_string(end);
+    write_number(out, e);
+    if (end != e) {
+      out += '-';
+      write_number(out, end);
+    }
     e = end + 1;
   }
   return out;
@@ -171,29 +171,35 @@ enum class answer_fmtp {
 struct codec_rule {
   std::string_view encoding;  // compared case-insensitively
   codec_role role;
-  // fmtp parameters that must agree for two formats to be the same codec
-  // configuration; null: name, rate and channels decide.
-  bool (*same_configuration)(std::string_view fmtp_a, std::string_view fmtp_b);
+  // The fmtp parameters that must be equal for two formats to be the same
+  // codec configuration, packed into one number (nullopt: malformed, equal
+  // to nothing). A key is read once per format and compared many times.
+  std::optional<std::uint64_t> (*configuration)(std::string_view fmtp);
+  // For a codec whose formats agree when their parameters overlap rather
+  // than when they are equal (telephone-event's event lists).
+  bool (*overlapping)(std::string_view fmtp_a, std::string_view fmtp_b);
+  // Neither: name, rate and channels decide.
   sdp::answer_fmtp answer_fmtp;
 };
 
 inline constexpr std::array codec_rules{
     // RFC 6184 §8.1, §8.2.2: profile and packetization-mode define the stream.
-    codec_rule{"H264", codec_role::media, detail::h264_compatible, answer_fmtp::echo_offer},
+    codec_rule{"H264", codec_role::media, detail::h264_configuration, nullptr, answer_fmtp::echo_offer},
     // VP9 RTP payload (RFC 9628 §6): profile-id defines the stream.
-    codec_rule{"VP9", codec_role::media, detail::vp9_compatible, answer_fmtp::echo_offer},
+    codec_rule{"VP9", codec_role::media, detail::vp9_configuration, nullptr, answer_fmtp::echo_offer},
     // RFC 4588 §8.6: apt names the associated payload type; paired through it.
-    codec_rule{"rtx", codec_role::retransmission, nullptr, answer_fmtp::echo_offer},
+    codec_rule{"rtx", codec_role::retransmission, nullptr, nullptr, answer_fmtp::echo_offer},
     // RFC 4733 §7.1.1: events are negotiated as an intersection.
-    codec_rule{"telephone-event", codec_role::dtmf, detail::dtmf_events_overlap, answer_fmtp::intersect_events},
-    codec_rule{"CN", codec_role::comfort_noise, nullptr, answer_fmtp::ours},   // RFC 3389
-    codec_rule{"red", codec_role::redundancy, nullptr, answer_fmtp::ours},     // RFC 2198
-    codec_rule{"ulpfec", codec_role::redundancy, nullptr, answer_fmtp::ours},  // RFC 5109
+    codec_rule{"telephone-event", codec_role::dtmf, nullptr, detail::dtmf_events_overlap,
+               answer_fmtp::intersect_events},
+    codec_rule{"CN", codec_role::comfort_noise, nullptr, nullptr, answer_fmtp::ours},   // RFC 3389
+    codec_rule{"red", codec_role::redundancy, nullptr, nullptr, answer_fmtp::ours},     // RFC 2198
+    codec_rule{"ulpfec", codec_role::redundancy, nullptr, nullptr, answer_fmtp::ours},  // RFC 5109
 };
 
 // Every other codec: a media codec matched by name, rate and channels, our
 // own fmtp in answers (opus, G.711, G.722, VP8, AV1 ...).
-inline constexpr codec_rule default_codec_rule{{}, codec_role::media, nullptr, answer_fmtp::ours};
+inline constexpr codec_rule default_codec_rule{{}, codec_role::media, nullptr, nullptr, answer_fmtp::ours};
 
 inline const codec_rule& rule_for(std::string_view encoding) noexcept {
   for (const auto& r : codec_rules)
@@ -201,17 +207,40 @@ inline const codec_rule& rule_for(std::string_view encoding) noexcept {
   return default_codec_rule;
 }
 
-// True when the two descriptions name the same codec configuration.
-inline bool formats_match(const format_desc& a, const format_desc& b) {
-  if (!core::ascii::iequals(a.encoding, b.encoding) || a.clock_rate != b.clock_rate || a.channels != b.channels)
-    return false;
-  const auto same = rule_for(a.encoding).same_configuration;
-  return !same || same(a.fmtp, b.fmtp);
-}
+// A format ready to be compared many times: its rule found and its
+// configuration key read once (an answer compares every offered format with
+// each of our codecs; a WebRTC offer has a dozen H.264 formats).
+struct prepared_format {
+  format_desc desc;
+  const codec_rule* rule = &default_codec_rule;
+  // rule->configuration's key, when it has one and the fmtp is well-formed
+  // (two plain fields: GCC 12 sees an optional here as maybe uninitialized).
+  std::uint64_t key = 0;
+  bool has_key = false;
 
-// The payload type an a=rtpmap or a=fmtp value starts with, if any.
-inline std::optional<unsigned> leading_payload_type(std::string_view value) noexcept {
-  return detail::to_uint<unsigned>(value.substr(0, value.find(' ')), 127);
+  prepared_format() = default;
+  explicit prepared_format(const format_desc& d) : desc(d), rule(&rule_for(d.encoding)) {
+    if (!rule->configuration) return;
+    const auto k = rule->configuration(d.fmtp);
+    has_key = k.has_value();
+    key = k.value_or(0);
+  }
+  // Same name, clock rate and channels: the codec (not yet its configuration).
+  bool same_codec(const format_desc& o) const noexcept {
+    return desc.clock_rate == o.clock_rate && desc.channels == o.channels && core::ascii::iequals(desc.encoding, o.encoding);
+  }
+};
+
+// True when the two descriptions name the same codec configuration.
+inline bool formats_match(const prepared_format& a, const prepared_format& b) {
+  if (!a.same_codec(b.desc)) return false;
+  if (a.rule->configuration) return a.has_key && b.has_key && a.key == b.key;
+  return !a.rule->overlapping || a.rule->overlapping(a.desc.fmtp, b.desc.fmtp);
+}
+inline bool formats_match(const format_desc& a, const format_desc& b) {
+  if (a.clock_rate != b.clock_rate || a.channels != b.channels || !core::ascii::iequals(a.encoding, b.encoding))
+    return false;
+  return formats_match(prepared_format(a), prepared_format(b));
 }
 
 // The associated payload type of an rtx format (RFC 4588 §8.6), if valid.
@@ -224,8 +253,11 @@ inline std::optional<unsigned> rtx_apt(const format_desc& f) {
 // One pass indexes the rtpmap and fmtp lines by payload type (a WebRTC video
 // m-line has some 40 formats and 150 attributes: a search per format was
 // quadratic); a line the index cannot use falls back to the search, so the
-// result is rtpmap_for()'s and fmtp_for()'s exactly.
-inline std::vector<format_desc> describe_formats(const media_view& m) {
+// result is rtpmap_for()'s and fmtp_for()'s exactly. `keep(desc)` sees each
+// format before its fmtp is looked up (desc.fmtp empty) and leaves out those
+// it returns false for: an answerer skips the codecs it does not have.
+template <class Keep>
+std::vector<format_desc> describe_formats(const media_view& m, Keep&& keep) {
   std::array<std::uint16_t, 128> rtpmap_at{}, fmtp_at{};  // 1 + attribute index; 0: none
   for (std::size_t i = 0; i < m.attributes.size() && i < 0xffff; ++i) {
     const attribute_view& a = m.attributes[i];
@@ -233,7 +265,7 @@ inline std::vector<format_desc> describe_formats(const media_view& m) {
     const bool is_rtpmap = kind == attribute_kind::rtpmap;
     if (!is_rtpmap && kind != attribute_kind::fmtp) continue;
     auto& table = is_rtpmap ? rtpmap_at : fmtp_at;
-    if (auto pt = leading_payload_type(a.value); pt && !table[*pt]) table[*pt] = static_cast<std::uint16_t>(i + 1);
+    if (const auto pt = a.leading_payload_type(); pt && !table[*pt]) table[*pt] = static_cast<std::uint16_t>(i + 1);
   }
   std::vector<format_desc> out;
   out.reserve(m.formats.size());
@@ -251,6 +283,7 @@ inline std::vector<format_desc> describe_formats(const media_view& m) {
     } else {
       continue;  // dynamic PT without rtpmap: unusable (RFC 8866 §6.6)
     }
+    if (!keep(std::as_const(d))) continue;
     std::optional<fmtp> p;
     if (fmtp_at[*pt]) p = parse_fmtp(m.attributes[fmtp_at[*pt] - 1].value);
     if (fmtp_at[*pt] && (!p || p->format != f)) p = m.fmtp_for(f);  // "096" or malformed: search as before
@@ -258,6 +291,9 @@ inline std::vector<format_desc> describe_formats(const media_view& m) {
     out.push_back(d);
   }
   return out;
+}
+inline std::vector<format_desc> describe_formats(const media_view& m) {
+  return describe_formats(m, [](const format_desc&) { return true; });
 }
 
 }  // namespace sigwire::sdp

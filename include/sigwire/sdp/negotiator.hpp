@@ -130,7 +130,7 @@ class negotiator {
   }
   std::error_code cancel_offer() {
     if (state_ != state::local_offer) return error::invalid_state;
-    pending_local_.reset();
+    pending_local_ = {};
     state_ = active_local_ ? state::done : state::null;
     if (active_local_) version_ = active_version_;
     return {};
@@ -147,9 +147,17 @@ class negotiator {
   }
   std::error_code create_answer() {
     if (state_ != state::remote_offer) return error::invalid_state;
-    auto answer = answer_builder(*caps_, keys_, offered_directions_).build(pending_remote_->view);
+    // Written as text with the active version (RFC 3264 §8: unchanged
+    // answers keep it), then given the next one if it differs.
+    const std::uint64_t version = active_local_ ? active_version_ : 1;
+    auto answer = answer_builder(*caps_, keys_, offered_directions_).build(pending_remote_->view, our_origin(version));
     pending_streams_ = std::move(answer.streams);
-    set_pending_local(std::move(answer.sdp));
+    version_ = version;
+    if (active_local_ && answer.text != active_local_.view()) {
+      version_ = active_version_ + 1;
+      replace_origin_line(answer.text, our_origin(version_));
+    }
+    pending_local_ = shared_text(answer.text);
     state_ = state::wait_nego;
     return {};
   }
@@ -168,9 +176,9 @@ class negotiator {
     // answer (a negotiator keeps its own SDP as text and session, not
     // views). Built by session::to_string(), its attribute syntax needs no
     // checking, and the limits set for the peer's input are not for it.
-    const session_view offer = parse(pending_local_->text.view(), own_parse_options());
+    const session_view offer = parse(pending_local_.view(), own_parse_options());
     if (auto ec = check_answer(offer, pending_remote_->view)) {
-      pending_local_.reset();
+      pending_local_ = {};
       pending_remote_.reset();
       if (active_local_) version_ = active_version_;
       state_ = active_local_ ? state::done : state::null;
@@ -189,11 +197,11 @@ class negotiator {
 
   // The local SDP to send now (pending offer/answer), else the active one.
   std::optional<session> local() const {
-    if (pending_local_) return pending_local_->session;
+    if (pending_local_) return session::from(parse(pending_local_.view(), own_parse_options()));
     return active_local();
   }
   std::string local_sdp() const {
-    if (pending_local_) return std::string(pending_local_->text.view());
+    if (pending_local_) return std::string(pending_local_.view());
     return std::string(active_local_.view());
   }
   // Our active description, as a model to edit into a re-offer (RFC 3264 §8).
@@ -251,23 +259,6 @@ class negotiator {
       return p;
     }
   };
-  // Our pending SDP, as built and as sent; negotiate() parses the text when
-  // it needs views.
-  struct own_sdp {
-    sdp::session session;
-    shared_text text;
-    static std::shared_ptr<const own_sdp> make(sdp::session s) {
-      auto p = std::make_shared<own_sdp>();
-      p->session = std::move(s);
-      // Rendered into a buffer reused by every negotiator of the thread,
-      // then copied at its exact size: the text is kept for the call's life.
-      thread_local std::string rendered;
-      rendered.clear();
-      p->session.write_to(rendered);
-      p->text = shared_text(rendered);
-      return p;
-    }
-  };
   // The defaults, which most negotiators keep, are one object for all of
   // them (a copy each would be 56 bytes per call).
   static std::shared_ptr<const parse_options> shared_options(const parse_options& o) {
@@ -294,12 +285,22 @@ class negotiator {
 
   // o= handling (RFC 3264 §8): same session id forever; the version goes up
   // by one only when the description differs from the active one.
+  origin our_origin(std::uint64_t version) const {
+    origin o;
+    o.username = caps_->username.empty() ? "-" : caps_->username;
+    o.session_id = std::to_string(session_id_);
+    o.session_version = std::to_string(version);
+    o.address = caps_->address;
+    o.addrtype = addrtype_of(caps_->address);
+    return o;
+  }
   void set_pending_local(session s) {
-    s.origin.session_id = std::to_string(session_id_);
-    s.origin.username = caps_->username.empty() ? "-" : caps_->username;
+    const origin ours = our_origin(0);
+    s.origin.session_id = ours.session_id;
+    s.origin.username = ours.username;
     if (s.origin.address == "0.0.0.0" || s.origin.address.empty()) {
-      s.origin.address = caps_->address;
-      s.origin.addrtype = addrtype_of(caps_->address);
+      s.origin.address = ours.address;
+      s.origin.addrtype = ours.addrtype;
     }
     version_ = 1;
     if (active_local_) {
@@ -309,7 +310,26 @@ class negotiator {
       version_ = changed ? active_version_ + 1 : active_version_;
     }
     s.origin.session_version = std::to_string(version_);
-    pending_local_ = own_sdp::make(std::move(s));
+    // Rendered into a buffer reused by every negotiator of the thread, then
+    // copied at its exact size: the text is kept for the call's life.
+    thread_local std::string rendered;
+    rendered.clear();
+    s.write_to(rendered);
+    pending_local_ = shared_text(rendered);
+  }
+
+  // Rewrites the o= line (the second line: RFC 8866 §5) of a text we wrote.
+  static void replace_origin_line(std::string& text, const origin& o) {
+    const std::size_t start = text.find("\r\no=");
+    if (start == std::string::npos) return;
+    const std::size_t end = text.find("\r\n", start + 2);
+    std::string line = "o=";
+    for (const std::string* f : {&o.username, &o.session_id, &o.session_version, &o.nettype, &o.addrtype}) {
+      line += *f;
+      line += ' ';
+    }
+    line += o.address;
+    text.replace(start + 2, end - start - 2, line);
   }
 
   // RFC 3264 §8.4: a stream we put on hold (our last accepted offer said
@@ -323,9 +343,9 @@ class negotiator {
 
   // The pending descriptions become the active ones, as texts only.
   void commit() {
-    active_local_ = pending_local_->text;
+    active_local_ = pending_local_;
     active_remote_ = pending_remote_->text;
-    pending_local_.reset();
+    pending_local_ = {};
     pending_remote_.reset();
     active_version_ = version_;
     state_ = state::done;
@@ -351,7 +371,7 @@ class negotiator {
   std::uint32_t session_id_ = 0;  // o= sess-id (kept as a number: a string would be 32 bytes per call)
   std::uint64_t version_ = 0, active_version_ = 0;
   bool remote_is_offer_ = false;
-  std::shared_ptr<const own_sdp> pending_local_;  // shared by copies (a fork's negotiator)
+  shared_text pending_local_;  // our offer or answer as sent; shared by copies (a fork's negotiator)
   std::shared_ptr<const parsed_sdp> pending_remote_;
   shared_text active_local_, active_remote_;
   std::vector<stream_result> streams_;

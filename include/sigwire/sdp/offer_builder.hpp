@@ -39,7 +39,9 @@ class offer_builder {
       s.media.push_back(build_media(cap, caps_.webrtc() ? mid : std::string_view{}));
       bundle += ' ' + mid;
     }
-    detail::add_session_attributes(s, caps_, caps_.webrtc() && caps_.bundle ? bundle : std::string{}, false);
+    detail::model_sink session_attributes(s.attributes);
+    detail::add_session_attributes(session_attributes, caps_, caps_.webrtc() && caps_.bundle ? bundle : std::string{},
+                                   true, false);
     return s;
   }
 

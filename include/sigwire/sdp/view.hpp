@@ -42,6 +42,14 @@ struct attribute_view {
     return kind != attribute_kind::unclassified ? kind : classify_attribute(name);
   }
   bool is(attribute_kind k) const noexcept { return resolved_kind() == k; }
+  // The payload type an rtpmap, fmtp or rtcp-fb line starts with (RFC 8866
+  // §6.6, §6.15; RFC 4585 §4.2), read without a library find(): nullopt for
+  // "*" or anything else that is not one.
+  std::optional<unsigned> leading_payload_type() const noexcept {
+    std::size_t end = 0;
+    while (end < value.size() && value[end] != ' ') ++end;
+    return detail::to_uint<unsigned>(value.substr(0, end), 127);
+  }
   // A direction flag (a=sendrecv, ...: RFC 3264 §5.1); a value makes it something else.
   std::optional<sdp::direction> direction_flag() const noexcept {
     if (has_value) return std::nullopt;
