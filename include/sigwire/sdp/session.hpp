@@ -10,6 +10,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,15 +115,26 @@ class attribute_list {
     for (const auto& a : v.attributes)
       attributes.push_back({std::string(a.name), std::string(a.value), a.has_value});
   }
+  // Sized once, then copied piece by piece: no capacity check per piece (a
+  // WebRTC m-line has over a hundred attributes).
   void write_attributes(std::string& out) const {
+    std::size_t size = 0;
+    for (const auto& a : attributes) size += 4 + a.name.size() + (a.has_value ? 1 + a.value.size() : 0);
+    const std::size_t start = out.size();
+    out.resize(start + size);
+    char* at = out.data() + start;
+    auto put = [&at](const char* text, std::size_t n) {
+      std::memcpy(at, text, n);
+      at += n;
+    };
     for (const auto& a : attributes) {
-      out += "a=";
-      out += a.name;
+      put("a=", 2);
+      put(a.name.data(), a.name.size());
       if (a.has_value) {
-        out += ':';
-        out += a.value;
+        *at++ = ':';
+        put(a.value.data(), a.value.size());
       }
-      out += "\r\n";
+      put("\r\n", 2);
     }
   }
 };
