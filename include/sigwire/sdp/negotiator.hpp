@@ -67,7 +67,7 @@ inline void disable(media& m) { m.port = 0; }
 
 class negotiator {
  public:
-  enum class state { null, local_offer, remote_offer, wait_nego, done };
+  enum class state : std::uint8_t { null, local_offer, remote_offer, wait_nego, done };
 
   explicit negotiator(capabilities caps, parse_options opts = {}, random_source random = {})
       : negotiator(std::make_shared<const capabilities>(std::move(caps)), opts, std::move(random)) {}
@@ -368,9 +368,9 @@ class negotiator {
   std::shared_ptr<const parse_options> opts_;  // for the peer's SDP; never null
   sdes_keys keys_;  // holds the random source (empty: see random_source); before session_id_
   state state_ = state::null;
+  bool remote_is_offer_ = false;  // beside state_ and session_id_: the three share 8 bytes
   std::uint32_t session_id_ = 0;  // o= sess-id (kept as a number: a string would be 32 bytes per call)
   std::uint64_t version_ = 0, active_version_ = 0;
-  bool remote_is_offer_ = false;
   shared_text pending_local_;  // our offer or answer as sent; shared by copies (a fork's negotiator)
   std::shared_ptr<const parsed_sdp> pending_remote_;
   shared_text active_local_, active_remote_;
