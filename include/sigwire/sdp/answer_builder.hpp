@@ -130,18 +130,15 @@ class answer_builder {
 
   // v=, o=, s=, t= (RFC 8866 §5).
   void write_session_part(std::string& out, const origin& o) const {
-    const bool no_address = o.address.empty() || o.address == "0.0.0.0";
-    const std::string_view address = no_address ? std::string_view(caps_.address) : std::string_view(o.address);
-    const std::string_view addrtype = no_address ? (address.find(':') != std::string_view::npos ? "IP6" : "IP4")
-                                                 : std::string_view(o.addrtype);
-    out += "v=0\r\no=";
-    for (std::string_view f : {std::string_view(o.username), std::string_view(o.session_id),
-                               std::string_view(o.session_version), std::string_view(o.nettype), addrtype}) {
-      out += f;
-      out += ' ';
+    out += "v=0\r\n";
+    if (o.address.empty() || o.address == "0.0.0.0") {
+      origin ours = o;
+      ours.address = caps_.address;
+      ours.addrtype = addrtype_of(caps_.address);
+      detail::write_origin(out, ours);
+    } else {
+      detail::write_origin(out, o);
     }
-    out += address;
-    out += "\r\n";
     detail::write_line(out, 's', caps_.session_name);
     out += "t=0 0\r\n";
   }

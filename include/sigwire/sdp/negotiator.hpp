@@ -173,9 +173,9 @@ class negotiator {
       return {};
     }
     // We offered: our offer is parsed only here, to be compared with the
-    // answer (a negotiator keeps its own SDP as text and session, not
-    // views). Built by session::to_string(), its attribute syntax needs no
-    // checking, and the limits set for the peer's input are not for it.
+    // answer (a negotiator keeps its own SDP as text, not views). We wrote
+    // it, so its attribute syntax needs no checking, and the limits set for
+    // the peer's input are not for it.
     const session_view offer = parse(pending_local_.view(), own_parse_options());
     if (auto ec = check_answer(offer, pending_remote_->view)) {
       pending_local_ = {};
@@ -323,13 +323,10 @@ class negotiator {
     const std::size_t start = text.find("\r\no=");
     if (start == std::string::npos) return;
     const std::size_t end = text.find("\r\n", start + 2);
-    std::string line = "o=";
-    for (const std::string* f : {&o.username, &o.session_id, &o.session_version, &o.nettype, &o.addrtype}) {
-      line += *f;
-      line += ' ';
-    }
-    line += o.address;
-    text.replace(start + 2, end - start - 2, line);
+    if (end == std::string::npos) return;
+    std::string line;
+    detail::write_origin(line, o);
+    text.replace(start + 2, end + 2 - (start + 2), line);
   }
 
   // RFC 3264 §8.4: a stream we put on hold (our last accepted offer said

@@ -151,6 +151,16 @@ inline void write_number(std::string& out, std::uint64_t n) {
   auto r = std::to_chars(buf, buf + sizeof buf, n);
   out.append(buf, r.ptr);
 }
+// o=<username> <sess-id> <sess-version> <nettype> <addrtype> <address> (RFC 8866 §5.2)
+inline void write_origin(std::string& out, const origin& o) {
+  out += "o=";
+  for (const std::string* f : {&o.username, &o.session_id, &o.session_version, &o.nettype, &o.addrtype}) {
+    out += *f;
+    out += ' ';
+  }
+  out += o.address;
+  out += "\r\n";
+}
 inline void write_connection(std::string& out, const connection& c) {
   out += "c=";
   out += c.nettype;
@@ -270,14 +280,7 @@ class session : public attribute_list {
   void write_to(std::string& out) const {
     if (fragment) return write_fragment(out);
     out += "v=0\r\n";
-    out += "o=";
-    for (const std::string* f : {&origin.username, &origin.session_id, &origin.session_version,
-                                 &origin.nettype, &origin.addrtype}) {
-      out += *f;
-      out += ' ';
-    }
-    out += origin.address;
-    out += "\r\n";
+    detail::write_origin(out, origin);
     detail::write_line(out, 's', name);  // kept as parsed, even "s=" (RFC 3264 §10)
     if (!info.empty()) detail::write_line(out, 'i', info);
     if (!uri.empty()) detail::write_line(out, 'u', uri);
