@@ -45,11 +45,7 @@ struct built_answer {
   std::vector<stream_result> streams;  // one per offered m-line
 
   // The answer as a model, to inspect or edit (parsed back from the text).
-  session model() const {
-    parse_options own{};
-    own.check_attributes = false;
-    return session::from(parse(text, own));
-  }
+  session model() const { return own_session(text); }
 };
 
 class answer_builder {

@@ -9,7 +9,6 @@
 
 #include <array>
 #include <bitset>
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +17,7 @@
 
 #include <sigwire/core/ascii.hpp>
 #include <sigwire/sdp/attributes.hpp>
+#include <sigwire/sdp/session.hpp>
 #include <sigwire/sdp/view.hpp>
 
 namespace sigwire::sdp {
@@ -124,10 +124,6 @@ inline std::bitset<256> dtmf_events(std::string_view params) {
 
 inline std::string format_events(const std::bitset<256>& set) {
   std::string out;
-  auto write_number = [](std::string& to, unsigned n) {
-    char digits[4];
-    to.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
-  };
   for (unsigned e = 0; e < 256;) {
     if (!set.test(e)) {
       ++e;

@@ -197,7 +197,7 @@ class negotiator {
 
   // The local SDP to send now (pending offer/answer), else the active one.
   std::optional<session> local() const {
-    if (pending_local_) return session::from(parse(pending_local_.view(), own_parse_options()));
+    if (pending_local_) return own_session(pending_local_.view());
     return active_local();
   }
   std::string local_sdp() const {
@@ -207,7 +207,7 @@ class negotiator {
   // Our active description, as a model to edit into a re-offer (RFC 3264 §8).
   std::optional<session> active_local() const {
     if (!active_local_) return std::nullopt;
-    return session::from(parse(active_local_.view(), own_parse_options()));
+    return own_session(active_local_.view());
   }
   // The peer's active description. Its views point into the text this
   // negotiator keeps: valid until the next successful negotiate() or the
@@ -264,13 +264,6 @@ class negotiator {
   static std::shared_ptr<const parse_options> shared_options(const parse_options& o) {
     static const auto defaults = std::make_shared<const parse_options>();
     return o == *defaults ? defaults : std::make_shared<const parse_options>(o);
-  }
-  // Built by session::to_string(): its attribute syntax needs no checking,
-  // and the limits set for the peer's input are not for it.
-  static parse_options own_parse_options() {
-    parse_options own{};
-    own.check_attributes = false;
-    return own;
   }
 
   std::error_code take_remote_offer(std::string_view offer) {

@@ -53,9 +53,10 @@ struct timing {
 };
 
 // "IP6" for addresses containing ':', else "IP4" (RFC 8866 §5.7).
-inline std::string addrtype_of(std::string_view address) {
+constexpr std::string_view addrtype_name(std::string_view address) noexcept {
   return address.find(':') != std::string_view::npos ? "IP6" : "IP4";
 }
+inline std::string addrtype_of(std::string_view address) { return std::string(addrtype_name(address)); }
 
 class attribute_list {
  public:
@@ -324,6 +325,17 @@ class session : public attribute_list {
     return out;
   }
 };
+
+// How to parse an SDP we wrote ourselves (our offer or answer): its
+// attribute syntax needs no checking, and the limits set for a peer's input
+// are not for it.
+inline parse_options own_parse_options() noexcept {
+  parse_options own{};
+  own.check_attributes = false;
+  return own;
+}
+// The editable model of an SDP we wrote.
+inline session own_session(std::string_view text) { return session::from(parse(text, own_parse_options())); }
 
 // write(parse(x)) in one call, for callers holding a view.
 inline std::string write(const session_view& v) { return session::from(v).to_string(); }

@@ -49,7 +49,8 @@ class line_writer {
   // c=IN IP4|IP6 <address>
   void connection(std::string_view address) {
     out_ += "c=IN ";
-    out_ += address.find(':') != std::string_view::npos ? "IP6 " : "IP4 ";
+    out_ += addrtype_name(address);
+    out_ += ' ';
     out_ += address;
     out_ += "\r\n";
   }
