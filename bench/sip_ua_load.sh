@@ -5,7 +5,8 @@
 #
 #   bench/sip_ua_load.sh BUILD_DIR [RATES] [CALLS]     (default "400 800 1600 3200", 2000)
 #
-#   sigwire   BUILD_DIR/examples/uas (UDP), one thread
+#   sigwire   BUILD_DIR/examples/uas (UDP), one thread; UAS_ARGS adds options
+#             (e.g. UAS_ARGS="--udp-batch 1": one datagram per system call)
 #   sipp-uas  sipp's own built-in uas scenario
 #   pjsua     PJSIP's pjsua --null-audio --auto-answer=200 --thread-cnt=1, only when
 #             PJSUA=/path/to/pjsua is set (build it from a PJSIP tree; not a dependency)
@@ -29,7 +30,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 start_uas() {  # name port -> UAS_PID
   case $1 in
-    sigwire) "$BUILD/examples/uas" --port "$2" > "$WORK/uas.out" 2>&1 & ;;
+    sigwire) "$BUILD/examples/uas" --port "$2" ${UAS_ARGS:-} > "$WORK/uas.out" 2>&1 & ;;
     sipp-uas) sipp -sn uas -i 127.0.0.1 -p "$2" -nostdin -bg > "$WORK/uas.out" 2>&1 ;;
     pjsua) "$PJSUA" --null-audio --auto-answer=200 --thread-cnt=1 --local-port="$2" --no-tcp --log-level=0 \
              --app-log-level=0 > "$WORK/uas.out" 2>&1 < <(sleep 100000) & ;;

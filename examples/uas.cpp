@@ -6,6 +6,7 @@
 //   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
 //       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
+//       [--udp-batch N]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
 // when the INVITE had none); --ring sends 180 first; --hangup-after ends each
@@ -16,7 +17,8 @@
 // state (a registrar over TLS is verified against --ca, default: the system's
 // store). A MESSAGE outside a call is printed and answered 200. SIGINT/SIGTERM
 // unregister (at most 2 s) and stop it; it then prints its counts on one line
-// to stderr.
+// to stderr. --udp-batch sets transport::options::udp_batch (UDP datagrams
+// per recvmmsg/sendmmsg; 1: one per call through Asio).
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
@@ -56,11 +58,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--register") && i + 1 < argc) registrar = argv[++i];
     else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
+    else if (!std::strcmp(argv[i], "--udp-batch") && i + 1 < argc) transport.udp_batch = std::strtoul(argv[++i], nullptr, 10);
     else {
       std::fprintf(stderr,
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
-                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n");
+                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n"
+                   "           [--udp-batch N]\n");
       return 2;
     }
   }

@@ -381,12 +381,14 @@ using sip::transport::io_point;
 
 // Alice calls Bob over `p` with the first `point` on her side failing:
 // the call ends with `expected` (0: it gets through anyway), and the next
-// call over the same agents is established and ended cleanly.
-void call_with_fault(ua::protocol p, io_point point, int expected) {
+// call over the same agents is established and ended cleanly. `udp_batch`:
+// Alice's UDP datagrams per system call (1: Asio's one per call).
+void call_with_fault(ua::protocol p, io_point point, int expected, std::size_t udp_batch = 16) {
   asio::io_context io;
   const tls_pair tls(p);
   int faults = 0;
   sip::transport::options alice_opt = tls.alice;
+  alice_opt.udp_batch = udp_batch;
   alice_opt.inject_fault = [&](io_point at, ua::protocol) -> std::error_code {
     if (at != point || faults > 0) return {};
     ++faults;
@@ -430,9 +432,13 @@ void call_with_fault(ua::protocol p, io_point point, int expected) {
 
 // A failed send is a transport error of its transaction: the call ends with 503
 // (RFC 3261 §8.1.3.1, §17.1.4) at once, not after a timeout.
-TEST_CASE("user agent, fault injection: a UDP send fails: 503") { call_with_fault(ua::protocol::udp, io_point::udp_send, 503); }
+TEST_CASE("user agent, fault injection: a UDP send fails: 503") {
+  call_with_fault(ua::protocol::udp, io_point::udp_send, 503, 16);
+  call_with_fault(ua::protocol::udp, io_point::udp_send, 503, 1);
+}
 TEST_CASE("user agent, fault injection: a datagram lost on receive: the call gets through") {
-  call_with_fault(ua::protocol::udp, io_point::udp_receive, 0);
+  call_with_fault(ua::protocol::udp, io_point::udp_receive, 0, 16);
+  call_with_fault(ua::protocol::udp, io_point::udp_receive, 0, 1);
 }
 TEST_CASE("user agent, fault injection: connect, handshake or write fails on TCP, TLS, WS, WSS: 503") {
   for (const ua::protocol p : {ua::protocol::tcp, ua::protocol::tls, ua::protocol::ws, ua::protocol::wss}) {

@@ -47,6 +47,7 @@
 #include <sigwire/core/slots.hpp>
 #include <sigwire/sip/transaction/event.hpp>
 #include <sigwire/sip/transport/detail/connection.hpp>
+#include <sigwire/sip/transport/detail/udp_batch.hpp>
 #include <sigwire/sip/transport/options.hpp>
 #include <sigwire/sip/transport/tls_identity.hpp>
 #include <sigwire/sip/transport/via_stamp.hpp>
@@ -59,9 +60,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace sigwire::sip::transport {
@@ -224,7 +227,7 @@ class hub final : private detail::connection_owner {
     const protocol p = l->proto;
     listeners_.push_back(std::move(l));
     const std::size_t index = listeners_.size() - 1;
-    if (p == protocol::udp) receive_datagram(index);
+    if (p == protocol::udp) start_receiving(index);
     else accept_next(index);
     arm_sweep();
     return index;
@@ -240,6 +243,7 @@ class hub final : private detail::connection_owner {
     asio::ip::udp::endpoint udp_remote{};
     std::shared_ptr<connection> conn{};      // TCP, TLS, WS, WSS
   };
+  static constexpr std::size_t max_datagram = 65536;  // more than UDP carries over IPv4 or IPv6
   struct listener {
     listener(asio::io_context& io, protocol p) : proto(p), udp(io), acceptor(io) {}
     protocol proto;
@@ -247,8 +251,11 @@ class hub final : private detail::connection_owner {
     asio::ip::tcp::acceptor acceptor;
     asio::ip::tcp::endpoint local{};
     std::string via, contact;
-    std::vector<char> datagram = std::vector<char>(65536);
+    std::vector<char> datagram{};  // one-datagram receive (options::udp_batch = 1)
     asio::ip::udp::endpoint from{};
+#if SIGWIRE_SIP_UDP_MMSG
+    std::unique_ptr<detail::datagram_inbox> inbox{};  // batched receive
+#endif
   };
   struct remote_key {  // a connection's protocol and remote end
     protocol proto;
@@ -350,10 +357,20 @@ class hub final : private detail::connection_owner {
     if (may_move && too_large_for_udp(*bytes) && move_to_tcp(*f, to, bytes, tsx)) return;
     if (may_move && !moved_invites_.empty() && follow_moved_invite(to, bytes, tsx)) return;
     std::error_code ec = with_faults(opt_, io_point::udp_send, protocol::udp, {});
-    if (!ec) listeners_[f->listener]->udp.send_to(asio::buffer(*bytes), f->udp_remote, 0, ec);
-    // A full socket buffer drops the datagram as the network would: the
-    // transaction layer retransmits. Anything else is a transport error.
-    if (ec && ec != asio::error::would_block && ec != asio::error::no_buffer_space) failed(tsx);
+    if (ec) return udp_send_failed(ec, tsx);
+#if SIGWIRE_SIP_UDP_MMSG
+    if (holding_datagrams_) {
+      outbox_.push_back({listeners_[f->listener]->udp.native_handle(), f->udp_remote, std::move(bytes), tsx});
+      return;
+    }
+#endif
+    listeners_[f->listener]->udp.send_to(asio::buffer(*bytes), f->udp_remote, 0, ec);
+    if (ec) udp_send_failed(ec, tsx);
+  }
+  // A full socket buffer drops the datagram as the network would: the
+  // transaction layer retransmits. Anything else is a transport error.
+  void udp_send_failed(const std::error_code& ec, transaction::tsx_id tsx) {
+    if (ec != asio::error::would_block && ec != asio::error::no_buffer_space) failed(tsx);
   }
 
   // RFC 3261 §18.1.1: "larger than 1300 bytes and the path MTU is unknown"
@@ -418,21 +435,83 @@ class hub final : private detail::connection_owner {
   }
 
   // --- UDP -----------------------------------------------------------------------------
+  void start_receiving(std::size_t index) {
+#if SIGWIRE_SIP_UDP_MMSG
+    if (opt_.udp_batch > 1) {
+      listeners_[index]->inbox = std::make_unique<detail::datagram_inbox>(opt_.udp_batch, max_datagram);
+      return await_datagrams(index);
+    }
+#endif
+    listeners_[index]->datagram.resize(max_datagram);
+    receive_datagram(index);
+  }
+  // One datagram per wake-up, through Asio (every platform).
   void receive_datagram(std::size_t index) {
     listener& l = *listeners_[index];
     l.udp.async_receive_from(asio::buffer(l.datagram), l.from, [this, alive = alive_, index](std::error_code ec, std::size_t n) {
       if (!*alive || closing_ || ec == asio::error::operation_aborted) return;
-      if (!with_faults(opt_, io_point::udp_receive, protocol::udp, ec)) on_datagram(index, n);
+      listener& l = *listeners_[index];
+      if (!with_faults(opt_, io_point::udp_receive, protocol::udp, ec)) on_datagram(index, {l.datagram.data(), n}, l.from);
       receive_datagram(index);
     });
   }
-  void on_datagram(std::size_t index, std::size_t n) {
+#if SIGWIRE_SIP_UDP_MMSG
+  // Batched (Linux): wait for readiness, then take what waits with recvmmsg,
+  // udp_batch datagrams per call, until the queue is empty, and send what
+  // handling each batch produced with one sendmmsg. A queue still full
+  // after four calls goes back to the loop first, so that a flood cannot
+  // starve the other handlers.
+  void await_datagrams(std::size_t index) {
+    listeners_[index]->udp.async_wait(asio::socket_base::wait_read, [this, alive = alive_, index](std::error_code ec) {
+      if (!*alive || closing_ || ec == asio::error::operation_aborted) return;
+      take_datagrams(index);
+    });
+  }
+  void take_datagrams(std::size_t index) {
     listener& l = *listeners_[index];
-    const std::string_view data(l.datagram.data(), n);
+    for (int round = 0; round < 4; ++round) {
+      std::error_code ec;
+      const std::size_t n = l.inbox->receive(l.udp.native_handle(), ec);
+      if (n > 0) handle_datagrams(index, n);
+      if (closing_ || !l.udp.is_open()) return;
+      if (ec || n < l.inbox->slots()) return await_datagrams(index);  // empty (or an error: wait for the next)
+    }
+    asio::post(io_, [this, alive = alive_, index] {  // a full queue: the others' turn first
+      if (*alive && !closing_) take_datagrams(index);
+    });
+  }
+  void handle_datagrams(std::size_t index, std::size_t n) {
+    const detail::datagram_inbox& in = *listeners_[index]->inbox;
+    holding_datagrams_ = true;
+    for (std::size_t i = 0; i < n && !closing_; ++i)
+      if (!in.truncated(i) && !with_faults(opt_, io_point::udp_receive, protocol::udp, {}))
+        on_datagram(index, in.data(i), in.from(i));
+    holding_datagrams_ = false;
+    send_held_datagrams();
+  }
+  // One sendmmsg per run of datagrams from the same socket. A datagram that
+  // fails is reported (udp_send_failed) and the rest still go.
+  void send_held_datagrams() {
+    std::swap(outbox_, sending_);
+    std::span<detail::queued_datagram> rest(sending_);
+    if (closing_)  // close() ran while the batch was handled: every send fails
+      for (const detail::queued_datagram& d : std::exchange(rest, {})) failed(d.tsx);
+    while (!rest.empty()) {
+      std::size_t run = 1;
+      while (run < rest.size() && rest[run].fd == rest.front().fd) ++run;
+      std::error_code ec;
+      const std::size_t sent = detail::send_datagrams(rest.first(run), mmsg_headers_, mmsg_parts_, ec);
+      if (ec) udp_send_failed(ec, rest[sent].tsx);
+      rest = rest.subspan(ec ? sent + 1 : sent);
+    }
+    sending_.clear();
+  }
+#endif
+  void on_datagram(std::size_t index, std::string_view data, const asio::ip::udp::endpoint& remote) {
     if (data.find_first_not_of("\r\n") == std::string_view::npos) return;  // a keep-alive: nothing to answer on UDP
-    const transaction::peer from = udp_flow(index, l.from);
+    const transaction::peer from = udp_flow(index, remote);
     if (from.id == 0) return;
-    deliver(detail::with_room_for_stamp(data), from, l.from.address(), l.from.port());
+    deliver(detail::with_room_for_stamp(data), from, remote.address(), remote.port());
   }
   void deliver(std::string bytes, const transaction::peer& from, const asio::ip::address& address, unsigned port) {
     ++counters_.messages_in;
@@ -659,6 +738,12 @@ class hub final : private detail::connection_owner {
   static constexpr std::chrono::minutes moved_invite_memory{3};
   std::unordered_map<std::string, moved_invite> moved_invites_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+#if SIGWIRE_SIP_UDP_MMSG
+  bool holding_datagrams_ = false;  // a received batch is being handled: UDP sends wait in outbox_
+  std::vector<detail::queued_datagram> outbox_{}, sending_{};
+  std::vector<mmsghdr> mmsg_headers_{};
+  std::vector<iovec> mmsg_parts_{};
+#endif
   asio::ssl::context tls_;
   asio::steady_timer sweep_;
   bool sweep_armed_ = false, closing_ = false;

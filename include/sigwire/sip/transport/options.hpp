@@ -111,6 +111,10 @@ struct options {
   // RFC 3261 §18.1.1: a request larger than this (path MTU unknown) goes over
   // TCP to the same address, back to UDP if that connection fails. 0: never.
   std::size_t udp_request_limit = 1300;
+  // UDP datagrams taken per system call (recvmmsg, and sendmmsg for what
+  // handling them sends; Linux). 1: one per call through Asio's
+  // async_receive_from, the path every other platform takes.
+  std::size_t udp_batch = 16;
   std::string user = "sigwire";              // user part of our Contact URIs
   tls_options tls{};
   websocket_options websocket{};
