@@ -169,7 +169,7 @@ class hub final : private detail::connection_owner {
 
   std::size_t connections() const noexcept { return connections_by_remote_.size(); }
   // The OpenSSL context of TLS and WSS, for settings options do not cover.
-  asio::ssl::context& tls_context() noexcept { return tls_; }
+  asio::ssl::context& tls_context() { return tls_ready(); }
   std::size_t flows() const noexcept { return flows_.empty() ? 0 : flows_.size() - 1 - free_.size(); }  // slot 0 is "none"
   const counters& stats() const noexcept { return counters_; }
 
@@ -548,19 +548,28 @@ class hub final : private detail::connection_owner {
     if (!t.certificate_chain_file.empty()) tls_.use_certificate_chain_file(t.certificate_chain_file);
     if (!t.private_key_file.empty()) tls_.use_private_key_file(t.private_key_file, asio::ssl::context::pem);
     if (!t.ca_file.empty()) tls_.load_verify_file(t.ca_file);
-    else tls_.set_default_verify_paths();
     // The context's mode is the server side's: connections we open set
     // their own (prepare_tls_client, ws::stream_options::tls_verify).
     if (t.verify_client) tls_.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   }
 
+  // Without options::tls.ca_file peers are verified against the system's
+  // store, loaded when the first TLS or WSS connection needs it: reading it
+  // costs about 1.4 MB and 20 ms per hub, which a UA without TLS never pays.
+  asio::ssl::context& tls_ready() {
+    if (!tls_store_loaded_ && opt_.tls.ca_file.empty()) tls_.set_default_verify_paths();
+    tls_store_loaded_ = true;
+    return tls_;
+  }
+
   std::shared_ptr<connection> make_connection(protocol p, std::uint32_t index, asio::ip::tcp::socket s) {
     auto& owner = static_cast<detail::connection_owner&>(*this);
     switch (p) {
-      case protocol::tls: return std::make_shared<detail::stream_connection<detail::tls_socket>>(owner, alive_, index, std::move(s), tls_);
+      case protocol::tls:
+        return std::make_shared<detail::stream_connection<detail::tls_socket>>(owner, alive_, index, std::move(s), tls_ready());
       case protocol::ws: return std::make_shared<detail::websocket_connection<detail::tcp_socket>>(owner, alive_, index, std::move(s));
       case protocol::wss:
-        return std::make_shared<detail::websocket_connection<detail::tls_socket>>(owner, alive_, index, std::move(s), tls_);
+        return std::make_shared<detail::websocket_connection<detail::tls_socket>>(owner, alive_, index, std::move(s), tls_ready());
       default: return std::make_shared<detail::stream_connection<detail::tcp_socket>>(owner, alive_, index, std::move(s));
     }
   }
@@ -745,6 +754,7 @@ class hub final : private detail::connection_owner {
   std::vector<iovec> mmsg_parts_{};
 #endif
   asio::ssl::context tls_;
+  bool tls_store_loaded_ = false;  // tls_ready()
   asio::steady_timer sweep_;
   bool sweep_armed_ = false, closing_ = false;
   counters counters_{};
