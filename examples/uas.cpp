@@ -22,6 +22,7 @@
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -130,8 +131,9 @@ int main(int argc, char** argv) {
     for (const auto& [p, proto] : more) {
       if (p < 0) continue;
       const std::size_t listener = uas.listen(proto, {at, static_cast<unsigned short>(p)});
-      std::printf("uas listening on %s %s:%u\n", std::string(sip::transport::uri_parameter(proto)).c_str(), address.c_str(),
-                  uas.local_endpoint(listener).port());
+      std::string name(sip::transport::text(proto));  // "WSS" -> "wss"
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::printf("uas listening on %s %s:%u\n", name.c_str(), address.c_str(), uas.local_endpoint(listener).port());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "uas: cannot listen on %s: %s\n", address.c_str(), e.what());

@@ -1482,6 +1482,7 @@ TEST_CASE("RFC 3261 §8.1.1.8 / §12.1.1: SIPS Contacts: ours for TLS as a SIPS 
   CHECK(dlg::secure_contact("sip:alice@192.0.2.1:5061;transport=tls") == "sips:alice@192.0.2.1:5061");
   CHECK(dlg::secure_contact("SIP:alice@192.0.2.1:5061;ob;Transport=TLS") == "sips:alice@192.0.2.1:5061;ob");
   CHECK(dlg::secure_contact("sip:a@[2001:db8::1]:5061;transport=tls;lr?subject=x") == "sips:a@[2001:db8::1]:5061;lr?subject=x");
+  CHECK(dlg::secure_contact("sip:alice@192.0.2.1:443;transport=ws") == "sips:alice@192.0.2.1:443;transport=ws");  // RFC 7118 §5.2
   CHECK(dlg::secure_contact("sip:alice@192.0.2.1:443;transport=wss") == "sips:alice@192.0.2.1:443;transport=wss");
   // No SIPS URI reaches these: left as they are.
   CHECK(dlg::secure_contact("sip:alice@192.0.2.1:5060") == "sip:alice@192.0.2.1:5060");

@@ -13,7 +13,8 @@
 #      uas over the connection its REGISTER opened), then both over TLS
 #      (kamailio-tls-modules; both verify Kamailio's certificate against the
 #      test CA) with sip:...;transport=tls URIs, and again with sips: URIs
-#      (RFC 3261 §8.1.1.8: every Contact a SIPS URI).
+#      (RFC 3261 §8.1.1.8: every Contact a SIPS URI), then both over secure
+#      WebSocket (the WebSocket upgrade on Kamailio's TLS port).
 #   ua_peers_interop.sh PATH/TO/uas PATH/TO/simplecall
 set -u
 UAS=$(realpath "$1")
@@ -117,7 +118,8 @@ loadmodule "websocket.so"
 modparam("usrloc", "db_mode", 0)
 modparam("rr", "enable_full_lr", 1)
 tcp_accept_no_cl=yes
-# SIP over WebSocket (RFC 7118) on the TCP port: the upgrade is an HTTP request.
+# SIP over WebSocket (RFC 7118) on the TCP port, and over TLS (WSS) on the TLS
+# port: the upgrade is an HTTP request on either.
 # (Kamailio warns that WS routing wants nathelper or outbound: our WS clients'
 # Contacts carry their real address and port, so its connection lookup finds them.)
 event_route[xhttp:request] {
@@ -146,11 +148,11 @@ mkdir -p kamailio-run
 KAMAILIO_PID=$!
 PIDS+=("$KAMAILIO_PID")
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$KPORT") 2>/dev/null && break; sleep 0.1; done
-for transport in udp tcp ws tls sips; do
+for transport in udp tcp ws tls sips wss; do
   scheme=sip port=$KPORT suffix="" tls=()
   [ "$transport" != udp ] && suffix=";transport=$transport"
   case "$transport" in
-    tls) port=$KTLS tls=(--ca "$WORK/tls/cert.pem") ;;
+    tls | wss) port=$KTLS tls=(--ca "$WORK/tls/cert.pem") ;;
     sips) scheme=sips port=$KTLS suffix="" tls=(--ca "$WORK/tls/cert.pem") ;;
   esac
   start_uas "kamailio-$transport" --register "$scheme:127.0.0.1:$port$suffix" --user bob "${tls[@]}"
@@ -158,7 +160,9 @@ for transport in udp tcp ws tls sips; do
   timeout 20 "$SIMPLECALL" "$scheme:bob@127.0.0.1:$port$suffix" --duration 1 --register "$scheme:127.0.0.1:$port$suffix" \
     --user alice "${tls[@]}" < /dev/null > "simplecall-kamailio-$transport.out" 2>&1
   rc=$?
-  if stop_uas "kamailio-$transport" && [ "$rc" = 0 ] && grep -q "registration: registered.*contact <$scheme:" "uas-kamailio-$transport.out"; then
+  # RFC 7118 §5.2: a WebSocket Contact says ;transport=ws over WSS too (Kamailio knows no "wss" there).
+  contact="contact <$scheme:"; [ "$transport" = wss ] && contact="contact <sip:[^>]*;transport=ws>"
+  if stop_uas "kamailio-$transport" && [ "$rc" = 0 ] && grep -q "registration: registered.*$contact" "uas-kamailio-$transport.out"; then
     echo "simplecall (alice) -> Kamailio -> uas (bob), both registered over $transport: established and ended cleanly"
   else
     failures=$((failures + 1)); echo "FAIL: through Kamailio over $transport (simplecall exit $rc)"

@@ -107,6 +107,14 @@ struct tls_pair {
   }
 };
 
+// The ;transport= of a sip: target over `p`. RFC 7118 §5.2 has "ws" for WS and
+// WSS alike (WSS is sips: + ws); a sip: URI that must reach a WSS listener
+// says "wss", which the user agent takes as WebSocket stacks write it.
+std::string target_transport(ua::protocol p) {
+  if (p == ua::protocol::udp) return "";
+  return p == ua::protocol::wss ? ";transport=wss" : ";transport=" + std::string(sip::transport::uri_parameter(p));
+}
+
 // `sips`: the target is a SIPS URI (TLS): every Contact is one too (RFC 3261 §8.1.1.8, §12.1.1).
 void call_hold_resume_hangup(ua::protocol p, bool sips = false) {
   asio::io_context io;
@@ -115,9 +123,9 @@ void call_hold_resume_hangup(ua::protocol p, bool sips = false) {
   const auto loopback = asio::ip::make_address("127.0.0.1");
   bob.u.listen(p, {loopback, 0});
   alice.u.listen(ua::protocol::udp, {loopback, 0});
-  std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
-  if (p != ua::protocol::udp) target += ";transport=" + std::string(sip::transport::uri_parameter(p));
+  std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()) + target_transport(p);
   if (sips) target = "sips:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
+  if (sips && p == ua::protocol::wss) target += ";transport=ws";  // RFC 7118 §5.2: sips: + ws is WSS
   const auto call = alice.u.make_call(target);
   REQUIRE(call);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
@@ -129,6 +137,8 @@ void call_hold_resume_hangup(ua::protocol p, bool sips = false) {
     CHECK(d->local_contact().starts_with(sips ? "sips:" : "sip:"));
     CHECK(d->remote_target().starts_with(sips ? "sips:" : "sip:"));
   }
+  // RFC 7118 §5.2: a WebSocket Contact says transport=ws, over WSS too (never "wss").
+  if (sip::transport::is_websocket(p)) CHECK(bob.u.dialog_of(bob.last_incoming)->local_contact().ends_with(";transport=ws"));
   CHECK(alice.media_ok == 1);
   CHECK(bob.media_ok == 1);
   CHECK(our_direction(alice.u, call.call) == sdp::direction::sendrecv);
@@ -168,6 +178,9 @@ TEST_CASE("user agent: call to a sips: URI, hold, resume, MESSAGE, hang-up over 
 }
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WS (RFC 7118)") { call_hold_resume_hangup(ua::protocol::ws); }
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WSS") { call_hold_resume_hangup(ua::protocol::wss); }
+TEST_CASE("user agent: call to a sips: URI with transport=ws (RFC 7118 §5.2: WSS), hold, resume, MESSAGE, hang-up") {
+  call_hold_resume_hangup(ua::protocol::wss, true);
+}
 
 TEST_CASE("user agent: a TLS server whose certificate the caller does not trust: the call ends with 503") {
   asio::io_context io;
@@ -182,11 +195,13 @@ TEST_CASE("user agent: a TLS server whose certificate the caller does not trust:
   CHECK(alice.u.transports().stats().handshake_failures == 1);
 }
 
-TEST_CASE("user agent: sips: URIs go over TLS; ws and transports it does not know are refused") {
+TEST_CASE("user agent: sips: URIs go over TLS, or WSS with transport=ws; transports it does not know are refused") {
   CHECK(ua::resolve("sips:bob@127.0.0.1").proto == ua::protocol::tls);
   CHECK(ua::resolve("sips:bob@127.0.0.1").endpoint.port() == 5061);
   CHECK(ua::resolve("sips:bob@127.0.0.1;transport=wss").proto == ua::protocol::wss);
-  CHECK(ua::resolve("sips:bob@127.0.0.1;transport=ws").error == "sips: URI over ws (use wss)");
+  CHECK(ua::resolve("sips:bob@127.0.0.1;transport=ws").proto == ua::protocol::wss);  // RFC 7118 §5.2
+  CHECK(ua::resolve("sips:bob@127.0.0.1;transport=ws").endpoint.port() == 443);
+  CHECK(ua::resolve("sip:bob@127.0.0.1;transport=wss").proto == ua::protocol::wss);  // not RFC 7118's, but written
   CHECK(ua::resolve("sip:bob@127.0.0.1;transport=WS").proto == ua::protocol::ws);
   CHECK(ua::resolve("sip:bob@127.0.0.1;transport=ws").endpoint.port() == 80);
   CHECK(ua::resolve("sip:bob@127.0.0.1;transport=wss").endpoint.port() == 443);
@@ -399,7 +414,7 @@ void call_with_fault(ua::protocol p, io_point point, int expected, std::size_t u
   bob.u.listen(p, {loopback, 0});
   alice.u.listen(ua::protocol::udp, {loopback, 0});
   std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
-  if (p != ua::protocol::udp) target += ";transport=" + std::string(sip::transport::uri_parameter(p));
+  target += target_transport(p);
   const auto first = alice.u.make_call(target);
   REQUIRE(first);
   const auto over = [&] { return alice.reached(ua::call_state::confirmed) || alice.reached(ua::call_state::disconnected); };

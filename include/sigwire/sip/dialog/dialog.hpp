@@ -121,16 +121,17 @@ inline bool is_sips(std::string_view uri_or_name_addr) noexcept {
 // Our Contact as a SIPS URI, for a request or dialog that needs one (RFC 3261
 // §8.1.1.8, §12.1.1). A transport's Contact for TLS is "sip:...;transport=tls":
 // the same address as a SIPS URI is "sips:..." without the parameter (RFC 3261
-// §26.2.2 deprecates transport=tls); over WSS it keeps ";transport=wss" (RFC 7118
-// §5). A Contact for any other transport, or one that does not parse, comes
-// back as it is: no SIPS URI reaches it (such a request should not be sent;
-// the user agent refuses sips: targets over UDP, TCP and WS).
+// §26.2.2 deprecates transport=tls); a WebSocket one keeps ";transport=ws"
+// (RFC 7118 §5.2: sips: with ws is WSS; "wss" is kept too). A Contact for any
+// other transport, or one that does not parse, comes back as it is: no SIPS
+// URI reaches it (the user agent asks for one only on TLS and WSS flows).
 inline std::string secure_contact(std::string_view contact) {
   uri u;
   if (parse_uri_to(contact, u) != error{} || u.scheme != uri_scheme::sip) return std::string(contact);
   const auto transport = u.transport();
   const bool tls = transport && core::ascii::iequals(*transport, "tls");
-  if (!tls && !(transport && core::ascii::iequals(*transport, "wss"))) return std::string(contact);
+  const bool websocket = transport && (core::ascii::iequals(*transport, "ws") || core::ascii::iequals(*transport, "wss"));
+  if (!tls && !websocket) return std::string(contact);
   const std::size_t rest = u.scheme_name.size() + 1;  // after "sip:"
   const std::size_t params_at = static_cast<std::size_t>(u.params.data() - contact.data());
   std::string out = "sips:";

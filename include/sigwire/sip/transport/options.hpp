@@ -30,21 +30,28 @@ constexpr std::string_view text(protocol p) noexcept {
   }
   return "UDP";
 }
-// The value of a SIP URI's ;transport= parameter (RFC 3261 §19.1.1, RFC 7118 §7).
+// The value of a SIP URI's ;transport= parameter (RFC 3261 §19.1.1). RFC 7118
+// §5.2 defines one value for WebSocket, "ws", for WS and WSS alike: the
+// security is in the sips: scheme or in the connection the URI is reached
+// over (Kamailio reads ";transport=wss" as no transport it knows).
 constexpr std::string_view uri_parameter(protocol p) noexcept {
   switch (p) {
     case protocol::udp: return "udp";
     case protocol::tcp: return "tcp";
     case protocol::tls: return "tls";
     case protocol::ws: return "ws";
-    case protocol::wss: return "wss";
+    case protocol::wss: return "ws";
   }
   return "udp";
 }
-// The protocol a ;transport= value names (case-insensitive); none when unknown.
+// The protocol a ;transport= value names (case-insensitive); none when
+// unknown. "ws" is WS (a sips: URI makes it WSS: ua::resolve); "wss", which
+// RFC 7118 does not define but its §8.2 example and some stacks write, is
+// taken as WSS.
 inline std::optional<protocol> protocol_from_parameter(std::string_view value) noexcept {
-  for (const protocol p : {protocol::udp, protocol::tcp, protocol::tls, protocol::ws, protocol::wss})
+  for (const protocol p : {protocol::udp, protocol::tcp, protocol::tls, protocol::ws})
     if (sip::detail::ieq_lower(value, uri_parameter(p))) return p;
+  if (sip::detail::ieq_lower(value, "wss")) return protocol::wss;
   return std::nullopt;
 }
 constexpr bool is_stream(protocol p) noexcept { return p != protocol::udp; }  // reliable: §17 timers change

@@ -72,9 +72,10 @@ struct make_call_result {
 };
 
 // Where a SIP URI's requests go: its host (an IP address: no DNS yet, RFC 3263)
-// and port, over the protocol its ;transport= names (udp, tcp, tls, ws, wss;
-// a sips: URI means TLS unless it says wss). Without a port: the protocol's
-// default (5060, 5061 for TLS, 80/443 for WS/WSS).
+// and port, over the protocol its ;transport= names (udp, tcp, tls, ws, and
+// wss as some stacks write it). A sips: URI means TLS, or WSS with
+// ;transport=ws (RFC 7118 §5.2). Without a port: the protocol's default
+// (5060, 5061 for TLS, 80/443 for WS/WSS).
 struct next_hop {
   protocol proto = protocol::udp;
   asio::ip::tcp::endpoint endpoint{};
@@ -94,10 +95,8 @@ inline next_hop resolve(std::string_view target) {
     if (!p) return {.error = "transport not supported yet"};
     hop.proto = *p;
   }
-  if (u->scheme == sip::uri_scheme::sips && !transport::is_secure(hop.proto)) {  // RFC 3261 §19.1: sips: is TLS on every hop
-    if (hop.proto == protocol::ws) return {.error = "sips: URI over ws (use wss)"};
-    hop.proto = protocol::tls;
-  }
+  if (u->scheme == sip::uri_scheme::sips && !transport::is_secure(hop.proto))  // RFC 3261 §19.1: sips: is TLS on every hop
+    hop.proto = hop.proto == protocol::ws ? protocol::wss : protocol::tls;
   hop.endpoint = {address, u->has_port ? static_cast<unsigned short>(u->port) : transport::default_port(hop.proto)};
   return hop;
 }
