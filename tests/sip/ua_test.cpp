@@ -100,7 +100,7 @@ struct tls_pair {
   sip::transport::options bob, alice;
   explicit tls_pair(ua::protocol p) {
     if (!sip::transport::is_secure(p)) return;
-    const auto dir = sigwire::test::make_test_cert("ua", "IP:127.0.0.1,URI:sip:bob.example.com");
+    const auto dir = sigwire::test::make_test_cert("ua", "IP:127.0.0.1,IP:0:0:0:0:0:0:0:1,URI:sip:bob.example.com");
     bob.tls.certificate_chain_file = (dir / "cert.pem").string();
     bob.tls.private_key_file = (dir / "key.pem").string();
     alice.tls.ca_file = (dir / "cert.pem").string();
@@ -116,15 +116,17 @@ std::string target_transport(ua::protocol p) {
 }
 
 // `sips`: the target is a SIPS URI (TLS): every Contact is one too (RFC 3261 §8.1.1.8, §12.1.1).
-void call_hold_resume_hangup(ua::protocol p, bool sips = false) {
+// `ipv6`: both on ::1, so every Via, Contact and target has a bracketed address.
+void call_hold_resume_hangup(ua::protocol p, bool sips = false, bool ipv6 = false) {
   asio::io_context io;
   const tls_pair tls(p);
   agent alice(io, false, tls.alice), bob(io, true, tls.bob);
-  const auto loopback = asio::ip::make_address("127.0.0.1");
+  const auto loopback = asio::ip::make_address(ipv6 ? "::1" : "127.0.0.1");
+  const std::string host = ipv6 ? "[::1]" : "127.0.0.1";
   bob.u.listen(p, {loopback, 0});
   alice.u.listen(ua::protocol::udp, {loopback, 0});
-  std::string target = "sip:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()) + target_transport(p);
-  if (sips) target = "sips:bob@127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port());
+  std::string target = "sip:bob@" + host + ":" + std::to_string(bob.u.local_endpoint(0).port()) + target_transport(p);
+  if (sips) target = "sips:bob@" + host + ":" + std::to_string(bob.u.local_endpoint(0).port());
   if (sips && p == ua::protocol::wss) target += ";transport=ws";  // RFC 7118 §5.2: sips: + ws is WSS
   const auto call = alice.u.make_call(target);
   REQUIRE(call);
@@ -136,6 +138,8 @@ void call_hold_resume_hangup(ua::protocol p, bool sips = false) {
     REQUIRE(d);
     CHECK(d->local_contact().starts_with(sips ? "sips:" : "sip:"));
     CHECK(d->remote_target().starts_with(sips ? "sips:" : "sip:"));
+    CHECK(d->local_contact().find("@" + host + ":") != std::string_view::npos);
+    CHECK(d->remote_target().find("@" + host + ":") != std::string_view::npos);
   }
   // RFC 7118 §5.2: a WebSocket Contact says transport=ws, over WSS too (never "wss").
   if (sip::transport::is_websocket(p)) CHECK(bob.u.dialog_of(bob.last_incoming)->local_contact().ends_with(";transport=ws"));
@@ -180,6 +184,13 @@ TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WS (RFC 7118)")
 TEST_CASE("user agent: call, hold, resume, MESSAGE, hang-up over WSS") { call_hold_resume_hangup(ua::protocol::wss); }
 TEST_CASE("user agent: call to a sips: URI with transport=ws (RFC 7118 §5.2: WSS), hold, resume, MESSAGE, hang-up") {
   call_hold_resume_hangup(ua::protocol::wss, true);
+}
+TEST_CASE("user agent over IPv6 (::1): call, hold, resume, MESSAGE, hang-up over UDP, TCP, TLS, WS, WSS, and sips:") {
+  for (const ua::protocol p : {ua::protocol::udp, ua::protocol::tcp, ua::protocol::tls, ua::protocol::ws, ua::protocol::wss}) {
+    CAPTURE(sip::transport::text(p));
+    call_hold_resume_hangup(p, false, true);
+  }
+  call_hold_resume_hangup(ua::protocol::tls, true, true);
 }
 
 TEST_CASE("user agent: a TLS server whose certificate the caller does not trust: the call ends with 503") {
