@@ -1790,3 +1790,42 @@ TEST_CASE("make_call: a target or From that would not parse is refused before an
   CHECK(invite->from()->param("x") == "1");
   CHECK_FALSE(invite->from()->tag.empty());
 }
+
+// The caller's dialogs are made from where the session layer wrote the From
+// value, Request-URI and Contact into its INVITE (offsets, no parse): the
+// early dialog of a 180 must say what the INVITE as parsed says (§12.1.2).
+TEST_CASE("§12.1.2: the caller's early dialog says what its INVITE says: From with tag, Contact, Request-URI, Call-ID, CSeq") {
+  for (const std::string target : {"sip:bob@192.0.2.2:5060;transport=udp", "sips:bob@192.0.2.2", "sip:bob@[2001:db8::2]:5070"}) {
+    CAPTURE(target);
+    dlg::session_config cfg;
+    cfg.via = "SIP/2.0/TLS 192.0.2.1:5061";
+    cfg.contact = "sip:alice@192.0.2.1:5061;transport=tls";
+    dlg::session_layer layer(cfg, [n = std::uint64_t{7}]() mutable { return ++n; });
+    const sip::transaction::peer bob{1, true};
+    const sip::transaction::instant t0{0};
+    const auto r = layer.make_call(target, "\"Alice A.\" <sip:alice@example.com>;x=1", bob, t0);
+    REQUIRE(r.error == dlg::call_error::ok);
+    std::string sent;
+    for (auto& e : layer.take_events())
+      if (const auto* s = std::get_if<sip::transaction::send_event>(&e)) sent = std::string(s->bytes());
+    sip::message invite;
+    REQUIRE_FALSE(sip::message::parse(sent, invite));
+    std::string ringing(1024, '\0');
+    sip::builder b(ringing);
+    REQUIRE_FALSE(sip::response_from_request(b, invite.view(), 180, "Ringing", "b1"));  // no Contact: the target stays the Request-URI
+    const auto done = b.finish();
+    REQUIRE(done);
+    ringing.resize(done.value.size());
+    REQUIRE(layer.receive(ringing, bob, t0) == sip::transaction::layer_error{});
+    const dlg::dialog* d = layer.dialog_of(r.call);
+    REQUIRE(d);
+    CHECK(d->local_party() == invite->find(sip::header_id::from)->value);
+    CHECK(d->id().call_id == invite->call_id());
+    CHECK(d->id().local_tag == invite->from()->tag);
+    CHECK(d->id().remote_tag == "b1");
+    CHECK(d->remote_target() == invite->request_uri_text());
+    const std::string_view contact = invite->find(sip::header_id::contact)->value;  // "<uri>"
+    CHECK(d->local_contact() == contact.substr(1, contact.size() - 2));
+    CHECK(d->local_contact().starts_with(target.starts_with("sips:") ? "sips:alice@" : "sip:alice@"));
+  }
+}
