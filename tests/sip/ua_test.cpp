@@ -370,6 +370,64 @@ TEST_CASE("user agent: malformed and oversized messages over WebSocket; it keeps
   CHECK(bob.u.calls() == 0);
 }
 
+// The same over the secure transports: a TLS connection carries 600
+// well-framed but malformed messages and then one whose framing is broken
+// (it is closed); a WSS connection carries 600 malformed messages and one
+// past the size limit (closed with 1009). Then a real call over each goes
+// through, and no call or connection is left.
+TEST_CASE("user agent: malformed messages over TLS and WSS; the connection that breaks framing is closed; calls go on") {
+  for (const ua::protocol p : {ua::protocol::tls, ua::protocol::wss}) {
+    CAPTURE(sip::transport::text(p));
+    asio::io_context io;
+    const tls_pair tls(p);
+    agent bob(io, true, tls.bob);
+    const auto loopback = asio::ip::make_address("127.0.0.1");
+    const unsigned short port = bob.u.local_endpoint(bob.u.listen(p, {loopback, 0})).port();
+    asio::ssl::context trusting(asio::ssl::context::tls_client);
+    trusting.load_verify_file(tls.alice.tls.ca_file);
+    using tls_socket = asio::ssl::stream<asio::ip::tcp::socket>;
+    sigwire::ws::stream<tls_socket> flooder{tls_socket(io, trusting)};
+    tls_socket& secure = flooder.next_layer();
+    secure.set_verify_mode(asio::ssl::verify_peer);
+    secure.lowest_layer().connect({loopback, port});
+    std::optional<std::error_code> shook;
+    secure.async_handshake(asio::ssl::stream_base::client, [&](std::error_code ec) { shook = ec; });
+    REQUIRE(run_until(io, [&] { return shook.has_value(); }));
+    REQUIRE_FALSE(*shook);
+    const std::string broken[] = {"INVITE sip:bob SIP/2.0\r\nContent-Length: 0\r\n\r\n",
+                                  "SIP/2.0 200 OK\r\nVia: x\r\nContent-Length: 0\r\n\r\n",
+                                  "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TLS h;branch=z9hG4bK1\r\nCSeq: x\r\nContent-Length: 0\r\n\r\n"};
+    std::string all;
+    if (p == ua::protocol::tls) {
+      for (int i = 0; i < 600; ++i) all += broken[i % 3];
+      all += std::string(1500, '\xff') + "\r\nContent-Length: nope\r\n\r\n";  // no SIP framing: the connection closes
+      asio::async_write(secure, asio::buffer(all), [](std::error_code, std::size_t) {});
+      REQUIRE(run_until(io, [&] { return bob.u.transports().stats().framing_errors == 1; }));
+    } else {
+      sigwire::ws::client_options o;
+      o.host = "127.0.0.1";
+      o.subprotocols = {"sip"};
+      shook.reset();
+      flooder.async_handshake(std::move(o), [&](std::error_code ec) { shook = ec; });
+      REQUIRE(run_until(io, [&] { return shook.has_value(); }));
+      REQUIRE_FALSE(*shook);
+      for (int i = 0; i < 600; ++i) flooder.send_binary(broken[i % 3]);
+      flooder.send_binary(std::string(70'000, 'x'));  // past the 65,535-byte SIP limit: closed with 1009
+    }
+    REQUIRE(run_until(io, [&] { return bob.u.transports().connections() == 0; }));
+    CHECK(bob.u.transports().stats().messages_in >= 600);  // every malformed one was taken and dropped or answered
+    CHECK(bob.u.calls() == 0);
+    agent alice(io, false, tls.alice);
+    alice.u.listen(ua::protocol::udp, {loopback, 0});
+    const auto call = alice.u.make_call("sip:bob@127.0.0.1:" + std::to_string(port) + target_transport(p));
+    REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed); }));
+    REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
+    REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected); }));
+    CHECK(alice.statuses.back() == 200);
+    CHECK(bob.u.calls() == 0);
+  }
+}
+
 TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request; a refused TCP target gives 503") {
   two_agents t(false);
   asio::io_context& io = t.io;
