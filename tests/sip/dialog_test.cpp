@@ -1754,11 +1754,27 @@ TEST_CASE("RFC 6337 §2.1 pattern 5 (RFC 3262 §5): after the answer in a reliab
   )");
 }
 
-TEST_CASE("make_call: a target or From that would not parse is refused before anything is sent; the INVITE it sends parses") {
+namespace {
+
+// A session layer of its own, outside the scripts, with a pinned random source.
+dlg::session_layer caller_layer(std::string_view via, std::string_view contact) {
   dlg::session_config cfg;
-  cfg.via = "SIP/2.0/UDP 192.0.2.1:5060";
-  cfg.contact = "sip:alice@192.0.2.1:5060";
-  dlg::session_layer layer(cfg, [n = std::uint64_t{7}]() mutable { return ++n; });
+  cfg.via = via;
+  cfg.contact = contact;
+  return dlg::session_layer(cfg, [n = std::uint64_t{7}]() mutable { return ++n; });
+}
+
+// The INVITE make_call() asked to send, parsed.
+void take_sent_invite(dlg::session_layer& layer, std::string& sent, sip::message& invite) {
+  for (auto& e : layer.take_events())
+    if (const auto* s = std::get_if<sip::transaction::send_event>(&e)) sent = std::string(s->bytes());
+  REQUIRE_FALSE(sip::message::parse(sent, invite));
+}
+
+}  // namespace
+
+TEST_CASE("make_call: a target or From that would not parse is refused before anything is sent; the INVITE it sends parses") {
+  dlg::session_layer layer = caller_layer("SIP/2.0/UDP 192.0.2.1:5060", "sip:alice@192.0.2.1:5060");
   const sip::transaction::peer bob{1, false};
   const sip::transaction::instant t0{0};
   for (const auto& input : std::vector<std::pair<std::string, std::string>>{
@@ -1780,10 +1796,8 @@ TEST_CASE("make_call: a target or From that would not parse is refused before an
   const auto r = layer.make_call("sip:bob@192.0.2.2:5060;transport=udp", "\"Alice\" <sip:alice@example.com>;x=1", bob, t0);
   REQUIRE(r.error == dlg::call_error::ok);
   std::string sent;
-  for (auto& e : layer.take_events())
-    if (const auto* s = std::get_if<sip::transaction::send_event>(&e)) sent = std::string(s->bytes());
   sip::message invite;
-  REQUIRE_FALSE(sip::message::parse(sent, invite));
+  take_sent_invite(layer, sent, invite);
   CHECK(invite->request_uri_text() == "sip:bob@192.0.2.2:5060;transport=udp");
   REQUIRE(invite->from());
   CHECK(invite->from()->display_name == "\"Alice\"");
@@ -1797,19 +1811,14 @@ TEST_CASE("make_call: a target or From that would not parse is refused before an
 TEST_CASE("§12.1.2: the caller's early dialog says what its INVITE says: From with tag, Contact, Request-URI, Call-ID, CSeq") {
   for (const std::string target : {"sip:bob@192.0.2.2:5060;transport=udp", "sips:bob@192.0.2.2", "sip:bob@[2001:db8::2]:5070"}) {
     CAPTURE(target);
-    dlg::session_config cfg;
-    cfg.via = "SIP/2.0/TLS 192.0.2.1:5061";
-    cfg.contact = "sip:alice@192.0.2.1:5061;transport=tls";
-    dlg::session_layer layer(cfg, [n = std::uint64_t{7}]() mutable { return ++n; });
+    dlg::session_layer layer = caller_layer("SIP/2.0/TLS 192.0.2.1:5061", "sip:alice@192.0.2.1:5061;transport=tls");
     const sip::transaction::peer bob{1, true};
     const sip::transaction::instant t0{0};
     const auto r = layer.make_call(target, "\"Alice A.\" <sip:alice@example.com>;x=1", bob, t0);
     REQUIRE(r.error == dlg::call_error::ok);
     std::string sent;
-    for (auto& e : layer.take_events())
-      if (const auto* s = std::get_if<sip::transaction::send_event>(&e)) sent = std::string(s->bytes());
     sip::message invite;
-    REQUIRE_FALSE(sip::message::parse(sent, invite));
+    take_sent_invite(layer, sent, invite);
     std::string ringing(1024, '\0');
     sip::builder b(ringing);
     REQUIRE_FALSE(sip::response_from_request(b, invite.view(), 180, "Ringing", "b1"));  // no Contact: the target stays the Request-URI
