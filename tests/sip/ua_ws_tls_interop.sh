@@ -12,7 +12,8 @@
 #      arrive over the peer's own WebSocket (RFC 7118 §5.2).
 #   2. baresip (baresip-core) calls uas over TLS, and simplecall calls
 #      baresip over TLS (both verify the certificate against the test CA).
-#   3. simplecall calls uas over TLS, sips:, WS and WSS; an untrusted
+#   3. simplecall calls uas over TLS, sips:, WS and WSS (sip: with wss, and
+#      sips: with ws as RFC 7118 §5.2 writes it); an untrusted
 #      certificate ends the call with 503 and exit 1.
 #   ua_ws_tls_interop.sh PATH/TO/uas PATH/TO/simplecall NPM_PREFIX
 set -u
@@ -98,7 +99,8 @@ simplecall_calls_uas() {
   start_uas own --ws-port 0 --tls-port 0 --wss-port 0 --cert "$CERT" --key "$KEY" || fail "uas did not start"
   tls=$(uas_port own tls); ws=$(uas_port own ws); wss=$(uas_port own wss)
   for target in "sip:uas@127.0.0.1:$tls;transport=tls" "sips:uas@127.0.0.1:$tls" \
-                "sip:uas@127.0.0.1:$ws;transport=ws" "sip:uas@127.0.0.1:$wss;transport=wss"; do
+                "sip:uas@127.0.0.1:$ws;transport=ws" "sip:uas@127.0.0.1:$wss;transport=wss" \
+                "sips:uas@127.0.0.1:$wss;transport=ws"; do  # RFC 7118 §5.2: sips: + ws is WSS
     timeout 20 "$SIMPLECALL" "$target" --duration 1 --ca "$CERT" < /dev/null > simplecall.out 2>&1
     rc=$?
     echo "simplecall -> uas $target: exit $rc ($(tail -1 simplecall.out))"
@@ -111,7 +113,7 @@ simplecall_calls_uas() {
   else
     fail "untrusted certificate (exit $rc)"; cat simplecall-untrusted.out
   fi
-  stop_uas own 4 || { fail "uas counts after simplecall"; cat "$WORK"/uas-own.err; }
+  stop_uas own 5 || { fail "uas counts after simplecall"; cat "$WORK"/uas-own.err; }
   [ "$failures" = 0 ]
 }
 
