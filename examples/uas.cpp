@@ -6,7 +6,7 @@
 //   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
 //       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
-//       [--udp-batch N]
+//       [--udp-batch N] [--reuse-port]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
 // when the INVITE had none); --ring sends 180 first; --hangup-after ends each
@@ -18,7 +18,8 @@
 // store). A MESSAGE outside a call is printed and answered 200. SIGINT/SIGTERM
 // unregister (at most 2 s) and stop it; it then prints its counts on one line
 // to stderr. --udp-batch sets transport::options::udp_batch (UDP datagrams
-// per recvmmsg/sendmmsg; 1: one per call through Asio).
+// per recvmmsg/sendmmsg; 1: one per call through Asio). --reuse-port lets
+// several uas processes listen on one port (SO_REUSEPORT), one per core.
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
@@ -60,12 +61,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
     else if (!std::strcmp(argv[i], "--udp-batch") && i + 1 < argc) transport.udp_batch = std::strtoul(argv[++i], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--reuse-port")) transport.reuse_port = true;
     else {
       std::fprintf(stderr,
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
                    "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n"
-                   "           [--udp-batch N]\n");
+                   "           [--udp-batch N] [--reuse-port]\n");
       return 2;
     }
   }

@@ -237,6 +237,56 @@ TEST_CASE("hub: UDP bursts: every datagram taken and answered in order, a failed
   }
 }
 
+// One user agent per thread on one port (docs/sip-transport.md, "Threads"):
+// with options::reuse_port two hubs bind the same UDP and TCP port; the
+// kernel gives each UDP source, and each TCP connection, to one of them.
+TEST_CASE("hub: reuse_port: two hubs on one UDP and TCP port share the sources, each source sticks to one; without it the bind fails") {
+  transport::options sharing;
+  sharing.reuse_port = true;
+  fixture a(sharing), b(sharing);
+  const unsigned short port = a.net.local_endpoint(a.net.listen_udp_and_tcp({loopback, 0})).port();
+  b.net.listen_udp_and_tcp({loopback, port});
+  const auto run_both = [&](auto done) {
+    const auto end = std::chrono::steady_clock::now() + 5s;  // a bound for a broken test, never a measurement
+    while (!done() && std::chrono::steady_clock::now() < end)
+      for (fixture* f : {&a, &b}) {
+        f->io.restart();
+        f->io.run_for(5ms);
+      }
+    return done();
+  };
+  asio::io_context io;
+  std::vector<asio::ip::udp::socket> sources;
+  for (int i = 0; i < 20; ++i) {
+    sources.emplace_back(io, asio::ip::udp::endpoint{loopback, 0});
+    for (int k = 0; k < 2; ++k)
+      sources.back().send_to(asio::buffer(request("Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK" + std::to_string(2 * i + k))),
+                             {loopback, port});
+  }
+  REQUIRE(run_both([&] { return a.in.size() + b.in.size() == 40; }));
+  CHECK_FALSE(a.in.empty());  // shared: all 20 sources hashed to one socket has odds of 1 in 2^19
+  CHECK_FALSE(b.in.empty());
+  // Every source's two requests went to the same hub.
+  std::vector<int> hub_of(65536, -1);
+  for (const fixture* f : {&a, &b})
+    for (const received& r : f->in) {
+      const unsigned source = f->net.remote_of(r.from).port();
+      const int which = f == &a ? 0 : 1;
+      CHECK((hub_of[source] == -1 || hub_of[source] == which));
+      hub_of[source] = which;
+    }
+  std::vector<asio::ip::tcp::socket> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.emplace_back(io);
+    clients.back().connect({loopback, port});
+  }
+  REQUIRE(run_both([&] { return a.net.connections() + b.net.connections() == 10; }));
+
+  fixture alone;  // without reuse_port the port is taken
+  CHECK_THROWS_AS(alone.net.listen(transport::protocol::udp, {loopback, port}), std::system_error);
+  CHECK_THROWS_AS(alone.net.listen(transport::protocol::tcp, {loopback, port}), std::system_error);
+}
+
 TEST_CASE("hub: listeners on 0.0.0.0 never say 0.0.0.0 in Via or Contact") {
   fixture f;
   const asio::ip::tcp::endpoint any{asio::ip::address_v4::any(), 0};

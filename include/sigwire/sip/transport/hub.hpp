@@ -63,6 +63,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -208,12 +209,14 @@ class hub final : private detail::connection_owner {
     auto l = std::make_unique<listener>(io_, p);
     if (p == protocol::udp) {
       l->udp.open(at.protocol() == asio::ip::tcp::v4() ? asio::ip::udp::v4() : asio::ip::udp::v6());
+      if (opt_.reuse_port) allow_port_sharing(l->udp);
       l->udp.bind({at.address(), at.port()});
       l->udp.non_blocking(true);  // a full send buffer drops the datagram instead of blocking the loop
       l->local = {at.address(), l->udp.local_endpoint().port()};
     } else {
       l->acceptor.open(at.protocol());
       l->acceptor.set_option(asio::socket_base::reuse_address(true));
+      if (opt_.reuse_port) allow_port_sharing(l->acceptor);
       l->acceptor.bind(at);
       l->acceptor.listen();
       l->local = l->acceptor.local_endpoint();
@@ -222,6 +225,16 @@ class hub final : private detail::connection_owner {
     l->via = via_value(l->proto, published);
     l->contact = contact_uri(l->proto, published);
     return l;
+  }
+  // options::reuse_port: SO_REUSEPORT before bind, where the platform has it.
+  template <class Socket>
+  static void allow_port_sharing(Socket& s) {
+#if defined(SO_REUSEPORT)
+    s.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+#else
+    (void)s;
+    throw std::system_error(make_error_code(asio::error::operation_not_supported), "options::reuse_port (SO_REUSEPORT)");
+#endif
   }
   std::size_t start(std::unique_ptr<listener> l) {
     const protocol p = l->proto;

@@ -122,6 +122,12 @@ struct options {
   // handling them sends; Linux). 1: one per call through Asio's
   // async_receive_from, the path every other platform takes.
   std::size_t udp_batch = 16;
+  // SO_REUSEPORT on every listener, so several hubs (one user agent per
+  // thread, each on its own io_context) can listen on one port; the kernel
+  // gives each UDP source and each TCP connection to one of them
+  // (docs/sip-transport.md, "Threads"). Where the platform has no
+  // SO_REUSEPORT, listen() throws.
+  bool reuse_port = false;
   std::string user = "sigwire";              // user part of our Contact URIs
   tls_options tls{};
   websocket_options websocket{};
