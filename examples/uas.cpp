@@ -23,7 +23,6 @@
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -134,7 +133,7 @@ int main(int argc, char** argv) {
       if (p < 0) continue;
       const std::size_t listener = uas.listen(proto, {at, static_cast<unsigned short>(p)});
       std::string name(sip::transport::text(proto));  // "WSS" -> "wss"
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char& c : name) c = core::ascii::to_lower(c);
       std::printf("uas listening on %s %s:%u\n", name.c_str(), address.c_str(), uas.local_endpoint(listener).port());
     }
   } catch (const std::exception& e) {

@@ -40,6 +40,12 @@
 
 namespace sigwire::sip::transport::detail {
 
+// errno of the call that just failed, as Asio names it (would_block for EAGAIN).
+inline std::error_code last_socket_error() noexcept {
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return asio::error::would_block;
+  return {errno, asio::error::get_system_category()};
+}
+
 // Receive slots for one UDP socket: `slots` buffers of `size` bytes each,
 // reserved once. The buffer is not initialised, so a page of it becomes
 // resident only when a datagram reaches it (16 slots of 64 KiB cost what
@@ -69,7 +75,7 @@ class datagram_inbox {
     do got = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(headers_.size()), MSG_DONTWAIT, nullptr);
     while (got < 0 && errno == EINTR);
     if (got < 0) {
-      ec = std::error_code(errno == EWOULDBLOCK ? EAGAIN : errno, asio::error::get_system_category());
+      ec = last_socket_error();
       return 0;
     }
     ec = {};
@@ -123,7 +129,7 @@ inline std::size_t send_datagrams(std::span<queued_datagram> batch, std::vector<
     const int n = ::sendmmsg(batch.front().fd, headers.data() + sent, static_cast<unsigned>(batch.size() - sent), MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      ec = std::error_code(errno == EWOULDBLOCK ? EAGAIN : errno, asio::error::get_system_category());
+      ec = last_socket_error();
       break;
     }
     sent += static_cast<std::size_t>(n);
