@@ -6,7 +6,7 @@
 //   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
 //       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
-//       [--udp-batch N] [--reuse-port]
+//       [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
 // when the INVITE had none); --ring sends 180 first; --hangup-after ends each
@@ -20,6 +20,10 @@
 // to stderr. --udp-batch sets transport::options::udp_batch (UDP datagrams
 // per recvmmsg/sendmmsg; 1: one per call through Asio). --reuse-port lets
 // several uas processes listen on one port (SO_REUSEPORT), one per core.
+// --registrar serves REGISTER (RFC 3261 §10.3, no authentication) and
+// prints each one; --call-registered also calls every address-of-record
+// when it first registers (over the client's own connection when its
+// Contact is a WebSocket or .invalid one) and prints that call's states.
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
@@ -27,6 +31,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <list>
+#include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <string>
 #include <utility>
@@ -40,7 +47,7 @@ static sdp::capabilities audio(const std::string& address) { return sdp::presets
 int main(int argc, char** argv) {
   unsigned short port = 5070;
   std::string address = "127.0.0.1";
-  bool ring = false;
+  bool ring = false, serve_register = false, call_registered = false;
   int hangup_after = -1;
   std::string registrar, user = "uas", password;
   int ws_port = -1, tls_port = -1, wss_port = -1;  // -1: no such listener (0: any port)
@@ -61,12 +68,14 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
     else if (!std::strcmp(argv[i], "--udp-batch") && i + 1 < argc) transport.udp_batch = std::strtoul(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--reuse-port")) transport.reuse_port = true;
+    else if (!std::strcmp(argv[i], "--registrar")) serve_register = true;
+    else if (!std::strcmp(argv[i], "--call-registered")) serve_register = call_registered = true;
     else {
       std::fprintf(stderr,
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
                    "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n"
-                   "           [--udp-batch N] [--reuse-port]\n");
+                   "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]\n");
       return 2;
     }
   }
@@ -82,7 +91,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<sip::ua::user_agent> agent;
   try {  // the certificate and key are loaded here
     agent = std::make_unique<sip::ua::user_agent>(
-        io, sip::ua::config{.from = "<sip:uas@" + uri_host + ">", .media = audio(address), .transport = transport},
+        io,
+        sip::ua::config{.from = "<sip:uas@" + uri_host + ">", .media = audio(address), .transport = transport,
+                        .registrar = serve_register ? std::optional(sip::dialog::registrar_config{}) : std::nullopt},
         sip::ua::callbacks{});
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "uas: cannot load the TLS certificate or key: %s\n", e.what());
@@ -91,7 +102,14 @@ int main(int argc, char** argv) {
   sip::ua::user_agent& uas = *agent;
   ua::callbacks cb;
   std::list<asio::steady_timer> hangups;  // one per call waiting for --hangup-after
-  cb.on_call_state = [&](ua::call_id call, ua::call_state s, int, std::string_view) {
+  std::set<std::string> called;  // --call-registered: each address-of-record once
+  std::map<std::uint32_t, std::string> outgoing;  // our calls' slots -> the AOR called
+  cb.on_call_state = [&](ua::call_id call, ua::call_state s, int status, std::string_view) {
+    if (const auto it = outgoing.find(call.slot); it != outgoing.end()) {
+      std::printf("call to %s: %s (last status %d)\n", it->second.c_str(), std::string(sip::dialog::text(s)).c_str(), status);
+      std::fflush(stdout);
+      if (s == ua::call_state::disconnected) outgoing.erase(it);
+    }
     confirmed += s == ua::call_state::confirmed;
     if (s == ua::call_state::confirmed && hangup_after >= 0) {
       auto& t = hangups.emplace_back(io, std::chrono::milliseconds(hangup_after));
@@ -112,6 +130,18 @@ int main(int argc, char** argv) {
     std::printf("MESSAGE: %.*s\n", static_cast<int>(request.view().body().size()), request.view().body().data());
     std::fflush(stdout);
     return 200;
+  };
+  cb.on_register = [&](std::string_view aor, int status) {
+    const std::size_t bindings = uas.bindings(aor).size();
+    std::printf("REGISTER %.*s: %d, %zu binding(s)\n", static_cast<int>(aor.size()), aor.data(), status, bindings);
+    std::fflush(stdout);
+    if (!call_registered || status != 200 || bindings == 0 || !called.insert(std::string(aor)).second) return;
+    asio::post(io, [&, aor = std::string(aor)] {  // after the 200 has gone
+      const auto call = uas.make_call(aor);
+      if (call) outgoing[call.call.slot] = aor;
+      else std::printf("call to %s: not placed (%s)\n", aor.c_str(), std::string(call.why).c_str());
+      std::fflush(stdout);
+    });
   };
   bool stopping = false;
   cb.on_registration = [&](ua::registration_id, const sip::dialog::registration_event& e) {

@@ -55,8 +55,13 @@ struct agent {
   unsigned incoming = 0;
   unsigned media_ok = 0;
   ua::user_agent u;
-  agent(asio::io_context& io, bool answers, sip::transport::options transport = {}, std::chrono::milliseconds t1 = 500ms)
-      : u(io, {.from = "<sip:a@127.0.0.1>", .media = audio(), .session = with_t1(t1), .transport = std::move(transport)}, {}) {
+  std::vector<sip::dialog::registration_state> registrations;
+  std::vector<std::pair<std::string, int>> registers_served;  // as registrar: AOR and status
+  agent(asio::io_context& io, bool answers, sip::transport::options transport = {}, std::chrono::milliseconds t1 = 500ms,
+        std::optional<sip::dialog::registrar_config> registrar = {})
+      : u(io, {.from = "<sip:a@127.0.0.1>", .media = audio(), .session = with_t1(t1), .transport = std::move(transport),
+               .registrar = registrar},
+          {}) {
     ua::callbacks cb;
     cb.on_call_state = [this](ua::call_id, ua::call_state s, int status, std::string_view) {
       states.push_back(s);
@@ -73,6 +78,8 @@ struct agent {
     };
     cb.on_media = [this](ua::call_id, bool ok) { media_ok += ok; };
     cb.on_in_call_request = [this](ua::call_id, const sip::message& r) { in_call_bodies.emplace_back(r.view().body()); };
+    cb.on_registration = [this](ua::registration_id, const sip::dialog::registration_event& e) { registrations.push_back(e.state); };
+    cb.on_register = [this](std::string_view aor, int status) { registers_served.emplace_back(aor, status); };
     u.set_callbacks(std::move(cb));
   }
   bool reached(ua::call_state s) const { return !states.empty() && states.back() == s; }
@@ -505,6 +512,74 @@ TEST_CASE("user agent: 4 rounds of 200 callers over TCP that send an INVITE and 
   CAPTURE(after_last);
   CHECK(live > 200 * 1000);  // the measure sees the calls
   CHECK(after_last < after_first + live / 10);
+}
+
+// --- the registrar (RFC 3261 §10.3; RFC 7118 §5 flows) ---------------------------------------------
+namespace {
+
+// Bob registers <sip:bob@example.com> at Alice, the registrar, over `p`;
+// Alice calls that address-of-record and reaches Bob's Contact (over the
+// REGISTER's connection when the Contact is a WebSocket one); Bob
+// unregisters, or (over a connection) goes away and his binding with him.
+void register_then_called(ua::protocol p) {
+  asio::io_context io;
+  agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{}), bob(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  alice.u.listen(p, {loopback, 0});
+  bob.u.listen(p == ua::protocol::ws ? ua::protocol::udp : p, {loopback, 0});  // a WebSocket client listens on nothing of its kind
+  const std::string registrar = "sip:127.0.0.1:" + std::to_string(alice.u.local_endpoint(0).port()) + target_transport(p);
+  const auto reg = bob.u.add_account(registrar, "<sip:bob@example.com>", {}, 300);
+  REQUIRE(reg.valid());
+  REQUIRE(run_until(io, [&] { return !bob.registrations.empty() && bob.registrations.back() == sip::dialog::registration_state::registered; }));
+  REQUIRE(alice.registers_served.size() == 1);
+  CHECK(alice.registers_served[0] == std::pair<std::string, int>{"sip:bob@example.com", 200});
+  const auto bindings = alice.u.bindings("sip:bob@example.com");
+  REQUIRE(bindings.size() == 1);
+  CHECK(bindings[0]->flow_only == (p == ua::protocol::ws));
+  const std::string contact = bindings[0]->contact;
+
+  std::string request_uri, to;
+  ua::callbacks bob_cb;  // Bob answers, and notes what his INVITE said
+  bob_cb.on_incoming_call = [&](ua::call_id call, const sip::message& invite) {
+    request_uri = invite.view().request_uri_text();
+    to = std::string(invite.view().to()->address.raw);
+    bob.last_incoming = call;
+    bob.u.answer(call, 200);
+  };
+  bob_cb.on_call_state = [&](ua::call_id, ua::call_state s, int status, std::string_view) {
+    bob.states.push_back(s);
+    bob.statuses.push_back(status);
+  };
+  bob_cb.on_registration = [&](ua::registration_id, const sip::dialog::registration_event& e) { bob.registrations.push_back(e.state); };
+  bob.u.set_callbacks(std::move(bob_cb));
+  const auto call = alice.u.make_call("sip:bob@example.com");
+  REQUIRE(call);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
+  CHECK(request_uri == contact);              // RFC 3261 §16.5: the Contact is the Request-URI ...
+  CHECK(to == "sip:bob@example.com");         // ... and the address-of-record stays in To
+  REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && bob.reached(ua::call_state::disconnected); }));
+  CHECK(alice.u.sessions().calls() == 0);
+
+  if (p == ua::protocol::ws) {  // RFC 7118 §5: Bob's connection is the only way to him; it closes, the binding goes
+    bob.u.close();
+    REQUIRE(run_until(io, [&] { return alice.u.bindings("sip:bob@example.com").empty(); }));
+    CHECK(alice.u.registrar()->size() == 0);
+    CHECK(alice.u.make_call("sip:bob@example.com").error == ua::call_error::bad_input);  // no binding: not an IP address
+  } else {
+    REQUIRE(bob.u.remove_account(reg) == ua::call_error::ok);
+    REQUIRE(run_until(io, [&] { return alice.registers_served.size() == 2; }));
+    CHECK(alice.registers_served[1].second == 200);
+    CHECK(alice.u.bindings("sip:bob@example.com").empty());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("user agent as registrar: bob registers over UDP, is called at his Contact, unregisters") { register_then_called(ua::protocol::udp); }
+TEST_CASE("user agent as registrar: bob registers over TCP, is called at his Contact, unregisters") { register_then_called(ua::protocol::tcp); }
+TEST_CASE("user agent as registrar: bob registers over WS, is called over that connection; it closes, his binding goes") {
+  register_then_called(ua::protocol::ws);
 }
 
 TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request; a refused TCP target gives 503") {

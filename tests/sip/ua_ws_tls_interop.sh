@@ -9,7 +9,12 @@
 #      WS and over WSS: MESSAGE, INVITE, INFO (and with SIP.js a re-INVITE)
 #      answered 2xx, the peer's BYE answered 200; then uas hangs up itself
 #      (--hangup-after): its BYE goes to the peer's .invalid Contact and must
-#      arrive over the peer's own WebSocket (RFC 7118 §5.2).
+#      arrive over the peer's own WebSocket (RFC 7118 §5.2). And the other
+#      way: each registers its address-of-record at uas (--call-registered,
+#      its registrar), uas calls that address, its INVITE reaching the
+#      peer's .invalid Contact over the peer's WebSocket (JsSIP registers
+#      with RFC 5626 reg-id and +sip.instance), uas hangs up, the peer
+#      unregisters and uas holds no binding.
 #   2. baresip (baresip-core) calls uas over TLS, and simplecall calls
 #      baresip over TLS (both verify the certificate against the test CA).
 #   3. simplecall calls uas over TLS, sips:, WS and WSS (sip: with wss, and
@@ -63,6 +68,27 @@ node_peers_call_uas() {
           cat "$peer-$label.out" "$WORK/uas-$peer-$label.out" "$WORK/uas-$peer-$label.err"
         fi
       done
+    done
+  done
+  for peer in sipjs:SIP.js jssip:JsSIP; do
+    name=${peer#*:}; peer=${peer%:*}
+    for scheme in ws wss; do
+      label="$scheme-registers-uas-calls"
+      start_uas "$peer-$label" --"$scheme"-port 0 --cert "$CERT" --key "$KEY" --call-registered --hangup-after 300 ||
+        { fail "uas did not start"; continue; }
+      port=$(uas_port "$peer-$label" "$scheme")
+      node_peer "$peer" "$label" "$scheme://127.0.0.1:$port" "sip:$peer@example.com" registered
+      rc=$?
+      kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+      out="$WORK/uas-$peer-$label.out"
+      if [ "$rc" = 0 ] && grep -q "incoming=0 confirmed=1 ended=1 open=0" "$WORK/uas-$peer-$label.err" &&
+         grep -q "call to sip:$peer@example.com: confirmed" "$out" &&
+         [ "$(grep "^REGISTER" "$out" | tail -1)" = "REGISTER sip:$peer@example.com: 200, 0 binding(s)" ]; then
+        echo "$name registers at uas over $scheme, uas calls it: $(tr '\n' ' ' < "$peer-$label.out")"
+      else
+        fail "$name registers at uas over $scheme, uas calls it (node exit $rc)"
+        cat "$peer-$label.out" "$out" "$WORK/uas-$peer-$label.err"
+      fi
     done
   done
   [ "$failures" = 0 ]

@@ -9,13 +9,18 @@
 //   4. after HOLD_MS terminate() sends a BYE that is answered 2xx; with HOLD_MS
 //      "wait-bye" the server's BYE is awaited instead (sent to the .invalid
 //      Contact, so it must come over this WebSocket: RFC 7118 §5.2).
+// With "registered" as HOLD_MS, TARGET_URI is JsSIP's own address-of-record
+// instead: JsSIP registers it over the WebSocket (its Contact in .invalid,
+// with reg-id and +sip.instance, RFC 5626), the server (examples/uas
+// --call-registered) calls that address, JsSIP answers, the server's BYE
+// ends the call, and JsSIP unregisters.
 // It prints one line per step, then "RESULT ok" (exit 0) or
 // "RESULT fail: <why>" (exit 1; also after 10 s in all). JsSIP's own warnings
 // and errors go to stderr (DEBUG=JsSIP:* for all its logs, on stdout).
 //
 // Run (jssip and ws installed by the calling script):
 //   npm install --no-audit --no-fund --prefix "$NPM_PREFIX" jssip@3.13.8 ws@8
-//   NPM_PREFIX=... node jssip_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]
+//   NPM_PREFIX=... node jssip_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye|registered]
 //   e.g. node jssip_peer.mjs ws://127.0.0.1:5097 'sip:bob@127.0.0.1:5097;transport=ws' 300
 import { audioPortProblem, audioSdp, expect2xx, parseArguments, requireFromNpmPrefix, runPeer } from './peer_common.mjs';
 
@@ -129,9 +134,39 @@ function sendInfo(session, contentType, body) {
   });
 }
 
+// Registers `aor`, is called at it, answers, and awaits the caller's BYE.
+async function registerThenBeCalled(JsSIP, wsUrl, aor) {
+  ua = new JsSIP.UA({ uri: aor, sockets: [new JsSIP.WebSocketInterface(wsUrl)], register: true, register_expires: 300 });
+  const registered = new Promise((resolve, reject) => {
+    ua.once('registered', ({ response }) => resolve(response.status_code));
+    ua.once('registrationFailed', ({ response, cause }) => reject(new Error(
+      `REGISTER failed: ${response ? response.status_code : cause}`)));
+  });
+  const incoming = new Promise((resolve) => ua.on('newRTCSession', ({ originator, session, request }) => {
+    if (originator === 'remote') resolve({ session, request });
+  }));
+  await waitConnected(wsUrl);
+  await expect2xx('REGISTER', registered);
+  const { session, request } = await incoming;
+  console.log(`INVITE to ${request.ruri} for ${request.to.uri}`);
+  if (request.to.uri.toAor() !== JsSIP.URI.parse(aor).toAor()) throw new Error(`INVITE To is ${request.to.uri}, not ${aor}`);
+  const ended = new Promise((resolve) => session.on('ended', resolve));
+  const confirmed = waitConfirmed(session);
+  session.answer({ mediaConstraints: { audio: false, video: false } });
+  await confirmed;
+  console.log('CALL established');
+  const { originator, cause } = await ended;
+  if (originator !== 'remote' || cause !== JsSIP.C.causes.BYE) throw new Error(`session ended: ${originator} ${cause}`);
+  console.log('BYE received');
+  const unregistered = new Promise((resolve) => ua.once('unregistered', ({ response }) => resolve(response ? response.status_code : 0)));
+  ua.unregister();
+  await expect2xx('unREGISTER', unregistered);
+}
+
 async function run() {
-  const { wsUrl, targetArg, waitForBye, holdMs } = parseArguments('jssip_peer.mjs');
+  const { wsUrl, targetArg, waitForBye, holdMs, registered } = parseArguments('jssip_peer.mjs');
   const JsSIP = loadLibraries();
+  if (registered) return registerThenBeCalled(JsSIP, wsUrl, targetArg);
   if (!JsSIP.URI.parse(targetArg)) throw new Error(`bad target URI ${targetArg}`);
 
   ua = new JsSIP.UA({

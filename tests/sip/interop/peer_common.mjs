@@ -8,15 +8,16 @@ import { join } from 'node:path';
 
 const OVERALL_TIMEOUT_MS = 10000;
 
-// node PEER.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]
+// node PEER.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye|registered]
 export function parseArguments(peerName) {
   const [wsUrl, targetArg, holdArg] = process.argv.slice(2);
   const waitForBye = holdArg === 'wait-bye';
-  const holdMs = waitForBye ? 0 : Number(holdArg ?? 300);
+  const registered = holdArg === 'registered';
+  const holdMs = waitForBye || registered ? 0 : Number(holdArg ?? 300);
   if (!wsUrl || !targetArg || !Number.isFinite(holdMs)) {
-    throw new Error(`usage: node ${peerName} WS_URL TARGET_URI [HOLD_MS|wait-bye]`);
+    throw new Error(`usage: node ${peerName} WS_URL TARGET_URI [HOLD_MS|wait-bye|registered]`);
   }
-  return { wsUrl, targetArg, waitForBye, holdMs };
+  return { wsUrl, targetArg, waitForBye, holdMs, registered };
 }
 
 // require() resolving from $NPM_PREFIX/node_modules, where the calling script

@@ -9,12 +9,16 @@
 //   4. after HOLD_MS the BYE is answered 2xx and the session is terminated;
 //      with HOLD_MS "wait-bye" the server's BYE is awaited instead (sent to the
 //      .invalid Contact, so it must come over this WebSocket: RFC 7118 §5.2).
+// With "registered" as HOLD_MS, TARGET_URI is SIP.js's own address-of-record
+// instead: SIP.js registers it over the WebSocket (its Contact in .invalid),
+// the server (examples/uas --call-registered) calls that address, SIP.js
+// accepts, the server's BYE ends the call, and SIP.js unregisters.
 // It prints one line per step, then "RESULT ok" (exit 0) or
 // "RESULT fail: <why>" (exit 1; also after 10 s in all).
 //
 // Run (sip.js and ws installed by the calling script):
 //   npm install --no-audit --no-fund --prefix "$NPM_PREFIX" sip.js@0.21.2 ws@8
-//   NPM_PREFIX=... node sipjs_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye]
+//   NPM_PREFIX=... node sipjs_peer.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye|registered]
 //   e.g. node sipjs_peer.mjs ws://127.0.0.1:5080 'sip:bob@127.0.0.1:5080;transport=ws' 500
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -70,9 +74,52 @@ function waitEstablished(session, SessionState, inviteStatus) {
   });
 }
 
+function waitTerminated(session, SessionState) {
+  return new Promise((resolve) => {
+    if (session.state === SessionState.Terminated) return resolve();
+    session.stateChange.addListener((state) => { if (state === SessionState.Terminated) resolve(); });
+  });
+}
+
+// Registers `aor`, is called at it, accepts, and awaits the caller's BYE.
+async function registerThenBeCalled(SIP, wsUrl, aor) {
+  const { UserAgent, Registerer, SessionState } = SIP;
+  let invited;
+  const incoming = new Promise((resolve) => { invited = resolve; });
+  userAgent = new UserAgent({
+    uri: UserAgent.makeURI(aor),
+    transportOptions: { server: wsUrl },
+    logLevel: 'warn',
+    logConfiguration: false,
+    sessionDescriptionHandlerFactory: plainSdpHandlerFactory,
+    delegate: { onInvite: invited },
+  });
+  await userAgent.start();
+  const registerer = new Registerer(userAgent, { expires: 300 });
+  const registered = finalStatus();
+  await registerer.register({ requestDelegate: registered.requestDelegate });
+  await expect2xx('REGISTER', registered.status);
+  const invitation = await incoming;
+  console.log(`INVITE to ${invitation.request.ruri} for ${invitation.request.to.uri}`);
+  if (invitation.request.to.uri.aor !== UserAgent.makeURI(aor).aor) throw new Error(`INVITE To is ${invitation.request.to.uri}`);
+  const ended = waitTerminated(invitation, SessionState);
+  const established = new Promise((resolve) => invitation.stateChange.addListener((state) => {
+    if (state === SessionState.Established) resolve();
+  }));
+  await invitation.accept();
+  await established;
+  console.log('CALL established');
+  await ended;
+  console.log('BYE received');
+  const unregistered = finalStatus();
+  await registerer.unregister({ requestDelegate: unregistered.requestDelegate });
+  await expect2xx('unREGISTER', unregistered.status);
+}
+
 async function run() {
-  const { wsUrl, targetArg, waitForBye, holdMs } = parseArguments('sipjs_peer.mjs');
+  const { wsUrl, targetArg, waitForBye, holdMs, registered } = parseArguments('sipjs_peer.mjs');
   const SIP = await loadLibraries();
+  if (registered) return registerThenBeCalled(SIP, wsUrl, targetArg);
   const { UserAgent, Messager, Inviter, SessionState } = SIP;
   const target = UserAgent.makeURI(targetArg);
   if (!target) throw new Error(`bad target URI ${targetArg}`);
@@ -109,10 +156,7 @@ async function run() {
   await expect2xx('re-INVITE', reinvite.status);
 
   if (waitForBye) {
-    await new Promise((resolve) => {
-      if (inviter.state === SessionState.Terminated) return resolve();
-      inviter.stateChange.addListener((state) => { if (state === SessionState.Terminated) resolve(); });
-    });
+    await waitTerminated(inviter, SessionState);
     console.log('BYE received');
     return;
   }

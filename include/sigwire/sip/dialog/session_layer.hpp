@@ -182,10 +182,12 @@ class session_layer {
 
   // --- UAC --------------------------------------------------------------------
   // INVITE `target` (a URI) from `from` (a From value without tag, e.g.
-  // "\"Alice\" <sip:alice@example.com>"), To = <target>; with an SDP offer
-  // from the negotiator when media capabilities are set and `late_offer` is false.
+  // "\"Alice\" <sip:alice@example.com>"), To = <target>, or <to_uri> when
+  // given (a registered Contact as Request-URI, the address-of-record in
+  // To: RFC 3261 §16.5); with an SDP offer from the negotiator when media
+  // capabilities are set and `late_offer` is false.
   make_call_result make_call(std::string_view target, std::string_view from, peer to, instant now,
-                             bool late_offer = false) {
+                             bool late_offer = false, std::string_view to_uri = {}) {
     const call_id id = new_call();
     detail::call_record& c = calls_[id.slot];
     c.uac = true;
@@ -204,10 +206,10 @@ class session_layer {
     }
     // What the INVITE carries from the caller is checked here; the rest we
     // write, so the INVITE is not parsed (the call keeps its text).
-    if (!parse_uri(target, false) || !parse_name_addr(from, error::bad_from))
+    if (!parse_uri(target, false) || !parse_name_addr(from, error::bad_from) || (!to_uri.empty() && !parse_uri(to_uri, false)))
       return fail(id, call_error::bad_input);
     const auto branch = tl_.new_branch();
-    std::string invite = build_invite(c, target, from, body, branch);
+    std::string invite = build_invite(c, target, to_uri.empty() ? target : to_uri, from, body, branch);
     if (invite.empty()) return fail(id, call_error::bad_input);
     c.invite_text = invite;  // a copy of its size: the built buffer keeps the estimate's slack
     auto sent = tl_.send_request(std::move(invite), method::invite, branch, to, now);
@@ -386,21 +388,22 @@ class session_layer {
   }
 
   // A request outside any dialog (MESSAGE, OPTIONS, INFO ... RFC 3261 §8.1.1;
-  // RFC 3428 for MESSAGE): To <target>, a new Call-ID and From tag, CSeq 1.
+  // RFC 3428 for MESSAGE): To <target> (or <to_uri>), a new Call-ID and From tag, CSeq 1.
   // request_result_event reports its final status (408/503 when none came)
   // with the id returned here; a 401/407 is answered once from
   // session_config::credentials first (§22.2: CSeq + 1, a new transaction).
   transaction::send_result send_outside_dialog(method m, std::string_view target, std::string_view from, peer to,
-                                               std::string_view content_type, std::string_view body, instant now) {
+                                               std::string_view content_type, std::string_view body, instant now,
+                                               std::string_view to_uri = {}) {
     if (m == method::invite || m == method::ack || m == method::cancel || m == method::other)
       return {{}, transaction::layer_error::not_allowed};
     const std::string_view via = via_for(to), name = text(m);
     const std::string call = token(20) + "@sigwire", tag = token(10);
     const auto branch = tl_.new_branch();
     const std::string cseq = "1 " + std::string(name);
-    std::string buffer(target.size() * 2 + from.size() + via.size() + content_type.size() + body.size() + 256, '\0');
+    std::string buffer(target.size() + to_uri.size() + from.size() + via.size() + content_type.size() + body.size() + 256, '\0');
     builder b(buffer, body);
-    write_request_head(b, name, target, via, branch, from, tag, call, cseq);
+    write_request_head(b, name, target, via, branch, from, tag, call, cseq, nullptr, to_uri);
     if (!body.empty()) b.header(header_id::content_type, content_type);
     const auto done = b.finish();
     sip::message msg;
@@ -1739,13 +1742,14 @@ class session_layer {
   // The start of a request outside any dialog (RFC 3261 §8.1.1): To <target>, no To tag.
   static void write_request_head(builder& b, std::string_view method_name, std::string_view target, std::string_view via,
                                  std::string_view branch, std::string_view from, std::string_view from_tag,
-                                 std::string_view call_id, std::string_view cseq, std::size_t* from_value_at = nullptr) {
+                                 std::string_view call_id, std::string_view cseq, std::size_t* from_value_at = nullptr,
+                                 std::string_view to_uri = {}) {
     b.request_line(method_name, target);
     b.header(canonical_name(header_id::via), {via, ";branch=", branch});
     b.header(header_id::max_forwards, "70");
     if (from_value_at) *from_value_at = b.size() + canonical_name(header_id::from).size() + 2;  // "From: "
     b.header(canonical_name(header_id::from), {from, ";tag=", from_tag});
-    b.header(canonical_name(header_id::to), {"<", target, ">"});
+    b.header(canonical_name(header_id::to), {"<", to_uri.empty() ? target : to_uri, ">"});
     b.header(header_id::call_id, call_id);
     b.header(header_id::cseq, cseq);
   }
@@ -1762,18 +1766,18 @@ class session_layer {
 
   // The INVITE of a new call; where its From value, Request-URI and Contact
   // URI sit goes into `c` (call_record::origin()).
-  std::string build_invite(detail::call_record& c, std::string_view target, std::string_view from,
+  std::string build_invite(detail::call_record& c, std::string_view target, std::string_view to_uri, std::string_view from,
                            std::string_view body, std::string_view branch) {
     const std::string_view via = via_for(c.remote);
     std::string_view contact = contact_for(c.remote);
     std::string secure;  // RFC 3261 §8.1.1.8: a SIPS Request-URI needs a SIPS Contact
     if (is_sips(target)) contact = secure = secure_contact(contact);
-    std::string buffer(target.size() * 2 + from.size() + c.call_id.size() + via.size() + contact.size() +
+    std::string buffer(target.size() + to_uri.size() + from.size() + c.call_id.size() + via.size() + contact.size() +
                            cfg_.allow.size() + body.size() + 320,
                        '\0');
     builder b(buffer, body);
     std::size_t from_at = 0;
-    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE", &from_at);
+    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE", &from_at, to_uri);
     const std::size_t contact_at = b.size() + canonical_name(header_id::contact).size() + 3;  // "Contact: <"
     b.header(canonical_name(header_id::contact), {"<", contact, ">"});
     b.header("Allow", cfg_.allow);

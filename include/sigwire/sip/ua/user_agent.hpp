@@ -22,6 +22,7 @@
 #pragma once
 
 #include <sigwire/core/random.hpp>
+#include <sigwire/sip/dialog/registrar.hpp>
 #include <sigwire/sip/dialog/session_layer.hpp>
 #include <sigwire/sip/transport/hub.hpp>
 #include <sigwire/sip/uri.hpp>
@@ -49,6 +50,12 @@ struct config {
   std::optional<sdp::capabilities> media{};   // offer/answer through sdp::negotiator; none: no SDP
   dialog::session_config session{};           // 100rel, session timers, credentials, T1 ...
   transport::options transport{};
+  // Serve REGISTER as a registrar (dialog/registrar.hpp): make_call() and
+  // send_message() to a registered address-of-record reach its best binding,
+  // over the flow its REGISTER came on when the Contact cannot be reached
+  // otherwise (WebSocket clients, .invalid hosts, RFC 5626 outbound). No
+  // authentication: a REGISTER from anyone is served.
+  std::optional<dialog::registrar_config> registrar{};
 };
 
 struct callbacks {
@@ -62,6 +69,8 @@ struct callbacks {
   std::function<void(registration_id, const dialog::registration_event&)> on_registration{};
   // The final status of send_message() (408/503 when no answer came).
   std::function<void(transaction::tsx_id, int status, std::string_view reason)> on_request_result{};
+  // A REGISTER config::registrar served: the address-of-record and the status sent.
+  std::function<void(std::string_view aor, int status)> on_register{};
 };
 
 struct make_call_result {
@@ -111,7 +120,9 @@ class user_agent {
                   .on_flow_failed = [this](transaction::peer flow) { on_flow_failed(flow); }},
              cfg_.transport),
         layer_(layer_config(), [this] { return random_(); }),
-        timer_(io) {}
+        timer_(io) {
+    if (cfg_.registrar) registrar_.emplace(*cfg_.registrar);
+  }
   user_agent(const user_agent&) = delete;
   user_agent& operator=(const user_agent&) = delete;
 
@@ -126,6 +137,13 @@ class user_agent {
 
   // --- calls (pjsua's Call) -----------------------------------------------------------
   make_call_result make_call(std::string_view target, bool late_offer = false) {
+    if (const dialog::binding* b = registered(target)) {  // a Contact as Request-URI, the AOR in To (RFC 3261 §16.5)
+      const transaction::peer to = reach(*b);
+      if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the registered contact"};
+      const auto r = layer_.make_call(b->contact, cfg_.from, to, now(), late_offer, target);
+      pump();
+      return {r.call, r.error, {}};
+    }
     const next_hop hop = resolve(target);
     if (!hop.error.empty()) return {{}, call_error::bad_input, hop.error};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
@@ -160,6 +178,13 @@ class user_agent {
   // MESSAGE to `target`; on_request_result reports its final status. An
   // invalid id when the target cannot be reached (see make_call).
   transaction::tsx_id send_message(std::string_view target, std::string_view content_type, std::string_view body) {
+    if (const dialog::binding* b = registered(target)) {
+      const transaction::peer to = reach(*b);
+      if (to.id == 0) return {};
+      const auto sent = layer_.send_outside_dialog(sip::method::message, b->contact, cfg_.from, to, content_type, body, now(), target);
+      pump();
+      return sent.id;
+    }
     const next_hop hop = resolve(target);
     if (!hop.error.empty()) return {};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
@@ -188,6 +213,13 @@ class user_agent {
     return id;
   }
   call_error remove_account(registration_id id) { return done(layer_.unregister(id, now())); }
+
+  // --- the registrar (config::registrar) -------------------------------------------------
+  // The live bindings of an address-of-record, best first; empty without a registrar.
+  std::vector<const dialog::binding*> bindings(std::string_view aor) {
+    return registrar_ ? registrar_->lookup(aor, now()) : std::vector<const dialog::binding*>{};
+  }
+  dialog::registrar* registrar() noexcept { return registrar_ ? &*registrar_ : nullptr; }
 
   // The layers underneath, for what this API does not cover.
   dialog::session_layer& sessions() noexcept { return layer_; }
@@ -227,6 +259,7 @@ class user_agent {
     pump();
   }
   void on_flow_failed(transaction::peer flow) {
+    if (registrar_) registrar_->flow_failed(flow);
     layer_.flow_failed(flow, now());
     pump();
   }
@@ -259,11 +292,31 @@ class user_agent {
   }
   void handle(dialog::request_event& e) {
     const auto m = e.request.view().method();
+    if (m == "REGISTER" && registrar_) return serve_register(e);
     int status = 405;
     if (m == "OPTIONS") status = 200;  // RFC 3261 §11.2
     else if (cb_.on_request) status = cb_.on_request(e.request);
     const dialog::header_line allow[] = {{"Allow", cfg_.session.allow}};
     (void)layer_.respond(e.tsx, e.request, status, now(), {}, status == 405 || status == 200 ? allow : std::span<const dialog::header_line>{});
+  }
+  void serve_register(dialog::request_event& e) {
+    const dialog::register_reply reply = registrar_->handle_register(e.request.view(), e.from, now());
+    const auto lines = reply.lines();
+    (void)layer_.respond(e.tsx, e.request, reply.status, now(), reply.reason, lines);
+    if (cb_.on_register) cb_.on_register(reply.aor, reply.status);
+  }
+  // The best live binding of `target` when it is a registered address-of-record.
+  const dialog::binding* registered(std::string_view target) {
+    if (!registrar_) return nullptr;
+    const auto found = registrar_->lookup(target, now());
+    return found.empty() ? nullptr : found.front();
+  }
+  // A binding's flow when only it reaches the Contact (or the Contact is no
+  // IP address: the REGISTER's source is where the client is); else the Contact.
+  transaction::peer reach(const dialog::binding& b) {
+    if (b.flow_only) return b.flow;
+    const next_hop hop = resolve(b.contact);
+    return hop.error.empty() ? net_.peer_for(hop.proto, hop.endpoint) : b.flow;
   }
   void handle(dialog::registration_event& e) {
     if (cb_.on_registration) cb_.on_registration(e.reg, e);
@@ -301,6 +354,7 @@ class user_agent {
   dialog::session_layer layer_;
   asio::steady_timer timer_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::optional<dialog::registrar> registrar_;
   std::vector<dialog::session_event> events_;
   transaction::instant armed_at_{};
   bool armed_ = false, pumping_ = false, closed_ = false;

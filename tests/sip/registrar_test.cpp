@@ -1,0 +1,247 @@
+// The registrar and its location service (RFC 3261 §10.3; RFC 5626 §6;
+// RFC 7118 §5), driven with REGISTER requests as clients send them.
+#include <sigwire/sip/dialog/registrar.hpp>
+#include <sigwire/sip/dialog/registration.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+namespace sip = sigwire::sip;
+namespace dlg = sigwire::sip::dialog;
+namespace tsx = sigwire::sip::transaction;
+using namespace std::chrono_literals;
+
+namespace {
+
+sip::message parsed(std::string text) {
+  sip::message m;
+  REQUIRE_FALSE(sip::message::parse(std::move(text), m));
+  return m;
+}
+
+// A REGISTER for `to` with `contacts` (each a whole Contact value), `extra`
+// header lines, and the Call-ID and CSeq given.
+sip::message register_request(std::string_view to, std::vector<std::string> contacts, std::string_view extra = {},
+                              std::string_view call_id = "reg-1@client", std::uint32_t cseq = 1) {
+  std::string r = "REGISTER sip:example.com SIP/2.0\r\n"
+                  "Via: SIP/2.0/UDP 192.0.2.5:5060;branch=z9hG4bK" + std::to_string(cseq) + std::string(call_id.substr(0, 3)) + "\r\n"
+                  "Max-Forwards: 70\r\n"
+                  "From: <" + std::string(to) + ">;tag=f1\r\n"
+                  "To: <" + std::string(to) + ">\r\n"
+                  "Call-ID: " + std::string(call_id) + "\r\n"
+                  "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
+  for (const auto& c : contacts) r += "Contact: " + c + "\r\n";
+  r += std::string(extra);
+  r += "Content-Length: 0\r\n\r\n";
+  return parsed(std::move(r));
+}
+
+std::vector<std::string> values(const dlg::register_reply& r, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : r.headers)
+    if (n == name) out.push_back(v);
+  return out;
+}
+
+const tsx::peer udp_flow{11, false}, ws_flow{12, true}, other_flow{13, true};
+
+}  // namespace
+
+TEST_CASE("rfc3261 §10.3 step 5: the address-of-record is the To URI without parameters, user unescaped, host lower case") {
+  CHECK(dlg::canonical_aor("sip:%61lice@EXAMPLE.com;transport=tcp?subject=x") == "sip:alice@example.com");
+  CHECK(dlg::canonical_aor("sips:bob@example.com:5061") == "sips:bob@example.com:5061");
+  CHECK(dlg::canonical_aor("tel:+1-201-555-0123").empty());
+  CHECK(dlg::canonical_aor("not a uri").empty());
+}
+
+TEST_CASE("rfc3261 §10.3: a REGISTER adds a binding; the 200 lists it with its expiry; a lookup by any form of the AOR finds it") {
+  dlg::registrar reg;
+  const auto r = reg.handle_register(register_request("sip:alice@example.com", {"<sip:alice@192.0.2.5:5060>"}, "Expires: 1800\r\n").view(),
+                                     udp_flow, tsx::instant{0s});
+  CHECK(r.status == 200);
+  CHECK(r.aor == "sip:alice@example.com");
+  CHECK(values(r, "Contact") == std::vector<std::string>{"<sip:alice@192.0.2.5:5060>;expires=1800"});
+  CHECK(values(r, "Require").empty());
+  const auto found = reg.lookup("sip:Alice@EXAMPLE.COM;user=phone", tsx::instant{10s});
+  CHECK(found.empty());  // the user part is case-sensitive (§19.1.4)
+  const auto again = reg.lookup("<sip:alice@EXAMPLE.COM>", tsx::instant{10s});
+  CHECK(again.empty());  // a name-addr is not a URI
+  const auto hits = reg.lookup("sip:alice@EXAMPLE.COM;transport=udp", tsx::instant{10s});
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]->contact == "sip:alice@192.0.2.5:5060");
+  CHECK(hits[0]->flow == udp_flow);
+  CHECK_FALSE(hits[0]->flow_only);
+  CHECK(reg.lookup("sip:alice@example.com", tsx::instant{1800s}).empty());  // expired
+}
+
+TEST_CASE("rfc3261 §10.3 step 7: the expiry comes from the Contact, else Expires, else the default; too long is shortened") {
+  dlg::registrar reg({.default_expires = 3600, .min_expires = 60, .max_expires = 7200});
+  const auto r = reg.handle_register(register_request("sip:alice@example.com",
+                                                      {"<sip:a@192.0.2.5>;expires=120", "<sip:b@192.0.2.5>"},
+                                                      "Expires: 600\r\n")
+                                         .view(),
+                                     udp_flow, tsx::instant{0s});
+  CHECK(r.status == 200);
+  CHECK(values(r, "Contact") == std::vector<std::string>{"<sip:a@192.0.2.5>;expires=120", "<sip:b@192.0.2.5>;expires=600"});
+  // Beyond 2^32-1 (§20.19) and beyond our maximum: the maximum.
+  const auto c = reg.handle_register(register_request("sip:carol@example.com", {"<sip:c@192.0.2.7>"}, "Expires: 99999999999999\r\n").view(),
+                                     udp_flow, tsx::instant{0s});
+  CHECK(values(c, "Contact") == std::vector<std::string>{"<sip:c@192.0.2.7>;expires=7200"});
+  // §10.2.1.1: a malformed Expires counts as 3600 (the default).
+  const auto m = reg.handle_register(register_request("sip:dave@example.com", {"<sip:d@192.0.2.8>"}, "Expires: soon\r\n").view(),
+                                     udp_flow, tsx::instant{0s});
+  CHECK(values(m, "Contact") == std::vector<std::string>{"<sip:d@192.0.2.8>;expires=3600"});
+  const auto d = reg.handle_register(register_request("sip:bob@example.com", {"<sip:b@192.0.2.6>"}).view(), udp_flow, tsx::instant{0s});
+  CHECK(values(d, "Contact") == std::vector<std::string>{"<sip:b@192.0.2.6>;expires=3600"});
+}
+
+TEST_CASE("rfc3261 §10.3 step 7: an expiry below the minimum is refused with 423 and Min-Expires; nothing changes") {
+  dlg::registrar reg({.min_expires = 300});
+  const auto r = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>;expires=3600", "<sip:b@192.0.2.5>;expires=30"}).view(),
+                                     udp_flow, tsx::instant{0s});
+  CHECK(r.status == 423);
+  CHECK(values(r, "Min-Expires") == std::vector<std::string>{"300"});
+  CHECK(reg.lookup("sip:alice@example.com", tsx::instant{0s}).empty());  // all or nothing
+  CHECK(reg.size() == 0);
+}
+
+TEST_CASE("rfc3261 §10.3 steps 6-7: refresh, then remove by expires=0, and Contact: * with Expires: 0 removes all") {
+  dlg::registrar reg;
+  const auto aor = "sip:alice@example.com";
+  REQUIRE(reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>", "<sip:b@192.0.2.5>"}, "Expires: 600\r\n", "c1", 1).view(), udp_flow, tsx::instant{0s}).status == 200);
+  // A refresh of one binding, its URI written another way (§19.1.4: host case, default-less params).
+  auto r = reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>;expires=900"}, {}, "c1", 2).view(), udp_flow, tsx::instant{100s});
+  CHECK(r.status == 200);
+  CHECK(values(r, "Contact") == std::vector<std::string>{"<sip:a@192.0.2.5>;expires=900", "<sip:b@192.0.2.5>;expires=500"});
+  r = reg.handle_register(register_request(aor, {"<sip:b@192.0.2.5>;expires=0"}, {}, "c1", 3).view(), udp_flow, tsx::instant{100s});
+  CHECK(values(r, "Contact") == std::vector<std::string>{"<sip:a@192.0.2.5>;expires=900"});
+  // A query: no Contact, the bindings listed, nothing changed.
+  r = reg.handle_register(register_request(aor, {}, {}, "c1", 4).view(), udp_flow, tsx::instant{200s});
+  CHECK(values(r, "Contact") == std::vector<std::string>{"<sip:a@192.0.2.5>;expires=800"});
+  // "*" needs Expires: 0 ...
+  r = reg.handle_register(register_request(aor, {"*"}, "Expires: 10\r\n", "c1", 5).view(), udp_flow, tsx::instant{200s});
+  CHECK(r.status == 400);
+  r = reg.handle_register(register_request(aor, {"*"}, {}, "c1", 5).view(), udp_flow, tsx::instant{200s});
+  CHECK(r.status == 400);
+  // ... and removes everything.
+  r = reg.handle_register(register_request(aor, {"*"}, "Expires: 0\r\n", "c1", 6).view(), udp_flow, tsx::instant{200s});
+  CHECK(r.status == 200);
+  CHECK(values(r, "Contact").empty());
+  CHECK(reg.size() == 0);
+  CHECK(reg.aors() == 0);
+}
+
+TEST_CASE("rfc3261 §10.3 step 7: the same Call-ID with a CSeq not higher than the binding's is refused; another Call-ID updates") {
+  dlg::registrar reg;
+  const auto aor = "sip:alice@example.com";
+  REQUIRE(reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>"}, {}, "c1", 5).view(), udp_flow, tsx::instant{0s}).status == 200);
+  auto r = reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>;expires=0"}, {}, "c1", 5).view(), udp_flow, tsx::instant{1s});
+  CHECK(r.status == 500);  // a retransmitted or reordered REGISTER
+  r = reg.handle_register(register_request(aor, {"*"}, "Expires: 0\r\n", "c1", 4).view(), udp_flow, tsx::instant{1s});
+  CHECK(r.status == 500);
+  REQUIRE(reg.lookup(aor, tsx::instant{1s}).size() == 1);
+  r = reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>;expires=0"}, {}, "other", 1).view(), udp_flow, tsx::instant{1s});
+  CHECK(r.status == 200);
+  CHECK(reg.lookup(aor, tsx::instant{1s}).empty());
+}
+
+TEST_CASE("rfc3261 §10.3: the lookup is best first: highest q, then the latest registration") {
+  dlg::registrar reg;
+  const auto aor = "sip:alice@example.com";
+  REQUIRE(reg.handle_register(register_request(aor, {"<sip:low@192.0.2.5>;q=0.5", "<sip:old@192.0.2.5>"}, {}, "c1", 1).view(), udp_flow, tsx::instant{0s}).status == 200);
+  const auto r = reg.handle_register(register_request(aor, {"<sip:new@192.0.2.6>;q=1.0"}, {}, "c2", 1).view(), udp_flow, tsx::instant{5s});
+  CHECK(values(r, "Contact") == std::vector<std::string>{"<sip:low@192.0.2.5>;expires=3595;q=0.500", "<sip:old@192.0.2.5>;expires=3595",
+                                                         "<sip:new@192.0.2.6>;expires=3600"});
+  const auto hits = reg.lookup(aor, tsx::instant{6s});
+  REQUIRE(hits.size() == 3);
+  CHECK(hits[0]->contact == "sip:new@192.0.2.6");
+  CHECK(hits[1]->contact == "sip:old@192.0.2.5");
+  CHECK(hits[2]->contact == "sip:low@192.0.2.5");
+}
+
+TEST_CASE("rfc7118 §5 / rfc5626 §6: a WebSocket or .invalid Contact is reached over its flow, which replaces it by instance and reg-id") {
+  dlg::registrar reg;
+  const auto aor = "sip:alice@example.com";
+  const std::string instance = "\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\"";
+  auto r = reg.handle_register(register_request(aor, {"<sip:x1@df7jal23ls0d.invalid;transport=ws;ob>;+sip.instance=" + instance + ";reg-id=1"},
+                                                "Supported: path, outbound, gruu\r\n", "ws1", 1)
+                                   .view(),
+                               ws_flow, tsx::instant{0s});
+  CHECK(r.status == 200);
+  CHECK(values(r, "Require") == std::vector<std::string>{"outbound"});
+  CHECK(values(r, "Contact") ==
+        std::vector<std::string>{"<sip:x1@df7jal23ls0d.invalid;transport=ws;ob>;expires=3600;+sip.instance=" + instance + ";reg-id=1"});
+  auto hits = reg.lookup(aor, tsx::instant{1s});
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]->flow == ws_flow);
+  CHECK(hits[0]->flow_only);
+  CHECK(hits[0]->outbound());
+  // The same instance and reg-id after a reconnect: another Contact, another
+  // Call-ID, another flow; it replaces the binding (RFC 5626 §6), it does not add one.
+  r = reg.handle_register(register_request(aor, {"<sip:x2@a8kq.invalid;transport=ws;ob>;+sip.instance=" + instance + ";reg-id=1"}, {}, "ws2", 1).view(),
+                          other_flow, tsx::instant{2s});
+  CHECK(r.status == 200);
+  hits = reg.lookup(aor, tsx::instant{3s});
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]->contact == "sip:x2@a8kq.invalid;transport=ws;ob");
+  CHECK(hits[0]->flow == other_flow);
+  // A plain .invalid Contact (JsSIP, SIP.js) without outbound is flow-bound too.
+  r = reg.handle_register(register_request("sip:bob@example.com", {"<sip:b@q1.invalid;transport=ws>"}, {}, "ws3", 1).view(), ws_flow, tsx::instant{3s});
+  CHECK(values(r, "Require").empty());
+  CHECK(reg.lookup("sip:bob@example.com", tsx::instant{3s}).at(0)->flow_only);
+  // The flow closes: bob's binding on it goes; alice's, on the newer flow, stays.
+  reg.flow_failed(ws_flow);
+  CHECK(reg.lookup("sip:bob@example.com", tsx::instant{4s}).empty());
+  CHECK(reg.lookup(aor, tsx::instant{4s}).size() == 1);
+  reg.flow_failed(other_flow);
+  CHECK(reg.size() == 0);
+}
+
+TEST_CASE("rfc3261 §10.3: bad requests get precise errors and change nothing") {
+  dlg::registrar reg;
+  auto status = [&](sip::message m) { return reg.handle_register(m.view(), udp_flow, tsx::instant{0s}).status; };
+  CHECK(status(register_request("sip:a@example.com", {"<sip:a@192.0.2.5>;expires=never"})) == 400);
+  CHECK(status(register_request("sip:a@example.com", {"<sip:a@192.0.2.5>;+sip.instance=\"<urn:x>\";reg-id=0"})) == 400);
+  CHECK(status(register_request("tel:+12015550123", {"<sip:a@192.0.2.5>"})) == 404);
+  CHECK(reg.size() == 0);
+}
+
+TEST_CASE("a registrar's memory is bounded: bindings per AOR and in all, expired ones swept when the table is full") {
+  dlg::registrar reg({.max_bindings_per_aor = 2, .max_bindings = 3});
+  auto reg_one = [&](std::string aor, std::string contact, std::uint32_t expires, tsx::instant at) {
+    return reg.handle_register(register_request(aor, {"<" + contact + ">;expires=" + std::to_string(expires)}, {}, contact, 1).view(), udp_flow, at).status;
+  };
+  CHECK(reg_one("sip:a@x", "sip:1@192.0.2.1", 60, tsx::instant{0s}) == 200);
+  CHECK(reg_one("sip:a@x", "sip:2@192.0.2.1", 60, tsx::instant{0s}) == 200);
+  CHECK(reg_one("sip:a@x", "sip:3@192.0.2.1", 60, tsx::instant{0s}) == 503);  // per AOR
+  CHECK(reg_one("sip:b@x", "sip:4@192.0.2.1", 3600, tsx::instant{0s}) == 200);
+  CHECK(reg_one("sip:c@x", "sip:5@192.0.2.1", 3600, tsx::instant{0s}) == 503);  // in all
+  CHECK(reg.size() == 3);
+  // a's two expire; the next REGISTER finds the table full, sweeps, and fits.
+  CHECK(reg_one("sip:c@x", "sip:5@192.0.2.1", 3600, tsx::instant{61s}) == 200);
+  CHECK(reg.size() == 2);
+  CHECK(reg.aors() == 2);
+}
+
+TEST_CASE("our REGISTER client against our registrar: register, refresh, unregister") {
+  std::uint64_t seed = 7;
+  dlg::registration client({.registrar = "sip:example.com", .aor = "<sip:alice@example.com>", .contact = "sip:alice@192.0.2.1:5060",
+                            .via = "SIP/2.0/UDP 192.0.2.1:5060;rport", .expires = 300},
+                           [&] { return seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; });
+  dlg::registrar reg({.min_expires = 60});
+  std::string out;
+  client.start(tsx::instant{0s}, "z9hG4bKr1", out);
+  const sip::message first = parsed(out);
+  auto r = reg.handle_register(first.view(), udp_flow, tsx::instant{0s});
+  REQUIRE(r.status == 200);
+  CHECK(values(r, "Contact") == std::vector<std::string>{"<sip:alice@192.0.2.1:5060>;expires=300"});
+  CHECK(reg.lookup("sip:alice@example.com", tsx::instant{299s}).size() == 1);
+  out.clear();
+  client.stop("z9hG4bKr2", out);
+  const sip::message removal = parsed(out);
+  r = reg.handle_register(removal.view(), udp_flow, tsx::instant{10s});
+  CHECK(r.status == 200);
+  CHECK(reg.lookup("sip:alice@example.com", tsx::instant{11s}).empty());
+}
