@@ -9,6 +9,12 @@
 #   3. examples/uas registers with sipp as the registrar
 #      (tests/sip/sipp/register_401_registrar.xml): 401, then credentials sipp
 #      verifies (alice/secret), then 200; uas must print "registered".
+#   4. examples/uas as the registrar (--call-registered), over UDP and TCP:
+#      sipp (tests/sip/sipp/register_uac.xml) registers sip:sipp@example.com
+#      with a Contact naming a second sipp (the built-in uas); the 200 must
+#      list it with the expiry asked for; uas calls the address-of-record and
+#      so reaches the second sipp at that Contact (answered, ended by uas);
+#      the first sipp unregisters and the 200 must list no Contact.
 # The cases run at once, each in its own folder with its own ports.
 #   ua_sipp_interop.sh PATH/TO/uas PATH/TO/simplecall
 set -u
@@ -99,11 +105,37 @@ uas_registers_with_sipp() {
   fi
 }
 
+# 4. uas as registrar: sipp registers another sipp's Contact; uas calls it there
+registered_sipp_is_called() {
+  local t=$1 port callee_port reg_port cpid rc crc
+  port=$(free_port); callee_port=$(free_port); reg_port=$(free_port)
+  "$UAS" --port "$port" --call-registered --hangup-after 300 > uas-registrar.out 2> uas-registrar.err &
+  local uas_pid=$!
+  timeout 30 sipp -sn uas -t "$t" -i 127.0.0.1 -p "$callee_port" -m 1 -timeout 20s -timeout_error -nostdin > sipp-callee.out 2>&1 &
+  cpid=$!
+  for _ in $(seq 50); do grep -q listening uas-registrar.out && break; sleep 0.1; done
+  sleep 0.3  # the callee sipp binds its port
+  timeout 30 sipp -sf "$SCENARIOS/register_uac.xml" -t "$t" -set callee_port "$callee_port" -i 127.0.0.1 -p "$reg_port" \
+    -m 1 -timeout 20s -timeout_error -nostdin "127.0.0.1:$port" > sipp-register.out 2>&1
+  rc=$?
+  wait "$cpid"; crc=$?
+  kill -TERM "$uas_pid"; wait "$uas_pid" 2>/dev/null
+  echo "sipp registers at uas ($t), uas calls the other sipp at that Contact: register exit $rc, callee exit $crc," \
+    "$(successful sipp-callee.out) of 1 answered; uas: $(grep -E '^(REGISTER|call to)' uas-registrar.out | tr '\n' ';')"
+  if [ "$rc" != 0 ] || [ "$crc" != 0 ] || [ "$(successful sipp-callee.out)" != 1 ] ||
+     ! grep -q "call to sip:sipp@example.com: confirmed" uas-registrar.out ||
+     [ "$(grep '^REGISTER' uas-registrar.out | tail -1)" != "REGISTER sip:sipp@example.com: 200, 0 binding(s)" ]; then
+    cat uas-registrar.out uas-registrar.err; tail -20 sipp-register.out; tail -20 sipp-callee.out; return 1
+  fi
+}
+
 case_start ipv4 uac_through_uas IPv4 127.0.0.1 500
 case_start ipv6 uac_through_uas IPv6 ::1 100
 case_start simplecall-udp simplecall_calls_sipp u1
 case_start simplecall-tcp simplecall_calls_sipp t1
 case_start register uas_registers_with_sipp
+case_start registrar-udp registered_sipp_is_called u1
+case_start registrar-tcp registered_sipp_is_called t1
 cases_finish
 
 echo "ua sipp interop: $failures failures"
