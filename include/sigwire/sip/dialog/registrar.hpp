@@ -44,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -164,27 +165,35 @@ class registrar {
     return out;
   }
 
-  // A flow closed: the bindings reachable only over it are gone (RFC 5626 §6).
+  // A flow closed: the bindings reachable only over it are gone (RFC 5626
+  // §6). Only the addresses-of-record that registered over it are visited.
   void flow_failed(transaction::peer flow) {
-    for (auto it = by_aor_.begin(); it != by_aor_.end();) {
-      auto& list = it->second;
-      const auto removed = std::erase_if(list, [&](const binding& b) { return b.flow_only && b.flow == flow; });
-      total_ -= removed;
-      it = list.empty() ? by_aor_.erase(it) : std::next(it);
+    const auto found = aors_by_flow_.find(flow.id);
+    if (found == aors_by_flow_.end()) return;
+    for (const std::string& aor : found->second) {
+      const auto it = by_aor_.find(aor);
+      if (it == by_aor_.end()) continue;
+      total_ -= std::erase_if(it->second, [&](const binding& b) { return b.flow_only && b.flow == flow; });
+      if (it->second.empty()) by_aor_.erase(it);
     }
+    aors_by_flow_.erase(found);
   }
 
   // Forgets every binding that has expired (lookups skip them anyway; this
-  // gives their memory back).
+  // gives their memory back). A REGISTER that finds the table full sweeps
+  // first; a timer may call it to give memory back sooner.
   void sweep(transaction::instant now) {
     for (auto it = by_aor_.begin(); it != by_aor_.end();) {
       total_ -= std::erase_if(it->second, [&](const binding& b) { return b.expires_at <= now; });
       it = it->second.empty() ? by_aor_.erase(it) : std::next(it);
     }
+    aors_by_flow_.clear();  // rebuilt from what is left: entries of gone bindings go with it
+    for (const auto& [aor, list] : by_aor_)
+      for (const binding& b : list)
+        if (b.flow_only) aors_by_flow_[b.flow.id].insert(aor);
   }
 
   std::size_t size() const noexcept { return total_; }  // bindings held, expired ones not yet swept included
-  // sweep() when a REGISTER finds the table full; call it from a timer to give memory back sooner.
   std::size_t aors() const noexcept { return by_aor_.size(); }
   const registrar_config& config() const noexcept { return cfg_; }
 
@@ -195,7 +204,6 @@ class registrar {
     std::string contact, instance;
     std::uint32_t reg_id = 0, expires = 0;
     std::uint16_t q = 1000;
-    uri parsed{};  // views into `contact`: set after the update is in place (see apply)
     bool outbound() const noexcept { return reg_id != 0 && !instance.empty(); }
   };
 
@@ -250,12 +258,12 @@ class registrar {
   // Applies one Contact to `list`: 0, or the status that fails the request.
   int apply(std::vector<binding>& list, const contact_update& u, const message_view& request, transaction::peer from,
             transaction::instant now) {
-    const auto contact = parse_uri(u.contact, false);
+    const auto contact = parse_uri(u.contact);
     if (!contact) return 400;
     auto same = std::find_if(list.begin(), list.end(), [&](const binding& b) {
       if (u.outbound()) return b.instance == u.instance && b.reg_id == u.reg_id;  // RFC 5626 §6
       if (b.outbound()) return false;
-      const auto stored = parse_uri(b.contact, false);
+      const auto stored = parse_uri(b.contact);
       return stored && equivalent(*stored, *contact);
     });
     if (same != list.end() && !may_update(*same, request)) return 500;
@@ -310,6 +318,8 @@ class registrar {
     }
     if (it == by_aor_.end()) it = by_aor_.emplace(aor, std::vector<binding>{}).first;
     it->second = std::move(next);
+    for (const binding& b : it->second)
+      if (b.flow_only) aors_by_flow_[b.flow.id].insert(aor);
   }
 
   // §10.3 step 8: every current binding, each with its remaining expiry;
@@ -338,6 +348,10 @@ class registrar {
 
   registrar_config cfg_;
   std::unordered_map<std::string, std::vector<binding>> by_aor_;
+  // The addresses-of-record with flow-only bindings, by flow id (for
+  // flow_failed); an entry may outlive its binding until that flow fails or
+  // a sweep.
+  std::unordered_map<std::uint64_t, std::unordered_set<std::string>> aors_by_flow_;
   std::size_t total_ = 0;  // bindings in by_aor_
   std::size_t added_ = 0;  // new bindings of the REGISTER being served
 };
