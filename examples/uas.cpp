@@ -7,6 +7,7 @@
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
 //       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
 //       [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]
+//       [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
 // when the INVITE had none); --ring sends 180 first; --hangup-after ends each
@@ -24,6 +25,10 @@
 // prints each one; --call-registered also calls every address-of-record
 // when it first registers (over the client's own connection when its
 // Contact is a WebSocket or .invalid one) and prints that call's states.
+// --registrar-realm turns digest authentication on (RFC 3261 §22): only the
+// --registrar-user U:P users, each for its own address-of-record; it
+// challenges with SHA-256 and MD5, or with MD5 alone (--registrar-md5-only:
+// for clients such as sipp that answer the first challenge and know only MD5).
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
@@ -36,6 +41,7 @@
 #include <set>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 using namespace sigwire;
@@ -52,6 +58,8 @@ int main(int argc, char** argv) {
   std::string registrar, user = "uas", password;
   int ws_port = -1, tls_port = -1, wss_port = -1;  // -1: no such listener (0: any port)
   sip::transport::options transport;
+  sip::dialog::registrar_config registrar_cfg;
+  std::map<std::string, std::string> users;  // --registrar-user
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--port") && i + 1 < argc) port = static_cast<unsigned short>(std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--ws-port") && i + 1 < argc) ws_port = std::atoi(argv[++i]);
@@ -70,14 +78,28 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reuse-port")) transport.reuse_port = true;
     else if (!std::strcmp(argv[i], "--registrar")) serve_register = true;
     else if (!std::strcmp(argv[i], "--call-registered")) serve_register = call_registered = true;
+    else if (!std::strcmp(argv[i], "--registrar-realm") && i + 1 < argc) registrar_cfg.realm = argv[++i];
+    else if (!std::strcmp(argv[i], "--registrar-md5-only")) registrar_cfg.algorithms = {sip::digest_algorithm::md5};
+    else if (!std::strcmp(argv[i], "--registrar-user") && i + 1 < argc && std::strchr(argv[i + 1], ':')) {
+      const std::string_view pair = argv[++i];
+      users[std::string(pair.substr(0, pair.find(':')))] = std::string(pair.substr(pair.find(':') + 1));
+    }
     else {
       std::fprintf(stderr,
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
                    "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n"
-                   "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]\n");
+                   "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]\n"
+                   "           [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]]\n");
       return 2;
     }
+  }
+  if (!registrar_cfg.realm.empty()) {
+    serve_register = true;
+    registrar_cfg.password_for = [&users](std::string_view user) -> std::optional<std::string> {
+      const auto it = users.find(std::string(user));
+      return it == users.end() ? std::nullopt : std::optional(it->second);
+    };
   }
   asio::io_context io;
   unsigned incoming = 0, confirmed = 0, ended = 0;
@@ -93,7 +115,7 @@ int main(int argc, char** argv) {
     agent = std::make_unique<sip::ua::user_agent>(
         io,
         sip::ua::config{.from = "<sip:uas@" + uri_host + ">", .media = audio(address), .transport = transport,
-                        .registrar = serve_register ? std::optional(sip::dialog::registrar_config{}) : std::nullopt},
+                        .registrar = serve_register ? std::optional(registrar_cfg) : std::nullopt},
         sip::ua::callbacks{});
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "uas: cannot load the TLS certificate or key: %s\n", e.what());

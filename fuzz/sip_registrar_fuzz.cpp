@@ -1,7 +1,8 @@
 // libFuzzer: the registrar (sip/dialog/registrar.hpp) fed a sequence of
 // requests, each on one of four flows after a clock step, with flows failing
 // and lookups in between. The input is records split by NUL bytes: the
-// first byte of a record picks the flow (bits 0-1), whether that flow fails
+// input's length picks digest authentication on (odd) or off; the first
+// byte of a record picks the flow (bits 0-1), whether that flow fails
 // first (bit 2) and the clock step in seconds (bits 3-7, times 37); the rest
 // is a SIP message. Properties: every answer is one of the statuses the
 // registrar gives; the table never holds more than its limits; a lookup
@@ -23,8 +24,13 @@ static void require(bool ok) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const sip::dialog::registrar_config cfg{.default_expires = 600, .min_expires = 30, .max_expires = 3600,
-                                          .max_bindings_per_aor = 3, .max_bindings = 8};
+  sip::dialog::registrar_config cfg{.default_expires = 600, .min_expires = 30, .max_expires = 3600,
+                                    .max_bindings_per_aor = 3, .max_bindings = 8};
+  if (size & 1) {  // half the inputs meet digest authentication: challenges, credentials parsed and checked
+    cfg.realm = "example.com";
+    cfg.password_for = [](std::string_view user) { return user == "alice" ? std::optional<std::string>("secret") : std::nullopt; };
+    cfg.nonce_secret = "fuzz";  // fixed: an input's nonce stays valid from run to run
+  }
   sip::dialog::registrar reg(cfg);
   tsx::instant now{};
   std::string_view rest(reinterpret_cast<const char*>(data), size);
@@ -41,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (sip::message::parse(std::string(record.substr(1)), m) || !m.view().is_request()) continue;
     const auto reply = reg.handle_register(m.view(), flow, now);
     const int s = reply.status;
-    require(s == 200 || s == 400 || s == 404 || s == 423 || s == 500 || s == 503);
+    require(s == 200 || s == 400 || s == 401 || s == 403 || s == 404 || s == 423 || s == 500 || s == 503);
+    if (s == 401) require(reply.lines().size() == cfg.algorithms.size());
     require(reg.size() <= cfg.max_bindings);
     if (s == 423) require(!reply.lines().empty());
     if (reply.aor.empty()) continue;

@@ -245,3 +245,101 @@ TEST_CASE("our REGISTER client against our registrar: register, refresh, unregis
   CHECK(r.status == 200);
   CHECK(reg.lookup("sip:alice@example.com", tsx::instant{11s}).empty());
 }
+
+// --- authentication (RFC 3261 §10.3 steps 3-4, §22; RFC 8760) ---------------------------------
+namespace {
+
+dlg::registrar_config with_users() {
+  dlg::registrar_config c;
+  c.realm = "example.com";
+  c.password_for = [](std::string_view user) -> std::optional<std::string> {
+    if (user == "alice") return "secret";
+    if (user == "bob") return "hunter2";
+    return std::nullopt;
+  };
+  return c;
+}
+
+// The REGISTER again, CSeq + 1, with an Authorization answering `challenge` (a WWW-Authenticate value).
+sip::message with_credentials(std::string_view aor, std::string_view challenge, std::string_view user, std::string_view password,
+                              std::uint32_t cseq, std::string_view contact = "<sip:a@192.0.2.5>") {
+  const auto c = sip::parse_challenge(challenge);
+  REQUIRE(c);
+  const sip::digest_client_input in{user, password, "REGISTER", "sip:example.com", "0a4f113b", 1};
+  return register_request(aor, {std::string(contact)}, "Authorization: " + sip::authorization_value(*c, in) + "\r\n", "auth-1", cseq);
+}
+
+}  // namespace
+
+TEST_CASE("rfc3261 §22 / rfc8760: a registrar with a realm challenges (SHA-256 first, then MD5) and accepts either answer") {
+  dlg::registrar reg(with_users());
+  auto r = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}, {}, "auth-1", 1).view(), udp_flow, tsx::instant{0s});
+  CHECK(r.status == 401);
+  const auto challenges = values(r, "WWW-Authenticate");
+  REQUIRE(challenges.size() == 2);
+  CHECK(challenges[0].find("algorithm=SHA-256") != std::string::npos);
+  CHECK(challenges[1].find("algorithm=MD5") != std::string::npos);
+  CHECK(challenges[0].find("realm=\"example.com\"") != std::string::npos);
+  CHECK(reg.size() == 0);
+  for (std::size_t i = 0; i < 2; ++i) {
+    r = reg.handle_register(with_credentials("sip:alice@example.com", challenges[i], "alice", "secret", 2 + static_cast<std::uint32_t>(i)).view(),
+                            udp_flow, tsx::instant{1s});
+    CHECK(r.status == 200);
+  }
+  CHECK(reg.lookup("sip:alice@example.com", tsx::instant{2s}).size() == 1);
+}
+
+TEST_CASE("rfc3261 §22: a wrong password or an unknown user is challenged again; another user's AOR is 403; a stale nonce says so") {
+  dlg::registrar reg(with_users());
+  const auto first = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
+  const std::string challenge = values(first, "WWW-Authenticate").at(0);
+  auto r = reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "wrong", 2).view(), udp_flow, tsx::instant{1s});
+  CHECK(r.status == 401);
+  CHECK(values(r, "WWW-Authenticate").at(0).find("stale") == std::string::npos);
+  r = reg.handle_register(with_credentials("sip:alice@example.com", challenge, "mallory", "secret", 3).view(), udp_flow, tsx::instant{1s});
+  CHECK(r.status == 401);
+  // §10.3 step 4: bob knows his password, but alice's bindings are not his to change.
+  r = reg.handle_register(with_credentials("sip:alice@example.com", challenge, "bob", "hunter2", 4).view(), udp_flow, tsx::instant{1s});
+  CHECK(r.status == 403);
+  // A nonce we did not make, or one tampered with.
+  std::string forged = challenge;
+  forged.replace(forged.find("nonce=\"") + 7, 1, "f");
+  r = reg.handle_register(with_credentials("sip:alice@example.com", forged, "alice", "secret", 5).view(), udp_flow, tsx::instant{1s});
+  CHECK(r.status == 401);
+  // RFC 2617 §3.2.1: past its lifetime the nonce is stale; the right password is re-challenged with stale=true.
+  r = reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "secret", 6).view(), udp_flow, tsx::instant{301s});
+  CHECK(r.status == 401);
+  CHECK(values(r, "WWW-Authenticate").at(0).find("stale=true") != std::string::npos);
+  CHECK(reg.size() == 0);
+  r = reg.handle_register(with_credentials("sip:alice@example.com", values(r, "WWW-Authenticate").at(0), "alice", "secret", 7).view(), udp_flow,
+                          tsx::instant{302s});
+  CHECK(r.status == 200);
+}
+
+TEST_CASE("our REGISTER client answers our registrar's challenge (SHA-256, the one it prefers)") {
+  std::uint64_t seed = 9;
+  dlg::registration client({.registrar = "sip:example.com", .aor = "<sip:bob@example.com>", .contact = "sip:bob@192.0.2.2:5060",
+                            .via = "SIP/2.0/UDP 192.0.2.2:5060;rport", .expires = 300,
+                            .credentials = {{.realm = "example.com", .username = "bob", .password = "hunter2"}}},
+                           [&] { return seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; });
+  dlg::registrar reg(with_users());
+  std::string out;
+  client.start(tsx::instant{0s}, "z9hG4bKa1", out);
+  const sip::message first = parsed(out);
+  const auto challenge = reg.handle_register(first.view(), udp_flow, tsx::instant{0s});
+  REQUIRE(challenge.status == 401);
+  std::string response = "SIP/2.0 401 Unauthorized\r\n";
+  for (const auto& h : first.view().headers())
+    if (h.id == sip::header_id::via || h.id == sip::header_id::from || h.id == sip::header_id::to || h.id == sip::header_id::call_id ||
+        h.id == sip::header_id::cseq)
+      response += std::string(h.name) + ": " + std::string(h.value) + "\r\n";
+  for (const auto& [name, value] : challenge.headers) response += std::string(name) + ": " + value + "\r\n";
+  out.clear();
+  REQUIRE(client.on_response(parsed(response + "Content-Length: 0\r\n\r\n").view(), tsx::instant{0s}, "z9hG4bKa2", out) ==
+          dlg::registration::action::send);
+  const sip::message second = parsed(out);
+  CHECK(second.view().find(sip::header_id::authorization)->value.find("algorithm=SHA-256") != std::string_view::npos);
+  const auto ok = reg.handle_register(second.view(), udp_flow, tsx::instant{0s});
+  CHECK(ok.status == 200);
+  CHECK(reg.lookup("sip:bob@example.com", tsx::instant{1s}).size() == 1);
+}

@@ -14,7 +14,8 @@
 #      its registrar), uas calls that address, its INVITE reaching the
 #      peer's .invalid Contact over the peer's WebSocket (JsSIP registers
 #      with RFC 5626 reg-id and +sip.instance), uas hangs up, the peer
-#      unregisters and uas holds no binding.
+#      unregisters and uas holds no binding. uas asks for digest credentials
+#      (401, realm example.com), which each peer answers.
 #   2. baresip (baresip-core) calls uas over TLS, and simplecall calls
 #      baresip over TLS (both verify the certificate against the test CA).
 #   3. simplecall calls uas over TLS, sips:, WS and WSS (sip: with wss, and
@@ -74,10 +75,10 @@ node_peers_call_uas() {
     name=${peer#*:}; peer=${peer%:*}
     for scheme in ws wss; do
       label="$scheme-registers-uas-calls"
-      start_uas "$peer-$label" --"$scheme"-port 0 --cert "$CERT" --key "$KEY" --call-registered --hangup-after 300 ||
-        { fail "uas did not start"; continue; }
+      start_uas "$peer-$label" --"$scheme"-port 0 --cert "$CERT" --key "$KEY" --call-registered --hangup-after 300 \
+        --registrar-realm example.com --registrar-user "$peer:pw-$peer" || { fail "uas did not start"; continue; }
       port=$(uas_port "$peer-$label" "$scheme")
-      node_peer "$peer" "$label" "$scheme://127.0.0.1:$port" "sip:$peer@example.com" registered
+      SIP_PASSWORD="pw-$peer" node_peer "$peer" "$label" "$scheme://127.0.0.1:$port" "sip:$peer@example.com" registered
       rc=$?
       kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
       out="$WORK/uas-$peer-$label.out"

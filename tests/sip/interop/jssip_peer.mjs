@@ -13,7 +13,8 @@
 // instead: JsSIP registers it over the WebSocket (its Contact in .invalid,
 // with reg-id and +sip.instance, RFC 5626), the server (examples/uas
 // --call-registered) calls that address, JsSIP answers, the server's BYE
-// ends the call, and JsSIP unregisters.
+// ends the call, and JsSIP unregisters. With SIP_PASSWORD set, JsSIP answers
+// the registrar's digest challenge with it (user: the AOR's user part).
 // It prints one line per step, then "RESULT ok" (exit 0) or
 // "RESULT fail: <why>" (exit 1; also after 10 s in all). JsSIP's own warnings
 // and errors go to stderr (DEBUG=JsSIP:* for all its logs, on stdout).
@@ -136,7 +137,8 @@ function sendInfo(session, contentType, body) {
 
 // Registers `aor`, is called at it, answers, and awaits the caller's BYE.
 async function registerThenBeCalled(JsSIP, wsUrl, aor) {
-  ua = new JsSIP.UA({ uri: aor, sockets: [new JsSIP.WebSocketInterface(wsUrl)], register: true, register_expires: 300 });
+  ua = new JsSIP.UA({ uri: aor, sockets: [new JsSIP.WebSocketInterface(wsUrl)], register: true, register_expires: 300,
+    password: process.env.SIP_PASSWORD });
   const registered = new Promise((resolve, reject) => {
     ua.once('registered', ({ response }) => resolve(response.status_code));
     ua.once('registrationFailed', ({ response, cause }) => reject(new Error(

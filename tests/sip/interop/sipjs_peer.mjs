@@ -12,7 +12,8 @@
 // With "registered" as HOLD_MS, TARGET_URI is SIP.js's own address-of-record
 // instead: SIP.js registers it over the WebSocket (its Contact in .invalid),
 // the server (examples/uas --call-registered) calls that address, SIP.js
-// accepts, the server's BYE ends the call, and SIP.js unregisters.
+// accepts, the server's BYE ends the call, and SIP.js unregisters. With
+// SIP_PASSWORD set, SIP.js answers the registrar's digest challenge with it.
 // It prints one line per step, then "RESULT ok" (exit 0) or
 // "RESULT fail: <why>" (exit 1; also after 10 s in all).
 //
@@ -88,6 +89,8 @@ async function registerThenBeCalled(SIP, wsUrl, aor) {
   const incoming = new Promise((resolve) => { invited = resolve; });
   userAgent = new UserAgent({
     uri: UserAgent.makeURI(aor),
+    authorizationUsername: UserAgent.makeURI(aor).user,
+    authorizationPassword: process.env.SIP_PASSWORD,
     transportOptions: { server: wsUrl },
     logLevel: 'warn',
     logConfiguration: false,

@@ -24,12 +24,27 @@
 // (RFC 7118 §5, RFC 5626 §5.3); flow_failed() removes those. Every other
 // binding is reached at its Contact URI.
 //
-// Not here: authentication (answer the REGISTER with a challenge before
-// handing it in), the Request-URI's domain check (§10.3 step 1), Path
-// (RFC 3327) and GRUU (RFC 5627), and the Date header of the 200.
+// Authentication (§10.3 steps 3-4, §22; RFC 8760), on when a realm is
+// configured: a REGISTER without valid credentials gets 401 with a digest
+// challenge per algorithm, most preferred first (RFC 8760 §2.4): SHA-256,
+// then MD5. Clients choose differently: ours takes the strongest, JsSIP
+// 3.13 and SIP.js 0.21 the last one (they know only MD5), sipp 3.6 the
+// first (it knows only MD5 too: give it algorithms = {md5}). The nonce is stateless (its time and a SHA-256 over a secret),
+// fresh for nonce_lifetime, after which the 401 says stale=true; credentials
+// that do not verify get a new 401; an authenticated user may change only
+// the bindings of the addresses-of-record may_register allows (default: the
+// AOR's user part is the user name), else 403.
+//
+// Not here: the Request-URI's domain check (§10.3 step 1), Path (RFC 3327)
+// and GRUU (RFC 5627), the Date header of the 200, and nonce-count replay
+// tracking (a replayed REGISTER inside the nonce lifetime changes nothing
+// the CSeq rule of §10.3 step 7 does not already refuse, unless its
+// binding has gone in between).
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
+#include <sigwire/core/random.hpp>
+#include <sigwire/sip/auth.hpp>
 #include <sigwire/sip/access.hpp>
 #include <sigwire/sip/dialog/dialog.hpp>
 #include <sigwire/sip/message.hpp>
@@ -38,9 +53,13 @@
 #include <sigwire/sip/uri.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,6 +75,17 @@ struct registrar_config {
   std::uint32_t max_expires = 86400;     // a longer one is granted this
   std::size_t max_bindings_per_aor = 16;  // more: 503 (memory stays bounded whatever peers send)
   std::size_t max_bindings = 100000;      // in all
+
+  // Digest authentication, on when `realm` is set (see the top of this file).
+  std::string realm{};
+  // The password of a user name; nullopt: no such user (answered as a wrong password).
+  std::function<std::optional<std::string>(std::string_view user)> password_for{};
+  // Whether authenticated `user` may change the bindings of `aor` (canonical);
+  // unset: when the AOR's user part is the user name.
+  std::function<bool(std::string_view user, std::string_view aor)> may_register{};
+  std::vector<digest_algorithm> algorithms{digest_algorithm::sha256, digest_algorithm::md5};
+  std::chrono::seconds nonce_lifetime{300};
+  std::string nonce_secret{};  // what nonces are signed with; empty: 32 random bytes per registrar
 };
 
 struct binding {
@@ -107,7 +137,13 @@ inline std::string canonical_aor(std::string_view uri_text) {
 
 class registrar {
  public:
-  explicit registrar(registrar_config cfg = {}) : cfg_(cfg) {}
+  explicit registrar(registrar_config cfg = {}) : cfg_(std::move(cfg)) {
+    if (cfg_.nonce_secret.empty()) {
+      std::array<unsigned char, 32> key{};
+      core::random_bytes(std::as_writable_bytes(std::span(key)));
+      cfg_.nonce_secret = core::to_hex(key);
+    }
+  }
 
   // Serves a REGISTER that came over `from` (§10.3 steps 5-8).
   register_reply handle_register(const message_view& request, transaction::peer from, transaction::instant now) {
@@ -117,6 +153,7 @@ class registrar {
     const name_addr* to = request.to();
     if (!to || (reply.aor = canonical_aor(to->address)).empty()) return fail(reply, 404, "Not Found");  // step 5
     if (!request.cseq()) return fail(reply, 400, "Missing CSeq");
+    if (!authorized(request, now, reply)) return reply;  // steps 3-4
     std::optional<std::uint32_t> header_expires;
     if (const header_field* e = request.find(header_id::expires))  // §10.2.1.1: a malformed one counts as 3600
       header_expires = parse_expires(e->value).value_or(cfg_.default_expires);
@@ -206,6 +243,70 @@ class registrar {
     std::uint16_t q = 1000;
     bool outbound() const noexcept { return reg_id != 0 && !instance.empty(); }
   };
+
+  // §10.3 steps 3-4: true when authentication is off or the request carries
+  // credentials for our realm that verify, from a user who may register
+  // reply.aor; else `reply` is the 401 or 403 to send.
+  bool authorized(const message_view& request, transaction::instant now, register_reply& reply) const {
+    if (cfg_.realm.empty()) return true;
+    bool stale = false;
+    for (const header_field& h : request.headers()) {
+      if (h.id != header_id::authorization) continue;
+      const auto a = parse_auth_header(h.value);
+      if (!a || !a->is_digest() || a->param("realm") != std::optional<std::string_view>(cfg_.realm)) continue;
+      const auto user = a->param("username"), nonce = a->param("nonce"), uri = a->param("uri");
+      if (!user || !nonce || !uri || !nonce_signed(*nonce)) break;
+      if (!nonce_fresh(*nonce, now)) {
+        stale = true;  // RFC 2617 §3.2.1: the client may retry with the new nonce without asking its user
+        break;
+      }
+      const auto password = cfg_.password_for ? cfg_.password_for(*user) : std::nullopt;
+      // RFC 2617 §3.2.2.5: the digest-uri is the Request-URI.
+      if (!password || *uri != request.request_uri_text() || verify(h.value, "REGISTER", *password, cfg_.realm, *nonce)) break;
+      if (!may_register(*user, reply.aor)) {
+        fail(reply, 403, "Forbidden");
+        return false;
+      }
+      return true;
+    }
+    const std::string nonce = new_nonce(now);
+    for (const digest_algorithm alg : cfg_.algorithms)
+      reply.headers.emplace_back("WWW-Authenticate", challenge_value(cfg_.realm, nonce, alg, {}, stale));
+    fail(reply, 401, "Unauthorized");
+    return false;
+  }
+  bool may_register(std::string_view user, std::string_view aor) const {
+    if (cfg_.may_register) return cfg_.may_register(user, aor);
+    const auto colon = aor.find(':'), at = aor.find('@');
+    return at != std::string_view::npos && aor.substr(colon + 1, at - colon - 1) == user;
+  }
+
+  // A nonce: the time it was made (hex milliseconds), '.', and the first 32
+  // hex digits of SHA-256(secret ":" time). Checked without any state.
+  std::string nonce_signature(std::string_view time) const {
+    return core::to_hex(core::sha256(cfg_.nonce_secret + ":" + std::string(time))).substr(0, 32);
+  }
+  std::string new_nonce(transaction::instant now) const {
+    char time[17];
+    const int n = std::snprintf(time, sizeof time, "%llx", static_cast<unsigned long long>(now.count()));
+    const std::string_view t(time, static_cast<std::size_t>(n));
+    return std::string(t) + "." + nonce_signature(t);
+  }
+  bool nonce_signed(std::string_view nonce) const {
+    const auto dot = nonce.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot > 16) return false;
+    const std::string expected = nonce_signature(nonce.substr(0, dot));
+    return nonce.substr(dot + 1) == expected;
+  }
+  bool nonce_fresh(std::string_view nonce, transaction::instant now) const {
+    std::uint64_t made = 0;
+    for (char c : nonce.substr(0, nonce.find('.'))) {
+      if (!core::ascii::is_hex(c)) return false;
+      made = made << 4 | static_cast<unsigned>(core::ascii::hex_value(c));
+    }
+    const auto at = transaction::instant(static_cast<transaction::instant::rep>(made));
+    return at <= now && now - at <= cfg_.nonce_lifetime;
+  }
 
   static register_reply& fail(register_reply& r, int status, std::string_view reason) {
     r.status = status;

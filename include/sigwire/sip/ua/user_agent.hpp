@@ -53,8 +53,8 @@ struct config {
   // Serve REGISTER as a registrar (dialog/registrar.hpp): make_call() and
   // send_message() to a registered address-of-record reach its best binding,
   // over the flow its REGISTER came on when the Contact cannot be reached
-  // otherwise (WebSocket clients, .invalid hosts, RFC 5626 outbound). No
-  // authentication: a REGISTER from anyone is served.
+  // otherwise (WebSocket clients, .invalid hosts, RFC 5626 outbound). Digest
+  // authentication when registrar_config::realm is set; else anyone may register.
   std::optional<dialog::registrar_config> registrar{};
 };
 
