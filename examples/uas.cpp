@@ -7,7 +7,7 @@
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
 //       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
 //       [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]
-//       [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]]
+//       [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
 // when the INVITE had none); --ring sends 180 first; --hangup-after ends each
@@ -29,6 +29,9 @@
 // --registrar-user U:P users, each for its own address-of-record; it
 // challenges with SHA-256 and MD5, or with MD5 alone (--registrar-md5-only:
 // for clients such as sipp that answer the first challenge and know only MD5).
+// --webrtc also accepts browsers' audio (DTLS-SRTP over ICE, opus; RFC 8827)
+// and offers it in the calls uas places: ICE credentials and a DTLS
+// fingerprint are announced, but there is no media engine behind them.
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
 
@@ -50,10 +53,32 @@ namespace ua = sigwire::sip::ua;
 // G.711 and DTMF events on RTP/AVP; no media engine here: port 4000 is only announced.
 static sdp::capabilities audio(const std::string& address) { return sdp::presets::plain_audio(address, 4000); }
 
+// --webrtc: opus too, and what a browser needs to accept an SDP: DTLS-SRTP
+// (UDP/TLS/RTP/SAVPF) with a fingerprint, ICE credentials and a host
+// candidate, rtcp-mux. Plain RTP/AVP offers are still answered as above.
+static sdp::capabilities webrtc_audio(const std::string& address) {
+  sdp::capabilities caps = sdp::presets::plain_audio(
+      address, 4000,
+      {{.name = "opus", .clock_rate = 48000, .channels = 2, .payload_type = 111, .fmtp = "minptime=10;useinbandfec=1"},
+       sdp::presets::pcmu(), sdp::presets::pcma(), sdp::presets::telephone_event()});
+  caps.rtcp_mux = true;
+  caps.ice = sdp::ice_parameters{.ufrag = core::random_token(8), .pwd = core::random_token(24),
+                                 .candidates = {"1 1 udp 2122260223 " + address + " 4000 typ host"}, .trickle = false};
+  std::string fingerprint;  // of no certificate: nothing answers DTLS here
+  for (const std::byte b : core::random_array<32>()) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    if (!fingerprint.empty()) fingerprint += ':';
+    fingerprint += hex[std::to_integer<unsigned>(b) >> 4];
+    fingerprint += hex[std::to_integer<unsigned>(b) & 15];
+  }
+  caps.dtls = sdp::dtls_parameters{.fingerprint = fingerprint};
+  return caps;
+}
+
 int main(int argc, char** argv) {
   unsigned short port = 5070;
   std::string address = "127.0.0.1";
-  bool ring = false, serve_register = false, call_registered = false;
+  bool ring = false, serve_register = false, call_registered = false, webrtc = false;
   int hangup_after = -1;
   std::string registrar, user = "uas", password;
   int ws_port = -1, tls_port = -1, wss_port = -1;  // -1: no such listener (0: any port)
@@ -80,6 +105,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--call-registered")) serve_register = call_registered = true;
     else if (!std::strcmp(argv[i], "--registrar-realm") && i + 1 < argc) registrar_cfg.realm = argv[++i];
     else if (!std::strcmp(argv[i], "--registrar-md5-only")) registrar_cfg.algorithms = {sip::digest_algorithm::md5};
+    else if (!std::strcmp(argv[i], "--webrtc")) webrtc = true;
     else if (!std::strcmp(argv[i], "--registrar-user") && i + 1 < argc && std::strchr(argv[i + 1], ':')) {
       const std::string_view pair = argv[++i];
       users[std::string(pair.substr(0, pair.find(':')))] = std::string(pair.substr(pair.find(':') + 1));
@@ -90,7 +116,7 @@ int main(int argc, char** argv) {
                    "           [--wss-port P]\n"
                    "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n"
                    "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]\n"
-                   "           [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]]\n");
+                   "           [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]\n");
       return 2;
     }
   }
@@ -114,7 +140,7 @@ int main(int argc, char** argv) {
   try {  // the certificate and key are loaded here
     agent = std::make_unique<sip::ua::user_agent>(
         io,
-        sip::ua::config{.from = "<sip:uas@" + uri_host + ">", .media = audio(address), .transport = transport,
+        sip::ua::config{.from = "<sip:uas@" + uri_host + ">", .media = webrtc ? webrtc_audio(address) : audio(address), .transport = transport,
                         .registrar = serve_register ? std::optional(registrar_cfg) : std::nullopt},
         sip::ua::callbacks{});
   } catch (const std::system_error& e) {

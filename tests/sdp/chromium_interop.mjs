@@ -10,71 +10,26 @@
 //  - sdp_answer --offer, Chromium answers, and sdp_answer --offer-file/--answer-file
 //    must negotiate every stream.
 // With a save-dir, the captured SDPs are written there (test data, fuzz seeds).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchChromium } from '../support/chromium.mjs';
 
 const [sdpAnswer, saveDir] = process.argv.slice(2);
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const profile = mkdtempSync(join(tmpdir(), 'sigwire-chromium-'));
 let failures = 0;
 const fail = (msg) => { failures++; console.log('FAIL ' + msg); };
 const ok = (msg) => console.log('ok   ' + msg);
 
-const chrome = spawn(chromiumPath, [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-  '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0',
-  `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
-
-const killAll = () => { try { chrome.kill('SIGKILL'); } catch {} try { rmSync(profile, { recursive: true, force: true }); } catch {} };
-const deadline = setTimeout(() => { fail('timeout'); killAll(); process.exit(1); }, 90000);
-
-const wsUrl = await new Promise((resolve, reject) => {
-  let buf = '';
-  chrome.stderr.on('data', (d) => {
-    buf += d.toString();
-    const m = buf.match(/DevTools listening on (ws:\/\/\S+)/);
-    if (m) resolve(m[1]);
-  });
-  chrome.on('exit', (code) => reject(new Error('chromium exited ' + code + '\n' + buf)));
-});
-
-// node >= 22 (or 20 with --experimental-websocket) has a WebSocket client;
-// older node gets npm's ws, installed once under the build dir.
-let WebSocketImpl = globalThis.WebSocket;
-if (!WebSocketImpl) {
-  const prefix = join(process.env.SIGWIRE_BUILD_ROOT || tmpdir(), 'npm');
-  const { createRequire } = await import('node:module');
-  const req = createRequire(join(prefix, 'index.js'));
-  try { req.resolve('ws'); } catch {
-    const r = spawnSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, 'ws@8'],
-                        { stdio: 'inherit', timeout: 120000 });
-    if (r.status !== 0) { fail('npm install ws failed'); killAll(); process.exit(1); }
-  }
-  WebSocketImpl = req('ws');
+let browser;
+const deadline = setTimeout(() => { fail('timeout'); browser?.close(); process.exit(1); }, 90000);
+try {
+  browser = await launchChromium();
+} catch (e) {
+  fail(e.message);
+  process.exit(1);
 }
-const ws = new WebSocketImpl(wsUrl);
-await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
-let nextId = 1;
-const pending = new Map();
-ws.onmessage = (ev) => {
-  const msg = JSON.parse(ev.data);
-  if (msg.id && pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
-};
-const send = (method, params = {}, sessionId) => new Promise((resolve) => {
-  const id = nextId++;
-  pending.set(id, resolve);
-  ws.send(JSON.stringify(sessionId ? { id, method, params, sessionId } : { id, method, params }));
-});
-const { result: { targetId } } = await send('Target.createTarget', { url: 'about:blank' });
-const { result: { sessionId } } = await send('Target.attachToTarget', { targetId, flatten: true });
-const evaluate = async (expr) => {
-  const r = await send('Runtime.evaluate', { expression: expr, awaitPromise: true, returnByValue: true }, sessionId);
-  if (r.result?.exceptionDetails) throw new Error(r.result.exceptionDetails.exception?.description || 'exception');
-  return r.result.result.value;
-};
+const evaluate = (expr) => browser.evaluate(expr);
 
 // --- a tiny SDP reader for the RFC 3264 checks (independent of sigwire) ---
 function sections(sdp) {
@@ -192,7 +147,6 @@ for (const [name, setup] of Object.entries(variants)) {
 }
 
 clearTimeout(deadline);
-ws.close();
-killAll();
+browser.close();
 console.log(failures ? `${failures} failure(s)` : 'all Chromium interop checks passed');
 process.exit(failures ? 1 : 0);

@@ -16,6 +16,11 @@
 #      with RFC 5626 reg-id and +sip.instance), uas hangs up, the peer
 #      unregisters and uas holds no binding. uas asks for digest credentials
 #      (401, realm example.com), which each peer answers.
+#   1b. SIP.js in headless Chromium, with the browser's own WebRTC (a fake
+#      microphone; interop/chromium_sipjs.mjs), over WS and WSS to uas
+#      --webrtc: SIP.js calls uas (Chromium accepts uas's DTLS-SRTP answer),
+#      and SIP.js registers and is called by uas (Chromium answers uas's
+#      offer, which reaches it over its WebSocket).
 #   2. baresip (baresip-core) calls uas over TLS, and simplecall calls
 #      baresip over TLS (both verify the certificate against the test CA).
 #   3. simplecall calls uas over TLS, sips:, WS and WSS (sip: with wss, and
@@ -31,6 +36,7 @@ PEERS=$(cd "$(dirname "$0")/interop" && pwd)
 . "$(dirname "$0")/interop/baresip.sh"
 command -v node >/dev/null || { echo "FAIL: node not installed (Debian nodejs)"; exit 1; }
 command -v baresip >/dev/null || { echo "FAIL: baresip not installed (Debian baresip-core)"; exit 1; }
+command -v "${CHROMIUM:-chromium}" >/dev/null || { echo "FAIL: chromium not installed (Debian chromium)"; exit 1; }
 NPM_PACKAGES=(sip.js@0.21.2 jssip@3.13.8 ws@8)
 for package in "${NPM_PACKAGES[@]}"; do
   installed=$(node -p "require('$NPM_PREFIX/node_modules/${package%@*}/package.json').version" 2>/dev/null)
@@ -95,6 +101,36 @@ node_peers_call_uas() {
   [ "$failures" = 0 ]
 }
 
+# 1b. SIP.js in headless Chromium <-> uas --webrtc over WS and WSS, both directions
+chromium_sipjs_with_uas() {
+  for scheme in ws wss; do
+    for mode in call registered; do
+      label="chromium-$scheme-$mode"
+      opts=(--"$scheme"-port 0 --cert "$CERT" --key "$KEY" --webrtc)
+      target_of() { echo "sip:uas@127.0.0.1:$1;transport=$scheme"; }
+      [ "$mode" = registered ] && opts+=(--call-registered --hangup-after 300 --registrar-realm example.com
+                                         --registrar-user chromium:pw-chromium)
+      start_uas "$label" "${opts[@]}" || { fail "uas did not start"; continue; }
+      port=$(uas_port "$label" "$scheme")
+      target=$(target_of "$port")
+      [ "$mode" = registered ] && target="sip:chromium@example.com"
+      SIP_PASSWORD=pw-chromium NPM_PREFIX="$NPM_PREFIX" timeout 60 node "$PEERS/chromium_sipjs.mjs" \
+        "$scheme://127.0.0.1:$port" "$target" "$mode" > "$label.out" 2>&1
+      rc=$?
+      kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+      expected="incoming=1 confirmed=1 ended=1 open=0"
+      [ "$mode" = registered ] && expected="incoming=0 confirmed=1 ended=1 open=0"
+      if [ "$rc" = 0 ] && grep -q "$expected" "$WORK/uas-$label.err"; then
+        echo "SIP.js in Chromium, $mode, over $scheme: $(tr '\n' ' ' < "$label.out")"
+      else
+        fail "SIP.js in Chromium, $mode, over $scheme (node exit $rc)"
+        cat "$label.out" "$WORK/uas-$label.out" "$WORK/uas-$label.err"
+      fi
+    done
+  done
+  [ "$failures" = 0 ]
+}
+
 # 2. baresip <-> uas / simplecall over TLS (baresip listens for TLS on its port + 1)
 baresip_over_tls() {
   BARESIP_PORT=$(free_port_pair)
@@ -147,6 +183,7 @@ simplecall_calls_uas() {
 # The three groups at once (each in its own folder): node, baresip and simplecall wait on
 # timers and peers far more than on the CPU.
 case_start node-peers node_peers_call_uas
+case_start chromium chromium_sipjs_with_uas
 case_start baresip baresip_over_tls
 case_start simplecall simplecall_calls_uas
 cases_finish
