@@ -225,6 +225,23 @@ TEST_CASE("a registrar's memory is bounded: bindings per AOR and in all, expired
   CHECK(reg.aors() == 2);
 }
 
+TEST_CASE("a registrar gives expired bindings back: a REGISTER a sweep interval after the last sweeps first") {
+  dlg::registrar reg({.min_expires = 60, .sweep_interval = 300s});
+  for (int i = 0; i < 50; ++i)
+    REQUIRE(reg.handle_register(register_request("sip:u" + std::to_string(i) + "@x", {"<sip:d@192.0.2.1>;expires=60"}).view(), udp_flow,
+                                tsx::instant{1s})
+                .status == 200);
+  CHECK(reg.size() == 50);
+  // 100 s on: expired, but no sweep is due; the lookups skip them.
+  REQUIRE(reg.handle_register(register_request("sip:late@x", {"<sip:d@192.0.2.1>"}).view(), udp_flow, tsx::instant{100s}).status == 200);
+  CHECK(reg.size() == 51);
+  CHECK(reg.lookup("sip:u7@x", tsx::instant{100s}).empty());
+  // 300 s after the last sweep (none yet: since the start of its clock), this one sweeps first.
+  REQUIRE(reg.handle_register(register_request("sip:later@x", {"<sip:d@192.0.2.1>"}).view(), udp_flow, tsx::instant{302s}).status == 200);
+  CHECK(reg.size() == 2);
+  CHECK(reg.aors() == 2);
+}
+
 TEST_CASE("our REGISTER client against our registrar: register, refresh, unregister") {
   std::uint64_t seed = 7;
   dlg::registration client({.registrar = "sip:example.com", .aor = "<sip:alice@example.com>", .contact = "sip:alice@192.0.2.1:5060",

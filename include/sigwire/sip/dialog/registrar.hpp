@@ -75,6 +75,7 @@ struct registrar_config {
   std::uint32_t max_expires = 86400;     // a longer one is granted this
   std::size_t max_bindings_per_aor = 16;  // more: 503 (memory stays bounded whatever peers send)
   std::size_t max_bindings = 100000;      // in all
+  std::chrono::seconds sweep_interval{60};  // a REGISTER this long after the last sweep sweeps expired bindings first
 
   // Digest authentication, on when `realm` is set (see the top of this file).
   std::string realm{};
@@ -149,7 +150,7 @@ class registrar {
   register_reply handle_register(const message_view& request, transaction::peer from, transaction::instant now) {
     register_reply reply;
     added_ = 0;
-    if (total_ >= cfg_.max_bindings) sweep(now);
+    if (total_ >= cfg_.max_bindings || now - last_sweep_ >= cfg_.sweep_interval) sweep(now);
     const name_addr* to = request.to();
     if (!to || (reply.aor = canonical_aor(to->address)).empty()) return fail(reply, 404, "Not Found");  // step 5
     if (!request.cseq()) return fail(reply, 400, "Missing CSeq");
@@ -217,9 +218,11 @@ class registrar {
   }
 
   // Forgets every binding that has expired (lookups skip them anyway; this
-  // gives their memory back). A REGISTER that finds the table full sweeps
-  // first; a timer may call it to give memory back sooner.
+  // gives their memory back). A REGISTER sweeps first when the table is
+  // full or the last sweep is sweep_interval old, so memory follows the
+  // live bindings while REGISTERs come; a timer may call it too.
   void sweep(transaction::instant now) {
+    last_sweep_ = now;
     for (auto it = by_aor_.begin(); it != by_aor_.end();) {
       total_ -= std::erase_if(it->second, [&](const binding& b) { return b.expires_at <= now; });
       it = it->second.empty() ? by_aor_.erase(it) : std::next(it);
@@ -454,6 +457,7 @@ class registrar {
   // a sweep.
   std::unordered_map<std::uint64_t, std::unordered_set<std::string>> aors_by_flow_;
   std::size_t total_ = 0;  // bindings in by_aor_
+  transaction::instant last_sweep_{};
   std::size_t added_ = 0;  // new bindings of the REGISTER being served
 };
 
