@@ -333,6 +333,29 @@ TEST_CASE("rfc3261 §22: a wrong password or an unknown user is challenged again
   CHECK(r.status == 200);
 }
 
+TEST_CASE("rfc5626 §4.2: our REGISTER client's outbound registration (instance, reg-id, Supported: outbound) binds its flow") {
+  std::uint64_t seed = 11;
+  dlg::registration client({.registrar = "sip:example.com", .aor = "<sip:carol@example.com>", .contact = "sip:carol@192.0.2.3:5060;transport=tcp",
+                            .via = "SIP/2.0/TCP 192.0.2.3:5060", .expires = 300,
+                            .instance = "<urn:uuid:00000000-0000-1000-8000-000a95a0e128>", .reg_id = 1},
+                           [&] { return seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; });
+  std::string out;
+  client.start(tsx::instant{0s}, "z9hG4bKo1", out);
+  const sip::message sent = parsed(out);
+  CHECK(sent.view().find(sip::header_id::contact)->value ==
+        "<sip:carol@192.0.2.3:5060;transport=tcp>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000a95a0e128>\";reg-id=1");
+  CHECK(sent.view().find(sip::header_id::supported)->value == "path, outbound");
+  dlg::registrar reg;
+  const auto r = reg.handle_register(sent.view(), ws_flow, tsx::instant{0s});
+  CHECK(r.status == 200);
+  CHECK(values(r, "Require") == std::vector<std::string>{"outbound"});
+  const auto hits = reg.lookup("sip:carol@example.com", tsx::instant{1s});
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]->outbound());
+  CHECK(hits[0]->flow_only);
+  CHECK(hits[0]->flow == ws_flow);
+}
+
 TEST_CASE("our REGISTER client answers our registrar's challenge (SHA-256, the one it prefers)") {
   std::uint64_t seed = 9;
   dlg::registration client({.registrar = "sip:example.com", .aor = "<sip:bob@example.com>", .contact = "sip:bob@192.0.2.2:5060",

@@ -594,6 +594,57 @@ TEST_CASE("user agent as registrar: bob registers over WS, is called over that c
   register_then_called(ua::protocol::ws);
 }
 
+TEST_CASE("user agent: a registration over TCP outlives its connection: our idle timeout closes it, the refresh opens another") {
+  asio::io_context io;
+  sip::transport::options short_idle;
+  short_idle.idle_timeout = 1s;
+  agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{.min_expires = 1}), bob(io, true, short_idle);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  alice.u.listen(ua::protocol::tcp, {loopback, 0});
+  bob.u.listen(ua::protocol::udp, {loopback, 0});
+  const std::string registrar = "sip:127.0.0.1:" + std::to_string(alice.u.local_endpoint(0).port()) + ";transport=tcp";
+  REQUIRE(bob.u.add_account(registrar, "<sip:bob@example.com>", {}, 6).valid());  // refreshed at half of 6 s
+  REQUIRE(run_until(io, [&] { return alice.registers_served.size() == 1; }));
+  // Bob's idle timeout closes the connection (no SIP traffic for 1 s) before the refresh at 3 s.
+  REQUIRE(run_until(io, [&] { return bob.u.transports().stats().connections_closed == 1; }));
+  REQUIRE(run_until(io, [&] { return alice.registers_served.size() == 2; }));
+  CHECK(alice.registers_served[1].second == 200);
+  CHECK(bob.u.transports().stats().connections_opened == 2);
+  CHECK(bob.registrations.back() == sip::dialog::registration_state::registered);
+  CHECK(alice.u.bindings("sip:bob@example.com").size() == 1);
+}
+
+TEST_CASE("user agent: an RFC 5626 outbound registration is called over its own connection and re-registers when it closes") {
+  asio::io_context io;
+  sip::transport::options short_idle;
+  short_idle.idle_timeout = 1s;  // Alice closes connections quiet for 1 s: Bob's flow fails under him
+  agent alice(io, false, short_idle, 500ms, sip::dialog::registrar_config{}), bob(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  alice.u.listen(ua::protocol::tcp, {loopback, 0});
+  bob.u.listen(ua::protocol::tcp, {loopback, 0});  // reachable at his Contact too: outbound must not need it
+  const std::string registrar = "sip:127.0.0.1:" + std::to_string(alice.u.local_endpoint(0).port()) + ";transport=tcp";
+  const std::string instance = "<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>";
+  REQUIRE(bob.u.add_account(registrar, "<sip:bob@example.com>", {}, 300, instance).valid());
+  REQUIRE(run_until(io, [&] { return alice.registers_served.size() == 1; }));
+  auto bindings = alice.u.bindings("sip:bob@example.com");
+  REQUIRE(bindings.size() == 1);
+  CHECK(bindings[0]->outbound());
+  CHECK(bindings[0]->instance == "\"" + instance + "\"");
+  CHECK(bindings[0]->flow_only);
+  // §4.4.1: Alice's idle timeout closes the flow; Bob registers again at once, over a new one.
+  REQUIRE(run_until(io, [&] { return alice.registers_served.size() == 2; }));
+  CHECK(alice.registers_served[1].second == 200);
+  CHECK(bob.u.transports().stats().connections_opened == 2);
+  bindings = alice.u.bindings("sip:bob@example.com");
+  REQUIRE(bindings.size() == 1);  // replaced by instance and reg-id, not added
+  const auto call = alice.u.make_call("sip:bob@example.com");
+  REQUIRE(call);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
+  CHECK(bob.u.transports().stats().connections_accepted == 0);  // the INVITE came over Bob's own connection
+  REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && bob.reached(ua::call_state::disconnected); }));
+}
+
 TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request; a refused TCP target gives 503") {
   two_agents t(false);
   asio::io_context& io = t.io;

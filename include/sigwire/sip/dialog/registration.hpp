@@ -48,8 +48,17 @@ struct registration_config {
   std::string via{};        // the transport's Via without branch: "SIP/2.0/UDP 192.0.2.1:5060;rport"
   std::uint32_t expires = 600;
   transaction::duration refresh_margin{5000};  // refresh this long before the granted expiry (PJSIP: 5 s)
-  bool rewrite_contact = true;
+  bool rewrite_contact = true;  // not for outbound registrations: their flow is what reaches them
   std::vector<credential> credentials{};
+  // RFC 5626 outbound: with both set, the Contact carries +sip.instance and
+  // reg-id and Supported says outbound, so a registrar that does outbound
+  // reaches us over the flow this REGISTER goes on. `instance` is the URN
+  // without quotes ("<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>"), the
+  // same across restarts (§4.1).
+  std::string instance{};
+  std::uint32_t reg_id = 0;
+
+  bool outbound() const noexcept { return !instance.empty() && reg_id != 0; }
 };
 
 enum class registration_state : std::uint8_t { unregistered, registering, registered, unregistering, failed };
@@ -122,6 +131,17 @@ class registration {
     return action::send;
   }
 
+  // Registers again at once (RFC 5626 §4.4.1, after the flow failed): true,
+  // with the REGISTER in `out`, when registered; false otherwise.
+  bool refresh_now(std::string_view branch, std::string& out) {
+    if (state_ != registration_state::registered) return false;
+    refresh_at_.reset();
+    state_ = registration_state::registering;
+    build(branch, {}, out);
+    return true;
+  }
+
+  const registration_config& config() const noexcept { return cfg_; }
   registration_state state() const noexcept { return state_; }
   int last_status() const noexcept { return last_status_; }
   std::uint32_t granted_expires() const noexcept { return granted_; }
@@ -141,7 +161,7 @@ class registration {
       granted_ = 0;
       return action::none;
     }
-    if (cfg_.rewrite_contact) {
+    if (cfg_.rewrite_contact && !cfg_.outbound()) {
       if (std::string seen = address_seen_by_registrar(r); !seen.empty() && seen != contact_) {
         const std::string old = std::exchange(contact_, std::move(seen));
         build(branch, old, out);  // register the new Contact, remove the old one (pjsua's contact rewrite)
@@ -214,7 +234,7 @@ class registration {
   void build(std::string_view branch, std::string_view removed, std::string& out) {
     const std::string expires_text = std::to_string(requested_);
     const std::string cseq = std::to_string(++cseq_) + " REGISTER";
-    std::string buffer(cfg_.registrar.size() + cfg_.aor.size() * 2 + contact_.size() + removed.size() +
+    std::string buffer(cfg_.registrar.size() + cfg_.aor.size() * 2 + contact_.size() + removed.size() + cfg_.instance.size() +
                            cfg_.via.size() + branch.size() + call_id_.size() + 320,
                        '\0');
     builder b(buffer);
@@ -225,10 +245,14 @@ class registration {
     b.header(header_id::to, cfg_.aor);
     b.header(header_id::call_id, call_id_);
     b.header(header_id::cseq, cseq);
-    if (removed.empty())
+    const std::string reg_id = std::to_string(cfg_.reg_id);
+    if (cfg_.outbound())  // RFC 5626 §4.2
+      b.header(canonical_name(header_id::contact), {"<", contact_, ">;+sip.instance=\"", cfg_.instance, "\";reg-id=", reg_id});
+    else if (removed.empty())
       b.header(canonical_name(header_id::contact), {"<", contact_, ">"});
     else
       b.header(canonical_name(header_id::contact), {"<", contact_, ">, <", removed, ">;expires=0"});
+    if (cfg_.outbound()) b.header(header_id::supported, "path, outbound");
     b.header(header_id::expires, expires_text);
     const auto done = b.finish();
     if (!done) {

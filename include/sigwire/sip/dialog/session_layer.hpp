@@ -87,6 +87,10 @@ struct session_config {
   std::string via{};      // this transport's Via without branch: "SIP/2.0/UDP 192.0.2.1:5060;rport"
   std::string contact{};  // our Contact URI: "sip:alice@192.0.2.1:5060"
   std::function<local_address(const peer&)> local_for{};  // set: overrides via and contact per peer
+  // The flow a registration's next REGISTER goes on, given the one it used
+  // (set: a connection that has closed is replaced by a new one to the
+  // registrar, so a refresh does not fail on it); unset: always the same.
+  std::function<peer(const registration_config&, const peer& last)> registrar_flow{};
   std::optional<sdp::capabilities> media{};  // offer/answer through sdp::negotiator; none: bodies are ignored
   sdp::random_source media_random{};          // the negotiators' session ids and SDES keys; empty: RAND_bytes
   // RFC 3261 §20.5: sent in our INVITEs, their 2xx and every 405. An
@@ -457,6 +461,20 @@ class session_layer {
   }
   const registration* registration_of(registration_id id) const noexcept {
     return id.index < registrations_.size() ? registrations_[id.index].usage.get() : nullptr;
+  }
+  // A flow closed under registrations (RFC 5626 §4.4.1): each one registered
+  // over it registers again now, over the flow registrar_flow gives it, so
+  // the registrar's binding (and an outbound flow) is back at once rather
+  // than at the next refresh.
+  void registrar_flow_failed(peer flow, instant now) {
+    for (std::uint32_t i = 0; i < registrations_.size(); ++i) {
+      registration_slot& slot = registrations_[i];
+      std::string out;
+      if (slot.registrar != flow || !slot.usage->refresh_now(tl_.new_branch(), out)) continue;
+      send_register({i}, std::move(out), now);
+      drain(now);
+      report({i});
+    }
   }
 
   // --- from the wire and the clock -------------------------------------------------
@@ -838,7 +856,9 @@ class session_layer {
   void send_register(registration_id id, std::string bytes, instant now) {
     sip::message m;
     if (bytes.empty() || sip::message::parse(std::move(bytes), m)) return;
-    const auto sent = tl_.send_request(std::move(m), registrations_[id.index].registrar, now);
+    registration_slot& slot = registrations_[id.index];
+    if (cfg_.registrar_flow) slot.registrar = cfg_.registrar_flow(slot.usage->config(), slot.registrar);
+    const auto sent = tl_.send_request(std::move(m), slot.registrar, now);
     if (sent) tsx_.set(sent.id, {id.index, 0, method::register_});
   }
   void on_register_response(std::uint32_t index, const sip::message& msg, instant now) {

@@ -130,6 +130,9 @@ class hub final : private detail::connection_owner {
     return open_connection(p, to, host.empty() ? to.address().to_string() : std::string(host));
   }
 
+  // Whether `p` still names a flow (a closed connection's peers are stale).
+  bool flow_open(const transaction::peer& p) const { return p.id != 0 && resolve(p).has_value(); }
+
   // Sends one message (or a CRLF keep-alive) on a flow. A send that cannot be
   // done is reported through on_send_failed(tsx), now or when it fails. A
   // request for UDP larger than options::udp_request_limit goes over TCP

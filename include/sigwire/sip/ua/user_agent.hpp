@@ -196,9 +196,13 @@ class user_agent {
 
   // --- accounts (pjsua's Account: registration with digest credentials) ----------------
   // Registers `aor` ("<sip:alice@example.com>") at `registrar` ("sip:192.0.2.9"),
-  // refreshed before it expires; on_registration reports each change.
+  // refreshed before it expires; on_registration reports each change. With
+  // `instance` ("<urn:uuid:...>", the same across restarts) the registration
+  // is an RFC 5626 outbound one (reg-id 1): a registrar that does outbound
+  // calls us over its connection. A connection that closes is replaced, and
+  // when it closed under a registration we register again at once.
   registration_id add_account(std::string_view registrar, std::string_view aor, std::vector<dialog::credential> credentials,
-                              std::uint32_t expires = 600) {
+                              std::uint32_t expires = 600, std::string_view instance = {}) {
     const next_hop hop = resolve(registrar);
     if (!hop.error.empty()) return {};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
@@ -208,6 +212,8 @@ class user_agent {
     rc.aor = std::string(aor);
     rc.expires = expires;
     rc.credentials = std::move(credentials);
+    rc.instance = std::string(instance);
+    rc.reg_id = instance.empty() ? 0 : 1;
     const registration_id id = layer_.add_registration(std::move(rc), to, now());
     pump();
     return id;
@@ -243,6 +249,14 @@ class user_agent {
     s.local_for = [this](const transaction::peer& p) {
       return dialog::local_address{net_.via_for(p), net_.contact_for(p)};
     };
+    // A registration whose connection has closed (the registrar's doing, or
+    // our idle timeout) registers over a new one.
+    s.registrar_flow = [this](const dialog::registration_config& rc, const transaction::peer& last) {
+      if (net_.flow_open(last)) return last;
+      const next_hop hop = resolve(rc.registrar);
+      const transaction::peer fresh = hop.error.empty() ? net_.peer_for(hop.proto, hop.endpoint) : transaction::peer{};
+      return fresh.id != 0 ? fresh : last;
+    };
     return s;
   }
   call_error done(call_error e) {
@@ -261,6 +275,7 @@ class user_agent {
   void on_flow_failed(transaction::peer flow) {
     if (registrar_) registrar_->flow_failed(flow);
     layer_.flow_failed(flow, now());
+    layer_.registrar_flow_failed(flow, now());  // RFC 5626 §4.4.1: register again at once
     pump();
   }
 
