@@ -438,6 +438,35 @@ TEST_CASE("hub: idle connections are closed; the flow limit refuses new sources"
   CHECK(f.failed_flows.empty());  // closed by our choice, not failed
 }
 
+TEST_CASE("hub: rfc5626 §4.4.1: a client's CRLFCRLF pings keep the connection it opened from the idle timeout") {
+  transport::options o;
+  o.idle_timeout = 1s;
+  fixture f(o);
+  const std::size_t l = f.net.listen(transport::protocol::tcp, {loopback, 0});
+  asio::ip::tcp::socket pinging = f.client_of(l), silent = f.client_of(l);
+  REQUIRE(f.run_until([&] { return f.net.connections() == 2; }));
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t pongs = 0;
+  while (std::chrono::steady_clock::now() - started < 2500ms) {  // 2.5 idle timeouts, a ping every 400 ms
+    asio::write(pinging, asio::buffer(std::string_view("\r\n\r\n")));
+    const std::size_t before = f.net.stats().pings_answered;
+    REQUIRE(f.run_until([&] { return f.net.stats().pings_answered > before; }));
+    char pong[2];
+    asio::read(pinging, asio::buffer(pong));
+    pongs += std::string_view(pong, 2) == "\r\n";
+    const auto next = std::chrono::steady_clock::now() + 400ms;
+    f.run_until([&] { return std::chrono::steady_clock::now() >= next; });
+  }
+  CHECK(pongs >= 5);
+  CHECK(f.net.connections() == 1);  // the silent one is gone, the pinging one stays
+  char c;
+  std::error_code ec;
+  silent.read_some(asio::buffer(&c, 1), ec);
+  CHECK(ec == asio::error::eof);
+  // Pings stop: the idle timeout closes it too.
+  REQUIRE(f.run_until([&] { return f.net.connections() == 0; }));
+}
+
 TEST_CASE("hub: a peer that stops reading is closed when its send queue passes the limit; the rest go on") {
   transport::options o;
   o.max_send_queue = 256 * 1024;

@@ -321,8 +321,12 @@ class stream_connection final : public connection {
     return true;
   }
 
-  // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a CRLF pong.
+  // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a CRLF pong. On a
+  // connection the peer opened, its pings keep it from the idle timeout: a
+  // client keeps its flow (§4.4.1, the flow its outbound registration is
+  // reached over) alive that way. Our own pings do not count.
   void answer_pings(std::size_t pings) {
+    if (pings > pings_answered_ && !opened_by_us) touch();
     for (; pings_answered_ < pings; ++pings_answered_) {
       ++owner_.tally().pings_answered;
       static const transaction::shared_bytes pong = transaction::share("\r\n");
