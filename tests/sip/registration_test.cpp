@@ -155,11 +155,58 @@ TEST_CASE("a REGISTER whose transaction times out fails with 408; an error respo
   dlg::registration reg(config(), next_random);
   std::string out;
   reg.start(0ms, "z9hG4bKt1", out);
-  reg.on_failure();
+  reg.on_failure(0ms);
   CHECK(reg.state() == dlg::registration_state::failed);
   CHECK(reg.last_status() == 408);
   reg.start(0ms, "z9hG4bKt2", out);
   CHECK(reg.on_response(reply(parsed(out), 403, "").view(), 1ms, "z9hG4bKt3", out) == action::none);
   CHECK(reg.state() == dlg::registration_state::failed);
   CHECK(reg.last_status() == 403);
+}
+
+TEST_CASE("a registration that failed in a way that may pass is retried, backing off: 60 s, 120 s ...; a success resets it") {
+  dlg::registration reg(config(), next_random);
+  std::string out;
+  reg.start(0ms, "z9hG4bKr1", out);
+  reg.on_failure(1s);  // no answer: 408
+  CHECK(reg.state() == dlg::registration_state::failed);
+  REQUIRE(reg.next_deadline());
+  CHECK(*reg.next_deadline() == 61s);
+  CHECK(reg.on_timer(60s, "z9hG4bKr2", out) == action::none);
+  REQUIRE(reg.on_timer(61s, "z9hG4bKr2", out) == action::send);
+  CHECK(reg.state() == dlg::registration_state::registering);
+  const auto retry = parsed(out);
+  CHECK(retry->cseq()->number == 2);  // the same Call-ID, the next CSeq (§10.2.4)
+  // A restarting registrar: 503, then (the next wait doubled) it answers.
+  CHECK(reg.on_response(reply(retry, 503, "").view(), 62s, "z9hG4bKr3", out) == action::none);
+  REQUIRE(reg.next_deadline());
+  CHECK(*reg.next_deadline() == 62s + 120s);
+  REQUIRE(reg.on_timer(182s, "z9hG4bKr4", out) == action::send);
+  const auto third = parsed(out);
+  CHECK(reg.on_response(reply(third, 200, "Contact: <sip:alice@192.0.2.1:5060>;expires=600\r\n").view(), 183s, "z9hG4bKr5", out) ==
+        action::none);
+  CHECK(reg.state() == dlg::registration_state::registered);
+  CHECK(*reg.next_deadline() == 183s + 595s);  // a refresh again, no back-off left
+}
+
+TEST_CASE("a registration rejected for good (403, credentials refused) or an unregistration that fails is not retried") {
+  dlg::registration reg(config(), next_random);
+  std::string out;
+  reg.start(0ms, "z9hG4bKf1", out);
+  CHECK(reg.on_response(reply(parsed(out), 403, "").view(), 1s, "z9hG4bKf2", out) == action::none);
+  CHECK(reg.state() == dlg::registration_state::failed);
+  CHECK_FALSE(reg.next_deadline());
+  reg.start(2s, "z9hG4bKf3", out);
+  CHECK(reg.on_response(reply(parsed(out), 200, "Contact: <sip:alice@192.0.2.1:5060>;expires=600\r\n").view(), 3s, "z9hG4bKf4", out) ==
+        action::none);
+  reg.stop("z9hG4bKf5", out);
+  reg.on_failure(4s, 503);
+  CHECK(reg.state() == dlg::registration_state::failed);
+  CHECK_FALSE(reg.next_deadline());
+  dlg::registration_config no_retry = config();
+  no_retry.retry_interval = 0ms;
+  dlg::registration once(no_retry, next_random);
+  once.start(0ms, "z9hG4bKf6", out);
+  once.on_failure(1s);
+  CHECK_FALSE(once.next_deadline());
 }

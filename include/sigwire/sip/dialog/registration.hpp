@@ -11,6 +11,7 @@
 //
 // States:  unregistered --start--> registering --2xx--> registered --refresh due--> registering ...
 //          any --stop--> unregistering --2xx--> unregistered;  a failure --> failed (last_status says why)
+//          failed --retry due (a failure that may pass)--> registering ...
 //
 // What it does by itself: one Call-ID and a growing CSeq for every REGISTER
 // to this registrar (§10.2.4); the refresh at the expiry the registrar granted
@@ -48,6 +49,12 @@ struct registration_config {
   std::string via{};        // the transport's Via without branch: "SIP/2.0/UDP 192.0.2.1:5060;rport"
   std::uint32_t expires = 600;
   transaction::duration refresh_margin{5000};  // refresh this long before the granted expiry (PJSIP: 5 s)
+  // After a failure that may pass (no answer, a transport error, 408, 480,
+  // 5xx, 6xx 600/603 excepted... see retryable()), register again this long
+  // later, then twice as long each time up to 8 times it (pjsua's
+  // reg_retry_interval; RFC 5626 §4.5 backs off the same way). Zero: a
+  // failed registration stays failed.
+  transaction::duration retry_interval{60000};
   bool rewrite_contact = true;  // not for outbound registrations: their flow is what reaches them
   std::vector<credential> credentials{};
   // RFC 5626 outbound: with both set, the Contact carries +sip.instance and
@@ -101,6 +108,7 @@ class registration {
   action on_response(const message_view& r, transaction::instant now, std::string_view branch, std::string& out) {
     last_status_ = r.status();
     if (r.status() < 200) return action::none;
+    now_ = now;
     if (r.status() < 300) return on_success(r, now, branch, out);
     if (r.status() == 401 || r.status() == 407) {
       sip::message sent;
@@ -116,16 +124,18 @@ class registration {
     return fail();
   }
   // RFC 5057 §3.2 / RFC 3261 §17.1.2: the transaction timed out or the transport failed.
-  void on_failure(int status = 408) {
+  void on_failure(transaction::instant now, int status = 408) {
     last_status_ = status;
+    now_ = now;
     (void)fail();
   }
 
   std::optional<transaction::instant> next_deadline() const noexcept { return refresh_at_; }
-  // The refresh, when due (§10.2.4).
+  // The refresh, or the retry after a failure, when due (§10.2.4).
   action on_timer(transaction::instant now, std::string_view branch, std::string& out) {
     if (!refresh_at_ || *refresh_at_ > now) return action::none;
     refresh_at_.reset();
+    if (state_ == registration_state::failed) requested_ = cfg_.expires;  // a retry asks afresh
     state_ = registration_state::registering;
     build(branch, {}, out);
     return action::send;
@@ -149,10 +159,24 @@ class registration {
   const std::string& call_id() const noexcept { return call_id_; }
 
  private:
+  // Failed; a retry is armed when the failure may pass and we were not
+  // unregistering (an unregistration that fails is not retried).
   action fail() {
+    const bool unregistering = requested_ == 0;
     state_ = registration_state::failed;
     refresh_at_.reset();
+    if (unregistering || cfg_.retry_interval.count() <= 0 || !retryable(last_status_)) return action::none;
+    const transaction::duration wait = cfg_.retry_interval * (1 << std::min(retries_, 3u));
+    ++retries_;
+    refresh_at_ = now_ + wait;
     return action::none;
+  }
+  // What may pass: no answer (408), a transport error or an overloaded or
+  // restarting registrar (5xx), 480, and what a redirect or 6xx we do not
+  // follow says. Not: rejected credentials (401/407 again), 403, 404 and
+  // the like, which only the user can mend.
+  static bool retryable(int status) noexcept {
+    return status == 408 || status == 480 || status >= 500 || (status >= 300 && status < 400);
   }
 
   action on_success(const message_view& r, transaction::instant now, std::string_view branch, std::string& out) {
@@ -170,6 +194,7 @@ class registration {
     }
     granted_ = granted_expiry(r);
     state_ = registration_state::registered;
+    retries_ = 0;
     const transaction::duration granted{std::chrono::seconds(granted_)};
     const transaction::duration lead = granted > 2 * cfg_.refresh_margin ? cfg_.refresh_margin : granted / 2;
     refresh_at_ = now + granted - lead;
@@ -286,6 +311,8 @@ class registration {
   std::uint32_t granted_ = 0;
   int last_status_ = 0;
   std::optional<transaction::instant> refresh_at_{};
+  transaction::instant now_{};  // of the last response or failure, for the retry's deadline
+  unsigned retries_ = 0;        // failed attempts since the last success (the back-off)
   std::string last_request_;
 };
 

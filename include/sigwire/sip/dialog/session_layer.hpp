@@ -779,7 +779,7 @@ class session_layer {
     const std::string_view reason = transport ? "Service Unavailable" : "Request Timeout";
     if (use.slot == outside_dialog) return emit(request_result_event{first_of_outside(e.id), status, std::string(reason)});
     if (use.m == method::register_) {
-      registrations_[use.slot].usage->on_failure(status);
+      registrations_[use.slot].usage->on_failure(now, status);
       report({use.slot});
       return;
     }
