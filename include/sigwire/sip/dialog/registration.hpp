@@ -50,7 +50,7 @@ struct registration_config {
   std::uint32_t expires = 600;
   transaction::duration refresh_margin{5000};  // refresh this long before the granted expiry (PJSIP: 5 s)
   // After a failure that may pass (no answer, a transport error, 408, 480,
-  // 5xx, 6xx 600/603 excepted... see retryable()), register again this long
+  // 3xx, 5xx, 6xx: see retryable()), register again this long
   // later, then twice as long each time up to 8 times it (pjsua's
   // reg_retry_interval; RFC 5626 §4.5 backs off the same way). Zero: a
   // failed registration stays failed.
