@@ -49,6 +49,16 @@ TEST_CASE("case-insensitive compare and hash") {
   std::unordered_map<std::string, int, a::ihash_fn, a::iequal_fn> m{{"Via", 1}};
   CHECK(m.find(std::string("VIA")) != m.end());
   static_assert(a::iequals("A", "a"));
+  // Every pair of bytes against the definition (to_lower on both sides):
+  // only the 26 letters fold, '@' and '`' (0x40, 0x60) do not, nor bytes >= 0x80.
+  for (unsigned x = 0; x < 256; ++x)
+    for (unsigned y = 0; y < 256; ++y) {
+      const char cx = static_cast<char>(x), cy = static_cast<char>(y);
+      const bool expected = a::to_lower(cx) == a::to_lower(cy);
+      if (a::iequals(std::string_view(&cx, 1), std::string_view(&cy, 1)) != expected) FAIL("bytes " << x << ", " << y);
+    }
+  CHECK(a::iequals("H264/90000", "h264/90000"));
+  CHECK_FALSE(a::iequals("telephone-event", "telephone_event"));
 }
 
 TEST_CASE("trimming removes SP and HT only") {

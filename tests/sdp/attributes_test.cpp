@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -451,4 +452,92 @@ TEST_CASE("rfc3264_6_answers_to_captured_chromium_offers_lf_or_crlf") {
       CHECK(n.streams()[0].codecs[0].name == "opus");
     }
   }
+}
+
+TEST_CASE("rfc9143_bundle_tags_and_rfc8840_trickle_read_in_place_agree_with_the_parsed_forms") {
+  // The answerer reads these without building vectors; each case must give
+  // what bundle_group() and ice_options() say.
+  struct sample {
+    const char* session_attributes;
+    bool has_bundle;
+    const char* in_bundle;
+    const char* not_in_bundle;
+  };
+  const sample samples[] = {
+      {"a=group:BUNDLE 0 1 data\r\n", true, "data", "2"},
+      {"a=group:LS 0 1\r\na=group:BUNDLE 1\r\n", true, "1", "0"},
+      {"a=group:BUNDLE\r\n", true, nullptr, "0"},           // a group may be empty
+      {"a=group:LS 0\r\n", false, nullptr, nullptr},         // no BUNDLE group
+      {"a=group:BUNDLE 0  1\r\na=group:BUNDLE 2\r\n", true, "2", "0"},  // the first one is malformed
+  };
+  for (const auto& c : samples) {
+    CAPTURE(c.session_attributes);
+    const std::string text = std::string("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n") + c.session_attributes +
+                             "m=audio 9 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n";
+    for (bool checked : {true, false}) {
+      sdp::parse_options opts;
+      opts.check_attributes = checked;
+      const auto s = sdp::parse(text, opts);
+      if (checked && std::string_view(c.session_attributes).find("  ") != std::string_view::npos) {
+        CHECK_FALSE(s);  // the checking parser refuses the malformed line outright
+        continue;
+      }
+      REQUIRE(s);
+      const auto parsed = s.bundle_group();
+      const auto tags = s.bundle_tags();
+      REQUIRE(parsed.has_value() == c.has_bundle);
+      REQUIRE(tags.has_value() == c.has_bundle);
+      if (!c.has_bundle) continue;
+      for (auto tag : parsed->tags) CHECK(tags->contains(tag));
+      if (c.in_bundle) CHECK(tags->contains(c.in_bundle));
+      CHECK_FALSE(tags->contains(c.not_in_bundle));
+      CHECK_FALSE(tags->contains(""));
+    }
+  }
+
+  const std::pair<const char*, bool> ice_options[] = {
+      {"trickle", true},         {"renomination trickle", true}, {"trickled", false},
+      {"ice2", false},           {"trickle  ice2", false},       // malformed: parse_ice_options refuses it
+      {"", false},               {"trickle\x01", false},
+  };
+  for (const auto& entry : ice_options) {
+    const std::string_view value = entry.first;
+    const bool trickle = entry.second;
+    CAPTURE(value);
+    const auto parsed = sdp::parse_ice_options(value);
+    const bool by_vector = parsed && std::find(parsed->begin(), parsed->end(), "trickle") != parsed->end();
+    CHECK(by_vector == trickle);
+    CHECK(sdp::detail::ice_options_contain(value, "trickle") == trickle);
+  }
+}
+
+TEST_CASE("leading_payload_type agrees with its definition on every short value") {
+  // Definition: the text before the first space, as a decimal number up to
+  // 127 (RFC 8866 §6.6, §6.15; RFC 4585 §4.2). The fast path reads one to
+  // three digits; every string of up to five characters over this alphabet
+  // exercises both paths (leading zeros, 128, "*", a leading space).
+  const std::string_view alphabet = "0123789 *a";
+  std::string value;
+  std::size_t compared = 0;
+  auto check = [&] {
+    const std::string_view field = std::string_view(value).substr(0, value.find(' '));
+    const auto expected = sdp::detail::to_uint<unsigned>(field, 127);
+    sdp::attribute_view a;
+    a.name = "rtpmap";
+    a.value = value;
+    a.has_value = true;
+    if (a.leading_payload_type() != expected) FAIL("value \"" << value << "\"");
+    ++compared;
+  };
+  std::function<void(std::size_t)> grow = [&](std::size_t left) {
+    check();
+    if (left == 0) return;
+    for (char c : alphabet) {
+      value.push_back(c);
+      grow(left - 1);
+      value.pop_back();
+    }
+  };
+  grow(5);
+  CHECK(compared == 111111);  // 1 + 10 + 10^2 + ... + 10^5 strings
 }

@@ -65,7 +65,7 @@ class answer_builder {
     std::string media_text;  // the m-sections, written before the session part that depends on them
     media_text.reserve(512 * offer.media.size());
     detail::line_writer media_lines(media_text);
-    const auto offered_bundle = offer.bundle_group();
+    const auto offered_bundle = offer.bundle_tags();
     std::string bundle = "BUNDLE";
     std::string_view transport_mid;  // RFC 9143 §7.3: the first accepted tag of the answer's group
     bool trickle = offer.ice_trickle();
@@ -208,7 +208,6 @@ class answer_builder {
   }
 
   static bool is_rtx(const codec_rule& rule) noexcept { return rule.role == codec_role::retransmission; }
-  static bool is_rtx(std::string_view encoding) noexcept { return is_rtx(rule_for(encoding)); }
 
   // The offered formats we accept, each with the capability it matched.
   std::vector<accepted_format> match_codecs(const media_view& m, const media_capability& cap) const {
@@ -223,8 +222,14 @@ class answer_builder {
     }
     // Only the offered formats one of our codecs could take are described
     // in full (their fmtp found): a WebRTC offer lists many we do not have.
+    // The name the rtx row of the codec table gives: compared once per
+    // offered format instead of walking the table for each.
+    const std::string_view rtx_name = rtx_cap ? rule_for(rtx_cap->name).encoding : std::string_view{};
+    auto offered_rtx = [&](const format_desc& o) {
+      return rtx_cap && o.clock_rate == rtx_cap->clock_rate && core::ascii::iequals(o.encoding, rtx_name);
+    };
     const auto offered = describe_formats(m, [&](const format_desc& o) {
-      if (rtx_cap && o.clock_rate == rtx_cap->clock_rate && is_rtx(o.encoding)) return true;
+      if (offered_rtx(o)) return true;
       return std::any_of(codecs.begin(), codecs.end(), [&](const our_codec& c) { return c.format.same_codec(o); });
     });
     std::vector<accepted_format> out;
@@ -270,7 +275,7 @@ class answer_builder {
     const codec_rule& rtx_rule = rule_for(rtx_cap->name);
     const std::size_t media_formats = out.size();
     for (const auto& o : offered) {
-      if (o.clock_rate != rtx_cap->clock_rate || !is_rtx(o.encoding)) continue;
+      if (!offered_rtx(o)) continue;
       const auto apt = rtx_apt(o);
       if (!apt) continue;
       for (std::size_t i = 0; i < media_formats; ++i)
@@ -396,6 +401,7 @@ class answer_builder {
     if (!wanted) return out;
     std::array<bool, 128> accepted_pt{};
     for (const auto& f : accepted) accepted_pt[f.offered.payload_type] = true;
+    out.reserve(64);  // one allocation for a WebRTC line's feedback (it has a few dozen lines)
     for (const auto& a : m.attributes) {
       if (!a.is(attribute_kind::rtcp_fb)) continue;
       const bool any = a.value.starts_with("* ");

@@ -105,20 +105,18 @@ struct fmtp {
   // in order, both trimmed (a bare flag has value ""), until fn returns false.
   template <class Fn>
   void for_each_param(Fn&& fn) const {
-    // One scan, no library find(): H.264 matching calls this for each of a
-    // WebRTC offer's dozen H.264 formats, and each item is a few bytes.
-    const char* p = params.data();
-    const std::size_t n = params.size();
-    std::size_t start = 0;
-    while (start < n) {
-      std::size_t eq = std::string_view::npos, end = start;
-      for (; end < n && p[end] != ';'; ++end)
-        if (p[end] == '=' && eq == std::string_view::npos) eq = end;
-      const std::string_view item(p + start, end - start);
-      const std::string_view name = eq == std::string_view::npos ? item : item.substr(0, eq - start);
-      const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq - start + 1);
+    // H.264 matching calls this for each of a WebRTC offer's dozen H.264
+    // formats: the ';' and '=' are found with memchr (vectorised), not by a
+    // test per byte.
+    std::string_view rest = params;
+    while (!rest.empty()) {
+      const std::size_t end = rest.find(';');
+      const std::string_view item = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+      const std::size_t eq = item.find('=');
+      const std::string_view name = item.substr(0, eq);
+      const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
       if (!fn(core::ascii::trim(name), core::ascii::trim(value))) return;
-      start = end + 1;
     }
   }
   // Value of the first "name=value" (names compared case-insensitively, as
@@ -220,6 +218,18 @@ struct group {
   bool contains(std::string_view tag) const noexcept {
     for (auto t : tags)
       if (t == tag) return true;
+    return false;
+  }
+};
+
+// The tags of an a=group line, read in place: what an answerer asks of the
+// offer's BUNDLE group (is this mid in it?) without building a vector.
+struct group_tags {
+  std::string_view text;  // the tags after the semantics, space-separated
+  bool contains(std::string_view tag) const noexcept {
+    std::string_view rest = text;
+    while (auto t = detail::next_field(rest))
+      if (*t == tag) return true;
     return false;
   }
 };
@@ -326,6 +336,21 @@ inline std::optional<extmap> parse_extmap(std::string_view v) noexcept {
 }
 
 // --- a=ice-options:<token> *(SP <token>)  (RFC 8839 §5.6) -------------------
+namespace detail {
+// True when `v` is a well-formed ice-options value (parse_ice_options()
+// accepts it) naming `option`; allocates nothing.
+inline bool ice_options_contain(std::string_view v, std::string_view option) noexcept {
+  if (v.empty()) return false;
+  bool found = false;
+  while (!v.empty()) {
+    auto t = next_field(v);
+    if (!t || !is_non_ws(*t)) return false;
+    found = found || *t == option;
+  }
+  return found;
+}
+}  // namespace detail
+
 inline std::optional<std::vector<std::string_view>> parse_ice_options(std::string_view v) {
   std::vector<std::string_view> out;
   while (!v.empty()) {

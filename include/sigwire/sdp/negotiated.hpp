@@ -182,8 +182,7 @@ struct line_summary {
         if (auto d = a.direction_flag()) line_direction = d;  // the last one counts
         break;
       case k::ice_options:
-        if (!ice_trickle)
-          if (auto o = parse_ice_options(a.value)) ice_trickle = std::find(o->begin(), o->end(), "trickle") != o->end();
+        ice_trickle = ice_trickle || detail::ice_options_contain(a.value, "trickle");
         break;
       default: break;
     }

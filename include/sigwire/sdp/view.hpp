@@ -46,6 +46,15 @@ struct attribute_view {
   // §6.6, §6.15; RFC 4585 §4.2), read without a library find(): nullopt for
   // "*" or anything else that is not one.
   std::optional<unsigned> leading_payload_type() const noexcept {
+    // The usual shape first: one to three digits, then a space or the end.
+    unsigned pt = 0;
+    std::size_t digits = 0;
+    for (; digits < 3 && digits < value.size(); ++digits) {
+      const unsigned digit = static_cast<unsigned char>(value[digits]) - static_cast<unsigned>('0');
+      if (digit > 9) break;
+      pt = pt * 10 + digit;
+    }
+    if (digits > 0 && (digits == value.size() || value[digits] == ' ')) return pt <= 127 ? std::optional<unsigned>(pt) : std::nullopt;
     std::size_t end = 0;
     while (end < value.size() && value[end] != ' ') ++end;
     return detail::to_uint<unsigned>(value.substr(0, end), 127);
@@ -149,9 +158,16 @@ class attribute_set {
   std::optional<std::string_view> mid() const noexcept { return find("mid"); }
   std::vector<group> groups() const { return all("group", parse_group); }
   std::optional<group> bundle_group() const {
-    for (auto& g : groups())
-      if (g.semantics == "BUNDLE") return g;
+    if (const auto line = bundle_group_line()) return parse_group(*line);
     return std::nullopt;
+  }
+  // The BUNDLE group's tags read in place (no allocation), when there is one.
+  std::optional<group_tags> bundle_tags() const noexcept {
+    const auto line = bundle_group_line();
+    if (!line) return std::nullopt;
+    std::string_view rest = *line;
+    detail::next_field(rest);  // the semantics
+    return group_tags{rest};
   }
   std::vector<msid> msids() const { return all("msid", parse_msid); }
   std::vector<ssrc> ssrcs() const { return all("ssrc", parse_ssrc); }
@@ -171,10 +187,10 @@ class attribute_set {
     });
     return out;
   }
-  bool ice_trickle() const {
-    for (auto o : ice_options())
-      if (o == "trickle") return true;
-    return false;
+  bool ice_trickle() const noexcept {
+    bool trickle = false;
+    for_each("ice-options", [&](std::string_view v) { trickle = trickle || detail::ice_options_contain(v, "trickle"); });
+    return trickle;
   }
   bool ice_lite() const noexcept { return has("ice-lite"); }
   std::vector<sdp::candidate> candidates() const { return all("candidate", parse_candidate); }
@@ -208,6 +224,17 @@ class attribute_set {
       return a.name == name;
     }
   };
+
+  // The first well-formed a=group line with BUNDLE semantics (RFC 9143 §7).
+  std::optional<std::string_view> bundle_group_line() const noexcept {
+    const named match("group");
+    for (const auto& a : attributes) {
+      if (!match(a) || !detail::group_ok(a.value)) continue;
+      std::string_view rest = a.value;
+      if (detail::next_field(rest) == "BUNDLE") return a.value;
+    }
+    return std::nullopt;
+  }
 
   template <class Parse>
   auto all(std::string_view name, Parse parse) const
