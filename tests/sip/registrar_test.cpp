@@ -279,10 +279,10 @@ dlg::registrar_config with_users() {
 
 // The REGISTER again, CSeq + 1, with an Authorization answering `challenge` (a WWW-Authenticate value).
 sip::message with_credentials(std::string_view aor, std::string_view challenge, std::string_view user, std::string_view password,
-                              std::uint32_t cseq, std::string_view contact = "<sip:a@192.0.2.5>") {
+                              std::uint32_t cseq, std::string_view contact = "<sip:a@192.0.2.5>", std::uint32_t nonce_count = 1) {
   const auto c = sip::parse_challenge(challenge);
   REQUIRE(c);
-  const sip::digest_client_input in{user, password, "REGISTER", "sip:example.com", "0a4f113b", 1};
+  const sip::digest_client_input in{user, password, "REGISTER", "sip:example.com", "0a4f113b", nonce_count};
   return register_request(aor, {std::string(contact)}, "Authorization: " + sip::authorization_value(*c, in) + "\r\n", "auth-1", cseq);
 }
 
@@ -298,9 +298,10 @@ TEST_CASE("rfc3261 §22 / rfc8760: a registrar with a realm challenges (SHA-256 
   CHECK(challenges[1].find("algorithm=MD5") != std::string::npos);
   CHECK(challenges[0].find("realm=\"example.com\"") != std::string::npos);
   CHECK(reg.size() == 0);
-  for (std::size_t i = 0; i < 2; ++i) {
-    r = reg.handle_register(with_credentials("sip:alice@example.com", challenges[i], "alice", "secret", 2 + static_cast<std::uint32_t>(i)).view(),
-                            udp_flow, tsx::instant{1s});
+  for (std::uint32_t i = 0; i < 2; ++i) {  // one nonce for both: its count grows (RFC 7616 §3.4)
+    r = reg.handle_register(
+        with_credentials("sip:alice@example.com", challenges[i], "alice", "secret", 2 + i, "<sip:a@192.0.2.5>", 1 + i).view(),
+        udp_flow, tsx::instant{1s});
     CHECK(r.status == 200);
   }
   CHECK(reg.lookup("sip:alice@example.com", tsx::instant{2s}).size() == 1);
@@ -382,4 +383,83 @@ TEST_CASE("our REGISTER client answers our registrar's challenge (SHA-256, the o
   const auto ok = reg.handle_register(second.view(), udp_flow, tsx::instant{0s});
   CHECK(ok.status == 200);
   CHECK(reg.lookup("sip:bob@example.com", tsx::instant{1s}).size() == 1);
+}
+
+TEST_CASE("rfc7616 §3.4: a nonce count used before is a replay and is challenged again; a growing count is accepted") {
+  dlg::registrar reg(with_users());
+  const auto first = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
+  const std::string challenge = values(first, "WWW-Authenticate").at(0);
+  CHECK(challenge.find("qop=\"auth\"") != std::string::npos);
+  const sip::message registered = with_credentials("sip:alice@example.com", challenge, "alice", "secret", 2);
+  CHECK(reg.handle_register(registered.view(), udp_flow, tsx::instant{1s}).status == 200);
+  // The same message again (a captured copy): a new challenge, not stale, and nothing changes.
+  CHECK(reg.handle_register(registered.view(), udp_flow, tsx::instant{2s}).status == 401);
+  // A new request (CSeq 3, another Contact) reusing count 1 is a replay too.
+  auto r = reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "secret", 3, "<sip:b@192.0.2.6>", 1).view(),
+                               udp_flow, tsx::instant{2s});
+  CHECK(r.status == 401);
+  CHECK(values(r, "WWW-Authenticate").at(0).find("stale") == std::string::npos);
+  CHECK(reg.lookup("sip:alice@example.com", tsx::instant{2s}).size() == 1);
+  // Count 2, then 5 (counts may skip; they may not go back): accepted.
+  CHECK(reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "secret", 4, "<sip:b@192.0.2.6>", 2).view(),
+                            udp_flow, tsx::instant{3s}).status == 200);
+  CHECK(reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "secret", 5, "<sip:b@192.0.2.6>", 5).view(),
+                            udp_flow, tsx::instant{3s}).status == 200);
+  CHECK(reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "secret", 6, "<sip:b@192.0.2.6>", 4).view(),
+                            udp_flow, tsx::instant{3s}).status == 401);
+  CHECK(reg.lookup("sip:alice@example.com", tsx::instant{3s}).size() == 2);
+}
+
+TEST_CASE("rfc2617 §3.2.2: credentials without qop (RFC 2069 form) use a nonce once") {
+  dlg::registrar reg(with_users());
+  const auto first = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
+  std::string challenge = values(first, "WWW-Authenticate").at(1);  // MD5
+  const auto qop = challenge.find(", qop=\"auth\"");
+  REQUIRE(qop != std::string::npos);
+  challenge.erase(qop, std::string_view(", qop=\"auth\"").size());  // as an old client answers: no qop, nc or cnonce
+  const sip::message once = with_credentials("sip:alice@example.com", challenge, "alice", "secret", 2);
+  REQUIRE(once.bytes().find("nc=") == std::string_view::npos);
+  CHECK(reg.handle_register(once.view(), udp_flow, tsx::instant{1s}).status == 200);
+  CHECK(reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "secret", 3).view(), udp_flow,
+                            tsx::instant{2s}).status == 401);
+}
+
+TEST_CASE("the nonces a registrar remembers are bounded: full, a new one gets 503 until the old ones age out") {
+  auto cfg = with_users();
+  cfg.max_tracked_nonces = 1;
+  dlg::registrar reg(cfg);
+  const auto ask = [&](std::string_view aor, tsx::instant at) {
+    return values(reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>"}).view(), udp_flow, at), "WWW-Authenticate").at(0);
+  };
+  CHECK(reg.handle_register(with_credentials("sip:alice@example.com", ask("sip:alice@example.com", tsx::instant{0s}), "alice", "secret", 2).view(),
+                            udp_flow, tsx::instant{0s}).status == 200);
+  const auto full = reg.handle_register(
+      with_credentials("sip:bob@example.com", ask("sip:bob@example.com", tsx::instant{1s}), "bob", "hunter2", 2).view(), udp_flow,
+      tsx::instant{1s});
+  CHECK(full.status == 503);
+  CHECK(values(full, "Retry-After") == std::vector<std::string>{"300"});
+  CHECK(reg.lookup("sip:bob@example.com", tsx::instant{1s}).empty());
+  // Alice's nonce is past its lifetime at 301 s: its entry goes, Bob's new nonce takes its place.
+  CHECK(reg.handle_register(with_credentials("sip:bob@example.com", ask("sip:bob@example.com", tsx::instant{301s}), "bob", "hunter2", 3).view(),
+                            udp_flow, tsx::instant{301s}).status == 200);
+}
+
+TEST_CASE("rfc3261 §10.3 step 8 / §20.17: the 200 carries a Date in RFC 1123 form, in GMT") {
+  using namespace std::chrono;
+  CHECK(dlg::rfc1123_date(system_clock::time_point{}) == "Thu, 01 Jan 1970 00:00:00 GMT");
+  const auto at = sys_days{2026y / December / 8} + 1h + 30min + 7s;
+  CHECK(dlg::rfc1123_date(at) == "Tue, 08 Dec 2026 01:30:07 GMT");
+  CHECK(dlg::rfc1123_date(sys_days{2000y / February / 29} + 23h + 59min + 59s + 999ms) == "Tue, 29 Feb 2000 23:59:59 GMT");
+
+  dlg::registrar_config cfg;
+  cfg.wall_clock = [at] { return at; };
+  dlg::registrar reg(cfg);
+  auto r = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
+  CHECK(r.status == 200);
+  CHECK(values(r, "Date") == std::vector<std::string>{"Tue, 08 Dec 2026 01:30:07 GMT"});
+  cfg.wall_clock = {};
+  dlg::registrar without(cfg);
+  r = without.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
+  CHECK(r.status == 200);
+  CHECK(values(r, "Date").empty());
 }

@@ -35,11 +35,18 @@
 // the bindings of the addresses-of-record may_register allows (default: the
 // AOR's user part is the user name), else 403.
 //
+// Replays (RFC 7616 §3.4, §5.6): the challenges offer qop=auth, and the
+// registrar remembers, per nonce it has accepted, the highest nonce count
+// used with it (a response without qop counts as count 0: such a nonce
+// serves once). Credentials that repeat a count are a replay and get a new
+// 401. What is remembered goes with the nonce's lifetime and is bounded by
+// max_tracked_nonces (full: 503 until entries age out).
+//
+// The 200 carries a Date (§10.3 step 8, RFC 1123 form, §20.17) when a wall
+// clock is configured; the default reads std::chrono::system_clock.
+//
 // Not here: the Request-URI's domain check (§10.3 step 1), Path (RFC 3327)
-// and GRUU (RFC 5627), the Date header of the 200, and nonce-count replay
-// tracking (a replayed REGISTER inside the nonce lifetime changes nothing
-// the CSeq rule of §10.3 step 7 does not already refuse, unless its
-// binding has gone in between).
+// and GRUU (RFC 5627).
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
@@ -87,7 +94,31 @@ struct registrar_config {
   std::vector<digest_algorithm> algorithms{digest_algorithm::sha256, digest_algorithm::md5};
   std::chrono::seconds nonce_lifetime{300};
   std::string nonce_secret{};  // what nonces are signed with; empty: 32 random bytes per registrar
+  std::size_t max_tracked_nonces = 100000;  // nonces whose last count is remembered (replay detection)
+
+  // The wall clock the 200's Date header shows (§10.3 step 8); empty: no Date.
+  std::function<std::chrono::system_clock::time_point()> wall_clock = [] { return std::chrono::system_clock::now(); };
 };
+
+// "Sun, 08 Dec 2026 01:30:00 GMT": an RFC 1123 date, as SIP's Date header
+// has it (RFC 3261 §20.17: always GMT). Written without the C locale.
+inline std::string rfc1123_date(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  const auto secs = floor<seconds>(t);
+  const auto day = floor<days>(secs);
+  const year_month_day ymd(day);
+  const hh_mm_ss time(secs - day);
+  constexpr std::string_view weekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char out[40];
+  const int n = std::snprintf(out, sizeof out, "%s, %02u %s %04d %02d:%02d:%02d GMT",
+                              weekdays[weekday(day).c_encoding()].data(), static_cast<unsigned>(ymd.day()),
+                              months[static_cast<unsigned>(ymd.month()) - 1].data(), static_cast<int>(ymd.year()),
+                              static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                              static_cast<int>(time.seconds().count()));
+  return std::string(out, static_cast<std::size_t>(n));
+}
 
 struct binding {
   std::string contact;   // the Contact URI as registered ("sip:a@b.invalid;transport=ws")
@@ -186,6 +217,7 @@ class registrar {
     }
     commit(reply.aor, std::move(next));
     write_contacts(reply, now, std::any_of(updates.begin(), updates.end(), [](const contact_update& u) { return u.outbound(); }));
+    if (cfg_.wall_clock) reply.headers.emplace_back("Date", rfc1123_date(cfg_.wall_clock()));
     return reply;
   }
 
@@ -223,6 +255,7 @@ class registrar {
   // live bindings while REGISTERs come; a timer may call it too.
   void sweep(transaction::instant now) {
     last_sweep_ = now;
+    forget_old_nonces(now);
     for (auto it = by_aor_.begin(); it != by_aor_.end();) {
       total_ -= std::erase_if(it->second, [&](const binding& b) { return b.expires_at <= now; });
       it = it->second.empty() ? by_aor_.erase(it) : std::next(it);
@@ -250,7 +283,7 @@ class registrar {
   // §10.3 steps 3-4: true when authentication is off or the request carries
   // credentials for our realm that verify, from a user who may register
   // reply.aor; else `reply` is the 401 or 403 to send.
-  bool authorized(const message_view& request, transaction::instant now, register_reply& reply) const {
+  bool authorized(const message_view& request, transaction::instant now, register_reply& reply) {
     if (cfg_.realm.empty()) return true;
     bool stale = false;
     for (const header_field& h : request.headers()) {
@@ -266,6 +299,13 @@ class registrar {
       const auto password = cfg_.password_for ? cfg_.password_for(*user) : std::nullopt;
       // RFC 2617 §3.2.2.5: the digest-uri is the Request-URI.
       if (!password || *uri != request.request_uri_text() || verify(h.value, "REGISTER", *password, cfg_.realm, *nonce)) break;
+      const nonce_use use = count_use(*nonce, a->param("nc"), now);
+      if (use == nonce_use::replayed) break;  // challenged below with a new nonce, not stale: these were seen
+      if (use == nonce_use::table_full) {
+        fail(reply, 503, "Service Unavailable");
+        reply.headers.emplace_back("Retry-After", std::to_string(cfg_.nonce_lifetime.count()));
+        return false;
+      }
       if (!may_register(*user, reply.aor)) {
         fail(reply, 403, "Forbidden");
         return false;
@@ -309,6 +349,35 @@ class registrar {
     }
     const auto at = transaction::instant(static_cast<transaction::instant::rep>(made));
     return at <= now && now - at <= cfg_.nonce_lifetime;
+  }
+
+  // RFC 7616 §3.4: a nonce count must grow with every use of a nonce; a
+  // count seen before is a replay. No qop (RFC 2069 form): count 0, so such
+  // a nonce serves once. Verified credentials only reach this, so entries
+  // are made only by users who know their password.
+  enum class nonce_use : std::uint8_t { fresh, replayed, table_full };
+  nonce_use count_use(std::string_view nonce, std::optional<std::string_view> nc_text, transaction::instant now) {
+    std::uint32_t count = 0;
+    if (nc_text) {  // verify() checked it is eight characters
+      for (char c : *nc_text) {
+        if (!core::ascii::is_hex(c)) return nonce_use::replayed;
+        count = count << 4 | static_cast<unsigned>(core::ascii::hex_value(c));
+      }
+    }
+    auto it = nonce_counts_.find(std::string(nonce));
+    if (it != nonce_counts_.end()) {
+      if (count <= it->second) return nonce_use::replayed;
+      it->second = count;
+      return nonce_use::fresh;
+    }
+    if (nonce_counts_.size() >= cfg_.max_tracked_nonces) forget_old_nonces(now);
+    if (nonce_counts_.size() >= cfg_.max_tracked_nonces) return nonce_use::table_full;
+    nonce_counts_.emplace(std::string(nonce), count);
+    return nonce_use::fresh;
+  }
+  // Counts of nonces past their lifetime are not needed: such a nonce is stale.
+  void forget_old_nonces(transaction::instant now) {
+    std::erase_if(nonce_counts_, [&](const auto& entry) { return !nonce_fresh(entry.first, now); });
   }
 
   static register_reply& fail(register_reply& r, int status, std::string_view reason) {
@@ -459,6 +528,7 @@ class registrar {
   std::size_t total_ = 0;  // bindings in by_aor_
   transaction::instant last_sweep_{};
   std::size_t added_ = 0;  // new bindings of the REGISTER being served
+  std::unordered_map<std::string, std::uint32_t> nonce_counts_;  // accepted nonce -> highest count used
 };
 
 }  // namespace sigwire::sip::dialog
