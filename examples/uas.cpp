@@ -6,7 +6,7 @@
 //   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
 //       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
-//       [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]
+//       [--udp-batch N] [--reuse-port] [--registrar] [--call-registered [--fork N]]
 //       [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
@@ -24,7 +24,10 @@
 // --registrar serves REGISTER (RFC 3261 §10.3, no authentication) and
 // prints each one; --call-registered also calls every address-of-record
 // when it first registers (over the client's own connection when its
-// Contact is a WebSocket or .invalid one) and prints that call's states.
+// Contact is a WebSocket or .invalid one) and prints that call's states;
+// with --fork N it waits until the address-of-record has N bindings and
+// rings them all at once (user_agent::make_call_all: the first to answer
+// wins, the others are cancelled).
 // --registrar-realm turns digest authentication on (RFC 3261 §22): only the
 // --registrar-user U:P users, each for its own address-of-record; it
 // challenges with SHA-256 and MD5, or with MD5 alone (--registrar-md5-only:
@@ -40,12 +43,13 @@
 #include <cstring>
 #include <list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 using namespace sigwire;
 namespace ua = sigwire::sip::ua;
@@ -80,6 +84,7 @@ int main(int argc, char** argv) {
   std::string address = "127.0.0.1";
   bool ring = false, serve_register = false, call_registered = false, webrtc = false;
   int hangup_after = -1;
+  std::size_t fork_bindings = 0;  // --fork N: ring all N bindings of an AOR (0: call the best one)
   std::string registrar, user = "uas", password;
   int ws_port = -1, tls_port = -1, wss_port = -1;  // -1: no such listener (0: any port)
   sip::transport::options transport;
@@ -103,6 +108,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reuse-port")) transport.reuse_port = true;
     else if (!std::strcmp(argv[i], "--registrar")) serve_register = true;
     else if (!std::strcmp(argv[i], "--call-registered")) serve_register = call_registered = true;
+    else if (!std::strcmp(argv[i], "--fork") && i + 1 < argc) fork_bindings = std::strtoul(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--registrar-realm") && i + 1 < argc) registrar_cfg.realm = argv[++i];
     else if (!std::strcmp(argv[i], "--registrar-md5-only")) registrar_cfg.algorithms = {sip::digest_algorithm::md5};
     else if (!std::strcmp(argv[i], "--webrtc")) webrtc = true;
@@ -115,7 +121,7 @@ int main(int argc, char** argv) {
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
                    "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n"
-                   "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered]\n"
+                   "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered [--fork N]]\n"
                    "           [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]\n");
       return 2;
     }
@@ -183,11 +189,14 @@ int main(int argc, char** argv) {
     const std::size_t bindings = uas.bindings(aor).size();
     std::printf("REGISTER %.*s: %d, %zu binding(s)\n", static_cast<int>(aor.size()), aor.data(), status, bindings);
     std::fflush(stdout);
-    if (!call_registered || status != 200 || bindings == 0 || !called.insert(std::string(aor)).second) return;
+    if (!call_registered || status != 200 || bindings == 0 || bindings < fork_bindings) return;
+    if (!called.insert(std::string(aor)).second) return;
     asio::post(io, [&, aor = std::string(aor)] {  // after the 200 has gone
-      const auto call = uas.make_call(aor);
-      if (call) outgoing[call.call.slot] = aor;
-      else std::printf("call to %s: not placed (%s)\n", aor.c_str(), std::string(call.why).c_str());
+      const auto calls = fork_bindings ? uas.make_call_all(aor) : std::vector{uas.make_call(aor)};
+      for (const auto& call : calls) {
+        if (call) outgoing[call.call.slot] = aor;
+        else std::printf("call to %s: not placed (%s)\n", aor.c_str(), std::string(call.why).c_str());
+      }
       std::fflush(stdout);
     });
   };

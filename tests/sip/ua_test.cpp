@@ -594,6 +594,56 @@ TEST_CASE("user agent as registrar: bob registers over WS, is called over that c
   register_then_called(ua::protocol::ws);
 }
 
+TEST_CASE("user agent as registrar: make_call_all rings both of bob's bindings; the first 2xx wins, the other is cancelled (487)") {
+  asio::io_context io;
+  agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{}), desk(io, true), phone(io, false);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  const std::size_t alice_udp = alice.u.listen_udp_and_tcp({loopback, 0});
+  desk.u.listen(ua::protocol::udp, {loopback, 0});
+  phone.u.listen(ua::protocol::tcp, {loopback, 0});
+  const std::string port = std::to_string(alice.u.local_endpoint(alice_udp).port());
+  // Bob's desk phone registers over UDP, his other phone over TCP: two bindings of one AOR.
+  REQUIRE(desk.u.add_account("sip:127.0.0.1:" + port, "<sip:bob@example.com>", {}, 300).valid());
+  REQUIRE(phone.u.add_account("sip:127.0.0.1:" + port + ";transport=tcp", "<sip:bob@example.com>", {}, 300).valid());
+  REQUIRE(run_until(io, [&] { return alice.u.bindings("sip:bob@example.com").size() == 2; }));
+
+  ua::callbacks phone_cb;  // the second phone rings and is never picked up
+  phone_cb.on_incoming_call = [&](ua::call_id call, const sip::message&) {
+    phone.last_incoming = call;
+    ++phone.incoming;
+    phone.u.answer(call, 180);
+  };
+  phone_cb.on_call_state = [&](ua::call_id, ua::call_state s, int status, std::string_view) {
+    phone.states.push_back(s);
+    phone.statuses.push_back(status);
+  };
+  phone.u.set_callbacks(std::move(phone_cb));
+  std::vector<std::pair<ua::call_id, int>> alice_ended;  // each of Alice's calls that ended, with its last status
+  ua::callbacks alice_cb;
+  alice_cb.on_call_state = [&](ua::call_id call, ua::call_state s, int status, std::string_view) {
+    alice.states.push_back(s);
+    if (s == ua::call_state::disconnected) alice_ended.emplace_back(call, status);
+  };
+  alice.u.set_callbacks(std::move(alice_cb));
+
+  const auto calls = alice.u.make_call_all("sip:bob@example.com");
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0]);
+  CHECK(calls[1]);
+  REQUIRE(run_until(io, [&] { return desk.reached(ua::call_state::confirmed) && phone.reached(ua::call_state::disconnected); }));
+  CHECK(phone.incoming == 1);
+  CHECK(phone.statuses.back() == 487);  // RFC 3261 §9.2: the INVITE the CANCEL ended is answered 487
+  REQUIRE(run_until(io, [&] { return alice_ended.size() == 1; }));
+  CHECK(alice_ended[0].second == 487);
+  CHECK(alice.u.calls() == 1);  // the call the desk answered
+  const ua::call_id answered = alice_ended[0].first == calls[0].call ? calls[1].call : calls[0].call;
+  CHECK(alice.u.state_of(answered) == ua::call_state::confirmed);
+  REQUIRE(alice.u.hangup(answered) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice_ended.size() == 2 && desk.reached(ua::call_state::disconnected); }));
+  CHECK(alice.u.calls() == 0);
+  CHECK(alice.u.make_call_all("sip:carol@example.com").empty());  // no binding: no call
+}
+
 TEST_CASE("user agent: a registration over TCP outlives its connection: our idle timeout closes it, the refresh opens another") {
   asio::io_context io;
   sip::transport::options short_idle;

@@ -15,7 +15,9 @@
 #      peer's .invalid Contact over the peer's WebSocket (JsSIP registers
 #      with RFC 5626 reg-id and +sip.instance), uas hangs up, the peer
 #      unregisters and uas holds no binding. uas asks for digest credentials
-#      (401, realm example.com), which each peer answers.
+#      (401, realm example.com), which each peer answers. And both register
+#      one address-of-record: uas rings the two at once (--fork 2), one
+#      answers, the other is cancelled while it rings.
 #   1b. SIP.js in headless Chromium, with the browser's own WebRTC (a fake
 #      microphone; interop/chromium_sipjs.mjs), over WS and WSS to uas
 #      --webrtc: SIP.js calls uas (Chromium accepts uas's DTLS-SRTP answer),
@@ -97,6 +99,32 @@ node_peers_call_uas() {
         cat "$peer-$label.out" "$out" "$WORK/uas-$peer-$label.err"
       fi
     done
+  done
+  # A forked call (user_agent::make_call_all): JsSIP and SIP.js register one
+  # address-of-record; uas rings both at once; the one that answers wins and
+  # the other, ringing, is cancelled (487). Each way round, over WS and WSS.
+  for pair in ws:jssip:sipjs wss:sipjs:jssip; do
+    IFS=: read -r scheme answers rings <<< "$pair"
+    label="$scheme-fork-$answers-answers"
+    start_uas "$label" --"$scheme"-port 0 --cert "$CERT" --key "$KEY" --call-registered --fork 2 --hangup-after 300 \
+      --registrar-realm example.com --registrar-user "bob:pw-bob" || { fail "uas did not start"; continue; }
+    port=$(uas_port "$label" "$scheme")
+    SIP_PASSWORD=pw-bob node_peer "$answers" "$label" "$scheme://127.0.0.1:$port" sip:bob@example.com registered &
+    answering=$!
+    SIP_PASSWORD=pw-bob node_peer "$rings" "$label" "$scheme://127.0.0.1:$port" sip:bob@example.com registered-ring
+    rc_rings=$?
+    wait "$answering"
+    rc_answers=$?
+    kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+    out="$WORK/uas-$label.out"
+    if [ "$rc_answers" = 0 ] && [ "$rc_rings" = 0 ] && grep -q "CALL established" "$answers-$label.out" &&
+       grep -q "CANCEL received" "$rings-$label.out" && grep -q "disconnected (last status 487)" "$out" &&
+       grep -q "incoming=0 confirmed=1 ended=2 open=0" "$WORK/uas-$label.err"; then
+      echo "uas forks a call to $answers and $rings over $scheme: $answers answers, $rings is cancelled (487)"
+    else
+      fail "forked call over $scheme ($answers exit $rc_answers, $rings exit $rc_rings)"
+      cat "$answers-$label.out" "$rings-$label.out" "$out" "$WORK/uas-$label.err"
+    fi
   done
   [ "$failures" = 0 ]
 }

@@ -135,8 +135,9 @@ function sendInfo(session, contentType, body) {
   });
 }
 
-// Registers `aor`, is called at it, answers, and awaits the caller's BYE.
-async function registerThenBeCalled(JsSIP, wsUrl, aor) {
+// Registers `aor`, is called at it, answers, and awaits the caller's BYE;
+// or, `ringOnly`, rings and awaits the caller's CANCEL.
+async function registerThenBeCalled(JsSIP, wsUrl, aor, ringOnly) {
   ua = new JsSIP.UA({ uri: aor, sockets: [new JsSIP.WebSocketInterface(wsUrl)], register: true, register_expires: 300,
     password: process.env.SIP_PASSWORD });
   const registered = new Promise((resolve, reject) => {
@@ -152,23 +153,29 @@ async function registerThenBeCalled(JsSIP, wsUrl, aor) {
   const { session, request } = await incoming;
   console.log(`INVITE to ${request.ruri} for ${request.to.uri}`);
   if (request.to.uri.toAor() !== JsSIP.URI.parse(aor).toAor()) throw new Error(`INVITE To is ${request.to.uri}, not ${aor}`);
-  const ended = new Promise((resolve) => session.on('ended', resolve));
-  const confirmed = waitConfirmed(session);
-  session.answer({ mediaConstraints: { audio: false, video: false } });
-  await confirmed;
-  console.log('CALL established');
-  const { originator, cause } = await ended;
-  if (originator !== 'remote' || cause !== JsSIP.C.causes.BYE) throw new Error(`session ended: ${originator} ${cause}`);
-  console.log('BYE received');
+  if (ringOnly) {  // JsSIP has sent 180 by itself; the caller cancels (RFC 3261 §9.2: we answer 487)
+    const { originator, cause } = await new Promise((resolve) => session.on('failed', resolve));
+    if (originator !== 'remote' || cause !== JsSIP.C.causes.CANCELED) throw new Error(`call failed: ${originator} ${cause}`);
+    console.log('CANCEL received');
+  } else {
+    const ended = new Promise((resolve) => session.on('ended', resolve));
+    const confirmed = waitConfirmed(session);
+    session.answer({ mediaConstraints: { audio: false, video: false } });
+    await confirmed;
+    console.log('CALL established');
+    const { originator, cause } = await ended;
+    if (originator !== 'remote' || cause !== JsSIP.C.causes.BYE) throw new Error(`session ended: ${originator} ${cause}`);
+    console.log('BYE received');
+  }
   const unregistered = new Promise((resolve) => ua.once('unregistered', ({ response }) => resolve(response ? response.status_code : 0)));
   ua.unregister();
   await expect2xx('unREGISTER', unregistered);
 }
 
 async function run() {
-  const { wsUrl, targetArg, waitForBye, holdMs, registered } = parseArguments('jssip_peer.mjs');
+  const { wsUrl, targetArg, waitForBye, holdMs, registered, ringOnly } = parseArguments('jssip_peer.mjs');
   const JsSIP = loadLibraries();
-  if (registered) return registerThenBeCalled(JsSIP, wsUrl, targetArg);
+  if (registered) return registerThenBeCalled(JsSIP, wsUrl, targetArg, ringOnly);
   if (!JsSIP.URI.parse(targetArg)) throw new Error(`bad target URI ${targetArg}`);
 
   ua = new JsSIP.UA({

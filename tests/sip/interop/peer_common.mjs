@@ -8,16 +8,19 @@ import { join } from 'node:path';
 
 const OVERALL_TIMEOUT_MS = 10000;
 
-// node PEER.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye|registered]
+// node PEER.mjs WS_URL TARGET_URI [HOLD_MS|wait-bye|registered|registered-ring]
+// registered-ring: registered, rings (180) when called and never answers:
+// the caller must CANCEL (the losing branch of a forked call).
 export function parseArguments(peerName) {
   const [wsUrl, targetArg, holdArg] = process.argv.slice(2);
   const waitForBye = holdArg === 'wait-bye';
-  const registered = holdArg === 'registered';
+  const ringOnly = holdArg === 'registered-ring';
+  const registered = holdArg === 'registered' || ringOnly;
   const holdMs = waitForBye || registered ? 0 : Number(holdArg ?? 300);
   if (!wsUrl || !targetArg || !Number.isFinite(holdMs)) {
-    throw new Error(`usage: node ${peerName} WS_URL TARGET_URI [HOLD_MS|wait-bye|registered]`);
+    throw new Error(`usage: node ${peerName} WS_URL TARGET_URI [HOLD_MS|wait-bye|registered|registered-ring]`);
   }
-  return { wsUrl, targetArg, waitForBye, holdMs, registered };
+  return { wsUrl, targetArg, waitForBye, holdMs, registered, ringOnly };
 }
 
 // require() resolving from $NPM_PREFIX/node_modules, where the calling script

@@ -83,7 +83,7 @@ function waitTerminated(session, SessionState) {
 }
 
 // Registers `aor`, is called at it, accepts, and awaits the caller's BYE.
-async function registerThenBeCalled(SIP, wsUrl, aor) {
+async function registerThenBeCalled(SIP, wsUrl, aor, ringOnly) {
   const { UserAgent, Registerer, SessionState } = SIP;
   let invited;
   const incoming = new Promise((resolve) => { invited = resolve; });
@@ -106,23 +106,32 @@ async function registerThenBeCalled(SIP, wsUrl, aor) {
   console.log(`INVITE to ${invitation.request.ruri} for ${invitation.request.to.uri}`);
   if (invitation.request.to.uri.aor !== UserAgent.makeURI(aor).aor) throw new Error(`INVITE To is ${invitation.request.to.uri}`);
   const ended = waitTerminated(invitation, SessionState);
-  const established = new Promise((resolve) => invitation.stateChange.addListener((state) => {
-    if (state === SessionState.Established) resolve();
-  }));
-  await invitation.accept();
-  await established;
-  console.log('CALL established');
-  await ended;
-  console.log('BYE received');
+  if (ringOnly) {  // ring, never answer: the caller cancels (RFC 3261 §9.2: SIP.js answers 487)
+    let cancelled = false;
+    invitation.delegate = { onCancel: () => { cancelled = true; } };
+    await invitation.progress();
+    await ended;
+    if (!cancelled) throw new Error('the call ended without a CANCEL');
+    console.log('CANCEL received');
+  } else {
+    const established = new Promise((resolve) => invitation.stateChange.addListener((state) => {
+      if (state === SessionState.Established) resolve();
+    }));
+    await invitation.accept();
+    await established;
+    console.log('CALL established');
+    await ended;
+    console.log('BYE received');
+  }
   const unregistered = finalStatus();
   await registerer.unregister({ requestDelegate: unregistered.requestDelegate });
   await expect2xx('unREGISTER', unregistered.status);
 }
 
 async function run() {
-  const { wsUrl, targetArg, waitForBye, holdMs, registered } = parseArguments('sipjs_peer.mjs');
+  const { wsUrl, targetArg, waitForBye, holdMs, registered, ringOnly } = parseArguments('sipjs_peer.mjs');
   const SIP = await loadLibraries();
-  if (registered) return registerThenBeCalled(SIP, wsUrl, targetArg);
+  if (registered) return registerThenBeCalled(SIP, wsUrl, targetArg, ringOnly);
   const { UserAgent, Messager, Inviter, SessionState } = SIP;
   const target = UserAgent.makeURI(targetArg);
   if (!target) throw new Error(`bad target URI ${targetArg}`);

@@ -30,10 +30,13 @@
 #include <asio.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -137,12 +140,10 @@ class user_agent {
 
   // --- calls (pjsua's Call) -----------------------------------------------------------
   make_call_result make_call(std::string_view target, bool late_offer = false) {
-    if (const dialog::binding* b = registered(target)) {  // a Contact as Request-URI, the AOR in To (RFC 3261 §16.5)
-      const transaction::peer to = reach(*b);
-      if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the registered contact"};
-      const auto r = layer_.make_call(b->contact, cfg_.from, to, now(), late_offer, target);
+    if (const dialog::binding* b = registered(target)) {
+      const auto r = call_binding(*b, target, late_offer);
       pump();
-      return {r.call, r.error, {}};
+      return r;
     }
     const next_hop hop = resolve(target);
     if (!hop.error.empty()) return {{}, call_error::bad_input, hop.error};
@@ -152,6 +153,30 @@ class user_agent {
     pump();
     return {r.call, r.error, {}};
   }
+  // Rings every live binding of `aor`, an address-of-record registered here
+  // (config::registrar), at once: one call per binding, best first (the
+  // parallel search of RFC 3261 §16.6, made by the user agent that keeps the
+  // bindings). The first call answered with a 2xx wins; the others are hung
+  // up (CANCEL while they ring, RFC 3261 §9.1; BYE for a 2xx that crossed),
+  // and on_call_state reports every call. One result per binding; empty
+  // when `aor` has no live binding.
+  std::vector<make_call_result> make_call_all(std::string_view aor, bool late_offer = false) {
+    std::vector<make_call_result> out;
+    if (!registrar_) return out;
+    // Copies: a failure while calling one binding may remove others (a flow that fails).
+    std::vector<dialog::binding> targets;
+    for (const dialog::binding* b : registrar_->lookup(aor, now())) targets.push_back(*b);
+    auto group = std::make_shared<std::vector<call_id>>();
+    for (const dialog::binding& b : targets) {
+      out.push_back(call_binding(b, aor, late_offer));
+      if (out.back()) group->push_back(out.back().call);
+    }
+    if (group->size() > 1)
+      for (call_id c : *group) forks_.emplace(key_of(c), group);
+    pump();
+    return out;
+  }
+
   call_error answer(call_id call, int status, std::string_view reason = {}) { return done(layer_.answer(call, status, now(), reason)); }
   call_error hangup(call_id call) { return done(layer_.hangup(call, now())); }
   // Hold and resume (RFC 3264 §8.4): a re-INVITE with sendonly, then sendrecv.
@@ -294,6 +319,29 @@ class user_agent {
   void handle(transaction::send_event& s) { net_.send(s.to, std::move(s.data), s.id); }
   void handle(dialog::call_state_event& e) {
     if (cb_.on_call_state) cb_.on_call_state(e.call, e.to, e.last_status, e.reason);
+    if (!forks_.empty()) settle_fork(e.call, e.to);
+  }
+  // make_call_all(): the first call of a group to get a 2xx ends the others;
+  // a call that ends leaves its group.
+  void settle_fork(call_id call, call_state state) {
+    const auto it = forks_.find(key_of(call));
+    if (it == forks_.end()) return;
+    const std::shared_ptr<std::vector<call_id>> group = it->second;
+    forks_.erase(it);
+    if (state != call_state::connecting && state != call_state::confirmed) {
+      if (state != call_state::disconnected) forks_.emplace(key_of(call), group);  // still ringing
+      return;
+    }
+    for (call_id other : *group)
+      if (other != call && forks_.erase(key_of(other))) (void)layer_.hangup(other, now());
+  }
+  static std::uint64_t key_of(call_id c) noexcept { return std::uint64_t{c.slot} << 32 | c.generation; }
+  // A call to one binding: its Contact as Request-URI, the AOR in To (RFC 3261 §16.5).
+  make_call_result call_binding(const dialog::binding& b, std::string_view aor, bool late_offer) {
+    const transaction::peer to = reach(b);
+    if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the registered contact"};
+    const auto r = layer_.make_call(b.contact, cfg_.from, to, now(), late_offer, aor);
+    return {r.call, r.error, {}};
   }
   void handle(dialog::incoming_call_event& e) {
     if (cb_.on_incoming_call) cb_.on_incoming_call(e.call, *e.invite);
@@ -370,6 +418,8 @@ class user_agent {
   asio::steady_timer timer_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::optional<dialog::registrar> registrar_;
+  // make_call_all()'s calls still ringing, by call: each with its whole group.
+  std::unordered_map<std::uint64_t, std::shared_ptr<std::vector<call_id>>> forks_;
   std::vector<dialog::session_event> events_;
   transaction::instant armed_at_{};
   bool armed_ = false, pumping_ = false, closed_ = false;
