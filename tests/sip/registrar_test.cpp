@@ -463,3 +463,26 @@ TEST_CASE("rfc3261 §10.3 step 8 / §20.17: the 200 carries a Date in RFC 1123 f
   CHECK(r.status == 200);
   CHECK(values(r, "Date").empty());
 }
+
+TEST_CASE("rfc3261 §10.3 steps 1 and 5: with domains configured, another domain in the Request-URI or the To gets 404") {
+  dlg::registrar_config cfg;
+  cfg.domains = {"Example.COM", "example.org"};
+  dlg::registrar reg(cfg);
+  // register_request() sends to sip:example.com; the To decides the AOR.
+  auto r = reg.handle_register(register_request("sip:alice@EXAMPLE.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
+  CHECK(r.status == 200);  // hosts compare without case
+  r = reg.handle_register(register_request("sip:alice@example.org", {"<sip:a@192.0.2.5>"}, {}, "reg-2@client").view(), udp_flow,
+                          tsx::instant{0s});
+  CHECK(r.status == 404);  // step 5: example.org is served, but the request was sent to example.com's registrar
+  CHECK(reg.lookup("sip:alice@example.org", tsx::instant{0s}).empty());
+
+  std::string other = std::string(register_request("sip:alice@example.net", {"<sip:a@192.0.2.5>"}, {}, "reg-3@client").bytes());
+  other.replace(other.find("REGISTER sip:example.com"), 24, "REGISTER sip:example.net");
+  r = reg.handle_register(parsed(other).view(), udp_flow, tsx::instant{0s});
+  CHECK(r.status == 404);  // step 1: not a domain of ours
+  CHECK(r.reason == "Domain Not Served");
+  CHECK(reg.size() == 1);
+
+  dlg::registrar any;  // no domains: a registrar reached by address takes any AOR (as the interop tests use it)
+  CHECK(any.handle_register(register_request("sip:alice@example.net", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s}).status == 200);
+}

@@ -45,8 +45,10 @@
 // The 200 carries a Date (§10.3 step 8, RFC 1123 form, §20.17) when a wall
 // clock is configured; the default reads std::chrono::system_clock.
 //
-// Not here: the Request-URI's domain check (§10.3 step 1), Path (RFC 3327)
-// and GRUU (RFC 5627).
+// Domains (§10.3 steps 1 and 5), when registrar_config::domains lists them:
+// the Request-URI must name one, and the To (the AOR) the same; else 404.
+//
+// Not here: Path (RFC 3327) and GRUU (RFC 5627).
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
@@ -83,6 +85,11 @@ struct registrar_config {
   std::size_t max_bindings_per_aor = 16;  // more: 503 (memory stays bounded whatever peers send)
   std::size_t max_bindings = 100000;      // in all
   std::chrono::seconds sweep_interval{60};  // a REGISTER this long after the last sweep sweeps expired bindings first
+  // §10.3 steps 1 and 5: the domains whose bindings this registrar keeps
+  // (hosts, compared case-insensitively). A REGISTER whose Request-URI names
+  // another, or whose To is in another domain than its Request-URI, gets 404
+  // (this registrar is no proxy to forward it). Empty: any domain, any To.
+  std::vector<std::string> domains{};
 
   // Digest authentication, on when `realm` is set (see the top of this file).
   std::string realm{};
@@ -184,6 +191,9 @@ class registrar {
     if (total_ >= cfg_.max_bindings || now - last_sweep_ >= cfg_.sweep_interval) sweep(now);
     const name_addr* to = request.to();
     if (!to || (reply.aor = canonical_aor(to->address)).empty()) return fail(reply, 404, "Not Found");  // step 5
+    if (!serves(request.request_uri().host)) return fail(reply, 404, "Domain Not Served");             // step 1
+    if (!cfg_.domains.empty() && !core::ascii::iequals(to->address.host, request.request_uri().host))
+      return fail(reply, 404, "Not Found");  // step 5: the AOR is not of the Request-URI's domain
     if (!request.cseq()) return fail(reply, 400, "Missing CSeq");
     if (!authorized(request, now, reply)) return reply;  // steps 3-4
     std::optional<std::uint32_t> header_expires;
@@ -317,6 +327,11 @@ class registrar {
       reply.headers.emplace_back("WWW-Authenticate", challenge_value(cfg_.realm, nonce, alg, {}, stale));
     fail(reply, 401, "Unauthorized");
     return false;
+  }
+  bool serves(std::string_view domain) const {
+    if (cfg_.domains.empty()) return true;
+    return std::any_of(cfg_.domains.begin(), cfg_.domains.end(),
+                       [&](const std::string& d) { return core::ascii::iequals(d, domain); });
   }
   bool may_register(std::string_view user, std::string_view aor) const {
     if (cfg_.may_register) return cfg_.may_register(user, aor);
