@@ -1,10 +1,10 @@
 // libFuzzer: the registrar (sip/dialog/registrar.hpp) fed a sequence of
 // requests, each on one of four flows after a clock step, with flows failing
 // and lookups in between. The input is records split by NUL bytes: the
-// input's length picks digest authentication on (odd) or off; the first
-// byte of a record picks the flow (bits 0-1), whether that flow fails
-// first (bit 2) and the clock step in seconds (bits 3-7, times 37); the rest
-// is a SIP message. Properties: every answer is one of the statuses the
+// input's length picks digest authentication on (bit 0) and the domain
+// checks (bit 1); the first byte of a record picks the flow (bits 0-1),
+// whether that flow fails first (bit 2) and the clock step in seconds
+// (bits 3-7, times 37); the rest is a SIP message. Properties: every answer is one of the statuses the
 // registrar gives; the table never holds more than its limits; a lookup
 // returns only live bindings of the address asked for, best first; and a
 // sweep after every expiry leaves the table empty.
@@ -30,7 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     cfg.realm = "example.com";
     cfg.password_for = [](std::string_view user) { return user == "alice" ? std::optional<std::string>("secret") : std::nullopt; };
     cfg.nonce_secret = "fuzz";  // fixed: an input's nonce stays valid from run to run
+    cfg.max_tracked_nonces = 2;  // the replay table fills (503) and empties as nonces age
   }
+  if (size & 2) cfg.domains = {"example.com"};  // §10.3 steps 1 and 5
+  cfg.wall_clock = [] { return std::chrono::system_clock::time_point{}; };  // the Date header, fixed
   sip::dialog::registrar reg(cfg);
   tsx::instant now{};
   std::string_view rest(reinterpret_cast<const char*>(data), size);
