@@ -644,6 +644,34 @@ TEST_CASE("user agent as registrar: make_call_all rings both of bob's bindings; 
   CHECK(alice.u.make_call_all("sip:carol@example.com").empty());  // no binding: no call
 }
 
+TEST_CASE("user agent as registrar: make_call_all where both bindings answer at once: one call stays, the other 2xx is ACKed and ended") {
+  // Both answer 200 without ringing: the second 2xx may arrive before our
+  // CANCEL could go (RFC 3261 §9.1 waits for a provisional); either way one
+  // call stays up and the other ends, with a BYE when its 2xx crossed.
+  asio::io_context io;
+  agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{}), desk(io, true), phone(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  const std::size_t alice_udp = alice.u.listen_udp_and_tcp({loopback, 0});
+  desk.u.listen(ua::protocol::udp, {loopback, 0});
+  phone.u.listen(ua::protocol::udp, {loopback, 0});
+  const std::string registrar = "sip:127.0.0.1:" + std::to_string(alice.u.local_endpoint(alice_udp).port());
+  REQUIRE(desk.u.add_account(registrar, "<sip:bob@example.com>", {}, 300).valid());
+  REQUIRE(phone.u.add_account(registrar, "<sip:bob@example.com>", {}, 300).valid());
+  REQUIRE(run_until(io, [&] { return alice.u.bindings("sip:bob@example.com").size() == 2; }));
+  const auto calls = alice.u.make_call_all("sip:bob@example.com");
+  REQUIRE(calls.size() == 2);
+  const auto up = [&](agent& a) { return a.reached(ua::call_state::confirmed); };
+  const auto down = [&](agent& a) { return a.reached(ua::call_state::disconnected); };
+  REQUIRE(run_until(io, [&] { return (up(desk) && down(phone)) || (up(phone) && down(desk)); }));
+  REQUIRE(run_until(io, [&] { return alice.u.calls() == 1; }));
+  const ua::call_id kept = alice.u.state_of(calls[0].call) == ua::call_state::confirmed ? calls[0].call : calls[1].call;
+  CHECK(alice.u.state_of(kept) == ua::call_state::confirmed);
+  REQUIRE(alice.u.hangup(kept) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return down(desk) && down(phone) && alice.u.calls() == 0; }));
+  CHECK(desk.u.calls() == 0);
+  CHECK(phone.u.calls() == 0);
+}
+
 TEST_CASE("user agent: a registration over TCP outlives its connection: our idle timeout closes it, the refresh opens another") {
   asio::io_context io;
   sip::transport::options short_idle;
