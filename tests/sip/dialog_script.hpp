@@ -13,7 +13,7 @@
 //                                         lists no UPDATE)
 //   A call [late] [sips]       A calls B (late: INVITE without an offer; sips: to sips:bob@192.0.2.2:5061)
 //   B answer STATUS            B answers its incoming call
-//   A hangup | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
+//   A hangup [elsewhere] | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
 //   A send METHOD [cseq=N] [totag=T] [rack] [sdp=sendonly|sendrecv]   a request in A's dialog built outside
 //                                      A's layer (A sees its response as stray); rack: RAck for the last
 //                                      reliable 1xx delivered (its RSeq, CSeq 1 INVITE); sdp: an
@@ -199,7 +199,8 @@ class runner {
     } else if (action == "answer") {
       REQUIRE(u.layer->answer(u.call, std::stoi(w.at(2)), now) == dlg::call_error::ok);
     } else if (action == "hangup") {
-      REQUIRE(u.layer->hangup(u.call, now) == dlg::call_error::ok);
+      const auto cause = w.size() > 2 && w[2] == "elsewhere" ? dlg::hangup_cause::completed_elsewhere : dlg::hangup_cause::normal;
+      REQUIRE(u.layer->hangup(u.call, now, cause) == dlg::call_error::ok);
     } else if (action == "shrink") {
       u.layer->shrink_buffers();
     } else if (action == "reinvite") {

@@ -122,6 +122,30 @@ TEST_CASE("RFC 3665 §3.8 / RFC 3261 §9: CANCEL of a ringing call: 200 to the C
   )");
 }
 
+TEST_CASE("RFC 3326: a forked call's other branch is cancelled with Reason: SIP;cause=200 (call completed elsewhere)") {
+  run("cancel elsewhere", R"(
+    A call
+    expect A->B INVITE @0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0
+    expect B state early @0 status=180
+    expect A state early @0 status=180
+    A hangup elsewhere
+    expect A->B CANCEL @0 has=Reason:_SIP;cause=200;text="Call_completed_elsewhere"
+
+    expect B->A 200 @0 has=CSeq:_1_CANCEL
+    expect B->A 487 @0 has=CSeq:_1_INVITE
+    expect B state disconnected @0 status=487
+    expect A->B ACK @0 hasnot=Reason
+    expect A state disconnected @0 status=487
+    advance 40000
+    expect calls A=0 B=0
+  )");
+}
+
 TEST_CASE("RFC 3261 §9.1: hangup before any provisional: the CANCEL waits for the 180") {
   run("cancel waits", R"(
     drop A->B INVITE

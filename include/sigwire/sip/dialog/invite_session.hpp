@@ -114,6 +114,7 @@ struct call_record {
   std::vector<sent_ack> acks;      // UAS too: for its re-INVITEs
   bool hangup_requested = false;   // CANCEL waits for a provisional (§9.1), BYE follows a 2xx that crosses it
   bool cancel_sent = false;
+  bool completed_elsewhere = false;  // hangup_cause::completed_elsewhere: the CANCEL says so (RFC 3326)
 
   // UAS: the 2xx to the INVITE or to a re-INVITE, re-sent until its ACK
   // (§13.3.1.4) through its server transaction, released then

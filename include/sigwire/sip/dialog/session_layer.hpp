@@ -161,6 +161,9 @@ using session_event = std::variant<transaction::send_event, call_state_event, in
 
 enum class call_error : std::uint8_t { ok, unknown_call, wrong_state, bad_input, transaction_failed, media_failed };
 
+// Why hangup() ends a call: normal, or another branch of a forked call answered.
+enum class hangup_cause : std::uint8_t { normal, completed_elsewhere };
+
 constexpr std::string_view text(call_error e) noexcept {
   constexpr std::string_view names[] = {"ok", "unknown_call", "wrong_state", "bad_input", "transaction_failed",
                                         "media_failed"};
@@ -292,7 +295,10 @@ class session_layer {
   // Ends the call in whatever state it is: CANCEL (UAC before a final; sent
   // once a provisional arrived, §9.1), a final response (UAS before
   // answering: 603), BYE (after a 2xx; a UAS waits for the ACK first, §15).
-  call_error hangup(call_id id, instant now) {
+  // `cause` completed_elsewhere: the CANCEL carries RFC 3326's
+  // `Reason: SIP;cause=200;text="Call completed elsewhere"` (another branch
+  // of a forked call answered: phones then show no missed call).
+  call_error hangup(call_id id, instant now, hangup_cause cause = hangup_cause::normal) {
     detail::call_record* c = find(id);
     if (!c) return call_error::unknown_call;
     switch (c->state) {
@@ -300,6 +306,7 @@ class session_layer {
       case call_state::early:
         if (c->uac) {
           c->hangup_requested = true;
+          c->completed_elsewhere = cause == hangup_cause::completed_elsewhere;
           send_cancel(*c, now);
           drain(now);
           return call_error::ok;
@@ -1105,6 +1112,8 @@ class session_layer {
     std::string cancel;
     if (tl_.create_cancel(c.invite_tsx, cancel) != transaction::layer_error::ok) return;  // no provisional yet: later
     c.cancel_sent = true;
+    if (c.completed_elsewhere && cancel.ends_with("\r\n\r\n"))  // a header line before the blank line (no body)
+      cancel.insert(cancel.size() - 2, "Reason: SIP;cause=200;text=\"Call completed elsewhere\"\r\n");
     sip::message m;
     if (sip::message::parse(std::move(cancel), m)) return;
     (void)tl_.send_request(std::move(m), c.remote, now);

@@ -157,7 +157,8 @@ class user_agent {
   // (config::registrar), at once: one call per binding, best first (the
   // parallel search of RFC 3261 §16.6, made by the user agent that keeps the
   // bindings). The first call answered with a 2xx wins; the others are hung
-  // up (CANCEL while they ring, RFC 3261 §9.1; BYE for a 2xx that crossed),
+  // up (CANCEL while they ring, RFC 3261 §9.1, with RFC 3326's "Call
+  // completed elsewhere" Reason; BYE for a 2xx that crossed),
   // and on_call_state reports every call. One result per binding; empty
   // when `aor` has no live binding.
   std::vector<make_call_result> make_call_all(std::string_view aor, bool late_offer = false) {
@@ -333,7 +334,7 @@ class user_agent {
       return;
     }
     for (call_id other : *group)
-      if (other != call && forks_.erase(key_of(other))) (void)layer_.hangup(other, now());
+      if (other != call && forks_.erase(key_of(other))) (void)layer_.hangup(other, now(), dialog::hangup_cause::completed_elsewhere);
   }
   static std::uint64_t key_of(call_id c) noexcept { return std::uint64_t{c.slot} << 32 | c.generation; }
   // A call to one binding: its Contact as Request-URI, the AOR in To (RFC 3261 §16.5).
