@@ -17,7 +17,8 @@
 #      unregisters and uas holds no binding. uas asks for digest credentials
 #      (401, realm example.com), which each peer answers. And both register
 #      one address-of-record: uas rings the two at once (--fork 2), one
-#      answers, the other is cancelled while it rings.
+#      answers, the other is cancelled while it rings (its CANCEL says
+#      "Call completed elsewhere", RFC 3326).
 #   1b. SIP.js in headless Chromium, with the browser's own WebRTC (a fake
 #      microphone; interop/chromium_sipjs.mjs), over WS and WSS to uas
 #      --webrtc: SIP.js calls uas (Chromium accepts uas's DTLS-SRTP answer),
@@ -118,9 +119,10 @@ node_peers_call_uas() {
     kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
     out="$WORK/uas-$label.out"
     if [ "$rc_answers" = 0 ] && [ "$rc_rings" = 0 ] && grep -q "CALL established" "$answers-$label.out" &&
-       grep -q "CANCEL received" "$rings-$label.out" && grep -q "disconnected (last status 487)" "$out" &&
+       grep -qF 'CANCEL received (Reason: SIP;cause=200;text="Call completed elsewhere")' "$rings-$label.out" &&
+       grep -q "disconnected (last status 487)" "$out" &&
        grep -q "incoming=0 confirmed=1 ended=2 open=0" "$WORK/uas-$label.err"; then
-      echo "uas forks a call to $answers and $rings over $scheme: $answers answers, $rings is cancelled (487)"
+      echo "uas forks a call to $answers and $rings over $scheme: $answers answers, $rings is cancelled (487; Reason: call completed elsewhere)"
     else
       fail "forked call over $scheme ($answers exit $rc_answers, $rings exit $rc_rings)"
       cat "$answers-$label.out" "$rings-$label.out" "$out" "$WORK/uas-$label.err"

@@ -154,9 +154,9 @@ async function registerThenBeCalled(JsSIP, wsUrl, aor, ringOnly) {
   console.log(`INVITE to ${request.ruri} for ${request.to.uri}`);
   if (request.to.uri.toAor() !== JsSIP.URI.parse(aor).toAor()) throw new Error(`INVITE To is ${request.to.uri}, not ${aor}`);
   if (ringOnly) {  // JsSIP has sent 180 by itself; the caller cancels (RFC 3261 §9.2: we answer 487)
-    const { originator, cause } = await new Promise((resolve) => session.on('failed', resolve));
+    const { originator, cause, message } = await new Promise((resolve) => session.on('failed', resolve));
     if (originator !== 'remote' || cause !== JsSIP.C.causes.CANCELED) throw new Error(`call failed: ${originator} ${cause}`);
-    console.log('CANCEL received');
+    console.log(`CANCEL received (Reason: ${message.getHeader('Reason') ?? 'none'})`);
   } else {
     const ended = new Promise((resolve) => session.on('ended', resolve));
     const confirmed = waitConfirmed(session);

@@ -107,12 +107,12 @@ async function registerThenBeCalled(SIP, wsUrl, aor, ringOnly) {
   if (invitation.request.to.uri.aor !== UserAgent.makeURI(aor).aor) throw new Error(`INVITE To is ${invitation.request.to.uri}`);
   const ended = waitTerminated(invitation, SessionState);
   if (ringOnly) {  // ring, never answer: the caller cancels (RFC 3261 §9.2: SIP.js answers 487)
-    let cancelled = false;
-    invitation.delegate = { onCancel: () => { cancelled = true; } };
+    let cancel;
+    invitation.delegate = { onCancel: (message) => { cancel = message; } };
     await invitation.progress();
     await ended;
-    if (!cancelled) throw new Error('the call ended without a CANCEL');
-    console.log('CANCEL received');
+    if (!cancel) throw new Error('the call ended without a CANCEL');
+    console.log(`CANCEL received (Reason: ${cancel.request.getHeader('Reason') ?? 'none'})`);
   } else {
     const established = new Promise((resolve) => invitation.stateChange.addListener((state) => {
       if (state === SessionState.Established) resolve();
