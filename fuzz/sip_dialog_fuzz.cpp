@@ -186,7 +186,10 @@ class harness {
         dlg::call_id id;
         ua* u = pick(in, id);
         if (!u) break;
-        const auto e = u->layer->hangup(id, now());
+        // Odd slots hang up as a forked call's losing branch (RFC 3326 Reason on the CANCEL);
+        // no input byte is read for it, so the corpus keeps its meaning.
+        const auto cause = id.slot & 1 ? dlg::hangup_cause::completed_elsewhere : dlg::hangup_cause::normal;
+        const auto e = u->layer->hangup(id, now(), cause);
         TRACE("%lld %s hangup#%u -> %s\n", ll(clock_), u->name, id.slot, std::string(dlg::text(e)).c_str());
         break;
       }
