@@ -99,8 +99,11 @@ TEST_CASE("RFC 3261 §13.2.1 late offer: INVITE without SDP, the offer in the 20
   )");
 }
 
-TEST_CASE("RFC 3665 §3.8 / RFC 3261 §9: CANCEL of a ringing call: 200 to the CANCEL, 487 to the INVITE, ACKed by the transaction") {
-  run("cancel", R"(
+namespace {
+// RFC 3665 §3.8: A calls, B rings, A hangs up with `hangup` ("hangup" or
+// "hangup elsewhere"); the CANCEL must carry `cancel_has` too.
+std::string ringing_call_cancelled(std::string_view hangup, std::string_view cancel_has) {
+  return R"(
     A call
     expect A->B INVITE @0
     expect A state calling @0 status=0
@@ -110,40 +113,25 @@ TEST_CASE("RFC 3665 §3.8 / RFC 3261 §9: CANCEL of a ringing call: 200 to the C
     expect B->A 180 @0
     expect B state early @0 status=180
     expect A state early @0 status=180
-    A hangup
-    expect A->B CANCEL @0 has=CSeq:_1_CANCEL
+    A )" + std::string(hangup) + R"(
+    expect A->B CANCEL @0 has=CSeq:_1_CANCEL )" + std::string(cancel_has) + R"(
     expect B->A 200 @0 has=CSeq:_1_CANCEL
     expect B->A 487 @0 has=CSeq:_1_INVITE
     expect B state disconnected @0 status=487
-    expect A->B ACK @0 has=CSeq:_1_ACK
+    expect A->B ACK @0 has=CSeq:_1_ACK hasnot=Reason
     expect A state disconnected @0 status=487
     advance 40000
     expect calls A=0 B=0
-  )");
+  )";
+}
+}  // namespace
+
+TEST_CASE("RFC 3665 §3.8 / RFC 3261 §9: CANCEL of a ringing call: 200 to the CANCEL, 487 to the INVITE, ACKed by the transaction") {
+  run("cancel", ringing_call_cancelled("hangup", "hasnot=Reason"));
 }
 
 TEST_CASE("RFC 3326: a forked call's other branch is cancelled with Reason: SIP;cause=200 (call completed elsewhere)") {
-  run("cancel elsewhere", R"(
-    A call
-    expect A->B INVITE @0
-    expect A state calling @0 status=0
-    expect B state incoming @0 status=0
-    expect B incoming @0
-    B answer 180
-    expect B->A 180 @0
-    expect B state early @0 status=180
-    expect A state early @0 status=180
-    A hangup elsewhere
-    expect A->B CANCEL @0 has=Reason:_SIP;cause=200;text="Call_completed_elsewhere"
-
-    expect B->A 200 @0 has=CSeq:_1_CANCEL
-    expect B->A 487 @0 has=CSeq:_1_INVITE
-    expect B state disconnected @0 status=487
-    expect A->B ACK @0 hasnot=Reason
-    expect A state disconnected @0 status=487
-    advance 40000
-    expect calls A=0 B=0
-  )");
+  run("cancel elsewhere", ringing_call_cancelled("hangup elsewhere", R"(has=Reason:_SIP;cause=200;text="Call_completed_elsewhere")"));
 }
 
 TEST_CASE("RFC 3261 §9.1: hangup before any provisional: the CANCEL waits for the 180") {

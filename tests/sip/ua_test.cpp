@@ -594,18 +594,25 @@ TEST_CASE("user agent as registrar: bob registers over WS, is called over that c
   register_then_called(ua::protocol::ws);
 }
 
-TEST_CASE("user agent as registrar: make_call_all rings both of bob's bindings; the first 2xx wins, the other is cancelled (487)") {
-  asio::io_context io;
-  agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{}), desk(io, true), phone(io, false);
+namespace {
+// Bob's desk phone registers <sip:bob@example.com> at Alice, the registrar,
+// over UDP, his other phone over `phone_over`: two bindings of one AOR.
+void register_two_devices(asio::io_context& io, agent& alice, agent& desk, agent& phone, ua::protocol phone_over) {
   const auto loopback = asio::ip::make_address("127.0.0.1");
   const std::size_t alice_udp = alice.u.listen_udp_and_tcp({loopback, 0});
   desk.u.listen(ua::protocol::udp, {loopback, 0});
-  phone.u.listen(ua::protocol::tcp, {loopback, 0});
-  const std::string port = std::to_string(alice.u.local_endpoint(alice_udp).port());
-  // Bob's desk phone registers over UDP, his other phone over TCP: two bindings of one AOR.
-  REQUIRE(desk.u.add_account("sip:127.0.0.1:" + port, "<sip:bob@example.com>", {}, 300).valid());
-  REQUIRE(phone.u.add_account("sip:127.0.0.1:" + port + ";transport=tcp", "<sip:bob@example.com>", {}, 300).valid());
+  phone.u.listen(phone_over, {loopback, 0});
+  const std::string registrar = "sip:127.0.0.1:" + std::to_string(alice.u.local_endpoint(alice_udp).port());
+  REQUIRE(desk.u.add_account(registrar, "<sip:bob@example.com>", {}, 300).valid());
+  REQUIRE(phone.u.add_account(registrar + target_transport(phone_over), "<sip:bob@example.com>", {}, 300).valid());
   REQUIRE(run_until(io, [&] { return alice.u.bindings("sip:bob@example.com").size() == 2; }));
+}
+}  // namespace
+
+TEST_CASE("user agent as registrar: make_call_all rings both of bob's bindings; the first 2xx wins, the other is cancelled (487)") {
+  asio::io_context io;
+  agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{}), desk(io, true), phone(io, false);
+  register_two_devices(io, alice, desk, phone, ua::protocol::tcp);
 
   ua::callbacks phone_cb;  // the second phone rings and is never picked up
   phone_cb.on_incoming_call = [&](ua::call_id call, const sip::message&) {
@@ -650,14 +657,7 @@ TEST_CASE("user agent as registrar: make_call_all where both bindings answer at 
   // call stays up and the other ends, with a BYE when its 2xx crossed.
   asio::io_context io;
   agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{}), desk(io, true), phone(io, true);
-  const auto loopback = asio::ip::make_address("127.0.0.1");
-  const std::size_t alice_udp = alice.u.listen_udp_and_tcp({loopback, 0});
-  desk.u.listen(ua::protocol::udp, {loopback, 0});
-  phone.u.listen(ua::protocol::udp, {loopback, 0});
-  const std::string registrar = "sip:127.0.0.1:" + std::to_string(alice.u.local_endpoint(alice_udp).port());
-  REQUIRE(desk.u.add_account(registrar, "<sip:bob@example.com>", {}, 300).valid());
-  REQUIRE(phone.u.add_account(registrar, "<sip:bob@example.com>", {}, 300).valid());
-  REQUIRE(run_until(io, [&] { return alice.u.bindings("sip:bob@example.com").size() == 2; }));
+  register_two_devices(io, alice, desk, phone, ua::protocol::udp);
   const auto calls = alice.u.make_call_all("sip:bob@example.com");
   REQUIRE(calls.size() == 2);
   const auto up = [&](agent& a) { return a.reached(ua::call_state::confirmed); };
