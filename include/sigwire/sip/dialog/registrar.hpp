@@ -107,7 +107,7 @@ struct registrar_config {
   std::function<std::chrono::system_clock::time_point()> wall_clock = [] { return std::chrono::system_clock::now(); };
 };
 
-// "Sun, 08 Dec 2026 01:30:00 GMT": an RFC 1123 date, as SIP's Date header
+// "Tue, 08 Dec 2026 01:30:00 GMT": an RFC 1123 date, as SIP's Date header
 // has it (RFC 3261 §20.17: always GMT). Written without the C locale.
 inline std::string rfc1123_date(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
