@@ -286,6 +286,14 @@ sip::message with_credentials(std::string_view aor, std::string_view challenge, 
   return register_request(aor, {std::string(contact)}, "Authorization: " + sip::authorization_value(*c, in) + "\r\n", "auth-1", cseq);
 }
 
+// The `which`-th challenge (0: SHA-256, 1: MD5) of the 401 that `reg` answers
+// an unauthenticated REGISTER for `aor` with.
+std::string challenge_for(dlg::registrar& reg, std::string_view aor, tsx::instant at, std::size_t which = 0) {
+  const auto r = reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>"}).view(), udp_flow, at);
+  REQUIRE(r.status == 401);
+  return values(r, "WWW-Authenticate").at(which);
+}
+
 }  // namespace
 
 TEST_CASE("rfc3261 §22 / rfc8760: a registrar with a realm challenges (SHA-256 first, then MD5) and accepts either answer") {
@@ -309,8 +317,7 @@ TEST_CASE("rfc3261 §22 / rfc8760: a registrar with a realm challenges (SHA-256 
 
 TEST_CASE("rfc3261 §22: a wrong password or an unknown user is challenged again; another user's AOR is 403; a stale nonce says so") {
   dlg::registrar reg(with_users());
-  const auto first = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
-  const std::string challenge = values(first, "WWW-Authenticate").at(0);
+  const std::string challenge = challenge_for(reg, "sip:alice@example.com", tsx::instant{0s});
   auto r = reg.handle_register(with_credentials("sip:alice@example.com", challenge, "alice", "wrong", 2).view(), udp_flow, tsx::instant{1s});
   CHECK(r.status == 401);
   CHECK(values(r, "WWW-Authenticate").at(0).find("stale") == std::string::npos);
@@ -387,8 +394,7 @@ TEST_CASE("our REGISTER client answers our registrar's challenge (SHA-256, the o
 
 TEST_CASE("rfc7616 §3.4: a nonce count used before is a replay and is challenged again; a growing count is accepted") {
   dlg::registrar reg(with_users());
-  const auto first = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
-  const std::string challenge = values(first, "WWW-Authenticate").at(0);
+  const std::string challenge = challenge_for(reg, "sip:alice@example.com", tsx::instant{0s});
   CHECK(challenge.find("qop=\"auth\"") != std::string::npos);
   const sip::message registered = with_credentials("sip:alice@example.com", challenge, "alice", "secret", 2);
   CHECK(reg.handle_register(registered.view(), udp_flow, tsx::instant{1s}).status == 200);
@@ -412,8 +418,7 @@ TEST_CASE("rfc7616 §3.4: a nonce count used before is a replay and is challenge
 
 TEST_CASE("rfc2617 §3.2.2: credentials without qop (RFC 2069 form) use a nonce once") {
   dlg::registrar reg(with_users());
-  const auto first = reg.handle_register(register_request("sip:alice@example.com", {"<sip:a@192.0.2.5>"}).view(), udp_flow, tsx::instant{0s});
-  std::string challenge = values(first, "WWW-Authenticate").at(1);  // MD5
+  std::string challenge = challenge_for(reg, "sip:alice@example.com", tsx::instant{0s}, 1);  // MD5
   const auto qop = challenge.find(", qop=\"auth\"");
   REQUIRE(qop != std::string::npos);
   challenge.erase(qop, std::string_view(", qop=\"auth\"").size());  // as an old client answers: no qop, nc or cnonce
@@ -428,9 +433,7 @@ TEST_CASE("the nonces a registrar remembers are bounded: full, a new one gets 50
   auto cfg = with_users();
   cfg.max_tracked_nonces = 1;
   dlg::registrar reg(cfg);
-  const auto ask = [&](std::string_view aor, tsx::instant at) {
-    return values(reg.handle_register(register_request(aor, {"<sip:a@192.0.2.5>"}).view(), udp_flow, at), "WWW-Authenticate").at(0);
-  };
+  const auto ask = [&](std::string_view aor, tsx::instant at) { return challenge_for(reg, aor, at); };
   CHECK(reg.handle_register(with_credentials("sip:alice@example.com", ask("sip:alice@example.com", tsx::instant{0s}), "alice", "secret", 2).view(),
                             udp_flow, tsx::instant{0s}).status == 200);
   const auto full = reg.handle_register(
