@@ -270,9 +270,9 @@ class registration {
     b.header(header_id::to, cfg_.aor);
     b.header(header_id::call_id, call_id_);
     b.header(header_id::cseq, cseq);
-    const std::string reg_id = std::to_string(cfg_.reg_id);
     if (cfg_.outbound())  // RFC 5626 §4.2
-      b.header(canonical_name(header_id::contact), {"<", contact_, ">;+sip.instance=\"", cfg_.instance, "\";reg-id=", reg_id});
+      b.header(canonical_name(header_id::contact),
+               {"<", contact_, ">;+sip.instance=\"", cfg_.instance, "\";reg-id=", std::to_string(cfg_.reg_id)});
     else if (removed.empty())
       b.header(canonical_name(header_id::contact), {"<", contact_, ">"});
     else

@@ -1110,10 +1110,11 @@ class session_layer {
   void send_cancel(detail::call_record& c, instant now) {
     if (c.cancel_sent) return;
     std::string cancel;
-    if (tl_.create_cancel(c.invite_tsx, cancel) != transaction::layer_error::ok) return;  // no provisional yet: later
+    constexpr std::string_view elsewhere = "Reason: SIP;cause=200;text=\"Call completed elsewhere\"\r\n";  // RFC 3326
+    if (tl_.create_cancel(c.invite_tsx, cancel, c.completed_elsewhere ? elsewhere : std::string_view{}) !=
+        transaction::layer_error::ok)
+      return;  // no provisional yet: later
     c.cancel_sent = true;
-    if (c.completed_elsewhere && cancel.ends_with("\r\n\r\n"))  // a header line before the blank line (no body)
-      cancel.insert(cancel.size() - 2, "Reason: SIP;cause=200;text=\"Call completed elsewhere\"\r\n");
     sip::message m;
     if (sip::message::parse(std::move(cancel), m)) return;
     (void)tl_.send_request(std::move(m), c.remote, now);

@@ -50,8 +50,10 @@ namespace sigwire::sip::transaction::client_invite {
 
 // A request made from an INVITE's fields (§9.1 CANCEL, §17.1.1.3 ACK):
 // its Request-URI, single top Via, Route headers, From, Call-ID and CSeq
-// number, with `method` and the To value given.
-inline std::string request_from_invite(std::string_view method, const message_view& invite, std::string_view to) {
+// number, with `method` and the To value given, and `extra_lines` (whole
+// header lines, CRLF-terminated) before Content-Length.
+inline std::string request_from_invite(std::string_view method, const message_view& invite, std::string_view to,
+                                       std::string_view extra_lines = {}) {
   std::string s;
   s.reserve(invite.size());
   s.append(method).append(" ").append(invite.request_uri_text()).append(" SIP/2.0\r\n");
@@ -67,7 +69,7 @@ inline std::string request_from_invite(std::string_view method, const message_vi
   s.append("To: ").append(to).append("\r\n");
   s.append("Call-ID: ").append(invite.call_id()).append("\r\nCSeq: ");
   detail::append_u32(s, invite.cseq() ? invite.cseq()->number : 0);
-  s.append(" ").append(method).append("\r\nContent-Length: 0\r\n\r\n");
+  s.append(" ").append(method).append("\r\n").append(extra_lines).append("Content-Length: 0\r\n\r\n");
   return s;
 }
 

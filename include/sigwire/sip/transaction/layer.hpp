@@ -161,14 +161,15 @@ class layer : private core {
   void send_stateless(std::string bytes, peer to) { emit(send_event{{}, to, share(std::move(bytes))}); }
 
   // RFC 3261 §9.1: the CANCEL for INVITE client transaction `id` (send it with
-  // send_request; it is a non-INVITE transaction of its own).
-  layer_error create_cancel(tsx_id id, std::string& out) {
+  // send_request; it is a non-INVITE transaction of its own). `extra_lines`:
+  // whole header lines it carries too ("Reason: ...\r\n", RFC 3326).
+  layer_error create_cancel(tsx_id id, std::string& out, std::string_view extra_lines = {}) {
     record* r = find(id);
     if (!r) return layer_error::unknown_transaction;
     if (r->role != role::client_invite) return layer_error::not_allowed;
     if (!r->provisional_seen) return layer_error::no_provisional_yet;
     if (r->state != state::proceeding) return layer_error::not_allowed;  // a final response arrived
-    if (!with_request(*r, [&](const message_view& invite) { out = build_cancel(invite); }))
+    if (!with_request(*r, [&](const message_view& invite) { out = build_cancel(invite, extra_lines); }))
       return layer_error::bad_message;
     return layer_error::ok;
   }
@@ -239,9 +240,9 @@ class layer : private core {
   }
 
   // RFC 3261 §9.1: the CANCEL takes To from the INVITE.
-  static std::string build_cancel(const message_view& invite) {
+  static std::string build_cancel(const message_view& invite, std::string_view extra_lines = {}) {
     const header_field* to = invite.find(header_id::to);
-    return client_invite::request_from_invite("CANCEL", invite, to ? to->value : std::string_view{});
+    return client_invite::request_from_invite("CANCEL", invite, to ? to->value : std::string_view{}, extra_lines);
   }
 
  private:
