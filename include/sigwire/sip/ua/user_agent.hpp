@@ -327,12 +327,10 @@ class user_agent {
   void settle_fork(call_id call, call_state state) {
     const auto it = forks_.find(key_of(call));
     if (it == forks_.end()) return;
-    const std::shared_ptr<std::vector<call_id>> group = it->second;
+    if (state == call_state::disconnected) forks_.erase(it);
+    if (state != call_state::connecting && state != call_state::confirmed) return;  // still ringing, or gone
+    const std::shared_ptr<std::vector<call_id>> group = std::move(it->second);
     forks_.erase(it);
-    if (state != call_state::connecting && state != call_state::confirmed) {
-      if (state != call_state::disconnected) forks_.emplace(key_of(call), group);  // still ringing
-      return;
-    }
     for (call_id other : *group)
       if (other != call && forks_.erase(key_of(other))) (void)layer_.hangup(other, now(), dialog::hangup_cause::completed_elsewhere);
   }
