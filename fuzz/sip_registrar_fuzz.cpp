@@ -6,8 +6,8 @@
 // whether that flow fails first (bit 2) and the clock step in seconds
 // (bits 3-7, times 37); the rest is a SIP message. Properties: every answer is one of the statuses the
 // registrar gives; the table never holds more than its limits; a lookup
-// returns only live bindings of the address asked for, best first; and a
-// sweep after every expiry leaves the table empty.
+// returns only live bindings of the address asked for, best first (best()
+// gives its first); and a sweep after every expiry leaves the table empty.
 #include <sigwire/sip/dialog/registrar.hpp>
 
 #include <chrono>
@@ -57,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (reply.aor.empty()) continue;
     const auto found = reg.lookup(reply.aor, now);
     require(found.size() <= cfg.max_bindings_per_aor);
+    require(reg.best(reply.aor, now) == (found.empty() ? nullptr : found.front()));
     for (std::size_t i = 0; i < found.size(); ++i) {
       require(found[i]->expires_at > now);
       require(found[i]->expires_at - now <= std::chrono::seconds(cfg.max_expires));

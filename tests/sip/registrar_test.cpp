@@ -159,6 +159,9 @@ TEST_CASE("rfc3261 §10.3: the lookup is best first: highest q, then the latest 
   CHECK(hits[0]->contact == "sip:new@192.0.2.6");
   CHECK(hits[1]->contact == "sip:old@192.0.2.5");
   CHECK(hits[2]->contact == "sip:low@192.0.2.5");
+  CHECK(reg.best(aor, tsx::instant{6s}) == hits[0]);  // the first of the list, without building it
+  CHECK(reg.best("sip:nobody@example.com", tsx::instant{6s}) == nullptr);
+  CHECK(reg.best(aor, tsx::instant{4000s}) == nullptr);  // all expired
 }
 
 TEST_CASE("rfc7118 §5 / rfc5626 §6: a WebSocket or .invalid Contact is reached over its flow, which replaces it by instance and reg-id") {

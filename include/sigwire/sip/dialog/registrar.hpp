@@ -245,6 +245,20 @@ class registrar {
     return out;
   }
 
+  // The first of lookup(aor, now) without building the list: nullptr when
+  // `aor` has no live binding.
+  const binding* best(std::string_view aor, transaction::instant now) const {
+    const auto it = by_aor_.find(canonical_aor(aor));
+    if (it == by_aor_.end()) return nullptr;
+    const binding* found = nullptr;
+    for (const binding& b : it->second) {
+      if (b.expires_at <= now) continue;
+      // Ties keep the earlier one, as lookup's stable sort does.
+      if (!found || b.q > found->q || (b.q == found->q && b.registered_at > found->registered_at)) found = &b;
+    }
+    return found;
+  }
+
   // A flow closed: the bindings reachable only over it are gone (RFC 5626
   // §6). Only the addresses-of-record that registered over it are visited.
   void flow_failed(transaction::peer flow) {

@@ -369,9 +369,7 @@ class user_agent {
   }
   // The best live binding of `target` when it is a registered address-of-record.
   const dialog::binding* registered(std::string_view target) {
-    if (!registrar_) return nullptr;
-    const auto found = registrar_->lookup(target, now());
-    return found.empty() ? nullptr : found.front();
+    return registrar_ ? registrar_->best(target, now()) : nullptr;
   }
   // A binding's flow when only it reaches the Contact (or the Contact is no
   // IP address: the REGISTER's source is where the client is); else the Contact.
