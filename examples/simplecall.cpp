@@ -2,7 +2,7 @@
 // counterpart of PJSIP's simplecall.py.
 //
 //   simplecall sip:alice@127.0.0.1:5070 [--duration S] [--local-port P] [--late] [--ca ca.pem]
-//              [--register sip:REGISTRAR[;transport=tcp] --user U [--password P]]
+//              [--register sip:REGISTRAR[;transport=tcp] --user U [--password P]] [--proxy URI]
 //
 // Opens a UDP transport (on port P, or any), calls the URI with an SDP offer
 // (--late: without one; the answer then goes in the ACK), prints each call
@@ -13,6 +13,9 @@
 // certificate against --ca (default: the system's store).
 // With --register it first registers <sip:U@REGISTRAR> (the call is placed
 // once registered) and unregisters after the call, as a softphone does.
+// With --proxy URI every request outside the call goes through that outbound
+// proxy (ua::config::outbound_proxy, RFC 3261 §8.1.1.1): the target and the
+// registrar may then be named by domain (sip:bob@example.com, sip:example.com).
 // Exit status: 0 when the call was established and ended cleanly, 1 otherwise.
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
@@ -23,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 using namespace sigwire;
@@ -43,14 +47,14 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: simplecall sip:user@host[:port][;transport=tcp|tls|ws|wss] [--duration S] [--local-port P] [--late]\n"
-                 "                  [--ca ca.pem] [--register URI --user U [--password P]]\n");
+                 "                  [--ca ca.pem] [--register URI --user U [--password P]] [--proxy URI]\n");
     return 2;
   }
   const std::string target = argv[1];
   int duration = 0;
   unsigned short local_port = 0;
   bool late = false;
-  std::string registrar, user = "simplecall", password;
+  std::string registrar, user = "simplecall", password, proxy;
   sip::transport::options transport;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--ca") && i + 1 < argc) transport.tls.ca_file = argv[++i];
@@ -60,10 +64,12 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--register") && i + 1 < argc) registrar = argv[++i];
     else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
+    else if (!std::strcmp(argv[i], "--proxy") && i + 1 < argc) proxy = argv[++i];
   }
-  const ua::next_hop hop = ua::resolve(target);
+  const std::string& first_hop = proxy.empty() ? target : proxy;  // where our requests go first
+  const ua::next_hop hop = ua::resolve(first_hop);
   if (!hop.error.empty()) {
-    std::fprintf(stderr, "simplecall: %s: %s\n", target.c_str(), std::string(hop.error).c_str());
+    std::fprintf(stderr, "simplecall: %s: %s\n", first_hop.c_str(), std::string(hop.error).c_str());
     return 2;
   }
   asio::io_context io;
@@ -74,15 +80,23 @@ int main(int argc, char** argv) {
   asio::posix::stream_descriptor input(io, ::dup(STDIN_FILENO));
   std::string line(256, '\0');
 
-  const asio::ip::address domain_address = registrar.empty() ? local : ua::resolve(registrar).endpoint.address();
-  const std::string domain = domain_address.is_v6() ? "[" + domain_address.to_string() + "]" : domain_address.to_string();
+  // Our address-of-record's domain: the registrar's host ("[::1]" for IPv6), or this host.
+  const auto registrar_uri = sip::parse_uri(registrar, false);
+  const std::string domain = registrar_uri ? std::string(registrar_uri->host)
+                             : local.is_v6()  ? "[" + local.to_string() + "]"
+                                              : local.to_string();
   std::unique_ptr<ua::user_agent> owned;
   try {  // the CA file is loaded here
     owned = std::make_unique<ua::user_agent>(
-        io, ua::config{.from = "<sip:" + user + "@" + domain + ">", .media = audio(local.to_string()), .transport = transport},
+        io,
+        ua::config{.from = "<sip:" + user + "@" + domain + ">", .media = audio(local.to_string()), .transport = transport,
+                   .outbound_proxy = proxy},
         ua::callbacks{});
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "simplecall: cannot load the CA file: %s\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "simplecall: --proxy %s: %s\n", proxy.c_str(), e.what());
     return 2;
   }
   ua::user_agent& agent = *owned;
@@ -130,7 +144,7 @@ int main(int argc, char** argv) {
   agent.set_callbacks(std::move(cb));
   try {
     agent.listen(ua::protocol::udp, {local, local_port});
-    if (hop.proto == ua::protocol::tcp || (!registrar.empty() && ua::resolve(registrar).proto == ua::protocol::tcp))
+    if (hop.proto == ua::protocol::tcp || (proxy.empty() && !registrar.empty() && ua::resolve(registrar).proto == ua::protocol::tcp))
       agent.listen(ua::protocol::tcp, {local, 0});
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "simplecall: cannot listen on %s:%u: %s\n", local.to_string().c_str(), local_port, e.what());

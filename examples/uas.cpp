@@ -5,7 +5,7 @@
 //
 //   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
-//       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--ca ca.pem]
+//       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--proxy URI] [--ca ca.pem]
 //       [--udp-batch N] [--reuse-port] [--registrar] [--call-registered [--fork N]]
 //       [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]
 //
@@ -16,7 +16,10 @@
 // session layer as a UA must. With --register it registers <sip:U@REGISTRAR>
 // with digest credentials, keeps it refreshed and prints each registration
 // state (a registrar over TLS is verified against --ca, default: the system's
-// store). A MESSAGE outside a call is printed and answered 200. SIGINT/SIGTERM
+// store). --proxy sends every request outside a call (the REGISTER, our
+// calls) through that outbound proxy (ua::config::outbound_proxy); the
+// registrar may then be a domain name ("sip:example.com"), which is also the
+// AOR's domain. A MESSAGE outside a call is printed and answered 200. SIGINT/SIGTERM
 // unregister (at most 2 s) and stop it; it then prints its counts on one line
 // to stderr. --udp-batch sets transport::options::udp_batch (UDP datagrams
 // per recvmmsg/sendmmsg; 1: one per call through Asio). --reuse-port lets
@@ -46,6 +49,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,7 +89,7 @@ int main(int argc, char** argv) {
   bool ring = false, serve_register = false, call_registered = false, webrtc = false;
   int hangup_after = -1;
   std::size_t fork_bindings = 0;  // --fork N: ring all N bindings of an AOR (0: call the best one)
-  std::string registrar, user = "uas", password;
+  std::string registrar, user = "uas", password, proxy;
   int ws_port = -1, tls_port = -1, wss_port = -1;  // -1: no such listener (0: any port)
   sip::transport::options transport;
   sip::dialog::registrar_config registrar_cfg;
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--register") && i + 1 < argc) registrar = argv[++i];
     else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
+    else if (!std::strcmp(argv[i], "--proxy") && i + 1 < argc) proxy = argv[++i];
     else if (!std::strcmp(argv[i], "--udp-batch") && i + 1 < argc) transport.udp_batch = std::strtoul(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--reuse-port")) transport.reuse_port = true;
     else if (!std::strcmp(argv[i], "--registrar")) serve_register = true;
@@ -120,7 +125,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
-                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--ca ca.pem]\n"
+                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--proxy URI] [--ca ca.pem]\n"
                    "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered [--fork N]]\n"
                    "           [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]\n");
       return 2;
@@ -147,10 +152,14 @@ int main(int argc, char** argv) {
     agent = std::make_unique<sip::ua::user_agent>(
         io,
         sip::ua::config{.from = "<sip:uas@" + uri_host + ">", .media = webrtc ? webrtc_audio(address) : audio(address), .transport = transport,
-                        .registrar = serve_register ? std::optional(registrar_cfg) : std::nullopt},
+                        .registrar = serve_register ? std::optional(registrar_cfg) : std::nullopt,
+                        .outbound_proxy = proxy},
         sip::ua::callbacks{});
   } catch (const std::system_error& e) {
     std::fprintf(stderr, "uas: cannot load the TLS certificate or key: %s\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "uas: --proxy %s: %s\n", proxy.c_str(), e.what());
     return 2;
   }
   sip::ua::user_agent& uas = *agent;
@@ -230,7 +239,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   ua::registration_id account;
   if (!registrar.empty()) {
-    const std::string domain = ua::resolve(registrar).endpoint.address().to_string();
+    const auto registrar_uri = sip::parse_uri(registrar, false);
+    const std::string domain = registrar_uri ? std::string(registrar_uri->host) : std::string();  // "[::1]" for IPv6
     account = uas.add_account(registrar, "<sip:" + user + "@" + domain + ">", {{.realm = "", .username = user, .password = password}});
     if (!account.valid()) {
       std::fprintf(stderr, "uas: cannot register at %s\n", registrar.c_str());

@@ -1,6 +1,7 @@
 // Two session layers, A and B, wired back to back on a virtual clock (as in
 // tests/sip/dialog_script.hpp), driven by the input as a sequence of
-// operations: the users' actions on either side (make_call, answer with
+// operations: the users' actions on either side (make_call, some through a
+// preloaded route as to an outbound proxy, answer with
 // 180/183/200/486/603, hangup, re-INVITE hold/resume/no offer, UPDATE
 // hold/resume, INFO), the network's (deliver, drop, duplicate the next
 // message in flight, deliver a mutated copy of it) and the clock's (jumps
@@ -34,6 +35,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -165,10 +167,13 @@ class harness {
         if (made_ >= max_calls_made) break;
         ++made_;
         const bool late = (b & 2) != 0;
+        const bool proxied = (b & 4) != 0;  // with a preloaded route (an outbound proxy: the other UA plays it)
+        static const std::string proxy_route[] = {"<sip:proxy.example.com;lr>"};
         const auto r = u.layer->make_call(&u == &ua_[0] ? "sip:bob@192.0.2.2:5060" : "sip:alice@192.0.2.1:5060",
                                           &u == &ua_[0] ? "<sip:alice@example.com>" : "<sip:bob@example.com>",
-                                          peer_of(other(u)), now(), late);
-        TRACE("%lld %s call%s -> %s\n", ll(clock_), u.name, late ? " late" : "", r ? "ok" : "failed");
+                                          peer_of(other(u)), now(), late, {},
+                                          proxied ? std::span<const std::string>(proxy_route) : std::span<const std::string>{});
+        TRACE("%lld %s call%s%s -> %s\n", ll(clock_), u.name, late ? " late" : "", proxied ? " proxied" : "", r ? "ok" : "failed");
         if (r) u.calls.push_back(r.call);
         break;
       }

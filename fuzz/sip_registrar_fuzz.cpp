@@ -7,7 +7,9 @@
 // (bits 3-7, times 37); the rest is a SIP message. Properties: every answer is one of the statuses the
 // registrar gives; the table never holds more than its limits; a lookup
 // returns only live bindings of the address asked for, best first (best()
-// gives its first); and a sweep after every expiry leaves the table empty.
+// gives its first), each Path entry (RFC 3327) one bracketed SIP name-addr
+// and a binding with a Path never bound to its flow; and a sweep after
+// every expiry leaves the table empty.
 #include <sigwire/sip/dialog/registrar.hpp>
 
 #include <chrono>
@@ -62,6 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(found[i]->expires_at > now);
       require(found[i]->expires_at - now <= std::chrono::seconds(cfg.max_expires));
       if (i > 0) require(found[i - 1]->q >= found[i]->q);
+      require(found[i]->path.empty() || !found[i]->flow_only);
+      for (const std::string& hop : found[i]->path) {
+        sip::name_addr na;
+        require(sip::parse_name_addr_to(hop, na, sip::error::bad_route) == sip::error{} && na.bracketed && na.address.is_sip());
+      }
     }
   }
   reg.sweep(now + std::chrono::seconds(cfg.max_expires + 1));

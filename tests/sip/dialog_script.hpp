@@ -11,7 +11,8 @@
 //                                         minse_*: each one's Min-SE; refresh: how a refresher refreshes
 //                                         when the peer allows UPDATE; noupdate=A|B: that one's Allow
 //                                         lists no UPDATE)
-//   A call [late] [sips]       A calls B (late: INVITE without an offer; sips: to sips:bob@192.0.2.2:5061)
+//   A call [late] [sips] [proxy]   A calls B (late: INVITE without an offer; sips: to sips:bob@192.0.2.2:5061;
+//                                      proxy: with the preloaded route <sip:proxy.example.com;lr>, B in its place)
 //   B answer STATUS            B answers its incoming call
 //   A hangup [elsewhere] | B reinvite [hold|resume|nooffer] | A update [hold|resume] | A info
 //   A send METHOD [cseq=N] [totag=T] [rack] [sdp=sendonly|sendrecv]   a request in A's dialog built outside
@@ -20,10 +21,10 @@
 //                                      offer, A's active session with that direction
 //   A fork STATUS TAG [reliable] [sdp=PORT]   B answers the INVITE again as another UAS (a second To tag;
 //                                      reliable: RSeq 7; sdp: with an answer from 192.0.2.3:PORT)
-//   A register [expires=N] [password=P] | A unregister    A registers at B (B sees "outside REGISTER")
+//   A register [expires=N] [password=P] [proxy] | A unregister    A registers at B (B sees "outside REGISTER")
 //   B respond STATUS [expires=N] [challenge=ALG]   B answers the last request outside a call (with the
 //                                      Contact;expires=N; with a Digest challenge, realm example.com)
-//   A message                          A sends MESSAGE to B outside a call ("expect A result status=N": its outcome)
+//   A message [proxy]                  A sends MESSAGE to B outside a call ("expect A result status=N": its outcome)
 //   B challenge 401|407 ALGS [stale]   B answers its call with a Digest challenge per algorithm (realm example.com)
 //   expect verified 401|407 PASSWORD [outside]   the last INVITE (or request outside a call) B got carries
 //                                      right credentials for the last challenge
@@ -51,6 +52,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -78,6 +80,13 @@ inline std::map<std::string, std::string, std::less<>> options_of(const std::vec
     else o[w[i].substr(0, eq)] = w[i].substr(eq + 1);
   }
   return o;
+}
+
+// "proxy" on an action's line: the request goes through an outbound proxy (B plays it).
+inline const std::string proxy_route = "<sip:proxy.example.com;lr>";
+inline std::span<const std::string> route_if(const std::vector<std::string>& w) {
+  if (std::find(w.begin() + 2, w.end(), "proxy") == w.end()) return {};
+  return {&proxy_route, 1};
 }
 
 inline sdp::capabilities audio_capabilities() {
@@ -193,7 +202,7 @@ class runner {
       const bool late = std::find(w.begin() + 2, w.end(), "late") != w.end();
       const bool sips = std::find(w.begin() + 2, w.end(), "sips") != w.end();
       const auto r = u.layer->make_call(sips ? "sips:bob@192.0.2.2:5061" : "sip:bob@192.0.2.2:5060", "<sip:alice@example.com>",
-                                        peer_of(other(u)), now, late);
+                                        peer_of(other(u)), now, late, {}, route_if(w));
       REQUIRE(r);
       u.call = r.call;
     } else if (action == "answer") {
@@ -236,6 +245,7 @@ class runner {
                                    .contact = "sip:alice@192.0.2.1:5060"};
       if (o.count("expires")) cfg.expires = static_cast<std::uint32_t>(std::stoul(o["expires"]));
       if (o.count("password")) cfg.credentials = {{.realm = "", .username = "alice", .password = o["password"]}};
+      if (o.count("proxy")) cfg.route = {proxy_route};
       u.reg = u.layer->add_registration(cfg, peer_of(other(u)), now);
     } else if (action == "unregister") {
       REQUIRE(u.layer->unregister(u.reg, now) == dlg::call_error::ok);
@@ -256,7 +266,7 @@ class runner {
       REQUIRE(u.layer->respond(u.outside_tsx, *u.outside, status, now, {}, lines) == tx::layer_error::ok);
     } else if (action == "message") {
       const auto sent = u.layer->send_outside_dialog(sip::method::message, "sip:bob@example.com", "<sip:alice@example.com>",
-                                                     peer_of(other(u)), "text/plain", "hi", now);
+                                                     peer_of(other(u)), "text/plain", "hi", now, {}, route_if(w));
       REQUIRE(sent);
       u.sent_outside = sent.id;
     } else if (action == "fork") {

@@ -710,6 +710,79 @@ TEST_CASE("RFC 3261 §22.3: a 407 after a 180 is answered with Proxy-Authorizati
   )");
 }
 
+TEST_CASE("RFC 3261 §8.1.1.1: a call through an outbound proxy: its INVITE, CANCEL, non-2xx ACK and retry with credentials carry the preloaded Route") {
+  run("proxy cancel", R"(
+    A call proxy
+    expect A->B INVITE @0 has=Route:_<sip:proxy.example.com;lr> has=sip:bob@192.0.2.2:5060_SIP/2.0
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B answer 180
+    expect B->A 180 @0
+    expect B state early @0 status=180
+    expect A state early @0 status=180
+    A hangup
+    expect A->B CANCEL @0 has=Route:_<sip:proxy.example.com;lr>
+    expect B->A 200 @0
+    expect B->A 487 @0
+    expect B state disconnected @0 status=487
+    expect A->B ACK @0 has=Route:_<sip:proxy.example.com;lr>
+    expect A state disconnected @0 status=487
+  )");
+  // §12.1.2: the dialog's route set is the Record-Route (none here): the
+  // 2xx's ACK and the BYE carry no Route.
+  run("proxy auth", R"(
+    config password=secret
+    A call proxy
+    expect A->B INVITE @0 has=Route:_<sip:proxy.example.com;lr>
+    expect A state calling @0 status=0
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    B challenge 407 MD5
+    expect B->A 407 @0
+    expect B state disconnected @0 status=407
+    expect A->B ACK @0 has=Route:_<sip:proxy.example.com;lr>
+    expect A->B INVITE @0 has=CSeq:_2_INVITE has=Route:_<sip:proxy.example.com;lr> has=Proxy-Authorization:_Digest
+    expect B state incoming @0 status=0
+    expect B incoming @0
+    expect verified 407 secret
+    B answer 200
+    expect B->A 200 @0
+    expect B media ok @0
+    expect B state connecting @0 status=200
+    expect A->B ACK @0 hasnot=Route:
+    expect A media ok @0
+    expect A state connecting @0 status=200
+    expect A state confirmed @0 status=200
+    expect B state confirmed @0 status=200
+    A hangup
+    expect A->B BYE @0 hasnot=Route:
+    expect B->A 200 @0
+    expect B state disconnected @0 status=200
+    expect A state disconnected @0 status=200
+  )");
+  run("proxy register and message", R"(
+    config password=secret
+    A register proxy password=secret
+    expect A->B REGISTER @0 has=Route:_<sip:proxy.example.com;lr> has=REGISTER_sip:example.com_SIP/2.0
+    expect A registration registering @0 status=0
+    expect B outside REGISTER @0
+    B respond 401 challenge=MD5
+    expect B->A 401 @0
+    expect A->B REGISTER @0 has=Route:_<sip:proxy.example.com;lr> has=Authorization:_Digest
+    expect B outside REGISTER @0
+    B respond 200 expires=600
+    expect B->A 200 @0
+    expect A registration registered @0 status=200
+    A message proxy
+    expect A->B MESSAGE @0 has=Route:_<sip:proxy.example.com;lr>
+    expect B outside MESSAGE @0
+    B respond 200
+    expect B->A 200 @0
+    expect A result status=200
+  )");
+}
+
 TEST_CASE("RFC 3261 §10.2.4: a registration through the session layer refreshes before the granted expiry and unregisters") {
   run("registration", R"(
     A register expires=120
@@ -1849,4 +1922,31 @@ TEST_CASE("§12.1.2: the caller's early dialog says what its INVITE says: From w
     CHECK(d->local_contact() == contact.substr(1, contact.size() - 2));
     CHECK(d->local_contact().starts_with(target.starts_with("sips:") ? "sips:alice@" : "sip:alice@"));
   }
+}
+
+TEST_CASE("make_call and send_outside_dialog refuse a route that is not one bracketed SIP name-addr; nothing is sent") {
+  dlg::session_layer layer = caller_layer("SIP/2.0/UDP 192.0.2.1:5060", "sip:alice@192.0.2.1:5060");
+  const sip::transaction::peer proxy{1, false};
+  const sip::transaction::instant t0{0};
+  for (const std::string route : {"sip:proxy.example.com;lr", "<sip:proxy.example.com;lr", "<tel:+1555>",
+                                  "<sip:p1;lr>, <sip:p2;lr>", "<sip:p;lr>\r\nX: y", ""}) {
+    CAPTURE(route);
+    const std::vector<std::string> routes{route};
+    CHECK(layer.make_call("sip:bob@example.com", "<sip:alice@example.com>", proxy, t0, false, {}, routes).error ==
+          dlg::call_error::bad_input);
+    CHECK_FALSE(layer.send_outside_dialog(sip::method::message, "sip:bob@example.com", "<sip:alice@example.com>", proxy,
+                                          "text/plain", "hi", t0, {}, routes));
+    CHECK(layer.take_events().empty());
+    CHECK(layer.calls() == 0);
+  }
+  const std::vector<std::string> two{"<sip:p1.example.com;lr>", "<sip:p2.example.com;lr;transport=tcp>"};
+  REQUIRE(layer.make_call("sip:bob@example.com", "<sip:alice@example.com>", proxy, t0, false, {}, two));
+  std::string sent;
+  sip::message invite;
+  take_sent_invite(layer, sent, invite);
+  std::vector<std::string_view> routes;
+  for (const sip::header_field& h : invite->headers())
+    if (h.id == sip::header_id::route) routes.push_back(h.value);
+  CHECK(routes == std::vector<std::string_view>{two[0], two[1]});  // §8.1.1.1: in order
+  CHECK(invite->request_uri_text() == "sip:bob@example.com");        // loose routing: the target stays
 }

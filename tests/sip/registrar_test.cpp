@@ -202,6 +202,51 @@ TEST_CASE("rfc7118 §5 / rfc5626 §6: a WebSocket or .invalid Contact is reached
   CHECK(reg.size() == 0);
 }
 
+TEST_CASE("rfc3327 §5.3: the Path is kept with the bindings in order and repeated in the 200 when the client supports path") {
+  dlg::registrar reg;
+  const auto aor = "sip:alice@example.com";
+  // Two proxies: the nearer one (P1) wrote its Path on top; the farther one in a header line of its own.
+  auto r = reg.handle_register(register_request(aor, {"<sip:a1@ws7.invalid;transport=ws>"},
+                                                "Path: <sip:p1.example.com;lr>\r\nPath: <sip:P2.example.com;lr;ob>\r\n"
+                                                "Supported: path, outbound\r\n",
+                                                "p1", 1)
+                                   .view(),
+                               udp_flow, tsx::instant{0s});
+  REQUIRE(r.status == 200);
+  CHECK(values(r, "Path") == std::vector<std::string>{"<sip:p1.example.com;lr>, <sip:P2.example.com;lr;ob>"});
+  auto hits = reg.lookup(aor, tsx::instant{1s});
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]->path == std::vector<std::string>{"<sip:p1.example.com;lr>", "<sip:P2.example.com;lr;ob>"});
+  CHECK_FALSE(hits[0]->flow_only);  // the proxies reach the WebSocket client, not the flow the REGISTER came on
+  reg.flow_failed(udp_flow);
+  CHECK(reg.lookup(aor, tsx::instant{1s}).size() == 1);
+  // A client that does not list path: the Path is kept all the same, not repeated (Kamailio's "lazy" mode).
+  r = reg.handle_register(register_request(aor, {"<sip:a1@ws7.invalid;transport=ws>"}, "Path: <sip:p3.example.com;lr>, <sip:p4.example.com;lr>\r\n", "p1", 2).view(),
+                          udp_flow, tsx::instant{2s});
+  REQUIRE(r.status == 200);
+  CHECK(values(r, "Path").empty());
+  CHECK(reg.lookup(aor, tsx::instant{3s}).at(0)->path == std::vector<std::string>{"<sip:p3.example.com;lr>", "<sip:p4.example.com;lr>"});
+  // A refresh without Path (the client now reaches us directly): the binding has none, and is flow-bound again.
+  r = reg.handle_register(register_request(aor, {"<sip:a1@ws7.invalid;transport=ws>"}, {}, "p1", 3).view(), ws_flow, tsx::instant{4s});
+  REQUIRE(r.status == 200);
+  hits = reg.lookup(aor, tsx::instant{5s});
+  CHECK(hits.at(0)->path.empty());
+  CHECK(hits.at(0)->flow_only);
+}
+
+TEST_CASE("rfc3327 §5.3: a Path that is not a list of bracketed SIP name-addrs gets 400 and changes nothing") {
+  dlg::registrar reg;
+  for (const std::string path : {"sip:p1.example.com;lr", "<tel:+12015550123>", "<sip:p1.example.com;lr", "<sip:p1;lr>,,<sip:p2;lr>",
+                                  "<sip:p1;lr>, garbage", ""}) {
+    CAPTURE(path);
+    const auto r = reg.handle_register(register_request("sip:a@example.com", {"<sip:a@192.0.2.5>"}, "Path: " + path + "\r\n").view(),
+                                       udp_flow, tsx::instant{0s});
+    CHECK(r.status == 400);
+    CHECK(r.reason == "Bad Path");
+  }
+  CHECK(reg.size() == 0);
+}
+
 TEST_CASE("rfc3261 §10.3: bad requests get precise errors and change nothing") {
   dlg::registrar reg;
   auto status = [&](sip::message m) { return reg.handle_register(m.view(), udp_flow, tsx::instant{0s}).status; };

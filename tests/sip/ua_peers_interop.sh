@@ -15,6 +15,15 @@
 #      test CA) with sip:...;transport=tls URIs, and again with sips: URIs
 #      (RFC 3261 §8.1.1.8: every Contact a SIPS URI), then both over secure
 #      WebSocket (the WebSocket upgrade on Kamailio's TLS port).
+#   4. Kamailio as the outbound proxy (RFC 3261 §8.1.1.1), over UDP and TCP:
+#      both UAs register and call by domain name (sip:bob@sigwire.test,
+#      which names no host: only Kamailio's location table resolves it),
+#      every request outside the call carrying Route: <Kamailio;lr>.
+#   5. Kamailio as the edge proxy in front of uas as registrar (RFC 3327
+#      Path), over UDP and TCP: uas registers bob through it (Kamailio adds
+#      its Path), the registrar (uas --call-registered) calls bob through
+#      that Path (Kamailio logs the INVITE and its Route), bob answers, the
+#      registrar hangs up; bob unregisters through Kamailio (0 bindings left).
 #   ua_peers_interop.sh PATH/TO/uas PATH/TO/simplecall
 set -u
 UAS=$(realpath "$1")
@@ -78,6 +87,7 @@ kill "$BARESIP_PID" 2>/dev/null
 # 3. through Kamailio: registrar (usrloc in memory) and record-routing proxy
 KPORT=$(free_port_pair)
 KTLS=$(free_port_pair)
+REGPORT=$(free_port_pair)  # case 5: uas as the registrar behind Kamailio
 cat > kamailio-tls.cfg <<CFG
 [server:default]
 method = TLSv1.2+
@@ -112,6 +122,8 @@ loadmodule "maxfwd.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "textops.so"
+loadmodule "xlog.so"
+loadmodule "path.so"
 loadmodule "siputils.so"
 loadmodule "xhttp.so"
 loadmodule "websocket.so"
@@ -137,6 +149,25 @@ request_route {
     exit;
   }
   if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
+  # Case 5: for path.test Kamailio is the edge proxy in front of our registrar
+  # on $REGPORT: it adds its Path (RFC 3327) to the REGISTER, and relays what
+  # the registrar sends back through that Path.
+  if (\$tu =~ "@path.test") {
+    if (!is_method("REGISTER")) { xlog("L_INFO", "path edge: \$rm \$ru route \$hdr(Route)\n"); }
+    loose_route();
+    if (is_method("REGISTER")) {
+      add_path();
+      if (\$pr == "tcp") { \$du = "sip:127.0.0.1:$REGPORT;transport=tcp"; } else { \$du = "sip:127.0.0.1:$REGPORT"; }
+      t_relay();
+      exit;
+    }
+    record_route();
+    t_relay();
+    exit;
+  }
+  # Our outbound-proxy clients preload Route: <this proxy;lr> (RFC 3261 §8.1.1.1).
+  if (is_present_hf("Route")) { xlog("L_INFO", "preloaded route: \$hdr(Route) for \$rm \$ru\n"); }
+  remove_hf("Route");
   if (is_method("REGISTER")) { save("location"); exit; }
   record_route();
   if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; }
@@ -168,6 +199,51 @@ for transport in udp tcp ws tls sips wss; do
     failures=$((failures + 1)); echo "FAIL: through Kamailio over $transport (simplecall exit $rc)"
     cat "simplecall-kamailio-$transport.out" "uas-kamailio-$transport.out" "uas-kamailio-$transport.err"
     grep -E "ERROR|WARN" kamailio.log | tail -10
+  fi
+done
+
+# 4. Kamailio as outbound proxy: targets by domain name
+for transport in udp tcp; do
+  proxy="sip:127.0.0.1:$KPORT"; [ "$transport" = tcp ] && proxy="$proxy;transport=tcp"
+  routes_before=$(grep -c "preloaded route: <$proxy;lr> for INVITE sip:bob@sigwire.test" kamailio.log)
+  start_uas "kamailio-proxy-$transport" --register "sip:sigwire.test" --proxy "$proxy" --user bob
+  for _ in $(seq 50); do grep -q "registration: registered" "uas-kamailio-proxy-$transport.out" && break; sleep 0.1; done
+  timeout 20 "$SIMPLECALL" "sip:bob@sigwire.test" --duration 1 --register "sip:sigwire.test" --proxy "$proxy" \
+    --user alice < /dev/null > "simplecall-kamailio-proxy-$transport.out" 2>&1
+  rc=$?
+  routes_after=$(grep -c "preloaded route: <$proxy;lr> for INVITE sip:bob@sigwire.test" kamailio.log)
+  if stop_uas "kamailio-proxy-$transport" && [ "$rc" = 0 ] && [ "$routes_after" -gt "$routes_before" ] &&
+     grep -q "preloaded route: <$proxy;lr> for REGISTER sip:sigwire.test" kamailio.log; then
+    echo "simplecall (alice) -> Kamailio as outbound proxy over $transport -> uas (bob), both by domain: established and ended cleanly"
+  else
+    failures=$((failures + 1)); echo "FAIL: Kamailio as outbound proxy over $transport (simplecall exit $rc)"
+    cat "simplecall-kamailio-proxy-$transport.out" "uas-kamailio-proxy-$transport.out" "uas-kamailio-proxy-$transport.err"
+    grep -E "ERROR|WARN|preloaded" kamailio.log | tail -10
+  fi
+done
+
+# 5. Kamailio as edge proxy (Path) in front of uas as the registrar
+for transport in udp tcp; do
+  proxy="sip:127.0.0.1:$KPORT"; [ "$transport" = tcp ] && proxy="$proxy;transport=tcp"
+  edge_before=$(grep -c "path edge: INVITE sip:[^ ]* route <sip:127.0.0.1:$KPORT" kamailio.log)
+  "$UAS" --port "$REGPORT" --call-registered --hangup-after 300 > "uas-path-registrar-$transport.out" 2>&1 &
+  registrar_pid=$!
+  PIDS+=("$registrar_pid")
+  for _ in $(seq 50); do grep -q listening "uas-path-registrar-$transport.out" && break; sleep 0.1; done
+  start_uas "path-$transport" --register "sip:path.test" --proxy "$proxy" --user bob
+  for _ in $(seq 100); do grep -q "call to sip:bob@path.test: disconnected" "uas-path-registrar-$transport.out" && break; sleep 0.1; done
+  stop_uas "path-$transport"; bob_ok=$?  # bob unregisters through Kamailio on the way out
+  for _ in $(seq 30); do grep -q "REGISTER sip:bob@path.test: 200, 0 binding" "uas-path-registrar-$transport.out" && break; sleep 0.1; done
+  kill -TERM "$registrar_pid"; wait "$registrar_pid" 2>/dev/null
+  edge_after=$(grep -c "path edge: INVITE sip:[^ ]* route <sip:127.0.0.1:$KPORT" kamailio.log)
+  if [ "$bob_ok" = 0 ] && [ "$edge_after" -gt "$edge_before" ] &&
+     grep -q "call to sip:bob@path.test: confirmed" "uas-path-registrar-$transport.out" &&
+     grep -q "REGISTER sip:bob@path.test: 200, 0 binding" "uas-path-registrar-$transport.out"; then
+    echo "uas (bob) registers through Kamailio (Path) at uas (registrar) over $transport, is called through that Path: established and ended cleanly"
+  else
+    failures=$((failures + 1)); echo "FAIL: Path through Kamailio over $transport"
+    cat "uas-path-registrar-$transport.out" "uas-path-$transport.out" "uas-path-$transport.err"
+    grep -E "ERROR|WARN|path edge" kamailio.log | tail -10
   fi
 done
 

@@ -52,15 +52,16 @@ struct agent {
   std::vector<int> statuses;
   std::vector<std::string> in_call_bodies;
   ua::call_id last_incoming{};
+  std::string last_invite;
   unsigned incoming = 0;
   unsigned media_ok = 0;
   ua::user_agent u;
   std::vector<sip::dialog::registration_state> registrations;
   std::vector<std::pair<std::string, int>> registers_served;  // as registrar: AOR and status
   agent(asio::io_context& io, bool answers, sip::transport::options transport = {}, std::chrono::milliseconds t1 = 500ms,
-        std::optional<sip::dialog::registrar_config> registrar = {})
+        std::optional<sip::dialog::registrar_config> registrar = {}, std::string outbound_proxy = {})
       : u(io, {.from = "<sip:a@127.0.0.1>", .media = audio(), .session = with_t1(t1), .transport = std::move(transport),
-               .registrar = registrar},
+               .registrar = registrar, .outbound_proxy = std::move(outbound_proxy)},
           {}) {
     ua::callbacks cb;
     cb.on_call_state = [this](ua::call_id, ua::call_state s, int status, std::string_view) {
@@ -70,6 +71,7 @@ struct agent {
     cb.on_incoming_call = [this, answers](ua::call_id call, const sip::message& invite) {
       CHECK(invite.view().method() == "INVITE");
       last_incoming = call;
+      last_invite = invite.view().bytes();
       ++incoming;
       if (answers) {
         u.answer(call, 180);
@@ -278,6 +280,63 @@ TEST_CASE("user agent: targets it cannot reach are refused with the reason") {
   CHECK(alice.u.make_call("tel:+1234").error == ua::call_error::bad_input);
   CHECK(alice.u.make_call("sip:bob@127.0.0.1;transport=sctp").why == "transport not supported yet");
   CHECK(alice.u.make_call("sip:bob@[::1]:5060").error == ua::call_error::transaction_failed);  // no IPv6 listener
+}
+
+// Bob plays the outbound proxy (and the registrar, and the callee): what
+// reaches him shows what a proxy would get.
+TEST_CASE("user agent with an outbound proxy (RFC 3261 §8.1.1.1): REGISTER, a call and MESSAGE to domain names go to it with Route") {
+  asio::io_context io;
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  agent bob(io, true, {}, 500ms, sip::dialog::registrar_config{});
+  bob.u.listen_udp_and_tcp({loopback, 0});
+  const std::string proxy = "sip:127.0.0.1:" + std::to_string(bob.u.local_endpoint(0).port()) + ";transport=tcp";
+  agent alice(io, false, {}, 500ms, {}, proxy);
+  alice.u.listen(ua::protocol::tcp, {loopback, 0});
+  std::vector<std::string> messages;
+  ua::callbacks bob_cb;  // the agent's, plus MESSAGE
+  bob_cb.on_incoming_call = [&](ua::call_id call, const sip::message& invite) {
+    bob.last_invite = invite.view().bytes();
+    bob.u.answer(call, 200);
+  };
+  bob_cb.on_call_state = [&](ua::call_id, ua::call_state s, int status, std::string_view) {
+    bob.states.push_back(s);
+    bob.statuses.push_back(status);
+  };
+  bob_cb.on_register = [&](std::string_view aor, int status) { bob.registers_served.emplace_back(aor, status); };
+  bob_cb.on_request = [&](const sip::message& m) {
+    messages.emplace_back(m.view().bytes());
+    return 200;
+  };
+  bob.u.set_callbacks(std::move(bob_cb));
+
+  REQUIRE(alice.u.add_account("sip:example.com", "<sip:alice@example.com>", {}, 300).valid());
+  REQUIRE(run_until(io, [&] { return !bob.registers_served.empty(); }));
+  CHECK(bob.registers_served[0] == std::pair<std::string, int>{"sip:alice@example.com", 200});
+
+  const auto call = alice.u.make_call("sip:carol@example.com");  // a domain name: the proxy resolves it, not us
+  REQUIRE(call);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
+  CHECK(bob.last_invite.starts_with("INVITE sip:carol@example.com SIP/2.0\r\n"));
+  CHECK(bob.last_invite.find("\r\nRoute: <" + proxy + ";lr>\r\n") != std::string::npos);
+  CHECK(bob.last_invite.find("Via: SIP/2.0/TCP ") != std::string::npos);
+
+  REQUIRE(alice.u.send_message("sip:carol@example.com", "text/plain", "hi").valid());
+  REQUIRE(run_until(io, [&] { return messages.size() == 1; }));
+  CHECK(messages[0].starts_with("MESSAGE sip:carol@example.com SIP/2.0\r\n"));
+  CHECK(messages[0].find("\r\nRoute: <" + proxy + ";lr>\r\n") != std::string::npos);
+
+  REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && bob.reached(ua::call_state::disconnected); }));
+  CHECK(alice.statuses.back() == 200);
+}
+
+TEST_CASE("user agent: an outbound proxy that is no SIP URI with an IP address is refused at construction") {
+  asio::io_context io;
+  for (const std::string proxy : {"proxy.example.com", "sip:proxy.example.com", "tel:+1234", "sip:127.0.0.1;transport=sctp"}) {
+    CAPTURE(proxy);
+    CHECK_THROWS_AS(ua::user_agent(io, {.outbound_proxy = proxy}, {}), std::invalid_argument);
+  }
+  CHECK_NOTHROW(ua::user_agent(io, {.outbound_proxy = "sip:[::1]:5070;lr"}, {}));
 }
 
 TEST_CASE("user agent: OPTIONS outside a call gets 200 with Allow; other requests 405") {
@@ -594,7 +653,48 @@ TEST_CASE("user agent as registrar: bob registers over WS, is called over that c
   register_then_called(ua::protocol::ws);
 }
 
+// A UDP socket plays the edge proxy: it forwards carol's REGISTER with its
+// Path, and must then get the requests for carol.
+TEST_CASE("user agent as registrar (RFC 3327): a binding registered with a Path is called and sent MESSAGE through it") {
+  asio::io_context io;
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  agent alice(io, false, {}, 500ms, sip::dialog::registrar_config{});
+  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  asio::ip::udp::socket edge(io, {loopback, 0});
+  const std::string edge_uri = "sip:127.0.0.1:" + std::to_string(edge.local_endpoint().port());
+  const auto receive = [&] {
+    std::string got(8192, '\0');
+    if (!run_until(io, [&] { return edge.available() > 0; })) return std::string{};
+    asio::ip::udp::endpoint from;
+    got.resize(edge.receive_from(asio::buffer(got), from));
+    return got;
+  };
+  const std::string reg = "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" +
+                          std::to_string(edge.local_endpoint().port()) + ";branch=z9hG4bKedge1\r\n"
+                          "Via: SIP/2.0/UDP 192.0.2.77:5060;branch=z9hG4bKcarol1\r\nMax-Forwards: 69\r\n"
+                          "From: <sip:carol@example.com>;tag=c1\r\nTo: <sip:carol@example.com>\r\nCall-ID: carol-reg\r\n"
+                          "CSeq: 1 REGISTER\r\nContact: <sip:carol@192.0.2.77:5060>\r\nPath: <" + edge_uri + ";lr>\r\n"
+                          "Supported: path\r\nExpires: 300\r\nContent-Length: 0\r\n\r\n";
+  edge.send_to(asio::buffer(reg), {loopback, alice.u.local_endpoint(0).port()});
+  const std::string ok = receive();
+  REQUIRE(ok.starts_with("SIP/2.0 200 "));
+  CHECK(ok.find("\r\nPath: <" + edge_uri + ";lr>\r\n") != std::string::npos);  // the client said it supports path
+
+  // 192.0.2.77 is no host here: only the edge reaches carol.
+  REQUIRE(alice.u.make_call("sip:carol@example.com"));
+  const std::string invite = receive();
+  CHECK(invite.starts_with("INVITE sip:carol@192.0.2.77:5060 SIP/2.0\r\n"));
+  CHECK(invite.find("\r\nRoute: <" + edge_uri + ";lr>\r\n") != std::string::npos);
+  CHECK(invite.find("\r\nTo: <sip:carol@example.com>\r\n") != std::string::npos);
+  REQUIRE(alice.u.send_message("sip:carol@example.com", "text/plain", "hi").valid());
+  std::string message;
+  for (int i = 0; i < 5 && !message.starts_with("MESSAGE "); ++i) message = receive();  // past INVITE retransmissions
+  CHECK(message.starts_with("MESSAGE sip:carol@192.0.2.77:5060 SIP/2.0\r\n"));
+  CHECK(message.find("\r\nRoute: <" + edge_uri + ";lr>\r\n") != std::string::npos);
+}
+
 namespace {
+// Bob's desk phone registers <sip:bob@example.com> at Alice, the registrar,namespace {
 // Bob's desk phone registers <sip:bob@example.com> at Alice, the registrar,
 // over UDP, his other phone over `phone_over`: two bindings of one AOR.
 void register_two_devices(asio::io_context& io, agent& alice, agent& desk, agent& phone, ua::protocol phone_over) {

@@ -48,7 +48,16 @@
 // Domains (§10.3 steps 1 and 5), when registrar_config::domains lists them:
 // the Request-URI must name one, and the To (the AOR) the same; else 404.
 //
-// Not here: Path (RFC 3327) and GRUU (RFC 5627).
+// Path (RFC 3327 §5.3): the Path of a REGISTER (the proxies between the
+// registrar and the client, nearest the registrar first) is kept with each
+// binding it makes or refreshes, and a request to that binding goes through
+// it as a preloaded route set (binding::path; the user agent sends to the
+// first one). The 200 repeats the Path when the client's Supported lists
+// "path"; a client that does not list it is still served (what Kamailio
+// and OpenSIPS call "lazy" mode). A binding reached through a Path is not
+// bound to the REGISTER's flow: the proxy is what reaches the client.
+//
+// Not here: GRUU (RFC 5627).
 #pragma once
 
 #include <sigwire/core/ascii.hpp>
@@ -56,6 +65,7 @@
 #include <sigwire/sip/auth.hpp>
 #include <sigwire/sip/access.hpp>
 #include <sigwire/sip/dialog/dialog.hpp>
+#include <sigwire/sip/dialog/prack.hpp>
 #include <sigwire/sip/message.hpp>
 #include <sigwire/sip/transaction/event.hpp>
 #include <sigwire/sip/transaction/timers.hpp>
@@ -138,6 +148,7 @@ struct binding {
   transaction::instant registered_at{};
   transaction::peer flow{};  // where that REGISTER came from
   bool flow_only = false;    // reachable only over `flow` (see the top of this file)
+  std::vector<std::string> path{};  // RFC 3327: the REGISTER's Path, each a name-addr, nearest us first
 
   bool outbound() const noexcept { return reg_id != 0 && !instance.empty(); }
 };
@@ -196,6 +207,8 @@ class registrar {
       return fail(reply, 404, "Not Found");  // step 5: the AOR is not of the Request-URI's domain
     if (!request.cseq()) return fail(reply, 400, "Missing CSeq");
     if (!authorized(request, now, reply)) return reply;  // steps 3-4
+    std::vector<std::string> path;
+    if (!read_path(request, path)) return fail(reply, 400, "Bad Path");
     std::optional<std::uint32_t> header_expires;
     if (const header_field* e = request.find(header_id::expires))  // §10.2.1.1: a malformed one counts as 3600
       header_expires = parse_expires(e->value).value_or(cfg_.default_expires);
@@ -223,10 +236,13 @@ class registrar {
         reply.headers.emplace_back("Min-Expires", std::to_string(cfg_.min_expires));
         return fail(reply, 423, "Interval Too Brief");
       }
-      if (const auto e = apply(next, u, request, from, now); e != 0) return fail(reply, e, e == 503 ? "Too Many Registered Contacts" : "Out Of Order Request");
+      if (const auto e = apply(next, u, request, from, path, now); e != 0)
+        return fail(reply, e, e == 503 ? "Too Many Registered Contacts" : "Out Of Order Request");
     }
     commit(reply.aor, std::move(next));
     write_contacts(reply, now, std::any_of(updates.begin(), updates.end(), [](const contact_update& u) { return u.outbound(); }));
+    if (!path.empty() && prack::lists(request, header_id::supported, "path"))  // RFC 3327 §5.3
+      reply.headers.emplace_back("Path", join(path));
     if (cfg_.wall_clock) reply.headers.emplace_back("Date", rfc1123_date(cfg_.wall_clock()));
     return reply;
   }
@@ -457,9 +473,34 @@ class registrar {
     return b.call_id != request.call_id() || request.cseq()->number > b.cseq;
   }
 
+  // RFC 3327 §5.3: the Path header values in order, each one bracketed SIP
+  // name-addr (as a Route entry must be); false when one is not.
+  static bool read_path(const message_view& m, std::vector<std::string>& out) {
+    for (const header_field& h : m.headers()) {
+      if (h.id != header_id::other || !core::ascii::iequals(h.name, "Path")) continue;
+      sip::detail::comma_splitter values(h.value);
+      std::string_view e;
+      bool bad = false;
+      while (values.next(e, bad)) {
+        name_addr na;
+        if (out.size() >= m.options().limits.max_values ||
+            parse_name_addr_to(e, na, error::bad_route, m.options().limits) != error{} || !na.bracketed || !na.address.is_sip())
+          return false;
+        out.emplace_back(sip::detail::trim_lws(e));
+      }
+      if (bad) return false;
+    }
+    return true;
+  }
+  static std::string join(const std::vector<std::string>& values) {
+    std::string out;
+    for (const std::string& v : values) out.append(out.empty() ? "" : ", ").append(v);
+    return out;
+  }
+
   // Applies one Contact to `list`: 0, or the status that fails the request.
   int apply(std::vector<binding>& list, const contact_update& u, const message_view& request, transaction::peer from,
-            transaction::instant now) {
+            const std::vector<std::string>& path, transaction::instant now) {
     const auto contact = parse_uri(u.contact);
     if (!contact) return 400;
     auto same = std::find_if(list.begin(), list.end(), [&](const binding& b) {
@@ -488,7 +529,8 @@ class registrar {
     b.expires_at = now + std::chrono::seconds(u.expires);
     b.registered_at = now;
     b.flow = from;
-    b.flow_only = u.outbound() || needs_flow(*contact);
+    b.path = path;
+    b.flow_only = path.empty() && (u.outbound() || needs_flow(*contact));  // with a Path, its proxies reach the client
     return 0;
   }
 

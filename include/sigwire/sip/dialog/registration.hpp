@@ -64,6 +64,9 @@ struct registration_config {
   // same across restarts (§4.1).
   std::string instance{};
   std::uint32_t reg_id = 0;
+  // A preloaded route set (RFC 3261 §8.1.1.1), each a name-addr: the
+  // outbound proxy the REGISTER goes through ("<sip:proxy.example.com;lr>").
+  std::vector<std::string> route{};
 
   bool outbound() const noexcept { return !instance.empty() && reg_id != 0; }
 };
@@ -260,12 +263,13 @@ class registration {
     const std::string expires_text = std::to_string(requested_);
     const std::string cseq = std::to_string(++cseq_) + " REGISTER";
     std::string buffer(cfg_.registrar.size() + cfg_.aor.size() * 2 + contact_.size() + removed.size() + cfg_.instance.size() +
-                           cfg_.via.size() + branch.size() + call_id_.size() + 320,
+                           cfg_.via.size() + branch.size() + call_id_.size() + route_size() + 320,
                        '\0');
     builder b(buffer);
     b.request_line("REGISTER", cfg_.registrar);
     b.header(canonical_name(header_id::via), {cfg_.via, ";branch=", branch});
     b.header(header_id::max_forwards, "70");
+    for (const std::string& r : cfg_.route) b.header(header_id::route, r);
     b.header(canonical_name(header_id::from), {cfg_.aor, ";tag=", from_tag_});
     b.header(header_id::to, cfg_.aor);
     b.header(header_id::call_id, call_id_);
@@ -287,6 +291,12 @@ class registration {
     buffer.resize(done.value.size());
     last_request_ = buffer;
     out = std::move(buffer);
+  }
+
+  std::size_t route_size() const noexcept {
+    std::size_t n = 0;
+    for (const std::string& r : cfg_.route) n += r.size() + 9;  // "Route: " CRLF
+    return n;
   }
 
   std::string token(std::size_t n) {

@@ -63,6 +63,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -193,8 +194,15 @@ class session_layer {
   // given (a registered Contact as Request-URI, the address-of-record in
   // To: RFC 3261 §16.5); with an SDP offer from the negotiator when media
   // capabilities are set and `late_offer` is false.
+  // `route`: a preloaded route set (RFC 3261 §8.1.1.1), each a name-addr
+  // ("<sip:proxy.example.com;lr>"), written as Route headers: an outbound
+  // proxy, or a registered binding's Path (RFC 3327 §5.3). `to` is then the
+  // first route's address. The CANCEL, the ACK of a non-2xx and a retry with
+  // credentials repeat them (§9.1, §17.1.1.3, §22.2); the dialog's route set
+  // comes from Record-Route alone (§12.1.2).
   make_call_result make_call(std::string_view target, std::string_view from, peer to, instant now,
-                             bool late_offer = false, std::string_view to_uri = {}) {
+                             bool late_offer = false, std::string_view to_uri = {},
+                             std::span<const std::string> route = {}) {
     const call_id id = new_call();
     detail::call_record& c = calls_[id.slot];
     c.uac = true;
@@ -213,10 +221,11 @@ class session_layer {
     }
     // What the INVITE carries from the caller is checked here; the rest we
     // write, so the INVITE is not parsed (the call keeps its text).
-    if (!parse_uri(target, false) || !parse_name_addr(from, error::bad_from) || (!to_uri.empty() && !parse_uri(to_uri, false)))
+    if (!parse_uri(target, false) || !parse_name_addr(from, error::bad_from) || (!to_uri.empty() && !parse_uri(to_uri, false)) ||
+        !valid_route(route))
       return fail(id, call_error::bad_input);
     const auto branch = tl_.new_branch();
-    std::string invite = build_invite(c, target, to_uri.empty() ? target : to_uri, from, body, branch);
+    std::string invite = build_invite(c, target, to_uri.empty() ? target : to_uri, from, body, branch, route);
     if (invite.empty()) return fail(id, call_error::bad_input);
     c.invite_text = invite;  // a copy of its size: the built buffer keeps the estimate's slack
     auto sent = tl_.send_request(std::move(invite), method::invite, branch, to, now);
@@ -405,16 +414,19 @@ class session_layer {
   // session_config::credentials first (§22.2: CSeq + 1, a new transaction).
   transaction::send_result send_outside_dialog(method m, std::string_view target, std::string_view from, peer to,
                                                std::string_view content_type, std::string_view body, instant now,
-                                               std::string_view to_uri = {}) {
+                                               std::string_view to_uri = {}, std::span<const std::string> route = {}) {
     if (m == method::invite || m == method::ack || m == method::cancel || m == method::other)
       return {{}, transaction::layer_error::not_allowed};
+    if (!valid_route(route)) return {{}, transaction::layer_error::bad_message};
     const std::string_view via = via_for(to), name = text(m);
     const std::string call = token(20) + "@sigwire", tag = token(10);
     const auto branch = tl_.new_branch();
     const std::string cseq = "1 " + std::string(name);
-    std::string buffer(target.size() + to_uri.size() + from.size() + via.size() + content_type.size() + body.size() + 256, '\0');
+    std::string buffer(target.size() + to_uri.size() + from.size() + via.size() + content_type.size() + body.size() +
+                           route_size(route) + 256,
+                       '\0');
     builder b(buffer, body);
-    write_request_head(b, name, target, via, branch, from, tag, call, cseq, nullptr, to_uri);
+    write_request_head(b, name, target, via, branch, from, tag, call, cseq, nullptr, to_uri, route);
     if (!body.empty()) b.header(header_id::content_type, content_type);
     const auto done = b.finish();
     sip::message msg;
@@ -1773,15 +1785,30 @@ class session_layer {
   static void write_request_head(builder& b, std::string_view method_name, std::string_view target, std::string_view via,
                                  std::string_view branch, std::string_view from, std::string_view from_tag,
                                  std::string_view call_id, std::string_view cseq, std::size_t* from_value_at = nullptr,
-                                 std::string_view to_uri = {}) {
+                                 std::string_view to_uri = {}, std::span<const std::string> route = {}) {
     b.request_line(method_name, target);
     b.header(canonical_name(header_id::via), {via, ";branch=", branch});
     b.header(header_id::max_forwards, "70");
+    for (const std::string& r : route) b.header(header_id::route, r);  // §8.1.1.1: the preloaded route set, in order
     if (from_value_at) *from_value_at = b.size() + canonical_name(header_id::from).size() + 2;  // "From: "
     b.header(canonical_name(header_id::from), {from, ";tag=", from_tag});
     b.header(canonical_name(header_id::to), {"<", to_uri.empty() ? target : to_uri, ">"});
     b.header(header_id::call_id, call_id);
     b.header(header_id::cseq, cseq);
+  }
+  // A preloaded route set: each entry one name-addr whose URI is a SIP URI
+  // (a loose router's has `lr`; RFC 3261 §16.4 proxies are loose routers).
+  static bool valid_route(std::span<const std::string> route) {
+    for (const std::string& r : route) {
+      name_addr na;
+      if (parse_name_addr_to(r, na, error::bad_route) != error{} || !na.bracketed || !na.address.is_sip()) return false;
+    }
+    return true;
+  }
+  static std::size_t route_size(std::span<const std::string> route) noexcept {
+    std::size_t n = 0;
+    for (const std::string& r : route) n += r.size() + 9;  // "Route: " CRLF
+    return n;
   }
   // §12.1.2: a dialog of our INVITE, from what we wrote into it, or from the
   // INVITE a retry parsed.
@@ -1797,17 +1824,17 @@ class session_layer {
   // The INVITE of a new call; where its From value, Request-URI and Contact
   // URI sit goes into `c` (call_record::origin()).
   std::string build_invite(detail::call_record& c, std::string_view target, std::string_view to_uri, std::string_view from,
-                           std::string_view body, std::string_view branch) {
+                           std::string_view body, std::string_view branch, std::span<const std::string> route) {
     const std::string_view via = via_for(c.remote);
     std::string_view contact = contact_for(c.remote);
     std::string secure;  // RFC 3261 §8.1.1.8: a SIPS Request-URI needs a SIPS Contact
     if (is_sips(target)) contact = secure = secure_contact(contact);
     std::string buffer(target.size() + to_uri.size() + from.size() + c.call_id.size() + via.size() + contact.size() +
-                           cfg_.allow.size() + body.size() + 320,
+                           cfg_.allow.size() + body.size() + route_size(route) + 320,
                        '\0');
     builder b(buffer, body);
     std::size_t from_at = 0;
-    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE", &from_at, to_uri);
+    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE", &from_at, to_uri, route);
     const std::size_t contact_at = b.size() + canonical_name(header_id::contact).size() + 3;  // "Contact: <"
     b.header(canonical_name(header_id::contact), {"<", contact, ">"});
     b.header("Allow", cfg_.allow);

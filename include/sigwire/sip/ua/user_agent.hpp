@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,9 +57,18 @@ struct config {
   // Serve REGISTER as a registrar (dialog/registrar.hpp): make_call() and
   // send_message() to a registered address-of-record reach its best binding,
   // over the flow its REGISTER came on when the Contact cannot be reached
-  // otherwise (WebSocket clients, .invalid hosts, RFC 5626 outbound). Digest
-  // authentication when registrar_config::realm is set; else anyone may register.
+  // otherwise (WebSocket clients, .invalid hosts, RFC 5626 outbound), or
+  // through the proxies of its Path (RFC 3327). Digest authentication when
+  // registrar_config::realm is set; else anyone may register.
   std::optional<dialog::registrar_config> registrar{};
+  // An outbound proxy (pjsua's outbound_proxy), a SIP URI with an IP address:
+  // "sip:192.0.2.9:5060;transport=tcp". Every request outside a call
+  // (INVITE, MESSAGE, REGISTER) goes to it, with `Route: <that URI;lr>`
+  // (RFC 3261 §8.1.1.1; `lr` added when missing: RFC 3261 proxies are loose
+  // routers, §16.4), so targets and registrars may be named by domain
+  // ("sip:bob@example.com"): the proxy routes them. Calls to bindings of
+  // our own registrar do not use it.
+  std::string outbound_proxy{};
 };
 
 struct callbacks {
@@ -123,7 +133,8 @@ class user_agent {
                   .on_flow_failed = [this](transaction::peer flow) { on_flow_failed(flow); }},
              cfg_.transport),
         layer_(layer_config(), [this] { return random_(); }),
-        timer_(io) {
+        timer_(io),
+        proxy_route_(route_through(cfg_.outbound_proxy)) {
     if (cfg_.registrar) registrar_.emplace(*cfg_.registrar);
   }
   user_agent(const user_agent&) = delete;
@@ -145,13 +156,13 @@ class user_agent {
       pump();
       return r;
     }
-    const next_hop hop = resolve(target);
+    const next_hop hop = first_hop(target);
     if (!hop.error.empty()) return {{}, call_error::bad_input, hop.error};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
     if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the target"};
-    const auto r = layer_.make_call(target, cfg_.from, to, now(), late_offer);
+    const auto r = layer_.make_call(target, cfg_.from, to, now(), late_offer, {}, proxy_route_);
     pump();
-    return {r.call, r.error, {}};
+    return {r.call, r.error, r.error == call_error::bad_input ? "not a valid SIP URI" : std::string_view{}};
   }
   // Rings every live binding of `aor`, an address-of-record registered here
   // (config::registrar), at once: one call per binding, best first (the
@@ -207,15 +218,17 @@ class user_agent {
     if (const dialog::binding* b = registered(target)) {
       const transaction::peer to = reach(*b);
       if (to.id == 0) return {};
-      const auto sent = layer_.send_outside_dialog(sip::method::message, b->contact, cfg_.from, to, content_type, body, now(), target);
+      const auto sent =
+          layer_.send_outside_dialog(sip::method::message, b->contact, cfg_.from, to, content_type, body, now(), target, b->path);
       pump();
       return sent.id;
     }
-    const next_hop hop = resolve(target);
+    const next_hop hop = first_hop(target);
     if (!hop.error.empty()) return {};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
     if (to.id == 0) return {};
-    const auto sent = layer_.send_outside_dialog(sip::method::message, target, cfg_.from, to, content_type, body, now());
+    const auto sent =
+        layer_.send_outside_dialog(sip::method::message, target, cfg_.from, to, content_type, body, now(), {}, proxy_route_);
     pump();
     return sent.id;
   }
@@ -229,11 +242,12 @@ class user_agent {
   // when it closed under a registration we register again at once.
   registration_id add_account(std::string_view registrar, std::string_view aor, std::vector<dialog::credential> credentials,
                               std::uint32_t expires = 600, std::string_view instance = {}) {
-    const next_hop hop = resolve(registrar);
+    const next_hop hop = first_hop(registrar);
     if (!hop.error.empty()) return {};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
     if (to.id == 0) return {};
     dialog::registration_config rc;
+    rc.route = proxy_route_;
     rc.registrar = std::string(registrar);
     rc.aor = std::string(aor);
     rc.expires = expires;
@@ -279,7 +293,7 @@ class user_agent {
     // our idle timeout) registers over a new one.
     s.registrar_flow = [this](const dialog::registration_config& rc, const transaction::peer& last) {
       if (net_.flow_open(last)) return last;
-      const next_hop hop = resolve(rc.registrar);
+      const next_hop hop = first_hop(rc.registrar);
       const transaction::peer fresh = hop.error.empty() ? net_.peer_for(hop.proto, hop.endpoint) : transaction::peer{};
       return fresh.id != 0 ? fresh : last;
     };
@@ -288,6 +302,19 @@ class user_agent {
   call_error done(call_error e) {
     pump();
     return e;
+  }
+
+  // Where a request outside a call goes first: the outbound proxy, or the target itself.
+  next_hop first_hop(std::string_view target) const {
+    return proxy_route_.empty() ? resolve(target) : resolve(cfg_.outbound_proxy);
+  }
+  // The preloaded route set for an outbound proxy: <uri;lr>.
+  static std::vector<std::string> route_through(std::string_view proxy) {
+    if (proxy.empty()) return {};
+    const auto u = sip::parse_uri(proxy, false);
+    if (!u || !u->is_sip() || !resolve(proxy).error.empty())
+      throw std::invalid_argument("outbound_proxy: not a sip: or sips: URI with an IP address");
+    return {"<" + std::string(proxy) + (u->lr() ? ">" : ";lr>")};
   }
 
   void on_message(std::string bytes, transaction::peer from) {
@@ -335,11 +362,12 @@ class user_agent {
       if (other != call && forks_.erase(key_of(other))) (void)layer_.hangup(other, now(), dialog::hangup_cause::completed_elsewhere);
   }
   static std::uint64_t key_of(call_id c) noexcept { return std::uint64_t{c.slot} << 32 | c.generation; }
-  // A call to one binding: its Contact as Request-URI, the AOR in To (RFC 3261 §16.5).
+  // A call to one binding: its Contact as Request-URI, the AOR in To (RFC
+  // 3261 §16.5), through its Path (RFC 3327 §5.3) when it has one.
   make_call_result call_binding(const dialog::binding& b, std::string_view aor, bool late_offer) {
     const transaction::peer to = reach(b);
     if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the registered contact"};
-    const auto r = layer_.make_call(b.contact, cfg_.from, to, now(), late_offer, aor);
+    const auto r = layer_.make_call(b.contact, cfg_.from, to, now(), late_offer, aor, b.path);
     return {r.call, r.error, {}};
   }
   void handle(dialog::incoming_call_event& e) {
@@ -371,11 +399,17 @@ class user_agent {
   const dialog::binding* registered(std::string_view target) {
     return registrar_ ? registrar_->best(target, now()) : nullptr;
   }
-  // A binding's flow when only it reaches the Contact (or the Contact is no
-  // IP address: the REGISTER's source is where the client is); else the Contact.
+  // Where a request to a binding goes first: the first proxy of its Path;
+  // its flow when only that reaches the Contact; else the Contact. When
+  // that is no IP address, the REGISTER's source: the client, or the proxy
+  // nearest us on its Path.
   transaction::peer reach(const dialog::binding& b) {
     if (b.flow_only) return b.flow;
-    const next_hop hop = resolve(b.contact);
+    name_addr first;
+    const std::string_view uri = !b.path.empty() && parse_name_addr_to(b.path.front(), first, error::bad_route) == error{}
+                                     ? first.address.raw
+                                     : std::string_view(b.contact);
+    const next_hop hop = resolve(uri);
     return hop.error.empty() ? net_.peer_for(hop.proto, hop.endpoint) : b.flow;
   }
   void handle(dialog::registration_event& e) {
@@ -414,6 +448,7 @@ class user_agent {
   dialog::session_layer layer_;
   asio::steady_timer timer_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::vector<std::string> proxy_route_;  // config::outbound_proxy as a route set; empty without one
   std::optional<dialog::registrar> registrar_;
   // make_call_all()'s calls still ringing, by call: each with its whole group.
   std::unordered_map<std::uint64_t, std::shared_ptr<std::vector<call_id>>> forks_;
