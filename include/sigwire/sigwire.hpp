@@ -4,4 +4,5 @@
 #include <sigwire/core.hpp>
 #include <sigwire/sdp.hpp>
 #include <sigwire/sip.hpp>
+#include <sigwire/stun/message.hpp>
 #include <sigwire/ws.hpp>
