@@ -5,9 +5,10 @@
 //
 //   uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS]
 //       [--ws-port P] [--tls-port P] [--wss-port P] [--cert cert.pem --key key.pem]
-//       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P] [--proxy URI] [--ca ca.pem]
+//       [--register sip:REGISTRAR[:port][;transport=tcp] --user U --password P [--instance URN]] [--proxy URI]
+//       [--ca ca.pem]
 //       [--udp-batch N] [--reuse-port] [--registrar] [--call-registered [--fork N]]
-//       [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]
+//       [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--flow-timer S] [--webrtc]
 //
 // Every INVITE gets 200 with an SDP answer from the negotiator (or the offer,
 // when the INVITE had none); --ring sends 180 first; --hangup-after ends each
@@ -35,6 +36,13 @@
 // --registrar-user U:P users, each for its own address-of-record; it
 // challenges with SHA-256 and MD5, or with MD5 alone (--registrar-md5-only:
 // for clients such as sipp that answer the first challenge and know only MD5).
+// --flow-timer S asks the clients of outbound registrations for keep-alives
+// at most S seconds apart (RFC 5626 Flow-Timer); uas answers their STUN
+// keep-alives on its UDP port in any case. --instance "<urn:uuid:...>" makes
+// its --register an RFC 5626 outbound one (reg-id 1): with a registrar that
+// does outbound it then keeps its flow alive (STUN on UDP).
+// The counts line ends with stun=A/S: STUN requests answered plus our
+// keep-alives answered, and our keep-alive requests sent.
 // --webrtc also accepts browsers' audio (DTLS-SRTP over ICE, opus; RFC 8827)
 // and offers it in the calls uas places: ICE credentials and a DTLS
 // fingerprint are announced, but there is no media engine behind them.
@@ -89,7 +97,7 @@ int main(int argc, char** argv) {
   bool ring = false, serve_register = false, call_registered = false, webrtc = false;
   int hangup_after = -1;
   std::size_t fork_bindings = 0;  // --fork N: ring all N bindings of an AOR (0: call the best one)
-  std::string registrar, user = "uas", password, proxy;
+  std::string registrar, user = "uas", password, proxy, instance;
   int ws_port = -1, tls_port = -1, wss_port = -1;  // -1: no such listener (0: any port)
   sip::transport::options transport;
   sip::dialog::registrar_config registrar_cfg;
@@ -109,6 +117,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
     else if (!std::strcmp(argv[i], "--proxy") && i + 1 < argc) proxy = argv[++i];
+    else if (!std::strcmp(argv[i], "--instance") && i + 1 < argc) instance = argv[++i];
     else if (!std::strcmp(argv[i], "--udp-batch") && i + 1 < argc) transport.udp_batch = std::strtoul(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--reuse-port")) transport.reuse_port = true;
     else if (!std::strcmp(argv[i], "--registrar")) serve_register = true;
@@ -116,6 +125,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--fork") && i + 1 < argc) fork_bindings = std::strtoul(argv[++i], nullptr, 10);
     else if (!std::strcmp(argv[i], "--registrar-realm") && i + 1 < argc) registrar_cfg.realm = argv[++i];
     else if (!std::strcmp(argv[i], "--registrar-md5-only")) registrar_cfg.algorithms = {sip::digest_algorithm::md5};
+    else if (!std::strcmp(argv[i], "--flow-timer") && i + 1 < argc) registrar_cfg.flow_timer = static_cast<std::uint32_t>(std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--webrtc")) webrtc = true;
     else if (!std::strcmp(argv[i], "--registrar-user") && i + 1 < argc && std::strchr(argv[i + 1], ':')) {
       const std::string_view pair = argv[++i];
@@ -125,9 +135,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: uas [--port 5070] [--address 127.0.0.1] [--ring] [--hangup-after MS] [--ws-port P] [--tls-port P]\n"
                    "           [--wss-port P]\n"
-                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P] [--proxy URI] [--ca ca.pem]\n"
+                   "           [--cert cert.pem --key key.pem] [--register URI --user U --password P [--instance URN]] [--proxy URI]\n"
+                   "           [--ca ca.pem]\n"
                    "           [--udp-batch N] [--reuse-port] [--registrar] [--call-registered [--fork N]]\n"
-                   "           [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--webrtc]\n");
+                   "           [--registrar-realm R --registrar-user U:P ... [--registrar-md5-only]] [--flow-timer S] [--webrtc]\n");
       return 2;
     }
   }
@@ -241,7 +252,8 @@ int main(int argc, char** argv) {
   if (!registrar.empty()) {
     const auto registrar_uri = sip::parse_uri(registrar, false);
     const std::string domain = registrar_uri ? std::string(registrar_uri->host) : std::string();  // "[::1]" for IPv6
-    account = uas.add_account(registrar, "<sip:" + user + "@" + domain + ">", {{.realm = "", .username = user, .password = password}});
+    account = uas.add_account(registrar, "<sip:" + user + "@" + domain + ">", {{.realm = "", .username = user, .password = password}},
+                              600, instance);
     if (!account.valid()) {
       std::fprintf(stderr, "uas: cannot register at %s\n", registrar.c_str());
       return 2;
@@ -264,8 +276,10 @@ int main(int argc, char** argv) {
   });
   io.run();
   const auto& n = uas.transports().stats();
-  std::fprintf(stderr, "uas: incoming=%u confirmed=%u ended=%u open=%zu messages in=%llu out=%llu connections=%llu\n",
+  std::fprintf(stderr, "uas: incoming=%u confirmed=%u ended=%u open=%zu messages in=%llu out=%llu connections=%llu stun=%llu/%llu\n",
                incoming, confirmed, ended, uas.calls(), static_cast<unsigned long long>(n.messages_in),
-               static_cast<unsigned long long>(n.messages_out), static_cast<unsigned long long>(n.connections_accepted));
+               static_cast<unsigned long long>(n.messages_out), static_cast<unsigned long long>(n.connections_accepted),
+               static_cast<unsigned long long>(n.stun_answered + n.stun_keepalives_answered),
+               static_cast<unsigned long long>(n.stun_keepalives_sent));
   return 0;
 }

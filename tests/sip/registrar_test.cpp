@@ -1,6 +1,7 @@
 // The registrar and its location service (RFC 3261 §10.3; RFC 5626 §6;
 // RFC 7118 §5), driven with REGISTER requests as clients send them.
 #include <sigwire/sip/dialog/registrar.hpp>
+#include <sigwire/sip/builder.hpp>
 #include <sigwire/sip/dialog/registration.hpp>
 
 #include <doctest/doctest.h>
@@ -410,6 +411,44 @@ TEST_CASE("rfc5626 §4.2: our REGISTER client's outbound registration (instance,
   CHECK(hits[0]->outbound());
   CHECK(hits[0]->flow_only);
   CHECK(hits[0]->flow == ws_flow);
+}
+
+namespace {
+// The 200 `reply` describes, to `request` (as session_layer::respond would send it).
+sip::message response_to(const sip::message& request, const dlg::register_reply& reply) {
+  std::string text(2048, '\0');
+  sip::builder b(text);
+  REQUIRE_FALSE(sip::response_from_request(b, request.view(), reply.status, "OK", "r1"));
+  for (const auto& [name, value] : reply.headers) b.header(name, value);
+  const auto done = b.finish();
+  REQUIRE(done);
+  text.resize(done.value.size());
+  return parsed(std::move(text));
+}
+}  // namespace
+
+TEST_CASE("rfc5626 §4.4.1: a Flow-Timer in the 200 to an outbound registration; our client reads it and that outbound was confirmed") {
+  std::uint64_t seed = 5;
+  const auto random = [&] { return seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; };
+  dlg::registrar reg({.flow_timer = 25});
+  for (const bool outbound : {true, false}) {
+    CAPTURE(outbound);
+    dlg::registration_config cfg{.registrar = "sip:example.com", .aor = "<sip:dave@example.com>", .contact = "sip:dave@192.0.2.4:5060",
+                                 .via = "SIP/2.0/UDP 192.0.2.4:5060;rport", .expires = 300, .rewrite_contact = false};
+    if (outbound) cfg.instance = "<urn:uuid:00000000-0000-1000-8000-000a95a0e129>", cfg.reg_id = 1;
+    dlg::registration client(cfg, random);
+    std::string out;
+    client.start(tsx::instant{0s}, outbound ? "z9hG4bKf1" : "z9hG4bKf2", out);
+    const sip::message sent = parsed(out);
+    const auto r = reg.handle_register(sent.view(), udp_flow, tsx::instant{0s});
+    REQUIRE(r.status == 200);
+    CHECK(values(r, "Flow-Timer") == (outbound ? std::vector<std::string>{"25"} : std::vector<std::string>{}));
+    out.clear();
+    CHECK(client.on_response(response_to(sent, r).view(), tsx::instant{0s}, "z9hG4bKf3", out) == dlg::registration::action::none);
+    CHECK(client.state() == dlg::registration_state::registered);
+    CHECK(client.outbound_confirmed() == outbound);
+    CHECK(client.flow_timer() == (outbound ? 25u : 0u));
+  }
 }
 
 TEST_CASE("our REGISTER client answers our registrar's challenge (SHA-256, the one it prefers)") {

@@ -5,11 +5,13 @@
 // their transaction, idle and handshake timeouts, the flow limit, the sip
 // subprotocol (RFC 7118), certificate verification.
 #include <sigwire/sip/transport/hub.hpp>
+#include <sigwire/stun/message.hpp>
 
 #include <doctest/doctest.h>
 
 #include "../support/test_cert.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <filesystem>
@@ -22,6 +24,7 @@
 namespace sip = sigwire::sip;
 namespace transport = sigwire::sip::transport;
 namespace tx = sigwire::sip::transaction;
+namespace stun = sigwire::stun;
 using namespace std::chrono_literals;
 
 namespace {
@@ -1017,4 +1020,115 @@ TEST_CASE("hub: rfc5626 §4.4.1: a connection we opened sends CRLFCRLF pings whe
   CHECK(f.net.flows() == 0);
   CHECK(f.failed_flows == std::vector<tx::peer>{p});
   CHECK(f.in.empty());  // pongs are not messages
+}
+
+// --- STUN on UDP (RFC 5626 §4.4.2, §8) ----------------------------------------------
+namespace {
+std::string receive_datagram(fixture& f, asio::ip::udp::socket& s, asio::ip::udp::endpoint* from = nullptr) {
+  if (!f.run_until([&] { return s.available() > 0; })) return {};
+  std::string got(2048, '\0');
+  asio::ip::udp::endpoint sender;
+  got.resize(s.receive_from(asio::buffer(got), sender));
+  if (from) *from = sender;
+  return got;
+}
+}  // namespace
+
+TEST_CASE("hub: rfc5626 §8: a STUN Binding request on a SIP UDP port is answered with where it came from; bad STUN is dropped") {
+  std::size_t batch = 16;
+  SUBCASE("in batches") { batch = 16; }
+  SUBCASE("one datagram per call") { batch = 1; }
+  fixture f(udp_path(batch));
+  const std::size_t l = f.net.listen(transport::protocol::udp, {loopback, 0});
+  const asio::ip::udp::endpoint to{loopback, f.net.local_endpoint(l).port()};
+  asio::ip::udp::socket client(f.io, {loopback, 0});
+  const stun::transaction_id t{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  client.send_to(asio::buffer(stun::binding_request_for(t)), to);
+  stun::message m;
+  REQUIRE(stun::parse(receive_datagram(f, client), m) == stun::error::ok);
+  CHECK(m.type == stun::binding_success);
+  CHECK(m.transaction == t);
+  CHECK(m.has_fingerprint);
+  REQUIRE(m.mapped);
+  CHECK(m.mapped->port == client.local_endpoint().port());
+  CHECK(m.mapped->bytes[0] == 127);
+  // A comprehension-required attribute we do not know (ICE's PRIORITY): 420 (RFC 5389 §7.3.1).
+  std::string with_priority = stun::binding_request_for(t).substr(0, 20);
+  with_priority += std::string("\x00\x24\x00\x04\x6e\x00\x01\xff", 8);
+  with_priority[3] = 8;
+  client.send_to(asio::buffer(with_priority), to);
+  REQUIRE(stun::parse(receive_datagram(f, client), m) == stun::error::ok);
+  CHECK(m.type == stun::binding_error_response);
+  // Bad STUN (its FINGERPRINT does not match) and a success nobody asked for: dropped, no answer, no SIP message.
+  std::string bad = stun::binding_request_for(t);
+  bad[10] ^= 1;
+  client.send_to(asio::buffer(bad), to);
+  client.send_to(asio::buffer(stun::binding_success_for(t, stun::address{})), to);
+  REQUIRE(f.run_until([&] { return f.net.stats().stun_dropped == 2; }));
+  CHECK(f.net.stats().stun_answered == 2);
+  CHECK(f.in.empty());
+  CHECK(client.available() == 0);
+}
+
+TEST_CASE("hub: rfc5626 §4.4.2: keep_alive sends STUN Binding requests on a UDP flow; answered, they go on; unanswered, the flow fails") {
+  transport::options o;
+  o.pong_timeout = 2s;
+  fixture a(o), b;
+  const std::size_t la = a.net.listen(transport::protocol::udp, {loopback, 0});
+  const std::size_t lb = b.net.listen(transport::protocol::udp, {loopback, 0});
+  (void)la;
+  const tx::peer to_b = a.net.peer_for(transport::protocol::udp, {loopback, b.net.local_endpoint(lb).port()});
+  CHECK_FALSE(a.net.keep_alive(tx::peer{}, 1s));  // no such flow
+  REQUIRE(a.net.keep_alive(to_b, 1s));
+  // Two hubs, one loop each: run both until three keep-alives were answered.
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (a.net.stats().stun_keepalives_answered < 3 && std::chrono::steady_clock::now() < end) {
+    for (asio::io_context* io : {&a.io, &b.io}) {
+      io->restart();
+      io->run_for(5ms);
+    }
+  }
+  CHECK(a.net.stats().stun_keepalives_answered == 3);
+  CHECK(b.net.stats().stun_answered >= 3);
+  CHECK(a.failed_flows.empty());
+  CHECK(b.in.empty());  // STUN is no SIP message
+
+  // A peer that never answers: the request, sent again at 0.5 and 1.5 s, then the flow fails at pong_timeout.
+  asio::ip::udp::socket silent(a.io, {loopback, 0});
+  const tx::peer to_silent = a.net.peer_for(transport::protocol::udp, {loopback, silent.local_endpoint().port()});
+  a.net.stop_keep_alive(to_b);
+  REQUIRE(a.net.keep_alive(to_silent, 1s));
+  std::vector<stun::transaction_id> requests;
+  REQUIRE(a.run_until([&] {
+    while (silent.available() > 0) {
+      std::string d(512, '\0');
+      asio::ip::udp::endpoint from;
+      d.resize(silent.receive_from(asio::buffer(d), from));
+      stun::message m;
+      if (stun::parse(d, m) == stun::error::ok && m.type == stun::binding_request) requests.push_back(m.transaction);
+    }
+    return !a.failed_flows.empty();
+  }));
+  CHECK(a.failed_flows == std::vector<tx::peer>{to_silent});
+  REQUIRE(requests.size() >= 3);  // first sending and retransmissions: one transaction
+  CHECK(std::all_of(requests.begin(), requests.end(), [&](const auto& id) { return id == requests.front(); }));
+  CHECK(a.net.stats().keepalive_failures == 1);
+}
+
+TEST_CASE("hub: rfc5626 §4.4.2: an answer that maps us to another address than the first fails the flow") {
+  fixture f;
+  f.net.listen(transport::protocol::udp, {loopback, 0});
+  asio::ip::udp::socket nat(f.io, {loopback, 0});  // answers as a registrar behind a NAT that rebinds us
+  const tx::peer p = f.net.peer_for(transport::protocol::udp, {loopback, nat.local_endpoint().port()});
+  REQUIRE(f.net.keep_alive(p, 1s));
+  for (std::uint16_t mapped_port : {40000, 40001}) {
+    asio::ip::udp::endpoint from;
+    stun::message m;
+    REQUIRE(stun::parse(receive_datagram(f, nat, &from), m) == stun::error::ok);
+    nat.send_to(asio::buffer(stun::binding_success_for(m.transaction, stun::address{1, {192, 0, 2, 7}, mapped_port})), from);
+    if (mapped_port == 40000) REQUIRE(f.run_until([&] { return f.net.stats().stun_keepalives_answered == 1; }));
+  }
+  REQUIRE(f.run_until([&] { return !f.failed_flows.empty(); }));
+  CHECK(f.failed_flows == std::vector<tx::peer>{p});
+  CHECK(f.net.stats().stun_keepalives_answered == 1);
 }

@@ -24,6 +24,12 @@
 #      its Path), the registrar (uas --call-registered) calls bob through
 #      that Path (Kamailio logs the INVITE and its Route), bob answers, the
 #      registrar hangs up; bob unregisters through Kamailio (0 bindings left).
+#   6. baresip registers at uas --registrar --flow-timer 2 over UDP as an
+#      RFC 5626 outbound client (sipnat=outbound: reg-id, +sip.instance);
+#      our 200 requires outbound and sets Flow-Timer 2, so baresip keeps its
+#      flow alive with STUN Binding requests (RFC 5626 §4.4.2), which uas
+#      answers on its SIP port: at least 3 in 8 s, one registration, then
+#      baresip unregisters.
 #   ua_peers_interop.sh PATH/TO/uas PATH/TO/simplecall
 set -u
 UAS=$(realpath "$1")
@@ -246,6 +252,24 @@ for transport in udp tcp; do
     grep -E "ERROR|WARN|path edge" kamailio.log | tail -10
   fi
 done
+
+# 6. baresip as an outbound client over UDP: STUN keep-alives answered
+start_uas "stun" --registrar --flow-timer 2
+STUN_BARESIP_PORT=$(free_port_pair)
+write_baresip_config "$WORK/baresip-stun" "$STUN_BARESIP_PORT" "module uuid.so"
+echo "<sip:barry@127.0.0.1:$UAS_PORT>;regint=60;sipnat=outbound;outbound=\"sip:127.0.0.1:$UAS_PORT\";answermode=auto" \
+  > "$WORK/baresip-stun/accounts"
+timeout 12 baresip -f "$WORK/baresip-stun" -t 8 < /dev/null > baresip-stun.out 2>&1
+rc=$?
+kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
+answered=$(sed -n 's/.* stun=\([0-9]*\)\/.*/\1/p' uas-stun.err)
+if [ "$rc" = 0 ] && [ "${answered:-0}" -ge 3 ] && grep -aq "Using sipnat: 'outbound'" baresip-stun.out &&
+   [ "$(grep -c '^REGISTER sip:barry@127.0.0.1' uas-stun.out)" = 2 ] && grep -q "200, 0 binding" uas-stun.out; then
+  echo "baresip registers at uas as an RFC 5626 outbound client over udp: $answered STUN keep-alives answered in 8 s (Flow-Timer 2)"
+else
+  failures=$((failures + 1)); echo "FAIL: baresip outbound STUN keep-alives over udp (baresip exit $rc, answered ${answered:-none})"
+  cat uas-stun.out uas-stun.err; grep -av "^$" baresip-stun.out | tail -20
+fi
 
 echo "ua softphone/proxy interop: $failures failures"
 exit $((failures > 0))

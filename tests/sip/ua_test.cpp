@@ -825,6 +825,37 @@ TEST_CASE("user agent: an RFC 5626 outbound registration is called over its own 
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && bob.reached(ua::call_state::disconnected); }));
 }
 
+TEST_CASE("user agent: rfc5626 §4.4.2: an outbound registration over UDP keeps its flow alive with STUN at the registrar's Flow-Timer") {
+  asio::io_context io;
+  sip::dialog::registrar_config with_flow_timer;
+  with_flow_timer.flow_timer = 1;
+  agent alice(io, false, {}, 500ms, with_flow_timer), bob(io, true);
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  alice.u.listen(ua::protocol::udp, {loopback, 0});
+  bob.u.listen(ua::protocol::udp, {loopback, 0});
+  const std::string registrar = "sip:127.0.0.1:" + std::to_string(alice.u.local_endpoint(0).port());
+  std::vector<sip::dialog::registration_event> events;
+  ua::callbacks cb;
+  cb.on_registration = [&](ua::registration_id, const sip::dialog::registration_event& e) { events.push_back(e); };
+  bob.u.set_callbacks(std::move(cb));
+  const auto reg = bob.u.add_account(registrar, "<sip:bob@example.com>", {}, 300, "<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf7>");
+  REQUIRE(reg.valid());
+  REQUIRE(run_until(io, [&] { return bob.u.transports().stats().stun_keepalives_answered >= 2; }));
+  REQUIRE(!events.empty());
+  CHECK(events.back().state == sip::dialog::registration_state::registered);
+  CHECK(events.back().outbound);
+  CHECK(events.back().flow_timer == 1);
+  CHECK(alice.u.transports().stats().stun_answered >= 2);
+  CHECK(alice.u.transports().stats().messages_in == 1);  // the REGISTER alone: STUN is no SIP message
+  // Unregistered: the keep-alives stop.
+  REQUIRE(bob.u.remove_account(reg) == ua::call_error::ok);
+  REQUIRE(run_until(io, [&] { return events.back().state == sip::dialog::registration_state::unregistered; }));
+  const auto sent = bob.u.transports().stats().stun_keepalives_sent;
+  const auto until = std::chrono::steady_clock::now() + 1500ms;  // longer than the 0.8-1 s between keep-alives
+  run_until(io, [&] { return std::chrono::steady_clock::now() > until; });
+  CHECK(bob.u.transports().stats().stun_keepalives_sent == sent);
+}
+
 TEST_CASE("user agent: MESSAGE outside a call (RFC 3428), answered by on_request; a refused TCP target gives 503") {
   two_agents t(false);
   asio::io_context& io = t.io;

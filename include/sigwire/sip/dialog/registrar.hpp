@@ -57,6 +57,10 @@
 // and OpenSIPS call "lazy" mode). A binding reached through a Path is not
 // bound to the REGISTER's flow: the proxy is what reaches the client.
 //
+// RFC 5626 outbound: the 200 to an outbound registration says Require:
+// outbound, and Flow-Timer when registrar_config::flow_timer is set (the
+// user agent answers STUN keep-alives on its UDP ports: transport/hub.hpp).
+//
 // Not here: GRUU (RFC 5627).
 #pragma once
 
@@ -112,6 +116,11 @@ struct registrar_config {
   std::chrono::seconds nonce_lifetime{300};
   std::string nonce_secret{};  // what nonces are signed with; empty: 32 random bytes per registrar
   std::size_t max_tracked_nonces = 100000;  // nonces whose last count is remembered (replay detection)
+  // RFC 5626 §4.4.1: a Flow-Timer in the 200 to an outbound registration
+  // asks its client for keep-alives at most this many seconds apart
+  // (without one each client picks its own). Advertised only: flows are not
+  // closed sooner for it. 0: none.
+  std::uint32_t flow_timer = 0;
 
   // The wall clock the 200's Date header shows (§10.3 step 8); empty: no Date.
   std::function<std::chrono::system_clock::time_point()> wall_clock = [] { return std::chrono::system_clock::now(); };
@@ -580,6 +589,7 @@ class registrar {
       }
     }
     if (outbound) reply.headers.emplace_back("Require", "outbound");
+    if (outbound && cfg_.flow_timer) reply.headers.emplace_back("Flow-Timer", std::to_string(cfg_.flow_timer));
   }
   static std::string q_text(std::uint16_t q) {
     std::string s = q >= 1000 ? "1." : "0.";

@@ -160,6 +160,11 @@ class registration {
   std::uint32_t granted_expires() const noexcept { return granted_; }
   const std::string& contact() const noexcept { return contact_; }
   const std::string& call_id() const noexcept { return call_id_; }
+  // RFC 5626: the last 200 required outbound (our registration is an
+  // outbound one and the registrar does it); then the flow needs keep-alives,
+  // at most flow_timer() seconds apart when the registrar sent Flow-Timer (0: none).
+  bool outbound_confirmed() const noexcept { return outbound_confirmed_; }
+  std::uint32_t flow_timer() const noexcept { return flow_timer_; }
 
  private:
   // Failed; a retry is armed when the failure may pass and we were not
@@ -197,6 +202,11 @@ class registration {
     }
     granted_ = granted_expiry(r);
     state_ = registration_state::registered;
+    // RFC 5626 §4.2.1 / §4.4.1: the registrar does outbound when its 200 requires it,
+    // and may say how often it wants keep-alives.
+    outbound_confirmed_ = cfg_.outbound() && prack::lists(r, header_id::require, "outbound");
+    flow_timer_ = 0;
+    if (const header_field* ft = r.find("Flow-Timer"); ft && outbound_confirmed_) (void)parse_u32(ft->value, flow_timer_);
     retries_ = 0;
     const transaction::duration granted{std::chrono::seconds(granted_)};
     const transaction::duration lead = granted > 2 * cfg_.refresh_margin ? cfg_.refresh_margin : granted / 2;
@@ -319,6 +329,8 @@ class registration {
   std::uint32_t cseq_ = 0;
   std::uint32_t requested_ = 0;
   std::uint32_t granted_ = 0;
+  bool outbound_confirmed_ = false;
+  std::uint32_t flow_timer_ = 0;
   int last_status_ = 0;
   std::optional<transaction::instant> refresh_at_{};
   transaction::instant now_{};  // of the last response or failure, for the retry's deadline

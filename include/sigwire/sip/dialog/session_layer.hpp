@@ -154,6 +154,12 @@ struct registration_event {  // a registration changed state (registration.hpp)
   int last_status = 0;
   std::uint32_t expires = 0;  // granted, when registered
   std::string contact;        // the Contact registered (rewritten when the registrar saw another address)
+  // RFC 5626: the registrar confirmed our outbound registration (Require:
+  // outbound): `flow` needs keep-alives (§4.4), at most `flow_timer` seconds
+  // apart when the registrar sent Flow-Timer (0: none; §4.4.1's defaults).
+  bool outbound = false;
+  std::uint32_t flow_timer = 0;
+  peer flow{};  // the flow the registration is on
 };
 using session_event = std::variant<transaction::send_event, call_state_event, incoming_call_event,
                                    in_dialog_request_event, media_event, request_event,
@@ -871,6 +877,7 @@ class session_layer {
     bool reported = false;
     registration_state last_state = registration_state::unregistered;
     std::string last_contact{};
+    peer last_flow{};
   };
   void send_register(registration_id id, std::string bytes, instant now) {
     sip::message m;
@@ -891,11 +898,14 @@ class session_layer {
   void report(registration_id id) {  // only what changed
     registration_slot& slot = registrations_[id.index];
     const registration& r = *slot.usage;
-    if (slot.reported && slot.last_state == r.state() && slot.last_contact == r.contact()) return;
+    if (slot.reported && slot.last_state == r.state() && slot.last_contact == r.contact() && slot.last_flow == slot.registrar)
+      return;
     slot.reported = true;
     slot.last_state = r.state();
     slot.last_contact = r.contact();
-    emit(registration_event{id, r.state(), r.last_status(), r.granted_expires(), r.contact()});
+    slot.last_flow = slot.registrar;
+    emit(registration_event{id, r.state(), r.last_status(), r.granted_expires(), r.contact(), r.outbound_confirmed(),
+                            r.flow_timer(), slot.registrar});
   }
 
   // --- UAC: the INVITE's responses --------------------------------------------------

@@ -40,10 +40,15 @@
 // after all when that connection fails. The CANCEL of a moved INVITE and the
 // ACK of its non-2xx answer follow it over that connection (§9.1, §17.1.1.3).
 //
-// Not yet: DNS (RFC 3263): peers are IP addresses; RFC 5626 outbound
-// (reg-id, +sip.instance) is passed through, not interpreted.
+// STUN on UDP (RFC 5626 §4.4.2, §8; stun/message.hpp): a Binding request
+// that reaches a UDP listener is answered with the address it came from
+// (so clients of an outbound registrar can keep their flows alive), and
+// keep_alive() keeps one of our UDP flows alive with Binding requests.
+//
+// Not yet: DNS (RFC 3263): peers are IP addresses.
 #pragma once
 
+#include <sigwire/core/random.hpp>
 #include <sigwire/core/slots.hpp>
 #include <sigwire/sip/transaction/event.hpp>
 #include <sigwire/sip/transport/detail/connection.hpp>
@@ -51,6 +56,7 @@
 #include <sigwire/sip/transport/options.hpp>
 #include <sigwire/sip/transport/tls_identity.hpp>
 #include <sigwire/sip/transport/via_stamp.hpp>
+#include <sigwire/stun/message.hpp>
 
 #include <asio.hpp>
 #include <asio/ssl.hpp>
@@ -75,7 +81,7 @@ class hub final : private detail::connection_owner {
   // Throws std::system_error when options::tls names files that cannot be
   // loaded (a configuration error).
   hub(asio::io_context& io, handlers h, options o = {})
-      : io_(io), handlers_(std::move(h)), opt_(std::move(o)), tls_(asio::ssl::context::tls), sweep_(io) {
+      : io_(io), handlers_(std::move(h)), opt_(std::move(o)), tls_(asio::ssl::context::tls), sweep_(io), keepalive_timer_(io) {
     configure_tls();
   }
   hub(const hub&) = delete;
@@ -132,6 +138,27 @@ class hub final : private detail::connection_owner {
 
   // Whether `p` still names a flow (a closed connection's peers are stale).
   bool flow_open(const transaction::peer& p) const { return p.id != 0 && resolve(p).has_value(); }
+
+  // RFC 5626 §4.4.2: keeps the UDP flow `flow` (to a registrar that does
+  // outbound) alive with STUN Binding requests, each 80-100% of `interval`
+  // after the last was answered. One unanswered within
+  // options::pong_timeout (sent again at 0.5, 1.5, 3.5 and 7.5 s: RFC 5389
+  // §7.2.1's doubling), or answered with another mapped address than the
+  // first (a NAT binding that changed), fails the flow: on_flow_failed, and
+  // the keep-alives stop. Called again for the same flow, it takes the new
+  // interval. False, and nothing done, for a flow that is not UDP: those
+  // keep themselves alive with CRLF pings (options::keepalive_interval).
+  bool keep_alive(const transaction::peer& flow, std::chrono::seconds interval) {
+    const auto f = resolve(flow);
+    if (!f || f->proto != protocol::udp || interval.count() <= 0) return false;
+    udp_keepalive& k = keepalives_[flow.id];
+    k.flow = flow;
+    k.interval = interval;
+    if (k.sent == std::chrono::steady_clock::time_point{}) k.next = std::chrono::steady_clock::now() + jittered(interval);
+    arm_keepalives();
+    return true;
+  }
+  void stop_keep_alive(const transaction::peer& flow) { keepalives_.erase(flow.id); }
 
   // Sends one message (or a CRLF keep-alive) on a flow. A send that cannot be
   // done is reported through on_send_failed(tsx), now or when it fails. A
@@ -197,6 +224,8 @@ class hub final : private detail::connection_owner {
     closing_ = true;
     std::error_code ignored;
     sweep_.cancel();
+    keepalive_timer_.cancel();
+    keepalives_.clear();
     for (auto& l : listeners_) {
       l->udp.close(ignored);
       l->acceptor.close(ignored);
@@ -525,6 +554,7 @@ class hub final : private detail::connection_owner {
 #endif
   void on_datagram(std::size_t index, std::string_view data, const asio::ip::udp::endpoint& remote) {
     if (data.find_first_not_of("\r\n") == std::string_view::npos) return;  // a keep-alive: nothing to answer on UDP
+    if (stun::looks_like_stun(data)) return on_stun(index, data, remote);
     const transaction::peer from = udp_flow(index, remote);
     if (from.id == 0) return;
     deliver(detail::with_room_for_stamp(data), from, remote.address(), remote.port());
@@ -685,6 +715,124 @@ class hub final : private detail::connection_owner {
     return to.address().is_v4() ? asio::ip::address(asio::ip::address_v4::any()) : asio::ip::address(asio::ip::address_v6::any());
   }
 
+  // --- STUN on UDP (RFC 5626 §4.4.2, §8) ---------------------------------------------
+  // A Binding request is answered with the address it came from (420 when it
+  // asks for attributes we do not know, RFC 5389 §7.3.1); a success response
+  // answers one of our keep-alives. Other STUN is dropped (§7.3).
+  void on_stun(std::size_t index, std::string_view data, const asio::ip::udp::endpoint& remote) {
+    stun::message m;
+    if (stun::parse(data, m) != stun::error::ok) {
+      ++counters_.stun_dropped;
+      return;
+    }
+    if (m.type == stun::binding_request) {
+      const std::string reply = m.unknown_required.empty()
+                                    ? stun::binding_success_for(m.transaction, stun_address(remote))
+                                    : stun::binding_error_for(m.transaction, 420, "Unknown Attribute", m.unknown_required);
+      std::error_code ec = with_faults(opt_, io_point::udp_send, protocol::udp, {});
+      if (!ec) listeners_[index]->udp.send_to(asio::buffer(reply), remote, 0, ec);
+      if (!ec) ++counters_.stun_answered;
+      return;
+    }
+    if (m.type == stun::binding_success) return on_keepalive_answer(udp_flow(index, remote), m);
+    ++counters_.stun_dropped;
+  }
+  static stun::address stun_address(const asio::ip::udp::endpoint& e) {
+    stun::address a;
+    a.port = e.port();
+    if (e.address().is_v4()) {
+      const auto b = e.address().to_v4().to_bytes();
+      std::copy(b.begin(), b.end(), a.bytes.begin());
+    } else {
+      a.family = 2;
+      const auto b = e.address().to_v6().to_bytes();
+      std::copy(b.begin(), b.end(), a.bytes.begin());
+    }
+    return a;
+  }
+
+  struct udp_keepalive {
+    transaction::peer flow{};
+    std::chrono::seconds interval{};
+    std::chrono::steady_clock::time_point next{};  // the next request, or its next retransmission
+    std::chrono::steady_clock::time_point sent{};  // the request awaiting its answer (none: epoch)
+    std::chrono::milliseconds wait{500};           // RFC 5389 §7.2.1: RTO, doubled per retransmission
+    stun::transaction_id transaction{};
+    std::optional<stun::address> mapped{};  // what the first answer said
+  };
+  // §4.4.1: 80-100% of the interval, so that keep-alives of many clients spread out.
+  static std::chrono::milliseconds jittered(std::chrono::seconds interval) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
+    return std::chrono::milliseconds(ms * 4 / 5 + static_cast<long long>(core::random_u32() % static_cast<std::uint32_t>(ms / 5 + 1)));
+  }
+  void on_keepalive_answer(const transaction::peer& flow, const stun::message& m) {
+    const auto it = keepalives_.find(flow.id);
+    if (it == keepalives_.end() || it->second.sent == std::chrono::steady_clock::time_point{} ||
+        it->second.transaction != m.transaction) {
+      ++counters_.stun_dropped;  // not ours, or late
+      return;
+    }
+    udp_keepalive& k = it->second;
+    if (m.mapped && k.mapped && *m.mapped != *k.mapped) return keepalive_failed(flow);  // §4.4.2: the NAT binding changed
+    if (m.mapped) k.mapped = m.mapped;
+    ++counters_.stun_keepalives_answered;
+    k.sent = {};
+    k.next = std::chrono::steady_clock::now() + jittered(k.interval);
+    arm_keepalives();
+  }
+  void keepalive_failed(const transaction::peer& flow) {
+    keepalives_.erase(flow.id);
+    ++counters_.keepalive_failures;
+    if (handlers_.on_flow_failed) handlers_.on_flow_failed(flow);
+  }
+  // One timer for every UDP keep-alive, at the earliest thing due.
+  void arm_keepalives() {
+    if (closing_ || keepalives_.empty()) return;
+    auto earliest = std::chrono::steady_clock::time_point::max();
+    for (const auto& [id, k] : keepalives_)
+      earliest = std::min(earliest, k.sent == std::chrono::steady_clock::time_point{} ? k.next
+                                                                                       : std::min(k.next, k.sent + opt_.pong_timeout));
+    if (keepalive_armed_ && earliest >= keepalive_at_) return;
+    keepalive_armed_ = true;
+    keepalive_at_ = earliest;
+    keepalive_timer_.expires_at(earliest);
+    keepalive_timer_.async_wait([this, alive = alive_](std::error_code ec) {
+      if (!*alive || ec == asio::error::operation_aborted) return;  // re-armed earlier, or closed
+      keepalive_armed_ = false;
+      if (closing_) return;
+      run_keepalives(std::chrono::steady_clock::now());
+      arm_keepalives();
+    });
+  }
+  void run_keepalives(std::chrono::steady_clock::time_point now) {
+    std::vector<transaction::peer> failed;
+    for (auto& [id, k] : keepalives_) {
+      const bool waiting = k.sent != std::chrono::steady_clock::time_point{};
+      if (waiting && now - k.sent >= opt_.pong_timeout) {
+        failed.push_back(k.flow);
+        continue;
+      }
+      if (now < k.next) continue;
+      if (!waiting) {  // a new request
+        for (auto& b : k.transaction) b = static_cast<std::uint8_t>(core::random_u32());
+        k.sent = now;
+        k.wait = std::chrono::milliseconds(500);
+      } else {
+        k.wait *= 2;
+      }
+      k.next = now + k.wait;
+      send_keepalive(k);
+    }
+    for (const transaction::peer& f : failed) keepalive_failed(f);
+  }
+  void send_keepalive(const udp_keepalive& k) {
+    const auto f = resolve(k.flow);
+    if (!f) return;
+    std::error_code ec = with_faults(opt_, io_point::udp_send, protocol::udp, {});
+    if (!ec) listeners_[f->listener]->udp.send_to(asio::buffer(stun::binding_request_for(k.transaction)), f->udp_remote, 0, ec);
+    if (!ec) ++counters_.stun_keepalives_sent;
+  }
+
   // One timer for every connection's idle timeout and handshake deadline,
   // not one per connection.
   void arm_sweep() {
@@ -773,6 +921,10 @@ class hub final : private detail::connection_owner {
   bool tls_store_loaded_ = false;  // tls_ready()
   asio::steady_timer sweep_;
   bool sweep_armed_ = false, closing_ = false;
+  std::unordered_map<std::uint64_t, udp_keepalive> keepalives_;  // keep_alive(), by flow
+  asio::steady_timer keepalive_timer_;
+  std::chrono::steady_clock::time_point keepalive_at_{};
+  bool keepalive_armed_ = false;
   counters counters_{};
 };
 

@@ -114,6 +114,10 @@ struct options {
   // closed when no pong (any byte) comes within pong_timeout (§4.4.1: 10 s).
   std::chrono::seconds keepalive_interval{110};
   std::chrono::seconds pong_timeout{10};
+  // RFC 5626 §4.4.2: the STUN keep-alives of a UDP flow under an outbound
+  // registration come 80-100% of this apart when the registrar sent no
+  // Flow-Timer (24-29 s: libre's choice, below common NAT UDP timeouts).
+  std::chrono::seconds udp_keepalive_interval{29};
   std::size_t max_send_queue = 1 << 20;      // bytes waiting for a peer that does not read; beyond: closed
   // RFC 3261 §18.1.1: a request larger than this (path MTU unknown) goes over
   // TCP to the same address, back to UDP if that connection fails. 0: never.
@@ -152,7 +156,11 @@ struct counters {
   std::uint64_t requests_moved_to_tcp = 0;  // §18.1.1, options::udp_request_limit
   std::uint64_t moved_back_to_udp = 0;      // their TCP connection failed before they left
   std::uint64_t follow_ups_moved_to_tcp = 0;  // CANCELs and ACKs of a moved INVITE that followed it
-  std::uint64_t pings_sent = 0, keepalive_failures = 0;  // RFC 5626 §4.4.1 on connections we opened
+  std::uint64_t pings_sent = 0, keepalive_failures = 0;  // RFC 5626 §4.4.1 on connections we opened, and STUN on UDP
+  // STUN on UDP (RFC 5626 §4.4.2, §8): Binding requests answered, malformed
+  // or unexpected STUN dropped, our keep-alive requests sent (retransmissions
+  // too) and answered.
+  std::uint64_t stun_answered = 0, stun_dropped = 0, stun_keepalives_sent = 0, stun_keepalives_answered = 0;
 };
 
 }  // namespace sigwire::sip::transport

@@ -413,7 +413,20 @@ class user_agent {
     return hop.error.empty() ? net_.peer_for(hop.proto, hop.endpoint) : b.flow;
   }
   void handle(dialog::registration_event& e) {
+    keep_flow_alive(e);
     if (cb_.on_registration) cb_.on_registration(e.reg, e);
+  }
+  // RFC 5626 §4.4: a registration the registrar confirmed as outbound keeps
+  // its flow alive: STUN on UDP, at the Flow-Timer it asked for (a
+  // connection pings by itself: options::keepalive_interval).
+  void keep_flow_alive(const dialog::registration_event& e) {
+    using state = dialog::registration_state;
+    if (e.state == state::registered && e.outbound) {
+      const auto every = e.flow_timer ? std::chrono::seconds(e.flow_timer) : cfg_.transport.udp_keepalive_interval;
+      (void)net_.keep_alive(e.flow, every);
+    } else if (e.state == state::unregistered || e.state == state::failed) {
+      net_.stop_keep_alive(e.flow);
+    }
   }
   void handle(dialog::request_result_event& e) {
     if (cb_.on_request_result) cb_.on_request_result(e.tsx, e.status, e.reason);
