@@ -821,8 +821,16 @@ TEST_CASE("user agent: an RFC 5626 outbound registration is called over its own 
   REQUIRE(call);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
   CHECK(bob.u.transports().stats().connections_accepted == 0);  // the INVITE came over Bob's own connection
+  // RFC 5626 §4.3: Bob's answer over his outbound flow says ob in its Contact.
+  CHECK(alice.u.dialog_of(call.call)->remote_target().ends_with(";transport=tcp;ob"));
   REQUIRE(alice.u.hangup(call.call) == ua::call_error::ok);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::disconnected) && bob.reached(ua::call_state::disconnected); }));
+  // And so does a call Bob places over that flow (to the registrar's address: the same connection).
+  const auto back = bob.u.make_call(registrar);
+  REQUIRE(back);
+  REQUIRE(run_until(io, [&] { return alice.incoming == 1; }));
+  CHECK(alice.last_invite.find(";transport=tcp;ob>\r\n") != std::string::npos);
+  CHECK(bob.u.transports().stats().connections_opened == 2);  // no new connection for it
 }
 
 TEST_CASE("user agent: rfc5626 §4.4.2: an outbound registration over UDP keeps its flow alive with STUN at the registrar's Flow-Timer") {
