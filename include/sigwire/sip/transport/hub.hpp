@@ -814,7 +814,7 @@ class hub final : private detail::connection_owner {
       }
       if (now < k.next) continue;
       if (!waiting) {  // a new request
-        for (auto& b : k.transaction) b = static_cast<std::uint8_t>(core::random_u32());
+        core::random_bytes(std::as_writable_bytes(std::span(k.transaction)));
         k.sent = now;
         k.wait = std::chrono::milliseconds(500);
       } else {

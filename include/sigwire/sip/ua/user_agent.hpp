@@ -162,7 +162,7 @@ class user_agent {
     if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the target"};
     const auto r = layer_.make_call(target, cfg_.from, to, now(), late_offer, {}, proxy_route_);
     pump();
-    return {r.call, r.error, r.error == call_error::bad_input ? "not a valid SIP URI" : std::string_view{}};
+    return {r.call, r.error, r.error == call_error::bad_input ? "not a valid SIP URI (the target, or config::from)" : std::string_view{}};
   }
   // Rings every live binding of `aor`, an address-of-record registered here
   // (config::registrar), at once: one call per binding, best first (the
