@@ -14,7 +14,8 @@
 #      (kamailio-tls-modules; both verify Kamailio's certificate against the
 #      test CA) with sip:...;transport=tls URIs, and again with sips: URIs
 #      (RFC 3261 §8.1.1.8: every Contact a SIPS URI), then both over secure
-#      WebSocket (the WebSocket upgrade on Kamailio's TLS port).
+#      WebSocket (the WebSocket upgrade on Kamailio's TLS port); then over
+#      UDP and TCP on ::1 (IPv6: bracketed Vias, Contacts and URIs).
 #   4. Kamailio as the outbound proxy (RFC 3261 §8.1.1.1), over UDP and TCP:
 #      both UAs register and call by domain name (sip:bob@sigwire.test,
 #      which names no host: only Kamailio's location table resolves it),
@@ -117,6 +118,8 @@ auto_aliases=no
 enable_tls=yes
 listen=udp:127.0.0.1:$KPORT
 listen=tcp:127.0.0.1:$KPORT
+listen=udp:[::1]:$KPORT
+listen=tcp:[::1]:$KPORT
 listen=tls:127.0.0.1:$KTLS
 loadmodule "tls.so"
 modparam("tls", "config", "$WORK/kamailio-tls.cfg")
@@ -204,6 +207,23 @@ for transport in udp tcp ws tls sips wss; do
   else
     failures=$((failures + 1)); echo "FAIL: through Kamailio over $transport (simplecall exit $rc)"
     cat "simplecall-kamailio-$transport.out" "uas-kamailio-$transport.out" "uas-kamailio-$transport.err"
+    grep -E "ERROR|WARN" kamailio.log | tail -10
+  fi
+done
+
+# 3b. the same over IPv6 (::1), UDP and TCP: every Via, Contact and URI bracketed
+for transport in udp tcp; do
+  suffix=""; [ "$transport" = tcp ] && suffix=";transport=tcp"
+  start_uas "kamailio-v6-$transport" --address ::1 --register "sip:[::1]:$KPORT$suffix" --user bob
+  for _ in $(seq 50); do grep -q "registration: registered" "uas-kamailio-v6-$transport.out" && break; sleep 0.1; done
+  timeout 20 "$SIMPLECALL" "sip:bob@[::1]:$KPORT$suffix" --duration 1 --register "sip:[::1]:$KPORT$suffix" \
+    --user alice < /dev/null > "simplecall-kamailio-v6-$transport.out" 2>&1
+  rc=$?
+  if stop_uas "kamailio-v6-$transport" && [ "$rc" = 0 ] && grep -q "registration: registered.*contact <sip:sigwire@\[::1\]:" "uas-kamailio-v6-$transport.out"; then
+    echo "simplecall (alice) -> Kamailio -> uas (bob), both registered over $transport on ::1: established and ended cleanly"
+  else
+    failures=$((failures + 1)); echo "FAIL: through Kamailio over $transport on ::1 (simplecall exit $rc)"
+    cat "simplecall-kamailio-v6-$transport.out" "uas-kamailio-v6-$transport.out" "uas-kamailio-v6-$transport.err"
     grep -E "ERROR|WARN" kamailio.log | tail -10
   fi
 done
