@@ -3,6 +3,7 @@
 //
 //   simplecall sip:alice@127.0.0.1:5070 [--duration S] [--local-port P] [--late] [--ca ca.pem]
 //              [--register sip:REGISTRAR[;transport=tcp] --user U [--password P]] [--proxy URI]
+//              [--header "Name: value"]...
 //
 // Opens a UDP transport (on port P, or any), calls the URI with an SDP offer
 // (--late: without one; the answer then goes in the ACK), prints each call
@@ -16,6 +17,7 @@
 // With --proxy URI every request outside the call goes through that outbound
 // proxy (ua::config::outbound_proxy, RFC 3261 §8.1.1.1): the target and the
 // registrar may then be named by domain (sip:bob@example.com, sip:example.com).
+// --header adds a header line to the INVITE (repeatable; pjsua's msg_data).
 // Exit status: 0 when the call was established and ended cleanly, 1 otherwise.
 #include <sigwire/sdp/presets.hpp>
 #include <sigwire/sip/ua/user_agent.hpp>
@@ -28,6 +30,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 using namespace sigwire;
 namespace ua = sigwire::sip::ua;
@@ -47,7 +51,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: simplecall sip:user@host[:port][;transport=tcp|tls|ws|wss] [--duration S] [--local-port P] [--late]\n"
-                 "                  [--ca ca.pem] [--register URI --user U [--password P]] [--proxy URI]\n");
+                 "                  [--ca ca.pem] [--register URI --user U [--password P]] [--proxy URI] [--header \"Name: value\"]...\n");
     return 2;
   }
   const std::string target = argv[1];
@@ -55,6 +59,7 @@ int main(int argc, char** argv) {
   unsigned short local_port = 0;
   bool late = false;
   std::string registrar, user = "simplecall", password, proxy;
+  std::vector<std::string> header_texts;  // --header "Name: value"
   sip::transport::options transport;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--ca") && i + 1 < argc) transport.tls.ca_file = argv[++i];
@@ -65,6 +70,17 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--user") && i + 1 < argc) user = argv[++i];
     else if (!std::strcmp(argv[i], "--password") && i + 1 < argc) password = argv[++i];
     else if (!std::strcmp(argv[i], "--proxy") && i + 1 < argc) proxy = argv[++i];
+    else if (!std::strcmp(argv[i], "--header") && i + 1 < argc) header_texts.emplace_back(argv[++i]);
+  }
+  std::vector<sip::dialog::header_line> headers;
+  for (const std::string& h : header_texts) {
+    const std::size_t colon = h.find(':');
+    if (colon == std::string::npos) {
+      std::fprintf(stderr, "simplecall: --header %s: not \"Name: value\"\n", h.c_str());
+      return 2;
+    }
+    const std::string_view line(h);
+    headers.push_back({line.substr(0, colon), sigwire::core::ascii::trim(line.substr(colon + 1))});
   }
   const std::string& first_hop = proxy.empty() ? target : proxy;  // where our requests go first
   const ua::next_hop hop = ua::resolve(first_hop);
@@ -153,7 +169,7 @@ int main(int argc, char** argv) {
   std::printf("calling %s from %s:%u\n", target.c_str(), local.to_string().c_str(), agent.local_endpoint(0).port());
   place_call = [&] {
     call_placed = true;
-    const auto placed = agent.make_call(target, late);
+    const auto placed = agent.make_call(target, late, headers);
     if (!placed)
       std::fprintf(stderr, "simplecall: cannot call: %s %s\n", std::string(sip::dialog::text(placed.error)).c_str(),
                    std::string(placed.why).c_str());

@@ -171,8 +171,8 @@ class harness {
         static const std::string proxy_route[] = {"<sip:proxy.example.com;lr>"};
         const auto r = u.layer->make_call(&u == &ua_[0] ? "sip:bob@192.0.2.2:5060" : "sip:alice@192.0.2.1:5060",
                                           &u == &ua_[0] ? "<sip:alice@example.com>" : "<sip:bob@example.com>",
-                                          peer_of(other(u)), now(), late, {},
-                                          proxied ? std::span<const std::string>(proxy_route) : std::span<const std::string>{});
+                                          peer_of(other(u)), now(), late,
+                                          {.route = proxied ? std::span<const std::string>(proxy_route) : std::span<const std::string>{}});
         TRACE("%lld %s call%s%s -> %s\n", ll(clock_), u.name, late ? " late" : "", proxied ? " proxied" : "", r ? "ok" : "failed");
         if (r) u.calls.push_back(r.call);
         break;

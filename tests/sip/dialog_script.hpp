@@ -202,7 +202,7 @@ class runner {
       const bool late = std::find(w.begin() + 2, w.end(), "late") != w.end();
       const bool sips = std::find(w.begin() + 2, w.end(), "sips") != w.end();
       const auto r = u.layer->make_call(sips ? "sips:bob@192.0.2.2:5061" : "sip:bob@192.0.2.2:5060", "<sip:alice@example.com>",
-                                        peer_of(other(u)), now, late, {}, route_if(w));
+                                        peer_of(other(u)), now, late, {.route = route_if(w)});
       REQUIRE(r);
       u.call = r.call;
     } else if (action == "answer") {
@@ -266,7 +266,7 @@ class runner {
       REQUIRE(u.layer->respond(u.outside_tsx, *u.outside, status, now, {}, lines) == tx::layer_error::ok);
     } else if (action == "message") {
       const auto sent = u.layer->send_outside_dialog(sip::method::message, "sip:bob@example.com", "<sip:alice@example.com>",
-                                                     peer_of(other(u)), "text/plain", "hi", now, {}, route_if(w));
+                                                     peer_of(other(u)), "text/plain", "hi", now, {.route = route_if(w)});
       REQUIRE(sent);
       u.sent_outside = sent.id;
     } else if (action == "fork") {

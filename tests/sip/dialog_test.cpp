@@ -1932,15 +1932,15 @@ TEST_CASE("make_call and send_outside_dialog refuse a route that is not one brac
                                   "<sip:p1;lr>, <sip:p2;lr>", "<sip:p;lr>\r\nX: y", ""}) {
     CAPTURE(route);
     const std::vector<std::string> routes{route};
-    CHECK(layer.make_call("sip:bob@example.com", "<sip:alice@example.com>", proxy, t0, false, {}, routes).error ==
+    CHECK(layer.make_call("sip:bob@example.com", "<sip:alice@example.com>", proxy, t0, false, {.route = routes}).error ==
           dlg::call_error::bad_input);
     CHECK_FALSE(layer.send_outside_dialog(sip::method::message, "sip:bob@example.com", "<sip:alice@example.com>", proxy,
-                                          "text/plain", "hi", t0, {}, routes));
+                                          "text/plain", "hi", t0, {.route = routes}));
     CHECK(layer.take_events().empty());
     CHECK(layer.calls() == 0);
   }
   const std::vector<std::string> two{"<sip:p1.example.com;lr>", "<sip:p2.example.com;lr;transport=tcp>"};
-  REQUIRE(layer.make_call("sip:bob@example.com", "<sip:alice@example.com>", proxy, t0, false, {}, two));
+  REQUIRE(layer.make_call("sip:bob@example.com", "<sip:alice@example.com>", proxy, t0, false, {.route = two}));
   std::string sent;
   sip::message invite;
   take_sent_invite(layer, sent, invite);
@@ -1949,4 +1949,39 @@ TEST_CASE("make_call and send_outside_dialog refuse a route that is not one brac
     if (h.id == sip::header_id::route) routes.push_back(h.value);
   CHECK(routes == std::vector<std::string_view>{two[0], two[1]});  // §8.1.1.1: in order
   CHECK(invite->request_uri_text() == "sip:bob@example.com");        // loose routing: the target stays
+}
+
+TEST_CASE("make_call and send_outside_dialog add the caller's header lines; ones the layer writes, or that would inject a line, are refused") {
+  dlg::session_layer layer = caller_layer("SIP/2.0/UDP 192.0.2.1:5060", "sip:alice@192.0.2.1:5060");
+  const sip::transaction::peer bob{1, false};
+  const sip::transaction::instant t0{0};
+  for (const dlg::header_line bad : {dlg::header_line{"Via", "SIP/2.0/UDP 10.0.0.1"}, {"cseq", "9 INVITE"}, {"f", "<sip:x@y>"},
+                                     {"Content-Length", "0"}, {"Route", "<sip:p;lr>"}, {"X-Id", "1\r\nVia: SIP/2.0/UDP x"},
+                                     {"X Id", "1"}, {"", "1"}}) {
+    CAPTURE(bad.name);
+    const dlg::header_line lines[] = {{"X-Account", "42"}, bad};
+    CHECK(layer.make_call("sip:bob@192.0.2.2", "<sip:alice@example.com>", bob, t0, false, {.headers = lines}).error ==
+          dlg::call_error::bad_input);
+    CHECK_FALSE(layer.send_outside_dialog(sip::method::message, "sip:bob@192.0.2.2", "<sip:alice@example.com>", bob, "text/plain",
+                                          "hi", t0, {.headers = lines}));
+    CHECK(layer.take_events().empty());
+    CHECK(layer.calls() == 0);
+  }
+  const dlg::header_line lines[] = {{"X-Account", "42"}, {"P-Preferred-Identity", "<sip:alice@example.com>"}};
+  REQUIRE(layer.make_call("sip:bob@192.0.2.2", "<sip:alice@example.com>", bob, t0, false, {.headers = lines}));
+  std::string sent;
+  sip::message invite;
+  take_sent_invite(layer, sent, invite);
+  REQUIRE(invite->find("X-Account"));
+  CHECK(invite->find("X-Account")->value == "42");
+  CHECK(invite->find("P-Preferred-Identity")->value == "<sip:alice@example.com>");
+  CHECK(invite->count(sip::header_id::cseq) == 1);
+  const auto message = layer.send_outside_dialog(sip::method::message, "sip:bob@192.0.2.2", "<sip:alice@example.com>", bob,
+                                                 "text/plain", "hi", t0, {.headers = lines});
+  REQUIRE(message);
+  std::string text;
+  for (const auto& e : layer.take_events())
+    if (const auto* s = std::get_if<sip::transaction::send_event>(&e)) text = std::string(s->bytes());
+  CHECK(text.starts_with("MESSAGE sip:bob@192.0.2.2 SIP/2.0\r\n"));
+  CHECK(text.find("\r\nX-Account: 42\r\n") != std::string::npos);
 }

@@ -19,7 +19,8 @@
 #   4. Kamailio as the outbound proxy (RFC 3261 §8.1.1.1), over UDP and TCP:
 #      both UAs register and call by domain name (sip:bob@sigwire.test,
 #      which names no host: only Kamailio's location table resolves it),
-#      every request outside the call carrying Route: <Kamailio;lr>.
+#      every request outside the call carrying Route: <Kamailio;lr>, and the
+#      INVITE a header of simplecall's --header (Kamailio logs both).
 #   5. Kamailio as the edge proxy in front of uas as registrar (RFC 3327
 #      Path), over UDP and TCP: uas registers bob through it (Kamailio adds
 #      its Path), the registrar (uas --call-registered) calls bob through
@@ -175,7 +176,7 @@ request_route {
     exit;
   }
   # Our outbound-proxy clients preload Route: <this proxy;lr> (RFC 3261 §8.1.1.1).
-  if (is_present_hf("Route")) { xlog("L_INFO", "preloaded route: \$hdr(Route) for \$rm \$ru\n"); }
+  if (is_present_hf("Route")) { xlog("L_INFO", "preloaded route: \$hdr(Route) for \$rm \$ru (X-Sigwire-Test: \$hdr(X-Sigwire-Test))\n"); }
   remove_hf("Route");
   if (is_method("REGISTER")) { save("location"); exit; }
   record_route();
@@ -231,13 +232,13 @@ done
 # 4. Kamailio as outbound proxy: targets by domain name
 for transport in udp tcp; do
   proxy="sip:127.0.0.1:$KPORT"; [ "$transport" = tcp ] && proxy="$proxy;transport=tcp"
-  routes_before=$(grep -c "preloaded route: <$proxy;lr> for INVITE sip:bob@sigwire.test" kamailio.log)
+  routes_before=$(grep -c "preloaded route: <$proxy;lr> for INVITE sip:bob@sigwire.test (X-Sigwire-Test: via $transport)" kamailio.log)
   start_uas "kamailio-proxy-$transport" --register "sip:sigwire.test" --proxy "$proxy" --user bob
   for _ in $(seq 50); do grep -q "registration: registered" "uas-kamailio-proxy-$transport.out" && break; sleep 0.1; done
   timeout 20 "$SIMPLECALL" "sip:bob@sigwire.test" --duration 1 --register "sip:sigwire.test" --proxy "$proxy" \
-    --user alice < /dev/null > "simplecall-kamailio-proxy-$transport.out" 2>&1
+    --user alice --header "X-Sigwire-Test: via $transport" < /dev/null > "simplecall-kamailio-proxy-$transport.out" 2>&1
   rc=$?
-  routes_after=$(grep -c "preloaded route: <$proxy;lr> for INVITE sip:bob@sigwire.test" kamailio.log)
+  routes_after=$(grep -c "preloaded route: <$proxy;lr> for INVITE sip:bob@sigwire.test (X-Sigwire-Test: via $transport)" kamailio.log)
   if stop_uas "kamailio-proxy-$transport" && [ "$rc" = 0 ] && [ "$routes_after" -gt "$routes_before" ] &&
      grep -q "preloaded route: <$proxy;lr> for REGISTER sip:sigwire.test" kamailio.log; then
     echo "simplecall (alice) -> Kamailio as outbound proxy over $transport -> uas (bob), both by domain: established and ended cleanly"

@@ -313,12 +313,16 @@ TEST_CASE("user agent with an outbound proxy (RFC 3261 §8.1.1.1): REGISTER, a c
   REQUIRE(run_until(io, [&] { return !bob.registers_served.empty(); }));
   CHECK(bob.registers_served[0] == std::pair<std::string, int>{"sip:alice@example.com", 200});
 
-  const auto call = alice.u.make_call("sip:carol@example.com");  // a domain name: the proxy resolves it, not us
+  const sip::dialog::header_line account[] = {{"X-Account", "42"}};
+  const auto call = alice.u.make_call("sip:carol@example.com", false, account);  // a domain name: the proxy resolves it, not us
   REQUIRE(call);
   REQUIRE(run_until(io, [&] { return alice.reached(ua::call_state::confirmed) && bob.reached(ua::call_state::confirmed); }));
   CHECK(bob.last_invite.starts_with("INVITE sip:carol@example.com SIP/2.0\r\n"));
   CHECK(bob.last_invite.find("\r\nRoute: <" + proxy + ";lr>\r\n") != std::string::npos);
   CHECK(bob.last_invite.find("Via: SIP/2.0/TCP ") != std::string::npos);
+  CHECK(bob.last_invite.find("\r\nX-Account: 42\r\n") != std::string::npos);  // the caller's own header line
+  const sip::dialog::header_line forged[] = {{"CSeq", "1 INVITE"}};
+  CHECK(alice.u.make_call("sip:carol@example.com", false, forged).error == ua::call_error::bad_input);
 
   REQUIRE(alice.u.send_message("sip:carol@example.com", "text/plain", "hi").valid());
   REQUIRE(run_until(io, [&] { return messages.size() == 1; }));

@@ -177,6 +177,24 @@ constexpr std::string_view text(call_error e) noexcept {
   return names[static_cast<int>(e)];
 }
 
+// What a request outside a dialog (an INVITE, a MESSAGE ...) carries besides
+// its target and From.
+struct outside_request_options {
+  // To, when not the target: a registered Contact as Request-URI, the
+  // address-of-record in To (RFC 3261 §16.5).
+  std::string_view to_uri{};
+  // A preloaded route set (§8.1.1.1), each a name-addr
+  // ("<sip:proxy.example.com;lr>"), written as Route headers: an outbound
+  // proxy, or a registered binding's Path (RFC 3327 §5.3). The request is
+  // then sent to the first route's address (the caller's `to`).
+  std::span<const std::string> route{};
+  // More header lines (pjsua's msg_data: "X-Account", "P-Preferred-Identity"
+  // ...). Not those the layer writes itself (Via, Max-Forwards, From, To,
+  // Call-ID, CSeq, Contact, Route, Record-Route, Content-Type,
+  // Content-Length), nor a name or value that would not make one header line.
+  std::span<const header_line> headers{};
+};
+
 struct make_call_result {
   call_id call{};
   call_error error = call_error::ok;
@@ -196,19 +214,14 @@ class session_layer {
 
   // --- UAC --------------------------------------------------------------------
   // INVITE `target` (a URI) from `from` (a From value without tag, e.g.
-  // "\"Alice\" <sip:alice@example.com>"), To = <target>, or <to_uri> when
-  // given (a registered Contact as Request-URI, the address-of-record in
-  // To: RFC 3261 §16.5); with an SDP offer from the negotiator when media
-  // capabilities are set and `late_offer` is false.
-  // `route`: a preloaded route set (RFC 3261 §8.1.1.1), each a name-addr
-  // ("<sip:proxy.example.com;lr>"), written as Route headers: an outbound
-  // proxy, or a registered binding's Path (RFC 3327 §5.3). `to` is then the
-  // first route's address. The CANCEL, the ACK of a non-2xx and a retry with
-  // credentials repeat them (§9.1, §17.1.1.3, §22.2); the dialog's route set
-  // comes from Record-Route alone (§12.1.2).
+  // "\"Alice\" <sip:alice@example.com>"), To = <target> (or <o.to_uri>);
+  // with an SDP offer from the negotiator when media capabilities are set
+  // and `late_offer` is false. A preloaded route (o.route) is repeated by
+  // the CANCEL, the ACK of a non-2xx and a retry with credentials (§9.1,
+  // §17.1.1.3, §22.2); the dialog's route set comes from Record-Route alone
+  // (§12.1.2). o.headers go into the INVITE and its retries.
   make_call_result make_call(std::string_view target, std::string_view from, peer to, instant now,
-                             bool late_offer = false, std::string_view to_uri = {},
-                             std::span<const std::string> route = {}) {
+                             bool late_offer = false, const outside_request_options& o = {}) {
     const call_id id = new_call();
     detail::call_record& c = calls_[id.slot];
     c.uac = true;
@@ -227,11 +240,11 @@ class session_layer {
     }
     // What the INVITE carries from the caller is checked here; the rest we
     // write, so the INVITE is not parsed (the call keeps its text).
-    if (!parse_uri(target, false) || !parse_name_addr(from, error::bad_from) || (!to_uri.empty() && !parse_uri(to_uri, false)) ||
-        !valid_route(route))
+    if (!parse_uri(target, false) || !parse_name_addr(from, error::bad_from) || (!o.to_uri.empty() && !parse_uri(o.to_uri, false)) ||
+        !valid_route(o.route) || !valid_extra_headers(o.headers))
       return fail(id, call_error::bad_input);
     const auto branch = tl_.new_branch();
-    std::string invite = build_invite(c, target, to_uri.empty() ? target : to_uri, from, body, branch, route);
+    std::string invite = build_invite(c, target, from, body, branch, o);
     if (invite.empty()) return fail(id, call_error::bad_input);
     c.invite_text = invite;  // a copy of its size: the built buffer keeps the estimate's slack
     auto sent = tl_.send_request(std::move(invite), method::invite, branch, to, now);
@@ -414,25 +427,27 @@ class session_layer {
   }
 
   // A request outside any dialog (MESSAGE, OPTIONS, INFO ... RFC 3261 §8.1.1;
-  // RFC 3428 for MESSAGE): To <target> (or <to_uri>), a new Call-ID and From tag, CSeq 1.
+  // RFC 3428 for MESSAGE): To <target> (or <o.to_uri>), a new Call-ID and From tag, CSeq 1,
+  // through o.route, with o.headers (outside_request_options).
   // request_result_event reports its final status (408/503 when none came)
   // with the id returned here; a 401/407 is answered once from
   // session_config::credentials first (§22.2: CSeq + 1, a new transaction).
   transaction::send_result send_outside_dialog(method m, std::string_view target, std::string_view from, peer to,
                                                std::string_view content_type, std::string_view body, instant now,
-                                               std::string_view to_uri = {}, std::span<const std::string> route = {}) {
+                                               const outside_request_options& o = {}) {
     if (m == method::invite || m == method::ack || m == method::cancel || m == method::other)
       return {{}, transaction::layer_error::not_allowed};
-    if (!valid_route(route)) return {{}, transaction::layer_error::bad_message};
+    if (!valid_route(o.route) || !valid_extra_headers(o.headers)) return {{}, transaction::layer_error::bad_message};
     const std::string_view via = via_for(to), name = text(m);
     const std::string call = token(20) + "@sigwire", tag = token(10);
     const auto branch = tl_.new_branch();
     const std::string cseq = "1 " + std::string(name);
-    std::string buffer(target.size() + to_uri.size() + from.size() + via.size() + content_type.size() + body.size() +
-                           route_size(route) + 256,
+    std::string buffer(target.size() + o.to_uri.size() + from.size() + via.size() + content_type.size() + body.size() +
+                           extra_size(o) + 256,
                        '\0');
     builder b(buffer, body);
-    write_request_head(b, name, target, via, branch, from, tag, call, cseq, nullptr, to_uri, route);
+    write_request_head(b, name, target, via, branch, from, tag, call, cseq, nullptr, o.to_uri, o.route);
+    for (const header_line& h : o.headers) b.header(h.name, h.value);
     if (!body.empty()) b.header(header_id::content_type, content_type);
     const auto done = b.finish();
     sip::message msg;
@@ -1815,9 +1830,26 @@ class session_layer {
     }
     return true;
   }
-  static std::size_t route_size(std::span<const std::string> route) noexcept {
+  // Extra header lines a caller gives: none that the layer writes itself
+  // (a second Via or CSeq would break the request). Names and values that
+  // would not make one header line are the builder's to refuse.
+  static bool valid_extra_headers(std::span<const header_line> headers) noexcept {
+    for (const header_line& h : headers) {
+      switch (lookup_header(h.name)) {
+        case header_id::via: case header_id::max_forwards: case header_id::from: case header_id::to:
+        case header_id::call_id: case header_id::cseq: case header_id::contact: case header_id::route:
+        case header_id::record_route: case header_id::content_type: case header_id::content_length:
+          return false;
+        default: break;
+      }
+    }
+    return true;
+  }
+  // Room the route set and the extra headers take.
+  static std::size_t extra_size(const outside_request_options& o) noexcept {
     std::size_t n = 0;
-    for (const std::string& r : route) n += r.size() + 9;  // "Route: " CRLF
+    for (const std::string& r : o.route) n += r.size() + 9;  // "Route: " CRLF
+    for (const header_line& h : o.headers) n += h.name.size() + h.value.size() + 4;
     return n;
   }
   // §12.1.2: a dialog of our INVITE, from what we wrote into it, or from the
@@ -1833,18 +1865,19 @@ class session_layer {
 
   // The INVITE of a new call; where its From value, Request-URI and Contact
   // URI sit goes into `c` (call_record::origin()).
-  std::string build_invite(detail::call_record& c, std::string_view target, std::string_view to_uri, std::string_view from,
-                           std::string_view body, std::string_view branch, std::span<const std::string> route) {
+  std::string build_invite(detail::call_record& c, std::string_view target, std::string_view from, std::string_view body,
+                           std::string_view branch, const outside_request_options& o) {
+    const std::string_view to_uri = o.to_uri.empty() ? target : o.to_uri;
     const std::string_view via = via_for(c.remote);
     std::string_view contact = contact_for(c.remote);
     std::string secure;  // RFC 3261 §8.1.1.8: a SIPS Request-URI needs a SIPS Contact
     if (is_sips(target)) contact = secure = secure_contact(contact);
     std::string buffer(target.size() + to_uri.size() + from.size() + c.call_id.size() + via.size() + contact.size() +
-                           cfg_.allow.size() + body.size() + route_size(route) + 320,
+                           cfg_.allow.size() + body.size() + extra_size(o) + 320,
                        '\0');
     builder b(buffer, body);
     std::size_t from_at = 0;
-    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE", &from_at, to_uri, route);
+    write_request_head(b, "INVITE", target, via, branch, from, c.local_tag, c.call_id, "1 INVITE", &from_at, to_uri, o.route);
     const std::size_t contact_at = b.size() + canonical_name(header_id::contact).size() + 3;  // "Contact: <"
     b.header(canonical_name(header_id::contact), {"<", contact, ">"});
     b.header("Allow", cfg_.allow);
@@ -1856,6 +1889,7 @@ class session_layer {
       const std::string min = std::to_string(cfg_.min_se);
       b.header(header_id::session_expires, se).header("Min-SE", min);
     }
+    for (const header_line& h : o.headers) b.header(h.name, h.value);
     if (!body.empty()) b.header(header_id::content_type, "application/sdp");
     const auto done = b.finish();
     if (!done) return {};

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -150,9 +151,12 @@ class user_agent {
   asio::ip::tcp::endpoint local_endpoint(std::size_t listener) const { return net_.local_endpoint(listener); }
 
   // --- calls (pjsua's Call) -----------------------------------------------------------
-  make_call_result make_call(std::string_view target, bool late_offer = false) {
+  // `headers`: more header lines for the INVITE (pjsua's msg_data), e.g.
+  // {{"X-Account", "42"}}; not those the session layer writes itself
+  // (dialog::outside_request_options).
+  make_call_result make_call(std::string_view target, bool late_offer = false, std::span<const dialog::header_line> headers = {}) {
     if (const dialog::binding* b = registered(target)) {
-      const auto r = call_binding(*b, target, late_offer);
+      const auto r = call_binding(*b, target, late_offer, headers);
       pump();
       return r;
     }
@@ -160,9 +164,11 @@ class user_agent {
     if (!hop.error.empty()) return {{}, call_error::bad_input, hop.error};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
     if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the target"};
-    const auto r = layer_.make_call(target, cfg_.from, to, now(), late_offer, {}, proxy_route_);
+    const auto r = layer_.make_call(target, cfg_.from, to, now(), late_offer, {.route = proxy_route_, .headers = headers});
     pump();
-    return {r.call, r.error, r.error == call_error::bad_input ? "not a valid SIP URI (the target, or config::from)" : std::string_view{}};
+    return {r.call, r.error,
+            r.error == call_error::bad_input ? "not a valid SIP URI (the target, or config::from), or a header not allowed"
+                                             : std::string_view{}};
   }
   // Rings every live binding of `aor`, an address-of-record registered here
   // (config::registrar), at once: one call per binding, best first (the
@@ -172,7 +178,8 @@ class user_agent {
   // completed elsewhere" Reason; BYE for a 2xx that crossed),
   // and on_call_state reports every call. One result per binding; empty
   // when `aor` has no live binding.
-  std::vector<make_call_result> make_call_all(std::string_view aor, bool late_offer = false) {
+  std::vector<make_call_result> make_call_all(std::string_view aor, bool late_offer = false,
+                                              std::span<const dialog::header_line> headers = {}) {
     std::vector<make_call_result> out;
     if (!registrar_) return out;
     // Copies: a failure while calling one binding may remove others (a flow that fails).
@@ -180,7 +187,7 @@ class user_agent {
     for (const dialog::binding* b : registrar_->lookup(aor, now())) targets.push_back(*b);
     auto group = std::make_shared<std::vector<call_id>>();
     for (const dialog::binding& b : targets) {
-      out.push_back(call_binding(b, aor, late_offer));
+      out.push_back(call_binding(b, aor, late_offer, headers));
       if (out.back()) group->push_back(out.back().call);
     }
     if (group->size() > 1)
@@ -214,12 +221,13 @@ class user_agent {
   // --- instant messages outside a call (RFC 3428; pjsua_im_send) ---------------------------
   // MESSAGE to `target`; on_request_result reports its final status. An
   // invalid id when the target cannot be reached (see make_call).
-  transaction::tsx_id send_message(std::string_view target, std::string_view content_type, std::string_view body) {
+  transaction::tsx_id send_message(std::string_view target, std::string_view content_type, std::string_view body,
+                                   std::span<const dialog::header_line> headers = {}) {
     if (const dialog::binding* b = registered(target)) {
       const transaction::peer to = reach(*b);
       if (to.id == 0) return {};
-      const auto sent =
-          layer_.send_outside_dialog(sip::method::message, b->contact, cfg_.from, to, content_type, body, now(), target, b->path);
+      const auto sent = layer_.send_outside_dialog(sip::method::message, b->contact, cfg_.from, to, content_type, body, now(),
+                                                   {.to_uri = target, .route = b->path, .headers = headers});
       pump();
       return sent.id;
     }
@@ -227,8 +235,8 @@ class user_agent {
     if (!hop.error.empty()) return {};
     const transaction::peer to = net_.peer_for(hop.proto, hop.endpoint);
     if (to.id == 0) return {};
-    const auto sent =
-        layer_.send_outside_dialog(sip::method::message, target, cfg_.from, to, content_type, body, now(), {}, proxy_route_);
+    const auto sent = layer_.send_outside_dialog(sip::method::message, target, cfg_.from, to, content_type, body, now(),
+                                                 {.route = proxy_route_, .headers = headers});
     pump();
     return sent.id;
   }
@@ -366,10 +374,11 @@ class user_agent {
   static std::uint64_t key_of(call_id c) noexcept { return std::uint64_t{c.slot} << 32 | c.generation; }
   // A call to one binding: its Contact as Request-URI, the AOR in To (RFC
   // 3261 §16.5), through its Path (RFC 3327 §5.3) when it has one.
-  make_call_result call_binding(const dialog::binding& b, std::string_view aor, bool late_offer) {
+  make_call_result call_binding(const dialog::binding& b, std::string_view aor, bool late_offer,
+                                std::span<const dialog::header_line> headers) {
     const transaction::peer to = reach(b);
     if (to.id == 0) return {{}, call_error::transaction_failed, "no transport for the registered contact"};
-    const auto r = layer_.make_call(b.contact, cfg_.from, to, now(), late_offer, aor, b.path);
+    const auto r = layer_.make_call(b.contact, cfg_.from, to, now(), late_offer, {.to_uri = aor, .route = b.path, .headers = headers});
     return {r.call, r.error, {}};
   }
   void handle(dialog::incoming_call_event& e) {
