@@ -295,8 +295,9 @@ class user_agent {
     dialog::session_config s = cfg_.session;
     s.media = cfg_.media;
     s.local_for = [this](const transaction::peer& p) {
-      const auto ob = ob_contacts_.find(p.id);
-      return dialog::local_address{net_.via_for(p), ob != ob_contacts_.end() ? std::string_view(ob->second) : net_.contact_for(p)};
+      for (const auto& [reg, ob] : ob_contacts_)  // one per outbound account: a handful
+        if (ob.flow == p.id) return dialog::local_address{net_.via_for(p), ob.contact};
+      return dialog::local_address{net_.via_for(p), net_.contact_for(p)};
     };
     // A registration whose connection has closed (the registrar's doing, or
     // our idle timeout) registers over a new one.
@@ -335,7 +336,7 @@ class user_agent {
     pump();
   }
   void on_flow_failed(transaction::peer flow) {
-    ob_contacts_.erase(flow.id);
+    std::erase_if(ob_contacts_, [&](const auto& entry) { return entry.second.flow == flow.id; });
     if (registrar_) registrar_->flow_failed(flow);
     layer_.flow_failed(flow, now());
     layer_.registrar_flow_failed(flow, now());  // RFC 5626 §4.4.1: register again at once
@@ -438,10 +439,10 @@ class user_agent {
     if (e.state == state::registered && e.outbound) {
       const auto every = e.flow_timer ? std::chrono::seconds(e.flow_timer) : cfg_.transport.udp_keepalive_interval;
       (void)net_.keep_alive(e.flow, every);
-      ob_contacts_[e.flow.id] = std::string(net_.contact_for(e.flow)) + ";ob";
+      ob_contacts_[e.reg.index] = {e.flow.id, std::string(net_.contact_for(e.flow)) + ";ob"};  // a new flow replaces the old
     } else if (e.state == state::unregistered || e.state == state::failed) {
       net_.stop_keep_alive(e.flow);
-      ob_contacts_.erase(e.flow.id);
+      ob_contacts_.erase(e.reg.index);
     }
   }
   void handle(dialog::request_result_event& e) {
@@ -478,8 +479,13 @@ class user_agent {
   asio::steady_timer timer_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::vector<std::string> proxy_route_;  // config::outbound_proxy as a route set; empty without one
-  // RFC 5626 §4.3: our Contact with `ob` on each flow of a confirmed outbound registration, by flow id.
-  std::unordered_map<std::uint64_t, std::string> ob_contacts_;
+  // RFC 5626 §4.3: our Contact with `ob` on the flow of each confirmed
+  // outbound registration, by registration.
+  struct ob_contact {
+    std::uint64_t flow = 0;
+    std::string contact;
+  };
+  std::unordered_map<std::uint32_t, ob_contact> ob_contacts_;
   std::optional<dialog::registrar> registrar_;
   // make_call_all()'s calls still ringing, by call: each with its whole group.
   std::unordered_map<std::uint64_t, std::shared_ptr<std::vector<call_id>>> forks_;
