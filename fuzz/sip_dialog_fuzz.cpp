@@ -1,7 +1,8 @@
 // Two session layers, A and B, wired back to back on a virtual clock (as in
 // tests/sip/dialog_script.hpp), driven by the input as a sequence of
 // operations: the users' actions on either side (make_call, some through a
-// preloaded route as to an outbound proxy, answer with
+// preloaded route as to an outbound proxy, some with header lines of their
+// own, allowed or not, answer with
 // 180/183/200/486/603, hangup, re-INVITE hold/resume/no offer, UPDATE
 // hold/resume, INFO), the network's (deliver, drop, duplicate the next
 // message in flight, deliver a mutated copy of it) and the clock's (jumps
@@ -169,10 +170,16 @@ class harness {
         const bool late = (b & 2) != 0;
         const bool proxied = (b & 4) != 0;  // with a preloaded route (an outbound proxy: the other UA plays it)
         static const std::string proxy_route[] = {"<sip:proxy.example.com;lr>"};
+        // Header lines of the caller's own, some of them refused (the layer's own, an injected line).
+        static const dlg::header_line extra[][1] = {{{"X-Account", "42"}}, {{"CSeq", "9 INVITE"}}, {{"X-A", "1\r\nVia: x"}},
+                                                    {{"Subject", ""}}};
+        const std::span<const dlg::header_line> headers = (b & 8) ? std::span<const dlg::header_line>(extra[(b >> 4) % 4])
+                                                                  : std::span<const dlg::header_line>{};
         const auto r = u.layer->make_call(&u == &ua_[0] ? "sip:bob@192.0.2.2:5060" : "sip:alice@192.0.2.1:5060",
                                           &u == &ua_[0] ? "<sip:alice@example.com>" : "<sip:bob@example.com>",
                                           peer_of(other(u)), now(), late,
-                                          {.route = proxied ? std::span<const std::string>(proxy_route) : std::span<const std::string>{}});
+                                          {.route = proxied ? std::span<const std::string>(proxy_route) : std::span<const std::string>{},
+                                           .headers = headers});
         TRACE("%lld %s call%s%s -> %s\n", ll(clock_), u.name, late ? " late" : "", proxied ? " proxied" : "", r ? "ok" : "failed");
         if (r) u.calls.push_back(r.call);
         break;
