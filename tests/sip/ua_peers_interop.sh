@@ -42,7 +42,7 @@ KAMAILIO=$(command -v kamailio || echo /usr/sbin/kamailio)
 [ -x "$KAMAILIO" ] || { echo "FAIL: kamailio not installed (Debian kamailio)"; exit 1; }
 [ -n "$(find /usr/lib -path '*kamailio/modules/tls.so' -print -quit 2>/dev/null)" ] ||
   { echo "FAIL: Kamailio's TLS module not installed (Debian kamailio-tls-modules)"; exit 1; }
-. "$(dirname "$0")/interop/lib.sh"  # WORK, PIDS, failures, make_cert (start_uas and stop_uas are this script's own)
+. "$(dirname "$0")/interop/lib.sh"  # WORK, PIDS, failures, fail, wait_for, make_cert (start_uas and stop_uas are this script's own)
 make_cert || { echo "FAIL: openssl could not make a test certificate"; exit 1; }
 cd "$WORK"
 
@@ -52,7 +52,7 @@ start_uas() {  # label, uas options... -> UAS_PID, UAS_PORT
   "$UAS" --port "$UAS_PORT" "$@" > "uas-$label.out" 2> "uas-$label.err" &
   UAS_PID=$!
   PIDS+=("$UAS_PID")
-  for _ in $(seq 50); do grep -q listening "uas-$label.out" 2>/dev/null && break; sleep 0.1; done
+  wait_for listening "uas-$label.out"
 }
 stop_uas() {  # label: stops uas and checks it saw one call confirmed and ended
   kill -TERM "$UAS_PID"; wait "$UAS_PID" 2>/dev/null
@@ -72,7 +72,7 @@ for transport in udp tcp; do
   if stop_uas "baresip-$transport" && [ "$rc" = 0 ] && grep -aq "Call established" "baresip-$transport.out"; then
     echo "baresip -> uas over $transport: established and ended ($(cat "uas-baresip-$transport.err"))"
   else
-    failures=$((failures + 1)); echo "FAIL: baresip -> uas over $transport (baresip exit $rc)"
+    fail "baresip -> uas over $transport (baresip exit $rc)"
     cat "uas-baresip-$transport.err"; grep -a -v "audio=" "baresip-$transport.out" | tail -20
   fi
 done
@@ -199,7 +199,7 @@ for transport in udp tcp ws tls sips wss udp6 tcp6; do
   esac
   case "$transport" in *6) host="[::1]" address=(--address ::1) ;; esac
   start_uas "kamailio-$transport" "${address[@]}" --register "$scheme:$host:$port$suffix" --user bob "${tls[@]}"
-  for _ in $(seq 50); do grep -q "registration: registered" "uas-kamailio-$transport.out" && break; sleep 0.1; done
+  wait_for "registration: registered" "uas-kamailio-$transport.out"
   timeout 20 "$SIMPLECALL" "$scheme:bob@$host:$port$suffix" --duration 1 --register "$scheme:$host:$port$suffix" \
     --user alice "${tls[@]}" < /dev/null > "simplecall-kamailio-$transport.out" 2>&1
   rc=$?
@@ -212,7 +212,7 @@ for transport in udp tcp ws tls sips wss udp6 tcp6; do
   if stop_uas "kamailio-$transport" && [ "$rc" = 0 ] && grep -q "registration: registered.*$contact" "uas-kamailio-$transport.out"; then
     echo "simplecall (alice) -> Kamailio -> uas (bob), both registered over $transport: established and ended cleanly"
   else
-    failures=$((failures + 1)); echo "FAIL: through Kamailio over $transport (simplecall exit $rc)"
+    fail "through Kamailio over $transport (simplecall exit $rc)"
     cat "simplecall-kamailio-$transport.out" "uas-kamailio-$transport.out" "uas-kamailio-$transport.err"
     grep -E "ERROR|WARN" kamailio.log | tail -10
   fi
@@ -223,7 +223,7 @@ for transport in udp tcp; do
   proxy="sip:127.0.0.1:$KPORT"; [ "$transport" = tcp ] && proxy="$proxy;transport=tcp"
   routes_before=$(grep -c "preloaded route: <$proxy;lr> for INVITE sip:bob@sigwire.test (X-Sigwire-Test: via $transport)" kamailio.log)
   start_uas "kamailio-proxy-$transport" --register "sip:sigwire.test" --proxy "$proxy" --user bob
-  for _ in $(seq 50); do grep -q "registration: registered" "uas-kamailio-proxy-$transport.out" && break; sleep 0.1; done
+  wait_for "registration: registered" "uas-kamailio-proxy-$transport.out"
   timeout 20 "$SIMPLECALL" "sip:bob@sigwire.test" --duration 1 --register "sip:sigwire.test" --proxy "$proxy" \
     --user alice --header "X-Sigwire-Test: via $transport" < /dev/null > "simplecall-kamailio-proxy-$transport.out" 2>&1
   rc=$?
@@ -232,7 +232,7 @@ for transport in udp tcp; do
      grep -q "preloaded route: <$proxy;lr> for REGISTER sip:sigwire.test" kamailio.log; then
     echo "simplecall (alice) -> Kamailio as outbound proxy over $transport -> uas (bob), both by domain: established and ended cleanly"
   else
-    failures=$((failures + 1)); echo "FAIL: Kamailio as outbound proxy over $transport (simplecall exit $rc)"
+    fail "Kamailio as outbound proxy over $transport (simplecall exit $rc)"
     cat "simplecall-kamailio-proxy-$transport.out" "uas-kamailio-proxy-$transport.out" "uas-kamailio-proxy-$transport.err"
     grep -E "ERROR|WARN|preloaded" kamailio.log | tail -10
   fi
@@ -245,11 +245,11 @@ for transport in udp tcp; do
   "$UAS" --port "$REGPORT" --call-registered --hangup-after 300 > "uas-path-registrar-$transport.out" 2>&1 &
   registrar_pid=$!
   PIDS+=("$registrar_pid")
-  for _ in $(seq 50); do grep -q listening "uas-path-registrar-$transport.out" && break; sleep 0.1; done
+  wait_for listening "uas-path-registrar-$transport.out"
   start_uas "path-$transport" --register "sip:path.test" --proxy "$proxy" --user bob
-  for _ in $(seq 100); do grep -q "call to sip:bob@path.test: disconnected" "uas-path-registrar-$transport.out" && break; sleep 0.1; done
+  wait_for "call to sip:bob@path.test: disconnected" "uas-path-registrar-$transport.out" 10
   stop_uas "path-$transport"; bob_ok=$?  # bob unregisters through Kamailio on the way out
-  for _ in $(seq 30); do grep -q "REGISTER sip:bob@path.test: 200, 0 binding" "uas-path-registrar-$transport.out" && break; sleep 0.1; done
+  wait_for "REGISTER sip:bob@path.test: 200, 0 binding" "uas-path-registrar-$transport.out" 3
   kill -TERM "$registrar_pid"; wait "$registrar_pid" 2>/dev/null
   edge_after=$(grep -c "path edge: INVITE sip:[^ ]* route <sip:127.0.0.1:$KPORT" kamailio.log)
   if [ "$bob_ok" = 0 ] && [ "$edge_after" -gt "$edge_before" ] &&
@@ -257,7 +257,7 @@ for transport in udp tcp; do
      grep -q "REGISTER sip:bob@path.test: 200, 0 binding" "uas-path-registrar-$transport.out"; then
     echo "uas (bob) registers through Kamailio (Path) at uas (registrar) over $transport, is called through that Path: established and ended cleanly"
   else
-    failures=$((failures + 1)); echo "FAIL: Path through Kamailio over $transport"
+    fail "Path through Kamailio over $transport"
     cat "uas-path-registrar-$transport.out" "uas-path-$transport.out" "uas-path-$transport.err"
     grep -E "ERROR|WARN|path edge" kamailio.log | tail -10
   fi
@@ -277,7 +277,7 @@ if [ "$rc" = 0 ] && [ "${answered:-0}" -ge 3 ] && grep -aq "Using sipnat: 'outbo
    [ "$(grep -c '^REGISTER sip:barry@127.0.0.1' uas-stun.out)" = 2 ] && grep -q "200, 0 binding" uas-stun.out; then
   echo "baresip registers at uas as an RFC 5626 outbound client over udp: $answered STUN keep-alives answered in 8 s (Flow-Timer 2)"
 else
-  failures=$((failures + 1)); echo "FAIL: baresip outbound STUN keep-alives over udp (baresip exit $rc, answered ${answered:-none})"
+  fail "baresip outbound STUN keep-alives over udp (baresip exit $rc, answered ${answered:-none})"
   cat uas-stun.out uas-stun.err; grep -av "^$" baresip-stun.out | tail -20
 fi
 

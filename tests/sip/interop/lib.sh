@@ -9,6 +9,12 @@ failures=0
 
 started() { PIDS+=("$1"); }  # pid: killed on exit
 fail() { failures=$((failures + 1)); echo "FAIL: $*"; }
+# wait_for PATTERN FILE [SECONDS]: true once FILE has a line matching PATTERN
+# (grep), false after SECONDS (5) without one.
+wait_for() {
+  for _ in $(seq $(( ${3:-5} * 10 ))); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
 
 # start_uas LABEL [uas options...]: every listener on a port of its choosing;
 # sets UAS_PID and prints nothing. uas_port LABEL PROTO reads a port back

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,15 @@ constexpr std::string_view text(registration_state s) noexcept {
   constexpr std::string_view names[] = {"unregistered", "registering", "registered", "unregistering", "failed"};
   return names[static_cast<int>(s)];
 }
+
+namespace detail {
+// What a preloaded route set takes in a request: a "Route: " line per entry.
+inline std::size_t route_bytes(std::span<const std::string> route) noexcept {
+  std::size_t n = 0;
+  for (const std::string& r : route) n += r.size() + 9;  // "Route: " CRLF
+  return n;
+}
+}  // namespace detail
 
 class registration {
  public:
@@ -273,7 +283,7 @@ class registration {
     const std::string expires_text = std::to_string(requested_);
     const std::string cseq = std::to_string(++cseq_) + " REGISTER";
     std::string buffer(cfg_.registrar.size() + cfg_.aor.size() * 2 + contact_.size() + removed.size() + cfg_.instance.size() +
-                           cfg_.via.size() + branch.size() + call_id_.size() + route_size() + 320,
+                           cfg_.via.size() + branch.size() + call_id_.size() + detail::route_bytes(cfg_.route) + 320,
                        '\0');
     builder b(buffer);
     b.request_line("REGISTER", cfg_.registrar);
@@ -301,12 +311,6 @@ class registration {
     buffer.resize(done.value.size());
     last_request_ = buffer;
     out = std::move(buffer);
-  }
-
-  std::size_t route_size() const noexcept {
-    std::size_t n = 0;
-    for (const std::string& r : cfg_.route) n += r.size() + 9;  // "Route: " CRLF
-    return n;
   }
 
   std::string token(std::size_t n) {

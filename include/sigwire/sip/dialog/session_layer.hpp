@@ -1847,9 +1847,8 @@ class session_layer {
   }
   // Room the route set and the extra headers take.
   static std::size_t extra_size(const outside_request_options& o) noexcept {
-    std::size_t n = 0;
-    for (const std::string& r : o.route) n += r.size() + 9;  // "Route: " CRLF
-    for (const header_line& h : o.headers) n += h.name.size() + h.value.size() + 4;
+    std::size_t n = detail::route_bytes(o.route);
+    for (const header_line& h : o.headers) n += h.name.size() + h.value.size() + 4;  // ": " CRLF
     return n;
   }
   // §12.1.2: a dialog of our INVITE, from what we wrote into it, or from the
